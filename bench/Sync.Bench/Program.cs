@@ -1,0 +1,1 @@
+Console.WriteLine("virtsync benchmarks: being built (issue 2)");

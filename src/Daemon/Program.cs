@@ -1,0 +1,1 @@
+return Sync.Daemon.Cli.CommandLine.Run(args);

@@ -1,0 +1,18 @@
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Discipline;
+
+/// <summary>The kernel's time state (clock_adjtime return value).</summary>
+public enum KernelTimeState { Ok = 0, InsertingLeap = 1, DeletingLeap = 2, LeapInProgress = 3, LeapWait = 4, Error = 5 }
+
+/// <summary>
+/// What clock_adjtime(modes = 0) reports, in our units. FrequencyPpm is the total frequency correction in
+/// effect (freq plus tick deviation), positive = the clock runs faster.
+/// </summary>
+public sealed record KernelClockState(
+    double FrequencyPpm,
+    Duration MaxError,
+    Duration EstimatedError,
+    KernelStatus Status,
+    int TaiOffsetSeconds,
+    KernelTimeState State);

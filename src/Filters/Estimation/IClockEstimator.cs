@@ -1,0 +1,19 @@
+using Sync.Filters.Samples;
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Estimation;
+
+/// <summary>Turns offset samples into an estimate of the local clock's offset and frequency error.</summary>
+public interface IClockEstimator
+{
+    void AddSample(OffsetSample sample);
+
+    /// <summary>The local clock was slewed or stepped; samples already held must be seen in that light.</summary>
+    void NotifyAdjustment(LocalClockAdjustment adjustment);
+
+    /// <summary>The estimate extrapolated to localNow, or null while there is not enough data.</summary>
+    ClockEstimate? EstimateAt(Instant<Utc> localNow);
+
+    /// <summary>Forget everything (after a detected step or frequency jump of the reference or local clock).</summary>
+    void Reset();
+}
