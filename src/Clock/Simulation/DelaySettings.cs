@@ -10,18 +10,18 @@ namespace Sync.Clock.Simulation;
 /// </summary>
 public sealed record DelaySettings
 {
-    public double BaseDelayNs { get; init; } = 1000;
-    public double JitterNs { get; init; } = 100;
+    public double BaseDelayNs { get; set; } = 1000;
+    public double JitterNs { get; set; } = 100;
     /// <summary>"exponential" or "lognormal" (sigma 1, mean JitterNs).</summary>
-    public string JitterDistribution { get; init; } = "exponential";
-    public double BurstPeriodS { get; init; }
-    public double BurstDurationS { get; init; }
-    public double BurstJitterNs { get; init; }
-    public double AsymmetryFraction { get; init; } = 0.5;
-    public double AsymmetrySpread { get; init; }
-    public double OutlierProbability { get; init; }
-    public double OutlierDelayNs { get; init; }
-    public double PreciseErrorNs { get; init; } = 2;
+    public string JitterDistribution { get; set; } = "exponential";
+    public double BurstPeriodS { get; set; }
+    public double BurstDurationS { get; set; }
+    public double BurstJitterNs { get; set; }
+    public double AsymmetryFraction { get; set; } = 0.5;
+    public double AsymmetrySpread { get; set; }
+    public double OutlierProbability { get; set; }
+    public double OutlierDelayNs { get; set; }
+    public double PreciseErrorNs { get; set; } = 2;
 
     /// <summary>Problems with these settings, each naming the field; empty when valid.</summary>
     public IEnumerable<string> Validate(string prefix)

@@ -6,9 +6,9 @@ namespace Sync.Clock.Simulation;
 /// </summary>
 public sealed record OscillatorSettings
 {
-    public double OffsetPpm { get; init; }
+    public double OffsetPpm { get; set; }
     /// <summary>Random-walk strength: after T seconds the frequency has wandered by this x sqrt(T) (1 sigma).</summary>
-    public double WanderPpmPerSqrtS { get; init; }
-    public double PeriodicAmplitudePpm { get; init; }
-    public double PeriodicPeriodS { get; init; } = 3600;
+    public double WanderPpmPerSqrtS { get; set; }
+    public double PeriodicAmplitudePpm { get; set; }
+    public double PeriodicPeriodS { get; set; } = 3600;
 }

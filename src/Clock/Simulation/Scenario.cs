@@ -14,26 +14,26 @@ public sealed record Scenario
     public static readonly IReadOnlyList<string> ServedClockNames =
         ["utc", "tai", "monotonic", "utc-smeared-noon", "utc-smeared-sls", "utc-smeared-unspecified", "utc-maybe-smeared"];
 
-    public string Name { get; init; } = "";
-    public string Description { get; init; } = "";
-    public double DurationS { get; init; } = 3600;
-    public ulong Seed { get; init; } = 1;
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public double DurationS { get; set; } = 3600;
+    public ulong Seed { get; set; } = 1;
     /// <summary>True UTC at the start, ISO 8601 with Z (e.g. "2026-11-25T00:00:00Z").</summary>
-    public string StartUtc { get; init; } = "2026-11-25T00:00:00Z";
+    public string StartUtc { get; set; } = "2026-11-25T00:00:00Z";
     /// <summary>Time between PHC readings.</summary>
-    public double PollIntervalS { get; init; } = 1;
-    public int SamplesPerReading { get; init; } = 10;
+    public double PollIntervalS { get; set; } = 1;
+    public int SamplesPerReading { get; set; } = 10;
     /// <summary>One of <see cref="ServedClockNames"/>.</summary>
-    public string ServedClock { get; init; } = "tai";
+    public string ServedClock { get; set; } = "tai";
     /// <summary>For utc-maybe-smeared: "smear" (like noon-linear) or "step".</summary>
-    public string MaybeSmearedBehaviour { get; init; } = "smear";
+    public string MaybeSmearedBehaviour { get; set; } = "smear";
     /// <summary>"precise" (cross-timestamps) or "extended" (bracketed reads).</summary>
-    public string ReadingMode { get; init; } = "extended";
-    public OscillatorSettings Oscillator { get; init; } = new();
-    public DelaySettings Delay { get; init; } = new();
+    public string ReadingMode { get; set; } = "extended";
+    public OscillatorSettings Oscillator { get; set; } = new();
+    public DelaySettings Delay { get; set; } = new();
     /// <summary>Guest clock minus true UTC at the start.</summary>
-    public double InitialGuestOffsetMs { get; init; }
-    public List<ScenarioEvent> Events { get; init; } = [];
+    public double InitialGuestOffsetMs { get; set; }
+    public List<ScenarioEvent> Events { get; set; } = [];
 
     public long DurationNs => (long)Math.Round(DurationS * 1e9);
     public long PollIntervalNs => (long)Math.Round(PollIntervalS * 1e9);

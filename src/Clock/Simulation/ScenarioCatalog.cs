@@ -146,14 +146,23 @@ public static class ScenarioCatalog
     private static readonly Scenario[] BuiltIns =
         [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage];
 
-    public static IReadOnlyList<Scenario> All => BuiltIns;
+    /// <summary>Fresh copies of every built-in (scenarios are mutable for JSON binding; the originals stay intact).</summary>
+    public static IReadOnlyList<Scenario> All => BuiltIns.Select(Copy).ToArray();
     public static IReadOnlyList<string> Names { get; } = BuiltIns.Select(s => s.Name).ToArray();
 
     public static bool TryGet(string name, out Scenario scenario)
     {
-        scenario = BuiltIns.FirstOrDefault(s => s.Name == name)!;
-        return scenario is not null;
+        var builtIn = BuiltIns.FirstOrDefault(s => s.Name == name);
+        scenario = builtIn is null ? null! : Copy(builtIn);
+        return builtIn is not null;
     }
+
+    private static Scenario Copy(Scenario s) => s with
+    {
+        Oscillator = s.Oscillator with { },
+        Delay = s.Delay with { },
+        Events = s.Events.Select(e => e with { }).ToList(),
+    };
 
     /// <summary>The built-in scenario of that name; an unknown name gives a ScenarioException listing the valid ones.</summary>
     public static Scenario Get(string name) => TryGet(name, out var scenario)

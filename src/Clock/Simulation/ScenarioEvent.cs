@@ -18,14 +18,14 @@ public sealed record ScenarioEvent
     public static readonly IReadOnlyList<string> Kinds = [ServedStep, ServedRate, GuestStep, GuestFreqJump, DeviceRemoved, Leap];
 
     [JsonPropertyName("t_s")]
-    public double TS { get; init; }
-    public string Kind { get; init; } = "";
-    public double? StepMs { get; init; }
-    public double? RatePpm { get; init; }
-    public double? FreqPpm { get; init; }
-    public double? DurationS { get; init; }
+    public double TS { get; set; }
+    public string Kind { get; set; } = "";
+    public double? StepMs { get; set; }
+    public double? RatePpm { get; set; }
+    public double? FreqPpm { get; set; }
+    public double? DurationS { get; set; }
     [JsonPropertyName("leap")]
-    public string? LeapDirection { get; init; }
+    public string? LeapDirection { get; set; }
 
     /// <summary>Problems with this event, each naming the field; empty when valid.</summary>
     public IEnumerable<string> Validate(string prefix, double scenarioDurationS)

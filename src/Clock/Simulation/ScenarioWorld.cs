@@ -13,6 +13,7 @@ namespace Sync.Clock.Simulation;
 public sealed class ScenarioWorld
 {
     private const long NsPerSecond = 1_000_000_000L;
+    private const long DayNs = 86_400 * NsPerSecond;
     private readonly List<(long AtNs, long StepNs)> _servedSteps = [];
     private readonly List<(long FromNs, double Ppm)> _servedRates = [];
 
@@ -79,10 +80,14 @@ public sealed class ScenarioWorld
             var atTaiNs = startTaiNs + SecondsToNs(leap.TS);
             var timeline = new LeapTimeline(table);
             var utcNs = timeline.TaiToUtcNs(atTaiNs);
-            if (utcNs % (86_400 * NsPerSecond) != 0)
+            var sinceMidnightNs = ((utcNs % DayNs) + DayNs) % DayNs;
+            if (sinceMidnightNs != 0)
+            {
+                var toNearestMidnightNs = sinceMidnightNs < DayNs / 2 ? -sinceMidnightNs : DayNs - sinceMidnightNs;
                 throw new ScenarioException(
                     $"scenario '{scenario.Name}': leap event at t_s {leap.TS} falls on {FormatUtc(utcNs)}, not on a UTC midnight; " +
-                    $"a midnight near it is t_s {leap.TS - (utcNs % (86_400 * NsPerSecond)) / 1e9}");
+                    $"the nearest midnight is t_s {leap.TS + toNearestMidnightNs / 1e9}");
+            }
             var before = timeline.OffsetSecondsAtTai(atTaiNs);
             var change = leap.LeapDirection == "delete" ? -1 : 1;
             table = table.WithLeap(new Instant<Utc>(utcNs), change);
