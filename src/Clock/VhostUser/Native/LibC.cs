@@ -122,6 +122,23 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "fstat", SetLastError = true)]
     public static unsafe partial int Fstat(int fd, byte* statBuffer);
 
+    [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Stat(string path, byte* statBuffer);
+
+    /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
+    public static unsafe bool IsSocketFile(string path)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (Stat(path, buffer) != 0)
+        {
+            return false;
+        }
+        // st_mode: offset 24 on x86_64 (st_nlink is 64-bit and comes first), 16 in the generic layout (arm64).
+        int modeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+        uint mode = *(uint*)(buffer + modeOffset);
+        return (mode & 0xF000) == 0xC000;
+    }
+
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
 
