@@ -152,12 +152,14 @@ public sealed class RegressionEstimator : IClockEstimator
 
     private void Store(OffsetSample sample)
     {
-        // Move the history into the frame of the clock at this sample's time: y_i += C(T) - C(t_i), and the
-        // local time axis of samples taken before a step moves with the step.
+        // Move the history into the frame of the clock as it runs from this sample's time T on: de-steer each
+        // sample (y_i - C(t_i)) and re-steer it with the course the clock has at T, C(T) + F(T) (t_i - T).
+        // The local time axis of samples taken before a step moves with the step.
         var at = sample.LocalTime;
         if (_ledger.PendingCount > 0)
         {
             double phaseAtNs = _ledger.PhaseNs(at);
+            double freqAtPpm = _ledger.FrequencyPpm(at);
             long stepsAtNs = _ledger.StepsNs(at);
             for (int i = 0; i < _samples.Count; i++)
             {
@@ -165,7 +167,7 @@ public sealed class RegressionEstimator : IClockEstimator
                 var t = new Instant<Utc>(s.TimeNs);
                 _samples[i] = new StoredSample(
                     s.TimeNs + stepsAtNs - _ledger.StepsNs(t),
-                    s.OffsetNs + phaseAtNs - _ledger.PhaseNs(t),
+                    s.OffsetNs - _ledger.PhaseNs(t) + phaseAtNs + freqAtPpm * 1e-6 * (s.TimeNs - at.Nanoseconds),
                     s.ErrorNs);
             }
             _ledger.FoldUpTo(at);
