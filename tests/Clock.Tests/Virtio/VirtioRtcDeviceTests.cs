@@ -248,4 +248,29 @@ public class VirtioRtcDeviceTests
         Assert.Equal(1, device.FailedRequests);
         Assert.True(driver.ClockCapabilities(0).IsOk);
     }
+
+    [Fact]
+    public void DescribeClocks_NamesScaleAlarmAndCrossSupport()
+    {
+        using var device = CreateDevice();
+        var lines = device.DescribeClocks();
+        Assert.Equal(3, lines.Count);
+        Assert.StartsWith("clock 0: utc from", lines[0]);
+        Assert.EndsWith("alarm no, cross-timestamp none", lines[0]);
+        Assert.EndsWith("alarm no, cross-timestamp X86Tsc", lines[1]);
+        Assert.Contains("clock 2: utc-smeared-noon", lines[2]);
+        Assert.Contains("alarm yes", lines[2]);
+    }
+
+    [Fact]
+    public void AliasedRequestAndResponseBuffers_AreDecodedBeforeTheResponseIsWritten()
+    {
+        using var device = CreateDevice();
+        var shared = new byte[24];
+        VirtioRtcCodec.EncodeReadCross(shared, 1, VirtioRtcHwCounter.X86Tsc);
+        int used = device.ProcessRequest(0, shared, shared);
+        Assert.Equal(24, used);
+        Assert.Equal(VirtioRtcStatus.Ok, VirtioRtcCodec.DecodeStatus(shared));
+        Assert.Equal(_tai.NowNs, VirtioRtcCodec.DecodeReadCrossResponse(shared).ClockNs);
+    }
 }

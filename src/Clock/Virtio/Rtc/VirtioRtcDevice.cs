@@ -93,8 +93,9 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
         }
         catch (Exception ex)
         {
-            Interlocked.Increment(ref _failedRequests);
-            _logger.LogWarning(ex, "virtio-rtc request failed inside the device; answered EIO");
+            long failures = Interlocked.Increment(ref _failedRequests);
+            if (failures <= 10 || failures % 10_000 == 0)
+                _logger.LogWarning(ex, "virtio-rtc request failed inside the device ({Failures} so far); answered EIO", failures);
             return VirtioRtcCodec.EncodeResponseHead(deviceWritable, VirtioRtcStatus.IoError);
         }
     }
@@ -164,8 +165,16 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
 
     public void Dispose() => _pollTimer?.Dispose();
 
+    /// <summary>One line per clock for start-up logs: id, scale, source, alarm and cross-timestamp support.</summary>
+    public IReadOnlyList<string> DescribeClocks() =>
+        [.. _clocks.Select((clock, id) =>
+            $"clock {id}: {clock.Source.Scale} from {clock.Source}, alarm {(clock.AlarmCapable ? "yes" : "no")}, " +
+            $"cross-timestamp {(clock.CrossTimestamp is { } cross ? cross.Counter.ToString() : "none")}")];
+
     private int Handle(ReadOnlySpan<byte> readable, Span<byte> writable)
     {
+        // The whole request is decoded into a value before anything is written, so a guest whose readable and
+        // writable descriptors alias the same memory cannot change the request under the device.
         var status = VirtioRtcCodec.TryDecodeRequest(readable, out var request);
         if (status != VirtioRtcStatus.Ok)
             return Error(writable, status);
