@@ -7,6 +7,7 @@ public static class EstimatorFactory
 {
     public static IClockEstimator Create(EstimatorKind kind) => kind switch
     {
-        _ => new RegressionEstimator(new RegressionOptions()),
+        EstimatorKind.Regression => new RegressionEstimator(new RegressionOptions()),
+        _ => new KalmanEstimator(new KalmanOptions()),
     };
 }
