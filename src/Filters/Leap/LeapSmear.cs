@@ -92,7 +92,10 @@ public static class LeapSmear
     public static Instant<UtcSmeared> FromUtc(Instant<Utc> utc, SmearVariant variant, LeapSecondTable table) =>
         FromTai(table.ToTai(utc), variant, table);
 
-    /// <summary>POSIX UTC at a smeared instant (inside an inserted leap second: the repeated 23:59:59).</summary>
+    /// <summary>
+    /// POSIX UTC at a smeared instant (inside an inserted leap second: the repeated 23:59:59).
+    /// ToUtc(FromUtc(u)) is u or, inside a window, up to 1 ns earlier (the floor of the forward mapping).
+    /// </summary>
     public static Instant<Utc> ToUtc(Instant<UtcSmeared> smeared, SmearVariant variant, LeapSecondTable table) =>
         table.ToUtc(ToTai(smeared, variant, table));
 

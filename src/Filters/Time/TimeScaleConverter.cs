@@ -9,7 +9,8 @@ namespace Sync.Filters.Time;
 /// <item>UTC_SMEARED with an unspecified (or unknown) variant, and UTC_MAYBE_SMEARED: within
 /// <see cref="LeapAmbiguityZone"/> of a leap second the reading may be a step clock or any monotone smear between
 /// the old and the new UTC, so the answer is the middle of every UTC the reading can stand for and Ambiguity its
-/// half-width: 0.5 s in most of the zone, up to 1 s for readings within a second of the leap. Outside the zone
+/// half-width: 0.5 s throughout the zone of an inserted second; for a deleted second 0.5 s except for readings
+/// inside the deleted 23:59:59 (only a smear shows it), where it grows to 1 s. Outside the zone
 /// the reading is UTC and Ambiguity is exactly zero.</item>
 /// <item>Monotonic: not convertible (error).</item>
 /// </list>
