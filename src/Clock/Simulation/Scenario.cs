@@ -93,7 +93,7 @@ public sealed record Scenario
             for (var i = 0; i < Events.Count; i++)
             {
                 if (Events[i] is null) { problems.Add($"events[{i}] must not be null"); continue; }
-                problems.AddRange(Events[i].Validate($"events[{i}]: ", DurationS));
+                problems.AddRange(Events[i].Validate($"events[{i}]: "));
             }
         return problems;
     }
