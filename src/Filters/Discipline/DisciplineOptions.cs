@@ -5,8 +5,8 @@ namespace Sync.Filters.Discipline;
 /// <summary>Tuning of the discipline loop; every default is documented here and nowhere else.</summary>
 public sealed record DisciplineOptions
 {
-    /// <summary>When steps are allowed. Default: chrony's `makestep 1 3`.</summary>
-    public StepPolicy Steps { get; init; } = StepPolicy.ChronyDefault;
+    /// <summary>When steps are allowed. Default: offsets above 20 us in the first 3 updates (<see cref="StepPolicy.StartupOnly"/>).</summary>
+    public StepPolicy Steps { get; init; } = StepPolicy.StartupOnly;
 
     /// <summary>The largest temporary frequency used to slew an offset away (chrony's maxslewrate default).</summary>
     public double MaxSlewPpm { get; init; } = 83_333;

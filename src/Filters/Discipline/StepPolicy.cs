@@ -11,6 +11,9 @@ public sealed record StepPolicy(Duration Threshold, int UpdateLimit)
     public static StepPolicy Never => new(Duration.FromSeconds(1), 0);
     public static StepPolicy ChronyDefault => new(Duration.FromSeconds(1), 3);
 
+    /// <summary>virtsync's default: like phc2sys's first_step_threshold, step offsets above 20 us, but only in the first 3 updates.</summary>
+    public static StepPolicy StartupOnly => new(Duration.FromMicroseconds(20), 3);
+
     public bool AllowsStep(Duration offset, long updateNumber) =>
         offset.Abs() > Threshold && (UpdateLimit < 0 || updateNumber <= UpdateLimit);
 }

@@ -21,11 +21,12 @@ public sealed class SyncEngine
     private readonly LeapSecondTable _leapTable;
     private readonly IClockEstimator _estimator;
     private readonly DisciplineController _controller;
-    private readonly DiscontinuityDetector _detector;
     private readonly Dictionary<string, SourceState> _sources = [];
     private readonly List<OffsetSample> _batch = [];
     private readonly Queue<double> _recentOffsetsNs = new();
     private Instant<Utc>? _lastFilteredAt;
+    private Instant<Utc>? _lastBatchEndAt;
+    private Instant<Utc> _readingEnd;
     private Instant<Utc>? _lastCommandAt;
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
@@ -39,7 +40,6 @@ public sealed class SyncEngine
         _leapTable = leapTable;
         _estimator = EstimatorFactory.Create(options.Estimator);
         _controller = new DisciplineController(options.Discipline, initialFrequencyPpm);
-        _detector = new DiscontinuityDetector(Duration.FromNanoseconds(100));
     }
 
     public SyncState State => _controller.State;
@@ -63,6 +63,8 @@ public sealed class SyncEngine
         source.Readings++;
         source.Method = reading.Method;
 
+        // Commands take effect after the reading: estimates and adjustments are dated just after its last timestamp.
+        _readingEnd = new Instant<Utc>(reading.Samples.Max(t => t.SysAfterNs) + 1);
         var reduced = source.Reducer.Reduce(reading);
         if (reduced.Sample is not { } sample)
         {
@@ -78,9 +80,10 @@ public sealed class SyncEngine
         source.Samples++;
 
         _batch.Add(offsetSample);
-        if (offsetSample.LocalTime - _batch[0].LocalTime < _options.UpdateInterval - Duration.FromMilliseconds(1)
-            && _lastFilteredAt is not null)
+        if (_lastBatchEndAt is { } lastEnd
+            && offsetSample.LocalTime - lastEnd < _options.UpdateInterval * 9 / 10)
             return null;
+        _lastBatchEndAt = offsetSample.LocalTime;
 
         var filtered = MedianFilter.Combine(_batch);
         _batch.Clear();
@@ -147,19 +150,15 @@ public sealed class SyncEngine
     {
         _lastFilteredAt = sample.LocalTime;
         _lastCommandAt = sample.LocalTime;
-        var prediction = _estimator.EstimateAt(sample.LocalTime);
-        if (_detector.IsDiscontinuity(sample, prediction, out var isMiss))
+        if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
-            _estimator.Reset();
             _controller.EnterRecovery();
-            isMiss = false;
         }
-        if (!isMiss)
-            _estimator.AddSample(sample);
 
-        UpdateLeapState(sample.LocalTime);
-        var estimate = _estimator.EstimateAt(sample.LocalTime);
+        var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
+        UpdateLeapState(now);
+        var estimate = _estimator.EstimateAt(now);
         if (estimate is null)
             return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
 

@@ -30,7 +30,7 @@ public class SyncEngineTests
         var (engine, offsets) = Run(clock, new SyncEngineOptions { Estimator = estimator }, ClockScale.Utc, 300);
 
         Assert.Equal(SyncState.Tracking, engine.State);
-        Assert.Equal(0, engine.Steps);
+        Assert.True(engine.Steps <= 1, "at most the one startup step the default policy allows");
         var lastMinute = offsets.Skip(offsets.Count - 240).ToList();
         Assert.True(lastMinute.Max(Math.Abs) < 1_000, $"max |offset| in the last minute {lastMinute.Max(Math.Abs)} ns");
     }
@@ -62,7 +62,7 @@ public class SyncEngineTests
         var clock = new ToyGuestClock(frequencyErrorPpm: 5, initialOffsetNs: 50_000, seed: 4);
         var (engine, offsets) = Run(clock, new SyncEngineOptions(), ClockScale.Tai, 120);
 
-        Assert.Equal(0, engine.Steps);
+        Assert.True(engine.Steps <= 1);
         Assert.True(Math.Abs(offsets[^1]) < 1_000, $"final offset {offsets[^1]} ns");
         Assert.Equal(37, engine.Snapshot(clock.LocalNow).TaiOffsetSeconds);
     }
