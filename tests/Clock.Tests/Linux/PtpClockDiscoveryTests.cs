@@ -84,6 +84,20 @@ public class PtpClockDiscoveryTests
     }
 
     [Fact]
+    public void Discover_FollowsSysfsClassSymlinksToDeviceDirectories()
+    {
+        using var fs = new FakeSysfs();
+        var deviceDir = Directory.CreateDirectory(Path.Combine(fs.SysfsRoot, "..", "..", "devices", "virtio0", "ptp", "ptp4"));
+        File.WriteAllText(Path.Combine(deviceDir.FullName, "clock_name"), "Virtio PTP type 4/variant 0\n");
+        Directory.CreateSymbolicLink(Path.Combine(fs.SysfsRoot, "ptp4"), deviceDir.FullName);
+
+        var clock = Assert.Single(new PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot).Discover());
+
+        Assert.Equal(4, clock.Index);
+        Assert.Equal(ClockScale.UtcMaybeSmeared, clock.Scale);
+    }
+
+    [Fact]
     public void Discover_MissingRoot_IsEmpty()
     {
         var clocks = new PtpClockDiscovery("/nonexistent/sys/class/ptp", "/nonexistent/dev").Discover();
