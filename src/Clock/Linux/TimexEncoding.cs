@@ -32,7 +32,7 @@ public static class TimexEncoding
     /// <summary>Total frequency correction (ppm, positive = faster) -> (tick µs, freq in 2^-16 ppm).</summary>
     public static (long TickUs, long Freq) SplitFrequency(double ppm)
     {
-        var tickDelta = Math.Abs(ppm) <= MaxFreqPpm ? 0 : (long)Math.Clamp(Math.Round(ppm / PpmPerTickUs), MinTickUs - NominalTickUs, MaxTickUs - NominalTickUs);
+        var tickDelta = Math.Abs(ppm) <= MaxFreqPpm ? 0 : (long)Math.Clamp(Math.Round(ppm / PpmPerTickUs, MidpointRounding.AwayFromZero), MinTickUs - NominalTickUs, MaxTickUs - NominalTickUs);
         var remainderPpm = ppm - tickDelta * PpmPerTickUs;
         var freq = (long)Math.Round(Math.Clamp(remainderPpm, -MaxFreqPpm, MaxFreqPpm) * FreqUnitsPerPpm);
         return (NominalTickUs + tickDelta, freq);
