@@ -11,7 +11,7 @@ namespace Sync.Bench;
 /// </summary>
 public static class EstimatorComparison
 {
-    private const int Steps = 5_000;
+    private const int Steps = 20_000;
     private const int WarmUp = 64;
     private const int Seed = 2026;
 
