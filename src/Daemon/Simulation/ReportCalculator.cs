@@ -3,7 +3,7 @@ namespace Sync.Daemon.Simulation;
 /// <summary>
 /// Computes a run's figures from its trace. Convergence is the first time |offset| < 1 us and staying so until
 /// the first scheduled event; RMS, max and bound coverage count everything after it (events included);
-/// each event's recovery is the time until |offset| < 1 us again and staying so until the next event.
+/// each event's recovery is the time until |offset| < 1 us again and staying so until the next later event.
 /// </summary>
 public static class ReportCalculator
 {
@@ -40,7 +40,10 @@ public static class ReportCalculator
         for (var e = 0; e < events.Count; e++)
         {
             var (t, kind) = events[e];
-            var end = e + 1 < events.Count ? IndexAt(trace, events[e + 1].TimeS) : trace.Count;
+            // Simultaneous events (a migration's step and frequency jump) share one window: up to the next later event.
+            var next = e + 1;
+            while (next < events.Count && events[next].TimeS <= t) next++;
+            var end = next < events.Count ? IndexAt(trace, events[next].TimeS) : trace.Count;
             var from = IndexAt(trace, t);
             var recovered = FirstIndexStayingConverged(trace, from, end);
             eventResults.Add(new ScheduledEventResult(t, kind, recovered is { } r ? Math.Max(0, trace[r].TimeS - t) : null));

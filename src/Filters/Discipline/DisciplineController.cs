@@ -17,6 +17,7 @@ public sealed class DisciplineController
     private Instant<Utc>? _lastUpdate;
     private Duration _updateInterval = Duration.FromSeconds(1);
     private long _updates;
+    private long? _recoveryUpdates;
 
     public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0)
     {
@@ -51,7 +52,10 @@ public sealed class DisciplineController
 
         var step = Duration.Zero;
         var residual = estimate.Offset;
-        if (_options.Steps.AllowsStep(estimate.Offset, _updates))
+        if (_recoveryUpdates is { } r) _recoveryUpdates = r + 1;
+        var stepAllowed = _options.Steps.AllowsStep(estimate.Offset, _updates)
+            || (_options.Steps.AfterDiscontinuity && _recoveryUpdates is { } n && _options.Steps.AllowsStep(estimate.Offset, n));
+        if (stepAllowed)
         {
             step = -estimate.Offset;
             residual = Duration.Zero;
@@ -103,6 +107,7 @@ public sealed class DisciplineController
     public void EnterRecovery()
     {
         State = SyncState.Recovery;
+        _recoveryUpdates = 0;
     }
 
     private double SlewPpm(Duration residual)

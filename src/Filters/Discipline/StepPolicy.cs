@@ -8,7 +8,11 @@ namespace Sync.Filters.Discipline;
 /// </summary>
 public sealed record StepPolicy(Duration Threshold, int UpdateLimit)
 {
-    public static StepPolicy Never => new(Duration.FromSeconds(1), 0);
+    /// <summary>Also allow a step above Threshold in the first UpdateLimit updates after the estimator detected a
+    /// discontinuity (a live migration or snapshot restore steps the guest clock). Default true; Never turns it off.</summary>
+    public bool AfterDiscontinuity { get; init; } = true;
+
+    public static StepPolicy Never => new(Duration.FromSeconds(1), 0) { AfterDiscontinuity = false };
     public static StepPolicy ChronyDefault => new(Duration.FromSeconds(1), 3);
 
     /// <summary>virtsync's default: like phc2sys's first_step_threshold, step offsets above 20 us, but only in the first 3 updates.</summary>

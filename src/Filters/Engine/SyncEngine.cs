@@ -33,6 +33,7 @@ public sealed class SyncEngine
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private int? _observedTaiMinusUtc;
+    private long _lastDelayNs;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -110,7 +111,7 @@ public sealed class SyncEngine
             return null;
         _lastCommandAt = localNow;
         UpdateLeapState(localNow);
-        var bound = _estimator.EstimateAt(localNow)?.ErrorBound ?? Duration.FromSeconds(16);
+        var bound = Honest(_estimator.EstimateAt(localNow))?.ErrorBound ?? Duration.FromSeconds(16);
         var decision = _controller.Holdover(localNow, bound, _leapFlags);
         if (decision.Adjustment is { } adjustment)
             _estimator.NotifyAdjustment(adjustment);
@@ -122,7 +123,14 @@ public sealed class SyncEngine
     /// the estimator's error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
     /// </summary>
     public Duration CurrentBound(Instant<Utc> now) =>
-        _estimator.EstimateAt(now) is { } e ? e.Offset.Abs() + e.ErrorBound : Duration.FromSeconds(16);
+        Honest(_estimator.EstimateAt(now)) is { } e ? e.Offset.Abs() + e.ErrorBound : Duration.FromSeconds(16);
+
+    /// <summary>The delay asymmetry no estimator can see, as a systematic error: DelayAsymmetryUncertainty x delay.</summary>
+    public Duration AsymmetryError =>
+        Duration.FromNanoseconds((long)Math.Ceiling(_options.DelayAsymmetryUncertainty * _lastDelayNs));
+
+    private ClockEstimate? Honest(ClockEstimate? estimate) =>
+        estimate is null || _lastDelayNs == 0 ? estimate : estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError };
 
     public SyncSnapshot Snapshot(Instant<Utc> now)
     {
@@ -149,6 +157,7 @@ public sealed class SyncEngine
     private ClockCommand OnFilteredSample(OffsetSample sample)
     {
         _lastFilteredAt = sample.LocalTime;
+        _lastDelayNs = sample.Delay.Nanoseconds;
         _lastCommandAt = sample.LocalTime;
         if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
         {
@@ -158,7 +167,7 @@ public sealed class SyncEngine
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
         UpdateLeapState(now);
-        var estimate = _estimator.EstimateAt(now);
+        var estimate = Honest(_estimator.EstimateAt(now));
         if (estimate is null)
             return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
 

@@ -19,7 +19,17 @@ public sealed record SyncEngineOptions
     /// <summary>Reduced readings are combined by the median filter once per this interval (chrony's poll).</summary>
     public Duration UpdateInterval { get; init; } = Duration.FromSeconds(1);
 
-    public EstimatorKind Estimator { get; init; } = EstimatorKind.Regression;
+    /// <summary>The estimator: Kalman (default; better than the regression in every bench scenario) or Regression.</summary>
+    public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
+
+    /// <summary>
+    /// How far from the round trip's midpoint the reference may really have been read, as a fraction of the
+    /// sample's delay: an error no filter can see (only a measurement against an independent reference can), so
+    /// fraction x delay is added to every published bound as a systematic error. Default 0.03 (3 %), the
+    /// assumption the built-in scenarios are consistent with; chrony assumes the worst case, 0.5 (delay / 2).
+    /// Cross-timestamps (zero delay) are unaffected.
+    /// </summary>
+    public double DelayAsymmetryUncertainty { get; init; } = 0.03;
 
     public LeapPolicy Leap { get; init; } = LeapPolicy.Kernel;
 

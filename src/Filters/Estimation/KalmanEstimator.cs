@@ -51,7 +51,7 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>The most recent detected step or frequency jump (null until one happens).</summary>
     public Discontinuity? LastDiscontinuity { get; private set; }
 
-    private const double MinNoiseScale = 1e-4;
+    private const double MinNoiseScale = 1e-8;
     private const double MaxNoiseScale = 1e4;
 
     public void AddSample(OffsetSample sample) => Add(sample);
@@ -89,11 +89,18 @@ public sealed class KalmanEstimator : IClockEstimator
                     if (_options.ResetOnDiscontinuity)
                     {
                         var restart = _held.TakeLast(discontinuity.Samples).ToArray();
+                        // The discipline kept adjusting the clock while these samples were held: keep those
+                        // adjustments so each restart sample is seen in the frame the filter is in.
+                        var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
+                        double noiseScale = _noiseScale;
                         Reset();
+                        _noiseScale = noiseScale;
+                        foreach (var a in adjustments) _ledger.Add(a);
                         LastDiscontinuity = discontinuity;
                         foreach (var s in restart)
                         {
                             if (!_initialized) { Initialize(s); continue; }
+                            FoldAdjustments(s.LocalTime);
                             var p = PredictTo(s.LocalTime.Nanoseconds);
                             Update(s, p, MeasurementVarianceNs2(s), adapt: false);
                         }
@@ -213,7 +220,9 @@ public sealed class KalmanEstimator : IClockEstimator
             // (P00 >> R) the estimate is mostly noise, so its weight falls with the square of that share.
             double observed = (innovation * innovation - prior.P00) / baseVarianceNs2;
             double share = r / s;
-            double rate = _options.NoiseAdaptationRate * share * share;
+            // Early on the running estimate has seen few innovations: average them equally (rate 1/n) until
+            // the configured rate takes over, so a badly modelled noise level is learnt in a few samples.
+            double rate = Math.Max(_options.NoiseAdaptationRate, 1.0 / Math.Max(2, SampleCount - _options.MinSamples + 1)) * share * share;
             _noiseScale = Math.Clamp((1 - rate) * _noiseScale + rate * observed, MinNoiseScale, MaxNoiseScale);
         }
     }

@@ -15,6 +15,8 @@ internal sealed class SteeringLedger
 
     public int PendingCount => _pending.Count;
 
+    public IReadOnlyList<LocalClockAdjustment> Pending => _pending;
+
     public void Add(LocalClockAdjustment adjustment) => _pending.Add(adjustment);
 
     public void Clear() => _pending.Clear();
