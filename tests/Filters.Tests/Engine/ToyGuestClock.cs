@@ -11,24 +11,37 @@ namespace Sync.Filters.Tests.Engine;
 internal sealed class ToyGuestClock(double frequencyErrorPpm, long initialOffsetNs, int seed, long delayNs = 2_000, long jitterNs = 100)
 {
     private readonly Random _random = new(seed);
-    private double _localNs = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds + initialOffsetNs;
+    // Whole nanoseconds plus a fraction: a double alone resolves only 256 ns at 1.8e18 ns.
+    private long _localWholeNs = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds + initialOffsetNs;
+    private double _localFractionNs;
     private long _trueNs = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds;
     private double _correctionPpm;
 
-    public long TrueOffsetNs => (long)Math.Round(_localNs) - _trueNs;
-    public Instant<Utc> LocalNow => new((long)Math.Round(_localNs));
+    public long TrueOffsetNs => LocalNs - _trueNs;
+    public Instant<Utc> LocalNow => new(LocalNs);
+
+    private long LocalNs => _localWholeNs + (long)Math.Round(_localFractionNs);
+
+    private void AddLocal(double ns)
+    {
+        _localFractionNs += ns;
+        var whole = Math.Floor(_localFractionNs);
+        _localWholeNs += (long)whole;
+        _localFractionNs -= whole;
+    }
     public long TaiMinusUtcSeconds { get; set; } = 37;
 
     public void Advance(long ns)
     {
         _trueNs += ns;
-        _localNs += ns * (1 + (frequencyErrorPpm + _correctionPpm) * 1e-6);
+        _localWholeNs += ns;
+        AddLocal(ns * (frequencyErrorPpm + _correctionPpm) * 1e-6);
     }
 
     public void Apply(ClockCommand command)
     {
         if (command.FrequencyPpm is { } ppm) _correctionPpm = ppm;
-        if (command.Step is { } step) _localNs += step.Nanoseconds;
+        if (command.Step is { } step) _localWholeNs += step.Nanoseconds;
     }
 
     public PhcReading Read(int samples, ClockScale scale)
@@ -37,11 +50,11 @@ internal sealed class ToyGuestClock(double frequencyErrorPpm, long initialOffset
         for (var i = 0; i < samples; i++)
         {
             var delay = delayNs + (long)(_random.NextDouble() * jitterNs);
-            var before = (long)Math.Round(_localNs);
+            var before = LocalNs;
             Advance(delay / 2);
             var phc = _trueNs + (scale.Scale == TimeScale.Tai ? TaiMinusUtcSeconds * Duration.NanosecondsPerSecond : 0);
             Advance(delay - delay / 2);
-            triples[i] = new SampleTriple(before, phc, (long)Math.Round(_localNs));
+            triples[i] = new SampleTriple(before, phc, LocalNs);
         }
         return new PhcReading(ReadingMethod.Extended, scale, triples);
     }
