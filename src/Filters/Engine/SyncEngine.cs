@@ -39,7 +39,7 @@ public sealed class SyncEngine
     {
         _options = options;
         _leapTable = leapTable;
-        _estimator = EstimatorFactory.Create(options.Estimator);
+        _estimator = EstimatorFactory.Create(options.Estimator, options.Kalman, options.Regression);
         _controller = new DisciplineController(options.Discipline, initialFrequencyPpm);
     }
 

@@ -1,4 +1,5 @@
 using Sync.Filters.Discipline;
+using Sync.Filters.Estimation;
 using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
@@ -30,6 +31,12 @@ public sealed record SyncEngineOptions
     /// Cross-timestamps (zero delay) are unaffected.
     /// </summary>
     public double DelayAsymmetryUncertainty { get; init; } = 0.03;
+
+    /// <summary>Tuning of the Kalman estimator (defaults: <see cref="KalmanOptions"/>).</summary>
+    public KalmanOptions Kalman { get; init; } = new();
+
+    /// <summary>Tuning of the regression estimator (defaults: <see cref="RegressionOptions"/>).</summary>
+    public RegressionOptions Regression { get; init; } = new();
 
     public LeapPolicy Leap { get; init; } = LeapPolicy.Kernel;
 
