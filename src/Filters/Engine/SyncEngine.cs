@@ -34,6 +34,9 @@ public sealed class SyncEngine
     private int? _taiOffsetSeconds;
     private int? _observedTaiMinusUtc;
     private long _lastDelayNs;
+    private Duration _lastAmbiguity;
+    private SmearVariant? _smear;
+    private int? _continuousTaiMinusUtcSeconds;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -130,7 +133,33 @@ public sealed class SyncEngine
         Duration.FromNanoseconds((long)Math.Ceiling(_options.DelayAsymmetryUncertainty * _lastDelayNs));
 
     private ClockEstimate? Honest(ClockEstimate? estimate) =>
-        estimate is null || _lastDelayNs == 0 ? estimate : estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError };
+        estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
+
+    /// <summary>
+    /// Following a computable smear, the estimate is on the continuous axis (TAI - k0); the local clock must
+    /// follow smeared time instead: the target offset is smear(t) = smeared(t) - (TAI(t) - k0) and its slope is fed
+    /// forward as a frequency, so the estimate handed on is relative to the smeared time.
+    /// </summary>
+    private ClockEstimate Steered(ClockEstimate estimate)
+    {
+        if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
+            return estimate;
+        var k0Ns = k0 * Duration.NanosecondsPerSecond;
+        // The continuous axis now: the local clock minus its estimated offset from it.
+        var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
+        long SmearNs(long cont) => LeapSmear.FromTai(new Instant<Tai>(cont + k0Ns), variant, _leapTable).Nanoseconds - cont;
+        var smearNs = SmearNs(continuousNs);
+        const long SlopeSpanNs = 1_000_000_000;
+        // d smear / d continuous, turned into a rate per local second (the local clock runs at 1 + slope): at
+        // UTC_SLS's 1000 ppm the difference is 1 ppm.
+        var slope = (SmearNs(continuousNs + SlopeSpanNs) - smearNs) / (double)SlopeSpanNs;
+        var slopePpm = slope / (1 + slope) * 1e6;
+        return estimate with
+        {
+            Offset = estimate.Offset - Duration.FromNanoseconds(smearNs),
+            FrequencyPpm = estimate.FrequencyPpm - slopePpm,
+        };
+    }
 
     public SyncSnapshot Snapshot(Instant<Utc> now)
     {
@@ -191,9 +220,30 @@ public sealed class SyncEngine
 
         Instant<Utc> referenceUtc;
         var ambiguity = Duration.Zero;
-        if (scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear)
+        _smear = null;
+        if (scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear && LeapSmear.IsComputable(scale.Variant))
+        {
+            // Estimate against a continuous axis (the reference unsmeared to TAI, minus TAI - UTC fixed at the
+            // first sample) so the estimators never see the smear's frequency step; the controller is given the
+            // smear as its target (see Steered).
+            var tai = LeapSmear.ToTai(new Instant<UtcSmeared>(sample.Reference.Nanoseconds), scale.Variant, _leapTable);
+            _continuousTaiMinusUtcSeconds ??= _leapTable.TaiMinusUtcAt(sample.LocalTime);
+            referenceUtc = new Instant<Utc>(tai.Nanoseconds - _continuousTaiMinusUtcSeconds.Value * Duration.NanosecondsPerSecond);
+            _smear = scale.Variant;
+        }
+        else if (scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear)
         {
             referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds);
+        }
+        else if (scale.Scale == TimeScale.UtcMaybeSmeared)
+        {
+            // A clock that may step or smear: taken as UTC (the step case, which the kernel's leap insertion then
+            // matches); whatever it does instead lies within the conversion's span, which the bound covers.
+            var converted = TimeScaleConverter.ToUtc(sample.Reference, _leapTable);
+            if (!converted.IsSuccess)
+                return null;
+            referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds);
+            ambiguity = converted.Ambiguity * 2;
         }
         else if (scale.Scale == TimeScale.Tai && _observedTaiMinusUtc is { } observed && _leapTable.IsExpiredAt(sample.LocalTime))
         {
@@ -207,7 +257,9 @@ public sealed class SyncEngine
             referenceUtc = converted.Utc;
             ambiguity = converted.Ambiguity;
         }
-        return new OffsetSample(sample.LocalTime, sample.LocalTime - referenceUtc, sample.Delay, sample.Error + ambiguity);
+        // The ambiguity is systematic (averaging does not shrink it): it widens the bound, not the sample's noise.
+        _lastAmbiguity = ambiguity;
+        return new OffsetSample(sample.LocalTime, sample.LocalTime - referenceUtc, sample.Delay, sample.Error);
     }
 
     private void UpdateLeapState(Instant<Utc> localNow)
