@@ -149,10 +149,11 @@ public sealed class SyncEngine
         var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
         long SmearNs(long cont) => LeapSmear.FromTai(new Instant<Tai>(cont + k0Ns), variant, _leapTable).Nanoseconds - cont;
         var smearNs = SmearNs(continuousNs);
-        const long SlopeSpanNs = 1_000_000_000;
+        // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
+        var spanNs = Math.Max(_options.UpdateInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
         // d smear / d continuous, turned into a rate per local second (the local clock runs at 1 + slope): at
         // UTC_SLS's 1000 ppm the difference is 1 ppm.
-        var slope = (SmearNs(continuousNs + SlopeSpanNs) - smearNs) / (double)SlopeSpanNs;
+        var slope = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs;
         var slopePpm = slope / (1 + slope) * 1e6;
         return estimate with
         {
@@ -214,14 +215,17 @@ public sealed class SyncEngine
 
     private OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale)
     {
+        // A reading near a leap is ambiguous (UTC repeats a second) unless it comes from a computable smear.
+        var followsComputableSmear = scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear
+            && LeapSmear.IsComputable(scale.Variant);
         var leap = _leapTable.NextAfter(sample.LocalTime - _options.LeapQuietWindow);
-        if (leap is { } l && (sample.LocalTime - l.Effective).Abs() < _options.LeapQuietWindow)
+        if (!followsComputableSmear && leap is { } l && (sample.LocalTime - l.Effective).Abs() < _options.LeapQuietWindow)
             return null;
 
         Instant<Utc> referenceUtc;
         var ambiguity = Duration.Zero;
         _smear = null;
-        if (scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear && LeapSmear.IsComputable(scale.Variant))
+        if (followsComputableSmear)
         {
             // Estimate against a continuous axis (the reference unsmeared to TAI, minus TAI - UTC fixed at the
             // first sample) so the estimators never see the smear's frequency step; the controller is given the
