@@ -122,4 +122,33 @@ public class DisciplineControllerTests
         Assert.Equal(Duration.FromNanoseconds(1_000 + 200), decision.Command.MaxError);
         Assert.Equal(Duration.FromNanoseconds(50), decision.Command.EstimatedError);
     }
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void AfterADetectedDiscontinuityALargeOffsetIsSteppedOnlyWhenPolicyAllows(bool afterDiscontinuity, int expectedSteps)
+    {
+        var policy = StepPolicy.StartupOnly with { AfterDiscontinuity = afterDiscontinuity };
+        var controller = new DisciplineController(new DisciplineOptions { Steps = policy });
+        for (var i = 0; i < 10; i++)
+            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+
+        controller.EnterRecovery();
+        var decision = controller.Update(Estimate(10, 50_000, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+
+        Assert.Equal(expectedSteps, controller.Steps);
+        Assert.Equal(afterDiscontinuity ? Duration.FromMicroseconds(-50_000) : null, decision.Command.Step);
+    }
+
+    [Fact]
+    public void StepPolicyNeverForbidsStepsAfterDiscontinuitiesToo()
+    {
+        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.Never });
+        controller.EnterRecovery();
+
+        var decision = controller.Update(Estimate(0, 5_000_000, 0, samples: 3), KernelStatus.None, null);
+
+        Assert.Null(decision.Command.Step);
+        Assert.Equal(0, controller.Steps);
+    }
 }

@@ -108,4 +108,49 @@ public class SyncEngineTests
         Assert.True(engine.CurrentBound(clock.LocalNow) > boundBefore);
         Assert.True(Math.Abs(clock.TrueOffsetNs) < 5_000, $"holdover drifted {clock.TrueOffsetNs} ns in 10 s");
     }
+
+    [Fact]
+    public void BoundIncludesTheAssumedDelayAsymmetry()
+    {
+        Duration BoundWith(double asymmetry)
+        {
+            var clock = new ToyGuestClock(frequencyErrorPpm: 8, initialOffsetNs: 10_000, seed: 7, delayNs: 20_000);
+            var (engine, _) = Run(clock, new SyncEngineOptions { DelayAsymmetryUncertainty = asymmetry }, ClockScale.Utc, 60);
+            return engine.CurrentBound(clock.LocalNow);
+        }
+
+        var without = BoundWith(0);
+        var with = BoundWith(0.05);
+
+        // 5 % of the ~20 us delay: about 1 us more (the runs are identical otherwise).
+        Assert.InRange((with - without).Nanoseconds, 950, 1_100);
+    }
+
+    [Fact]
+    public void ALiveMigrationStepIsDetectedAndSteppedBack()
+    {
+        var clock = new ToyGuestClock(frequencyErrorPpm: 10, initialOffsetNs: 0, seed: 8);
+        var engine = new SyncEngine(new SyncEngineOptions(), LeapSecondTable.Embedded);
+        for (var i = 0; i < 4 * 120; i++)
+        {
+            clock.Advance(250_000_000);
+            if (engine.OnReading("ptp0", clock.Read(9, ClockScale.Utc)) is { } command)
+                clock.Apply(command);
+        }
+        var stepsBefore = engine.Steps;
+
+        clock.Apply(new Sync.Filters.Discipline.ClockCommand { Step = Duration.FromMicroseconds(50_000) });
+        var offsets = new List<long>();
+        for (var i = 0; i < 4 * 60; i++)
+        {
+            clock.Advance(250_000_000);
+            if (engine.OnReading("ptp0", clock.Read(9, ClockScale.Utc)) is { } command)
+                clock.Apply(command);
+            offsets.Add(clock.TrueOffsetNs);
+        }
+
+        Assert.Equal(1, engine.Discontinuities);
+        Assert.Equal(stepsBefore + 1, engine.Steps);
+        Assert.True(offsets.Skip(4 * 30).Max(Math.Abs) < 1_000, $"max |offset| 30-60 s after the step {offsets.Skip(4 * 30).Max(Math.Abs)} ns");
+    }
 }
