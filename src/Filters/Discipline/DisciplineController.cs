@@ -37,7 +37,11 @@ public sealed class DisciplineController
 
     public Duration UpdateInterval => _updateInterval;
 
-    public DisciplineDecision Update(ClockEstimate estimate, KernelStatus leapFlags, int? taiOffsetSeconds)
+    /// <summary>
+    /// One estimate in, one command out. targetRatePpm: the target runs this much faster than the reference the
+    /// estimate's frequency is measured against (a smear's slope, fed forward); 0 = follow the reference.
+    /// </summary>
+    public DisciplineDecision Update(ClockEstimate estimate, KernelStatus leapFlags, int? taiOffsetSeconds, double targetRatePpm = 0)
     {
         _updates++;
         if (_lastUpdate is { } last && estimate.At > last)
@@ -47,7 +51,7 @@ public sealed class DisciplineController
         var frequencyTrusted = estimate.SampleCount >= 2
             && estimate.FrequencyStdDevPpm <= _options.MaxTrustedFrequencyStdDevPpm;
         if (frequencyTrusted)
-            _basePpm = _commandedPpm - estimate.FrequencyPpm;
+            _basePpm = RateCorrectedPpm(_commandedPpm, estimate.FrequencyPpm, targetRatePpm);
         var basePpm = _basePpm ?? _commandedPpm;
 
         var step = Duration.Zero;
@@ -77,7 +81,7 @@ public sealed class DisciplineController
             EstimatedError = estimate.OffsetStdDev,
             TaiOffsetSeconds = taiOffsetSeconds,
         };
-        return new DisciplineDecision(command, new LocalClockAdjustment(estimate.At, changePpm, step));
+        return new DisciplineDecision(command, new LocalClockAdjustment(estimate.At, LocalRateChangePpm(newPpm - changePpm, newPpm, estimate.FrequencyPpm), step));
     }
 
     /// <summary>No estimate this update: keep the base frequency (drop any slew) and publish the grown bound.</summary>
@@ -99,7 +103,7 @@ public sealed class DisciplineController
             Status = status,
             MaxError = errorBound,
         };
-        var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, changePpm, Duration.Zero);
+        var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, LocalRateChangePpm(basePpm - changePpm, basePpm, 0), Duration.Zero);
         return new DisciplineDecision(command, adjustment);
     }
 
@@ -109,6 +113,20 @@ public sealed class DisciplineController
         State = SyncState.Recovery;
         _recoveryUpdates = 0;
     }
+
+    /// <summary>
+    /// The kernel runs the clock at r = (1 + oscillator)(1 + correction) of the reference's rate, and an estimator
+    /// measures the frequency error per local second, f = 1 - 1/r. Moving the correction from c1 to c2 therefore
+    /// changes f by (c2 - c1)(1 - f1)/(1 + c2), f1 the error before (in holdover taken as 0). At ordinary
+    /// corrections this is c2 - c1 within a few 1e-5; following UTC_SLS's 1000 ppm smear the difference is 1 ppm.
+    /// </summary>
+    private static double LocalRateChangePpm(double oldPpm, double newPpm, double frequencyErrorPpm) =>
+        (newPpm - oldPpm) * (1 - frequencyErrorPpm * 1e-6) / (1 + newPpm * 1e-6);
+
+    /// <summary>The correction that makes the clock run at (1 + target rate) of the reference's rate:
+    /// (1 + c)(1 - f)(1 + target) - 1, exactly.</summary>
+    private static double RateCorrectedPpm(double commandedPpm, double frequencyErrorPpm, double targetRatePpm) =>
+        ((1 + commandedPpm * 1e-6) * (1 - frequencyErrorPpm * 1e-6) * (1 + targetRatePpm * 1e-6) - 1) * 1e6;
 
     private double SlewPpm(Duration residual)
     {

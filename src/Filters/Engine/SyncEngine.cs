@@ -37,6 +37,7 @@ public sealed class SyncEngine
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
+    private double _targetRatePpm;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -138,10 +139,11 @@ public sealed class SyncEngine
     /// <summary>
     /// Following a computable smear, the estimate is on the continuous axis (TAI - k0); the local clock must
     /// follow smeared time instead: the target offset is smear(t) = smeared(t) - (TAI(t) - k0) and its slope is fed
-    /// forward as a frequency, so the estimate handed on is relative to the smeared time.
+    /// forward as the target's rate (the controller makes the clock run at 1 + that rate of the continuous axis).
     /// </summary>
     private ClockEstimate Steered(ClockEstimate estimate)
     {
+        _targetRatePpm = 0;
         if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
             return estimate;
         var k0Ns = k0 * Duration.NanosecondsPerSecond;
@@ -151,14 +153,11 @@ public sealed class SyncEngine
         var smearNs = SmearNs(continuousNs);
         // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
         var spanNs = Math.Max(_options.UpdateInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
-        // d smear / d continuous, turned into a rate per local second (the local clock runs at 1 + slope): at
-        // UTC_SLS's 1000 ppm the difference is 1 ppm.
-        var slope = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs;
-        var slopePpm = slope / (1 + slope) * 1e6;
+        var slopePpm = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs * 1e6;
+        _targetRatePpm = slopePpm;
         return estimate with
         {
             Offset = estimate.Offset - Duration.FromNanoseconds(smearNs),
-            FrequencyPpm = estimate.FrequencyPpm - slopePpm,
         };
     }
 
@@ -207,7 +206,7 @@ public sealed class SyncEngine
         if (_recentOffsetsNs.Count > RmsWindow)
             _recentOffsetsNs.Dequeue();
 
-        var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds);
+        var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
         if (decision.Adjustment is { } adjustment)
             _estimator.NotifyAdjustment(adjustment);
         return decision.Command;

@@ -45,9 +45,22 @@ public class DisciplineControllerTests
         var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 10);
         var decision = controller.Update(Estimate(0, 0, freqPpm: 4), KernelStatus.None, null);
 
-        Assert.Equal(6, decision.Command.FrequencyPpm!.Value, 9);
-        Assert.Equal(6, controller.BaseFrequencyPpm!.Value, 9);
-        Assert.Equal(-4, decision.Adjustment!.Value.FrequencyChangePpm, 9);
+        // Rates multiply: (1 + 10 ppm)(1 - 4 ppm) - 1 = 6 ppm - 40e-6 ppm.
+        Assert.Equal(6 - 40e-6, decision.Command.FrequencyPpm!.Value, 9);
+        Assert.Equal(6 - 40e-6, controller.BaseFrequencyPpm!.Value, 9);
+        // The estimator's frequency error moves by the change x (1 - f) / (1 + new correction).
+        Assert.Equal((-4 - 40e-6) * (1 - 4e-6) / (1 + (6 - 40e-6) * 1e-6), decision.Adjustment!.Value.FrequencyChangePpm, 9);
+    }
+
+    [Fact]
+    public void AtA1000PpmSmearTheTargetRateIsComposedExactly()
+    {
+        var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 0);
+        var decision = controller.Update(Estimate(0, 0, freqPpm: 0), KernelStatus.None, null, targetRatePpm: -1000);
+
+        Assert.Equal(-1000, decision.Command.FrequencyPpm!.Value, 9);
+        // The clock now loses 1000 ppm of reference time but 1000/0.999 ppm per local second.
+        Assert.Equal(-1000 / 0.999, decision.Adjustment!.Value.FrequencyChangePpm, 6);
     }
 
     [Fact]
