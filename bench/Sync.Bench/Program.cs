@@ -25,6 +25,9 @@ switch (mode)
         var duration = Option("--duration") is { } d ? double.Parse(d, CultureInfo.InvariantCulture) : (double?)null;
         var estimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         return ScenarioComparison.Run(rest, seed, duration, estimator);
+    case "estimators":
+        EstimatorComparison.Run();
+        return 0;
     case "device":
         DeviceReadBenchmark.Run();
         return 0;

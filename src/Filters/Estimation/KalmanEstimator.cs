@@ -209,8 +209,11 @@ public sealed class KalmanEstimator : IClockEstimator
         if (adapt && _options.NoiseAdaptationRate > 0)
         {
             // E[innovation^2] = P00 + scale * R_base: estimate the scale from what the model does not explain.
+            // Only the measurement's share of the innovation says anything about it: when wander dominates
+            // (P00 >> R) the estimate is mostly noise, so its weight falls with the square of that share.
             double observed = (innovation * innovation - prior.P00) / baseVarianceNs2;
-            double rate = _options.NoiseAdaptationRate;
+            double share = r / s;
+            double rate = _options.NoiseAdaptationRate * share * share;
             _noiseScale = Math.Clamp((1 - rate) * _noiseScale + rate * observed, MinNoiseScale, MaxNoiseScale);
         }
     }

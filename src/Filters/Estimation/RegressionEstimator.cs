@@ -13,9 +13,10 @@ namespace Sync.Filters.Estimation;
 /// Error bound at local time t (documented formula):
 ///   sigma(t)^2 = Var(a + b x) from the fit covariance (scaled by the residual variance s^2)
 ///                + q_wander * dt^3 / 3        (dt = time since the newest sample, holdover only)
-///   ErrorBound  = t_{n-2}(BoundCoverage) * sigma(t) + SystematicError
-/// where t_{n-2} is the two-sided Student t quantile (the residual variance is itself estimated from n-2 degrees
-/// of freedom). Measurement noise of the samples is in s^2 through the residuals, so it needs no extra term.
+///   ErrorBound  = t_{dof}(BoundCoverage) * sigma(t) + SystematicError
+/// where t_{dof} is the two-sided Student t quantile: the residual variance s^2 is itself estimated, from the
+/// window's n-2 degrees of freedom pooled with up to NoiseHistoryDegreesOfFreedom from earlier windows (so
+/// dof = n-2+prior; a window the runs test just shortened does not make the bound jump). Measurement noise of the samples is in s^2 through the residuals, so it needs no extra term.
 /// </summary>
 public sealed class RegressionEstimator : IClockEstimator
 {
@@ -25,6 +26,11 @@ public sealed class RegressionEstimator : IClockEstimator
     private readonly List<StoredSample> _samples = [];
     private readonly List<OffsetSample> _held = [];
     private WeightedLineFit? _fit;
+    private double _noiseScale2;
+    private int _fitsSinceReset;
+
+    /// <summary>Weight of one window in the running residual-variance estimate used for pooling.</summary>
+    private const double NoiseHistoryRate = 1.0 / 16;
 
     private record struct StoredSample(long TimeNs, double OffsetNs, double ErrorNs);
 
@@ -53,12 +59,17 @@ public sealed class RegressionEstimator : IClockEstimator
         get
         {
             if (_fit is not { } fit) return NoFitSkewPpm;
+<<<<<<< HEAD
             double t = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.975);
+=======
+            double t = StudentQuantile.Of(fit.DegreesOfFreedom, 0.975);
+>>>>>>> estim
             return Math.Clamp(Math.Sqrt(fit.SlopeVariance) * t / 1e3, MinSkewPpm, MaxSkewPpm);
         }
     }
 
     private const double NoFitSkewPpm = 2000;
+    private const double NormalQuantile9995 = 3.2905267314919;
     private const double MinSkewPpm = 1e-6;
     private const double MaxSkewPpm = 1e6;
 
@@ -134,6 +145,8 @@ public sealed class RegressionEstimator : IClockEstimator
         _ledger.Clear();
         _detector.Reset();
         _fit = null;
+        _fitsSinceReset = 0;
+        _noiseScale2 = 0;
         LastDiscontinuity = null;
     }
 
@@ -146,7 +159,11 @@ public sealed class RegressionEstimator : IClockEstimator
         double errorNs = Math.Max(sample.Error.Nanoseconds, _options.ErrorFloor.Nanoseconds);
         double varianceNs2 = PredictionVarianceAt(fit, sample.LocalTime) + fit.ResidualScale2 * errorNs * errorNs;
         // The residual scale comes from n-2 degrees of freedom: widen k sigma to the same tail under Student t.
+<<<<<<< HEAD
         double widen = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.9995) / Normal.InvCDF(0, 1, 0.9995);
+=======
+        double widen = StudentQuantile.Of(fit.DegreesOfFreedom, 0.9995) / NormalQuantile9995;
+>>>>>>> estim
         return (predictedNs, Math.Sqrt(varianceNs2) * widen);
     }
 
@@ -197,7 +214,7 @@ public sealed class RegressionEstimator : IClockEstimator
         WeightedLineFit fit;
         while (true)
         {
-            fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start));
+            fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start), useMathNet: false);
             if (n - start <= _options.MinSamples) break;
             for (int i = start; i < n; i++) residuals[i] = y[i] - fit.ValueAt(x[i]);
             if (!RunsTest.IsNonRandom(residuals.AsSpan(start, n - start), _options.RunsTestSignificance)) break;
@@ -208,7 +225,14 @@ public sealed class RegressionEstimator : IClockEstimator
             _samples.RemoveRange(0, start);
             RunsTestDrops += start;
         }
-        _fit = fit;
+        fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start));
+        // Pool the window's residual variance with the noise level seen over earlier windows (see options).
+        int priorDof = Math.Min(_options.NoiseHistoryDegreesOfFreedom, _fitsSinceReset);
+        var pooled = _fitsSinceReset > 0 ? fit.PooledWith(_noiseScale2, priorDof) : fit;
+        _noiseScale2 = _fitsSinceReset == 0 ? fit.WindowResidualScale2
+            : (1 - NoiseHistoryRate) * _noiseScale2 + NoiseHistoryRate * fit.WindowResidualScale2;
+        _fitsSinceReset++;
+        _fit = pooled;
     }
 
     /// <summary>Seconds from the newest sample to t on the fit's time axis (pending steps moved t's clock).</summary>
@@ -225,7 +249,11 @@ public sealed class RegressionEstimator : IClockEstimator
 
     private Duration BoundAt(WeightedLineFit fit, Instant<Utc> t)
     {
+<<<<<<< HEAD
         double quantile = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.5 + _options.BoundCoverage / 2);
+=======
+        double quantile = StudentQuantile.Of(fit.DegreesOfFreedom, 0.5 + _options.BoundCoverage / 2);
+>>>>>>> estim
         double boundNs = quantile * Math.Sqrt(PredictionVarianceAt(fit, t)) + _options.SystematicError.Nanoseconds;
         return Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0)));
     }

@@ -27,6 +27,11 @@ public sealed record RegressionOptions
     /// (3.48 sigma for a large window; the target is 99.9 % coverage with margin).</summary>
     public double BoundCoverage { get; init; } = 0.9995;
 
+    /// <summary>Degrees of freedom credited to the residual variance seen over earlier windows, pooled with the
+    /// current window's n-2 (0: the window alone, as chrony). Default 32: the bound no longer swings with every
+    /// runs-test drop, and a change of the noise level is followed within ~16 samples.</summary>
+    public int NoiseHistoryDegreesOfFreedom { get; init; } = 32;
+
     /// <summary>Error no averaging removes (e.g. the reference's own uncertainty), added linearly to the bound.
     /// Default 0: cross-timestamps have no path asymmetry the fit could not see.</summary>
     public Duration SystematicError { get; init; } = Duration.Zero;
@@ -51,6 +56,8 @@ public sealed record RegressionOptions
         if (ErrorFloor.Nanoseconds <= 0) throw new ArgumentException($"{nameof(ErrorFloor)} must be positive");
         if (!(FrequencyWanderS2PerS3 >= 0)) throw new ArgumentException($"{nameof(FrequencyWanderS2PerS3)} must be >= 0");
         if (!(BoundCoverage > 0.5 && BoundCoverage < 1)) throw new ArgumentException($"{nameof(BoundCoverage)} must be in (0.5, 1)");
+        if (NoiseHistoryDegreesOfFreedom < 0 || NoiseHistoryDegreesOfFreedom > 10_000)
+            throw new ArgumentException($"{nameof(NoiseHistoryDegreesOfFreedom)} must be in [0, 10000] (got {NoiseHistoryDegreesOfFreedom})");
         if (SystematicError.Nanoseconds < 0) throw new ArgumentException($"{nameof(SystematicError)} must be >= 0");
         if (MinSamplesForDetection < MinSamples) throw new ArgumentException($"{nameof(MinSamplesForDetection)} must be >= {nameof(MinSamples)}");
         Detector.Validate();

@@ -1,0 +1,84 @@
+using Sync.Filters.Estimation;
+
+namespace Sync.Filters.Tests.Estimation;
+
+/// <summary>ErrorBound must hold |true - estimate| at least 99.9 % of the time under the modelled noise and stay
+/// within 4 x the RMS of the actual error.</summary>
+public class ErrorBoundCoverageTests
+{
+    private const int Steps = 20_000;
+
+    /// <summary>Steps before judging: the first window fills (64 samples). Warm-up bounds are honest but wide (few
+    /// degrees of freedom), and would dominate the mean bound / RMS ratio the target is about.</summary>
+    private const int WarmUpSamples = 64;
+
+    internal static (double Coverage, double MeanBoundOverRms, double RmsErrorNs) Run(IClockEstimator est, SyntheticOscillator osc, double intervalS, int steps = Steps)
+    {
+        int judged = 0, covered = 0;
+        double sumSq = 0, sumBound = 0;
+        for (int i = 0; i < steps; i++)
+        {
+            osc.Advance(intervalS);
+            est.AddSample(osc.Sample());
+            if (i < WarmUpSamples || est.EstimateAt(osc.Now) is not { } e) continue;
+            double err = e.Offset.Nanoseconds - osc.TrueOffsetNs;
+            judged++;
+            if (Math.Abs(err) <= e.ErrorBound.Nanoseconds) covered++;
+            sumSq += err * err;
+            sumBound += e.ErrorBound.Nanoseconds;
+        }
+        double rms = Math.Sqrt(sumSq / judged);
+        return (covered / (double)judged, sumBound / judged / rms, rms);
+    }
+
+    [Fact]
+    public void KalmanBoundCoversWithModelledWanderAndNoise()
+    {
+        var osc = new SyntheticOscillator(new Random(99), 0, 3_000, wanderNs2PerS3: 1, noiseSdNs: 30);
+        var (coverage, ratio, rms) = Run(new KalmanEstimator(new KalmanOptions { FrequencyWanderS2PerS3 = 1e-18 }), osc, 1);
+        Assert.True(coverage >= 0.999, $"coverage {coverage:F5}, rms {rms:F2} ns, ratio {ratio:F2}");
+        Assert.True(ratio <= 4, $"mean bound / rms = {ratio:F2}");
+    }
+
+    [Fact]
+    public void KalmanLearnsAMisstatedMeasurementError()
+    {
+        // The samples claim 3x less noise than they have: the innovation-based scale must catch up.
+        var osc = new SyntheticOscillator(new Random(98), 0, 3_000, wanderNs2PerS3: 1, noiseSdNs: 30);
+        var est = new KalmanEstimator(new KalmanOptions { MeasurementSigmaPerError = 1 / Math.Sqrt(3) / 3 });
+        var (coverage, ratio, _) = Run(est, osc, 1);
+        Assert.InRange(est.MeasurementNoiseScale, 6, 12);
+        Assert.True(coverage >= 0.999, $"coverage {coverage:F5}");
+        Assert.True(ratio <= 4, $"mean bound / rms = {ratio:F2}");
+    }
+
+    [Fact]
+    public void RegressionBoundCoversALineWithWhiteNoise()
+    {
+        // The runs test makes the regression's misses come in clusters, so one 20,000-step run is a noisy
+        // measure of its coverage: pool four independent runs of 10,000 steps.
+        double coveredSteps = 0, ratioSum = 0;
+        for (int seed = 90; seed < 94; seed++)
+        {
+            var osc = new SyntheticOscillator(new Random(seed), 0, -7_000, wanderNs2PerS3: 0, noiseSdNs: 30);
+            var (coverage, ratio, _) = Run(new RegressionEstimator(), osc, 1, Steps / 2);
+            coveredSteps += coverage;
+            ratioSum += ratio;
+        }
+        Assert.True(coveredSteps / 4 >= 0.999, $"coverage {coveredSteps / 4:F5}");
+        Assert.True(ratioSum / 4 <= 4, $"mean bound / rms = {ratioSum / 4:F2}");
+    }
+
+    [Fact]
+    public void KalmanConvergesToTheTrueOffsetAndFrequency()
+    {
+        var osc = new SyntheticOscillator(new Random(55), offsetNs: -2_000_000, freqNsPerS: 42_000, wanderNs2PerS3: 1, noiseSdNs: 50);
+        var est = new KalmanEstimator();
+        for (int i = 0; i < 600; i++) { osc.Advance(1); est.AddSample(osc.Sample()); }
+        var e = est.EstimateAt(osc.Now)!;
+        Assert.True(Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) <= 4 * e.OffsetStdDev.Nanoseconds + 1);
+        Assert.True(Math.Abs(e.FrequencyPpm - osc.TrueFreqNsPerS / 1e3) <= 4 * e.FrequencyStdDevPpm);
+        Assert.True(e.OffsetStdDev.Nanoseconds < 25, $"offset sd {e.OffsetStdDev} after 600 samples of 50 ns noise");
+        Assert.True(e.FrequencyStdDevPpm < 0.005);
+    }
+}
