@@ -59,7 +59,7 @@ public static class EstimatorComparison
             freqNsPerS += c10 * z0 + c11 * z1;
             timeNs += (long)(dt * 1e9);
             var now = new Instant<Utc>(timeNs);
-            estimator.AddSample(new OffsetSample(now,
+            estimator.Add(new OffsetSample(now,
                 Duration.FromNanoseconds((long)Math.Round(offsetNs + noiseNs * Gaussian(random))),
                 Duration.Zero,
                 Duration.FromNanoseconds((long)Math.Round(noiseNs * Math.Sqrt(3)))));

@@ -59,11 +59,7 @@ public sealed class RegressionEstimator : IClockEstimator
         get
         {
             if (_fit is not { } fit) return NoFitSkewPpm;
-<<<<<<< HEAD
-            double t = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.975);
-=======
             double t = StudentQuantile.Of(fit.DegreesOfFreedom, 0.975);
->>>>>>> estim
             return Math.Clamp(Math.Sqrt(fit.SlopeVariance) * t / 1e3, MinSkewPpm, MaxSkewPpm);
         }
     }
@@ -159,11 +155,7 @@ public sealed class RegressionEstimator : IClockEstimator
         double errorNs = Math.Max(sample.Error.Nanoseconds, _options.ErrorFloor.Nanoseconds);
         double varianceNs2 = PredictionVarianceAt(fit, sample.LocalTime) + fit.ResidualScale2 * errorNs * errorNs;
         // The residual scale comes from n-2 degrees of freedom: widen k sigma to the same tail under Student t.
-<<<<<<< HEAD
-        double widen = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.9995) / Normal.InvCDF(0, 1, 0.9995);
-=======
         double widen = StudentQuantile.Of(fit.DegreesOfFreedom, 0.9995) / NormalQuantile9995;
->>>>>>> estim
         return (predictedNs, Math.Sqrt(varianceNs2) * widen);
     }
 
@@ -249,11 +241,7 @@ public sealed class RegressionEstimator : IClockEstimator
 
     private Duration BoundAt(WeightedLineFit fit, Instant<Utc> t)
     {
-<<<<<<< HEAD
-        double quantile = StudentTQuantile.InvCdf(fit.DegreesOfFreedom, 0.5 + _options.BoundCoverage / 2);
-=======
         double quantile = StudentQuantile.Of(fit.DegreesOfFreedom, 0.5 + _options.BoundCoverage / 2);
->>>>>>> estim
         double boundNs = quantile * Math.Sqrt(PredictionVarianceAt(fit, t)) + _options.SystematicError.Nanoseconds;
         return Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0)));
     }
