@@ -87,7 +87,8 @@ public sealed class VhostUserServerTests : IDisposable
         using var frontEnd = Connect();
         var (features, _) = frontEnd.StartLikeQemu(AllProtocol);
         frontEnd.DriverStartLikeQemu(features, 1);
-        Assert.True(frontEnd.Send(VhostUserRequest.SetVringEnable, VhostUserTestFrontEnd.VringState(0, 0)));
+        // Acknowledged, so the back end cannot still be working on the earlier enable when the chain appears.
+        Assert.Equal(0ul, frontEnd.SendWithAck(VhostUserRequest.SetVringEnable, VhostUserTestFrontEnd.VringState(0, 0)));
         var driver = frontEnd.Driver(0);
         ulong request = frontEnd.AllocateBuffer(4);
         driver.WriteDescriptor(0, request, 4, 0, 0);

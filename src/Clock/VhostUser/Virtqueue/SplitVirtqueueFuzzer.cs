@@ -12,7 +12,7 @@ namespace Sync.Clock.VhostUser;
 /// </summary>
 public sealed class SplitVirtqueueFuzzer
 {
-    private const int MemoryBytes = 64 * 1024;
+    private const int MemoryBytes = 32 * 1024;
 
     // Rings live in the first 8 KiB, buffers and indirect tables point into the rest, so a used entry the
     // device wrote is still there to check (a driver pointing buffers at its own rings only hurts itself).
@@ -20,6 +20,7 @@ public sealed class SplitVirtqueueFuzzer
     private const int DataAreaStart = 12 * 1024;
     private readonly Random _random;
     private readonly FuzzDevice _device;
+    private readonly ArrayGuestMemory[] _memories = [new(MemoryBytes), new(MemoryBytes, 0x1000)];
 
     public SplitVirtqueueFuzzer(int seed)
     {
@@ -40,9 +41,16 @@ public sealed class SplitVirtqueueFuzzer
     public void RunCase()
     {
         Cases++;
-        var memory = new ArrayGuestMemory(MemoryBytes, _random.Next(4) == 0 ? 0x1000ul : 0);
+        var memory = _memories[_random.Next(4) == 0 ? 1 : 0];
         ulong memoryBase = memory.BaseAddress;
-        _random.NextBytes(memory.Bytes.AsSpan(0, _random.Next(4) == 0 ? MemoryBytes : 0));
+        if (_random.Next(4) == 0)
+        {
+            _random.NextBytes(memory.Bytes);
+        }
+        else
+        {
+            memory.Bytes.AsSpan().Clear();
+        }
         ushort size = (ushort)(1 << _random.Next(0, 9));
         var layout = RandomLayout(memoryBase, size);
         var options = new SplitVirtqueueOptions
