@@ -15,6 +15,7 @@ public static class VirtqueueFuzz
     public static int Run(long cases, int seed)
     {
         var fuzzer = new SplitVirtqueueFuzzer(seed);
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         for (long i = 0; i < cases; i++)
         {
@@ -29,7 +30,9 @@ public static class VirtqueueFuzz
             }
         }
         double seconds = stopwatch.Elapsed.TotalSeconds;
-        Console.WriteLine($"virtqueue fuzz: {fuzzer.Cases:N0} cases in {seconds:F1} s ({fuzzer.Cases / seconds:N0} cases/s), seed {seed}");
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        Console.WriteLine($"virtqueue fuzz: {fuzzer.Cases:N0} cases in {seconds:F1} s wall ({fuzzer.Cases / seconds:N0} cases/s), " +
+                          $"{cpuSeconds:F1} s CPU ({fuzzer.Cases / cpuSeconds:N0} cases per CPU-second), seed {seed}");
         Console.WriteLine($"  chains completed {fuzzer.ChainsCompleted:N0}, rejected {fuzzer.ChainsRejected:N0}, queues broken {fuzzer.QueuesBroken:N0}, " +
                           $"event buffers held {fuzzer.EventBuffersHeld:N0}, interrupts requested {fuzzer.NotificationsRequested:N0}, device calls {fuzzer.DeviceCalls:N0}");
         foreach (var (reason, count) in fuzzer.RejectionsByReason.OrderByDescending(pair => pair.Value))
