@@ -102,6 +102,20 @@ public sealed class VhostUserServerTests : IDisposable
     }
 
     [Fact]
+    public void StopLikeQemuWithStatusKeepsTheRingIndexForGetVringBase()
+    {
+        using var frontEnd = Connect();
+        Handshake(frontEnd);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(2u, frontEnd.Submit(0, [1], 8, descriptor: (ushort)(2 * i)).Length);
+        }
+        // QEMU's vhost_dev_stop with STATUS negotiated: SET_STATUS 0, SET_VRING_ENABLE 0, GET_VRING_BASE.
+        frontEnd.SetU64(VhostUserRequest.SetStatus, 0);
+        Assert.Equal(3u, frontEnd.StopQueueLikeQemu(0));
+    }
+
+    [Fact]
     public void AlarmStyleNotificationFillsAPostedEventBufferAndSignalsCall()
     {
         using var frontEnd = Connect();
