@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Sync.Daemon.Chrony;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
@@ -112,7 +113,9 @@ public static class DaemonHost
 
     private static void AddPrometheus(IServiceCollection services, MetricsOptions metrics)
     {
-        services.AddOpenTelemetry().WithMetrics(m => m
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("virtsyncd", serviceVersion: DaemonVersion.Text, autoGenerateServiceInstanceId: false))
+            .WithMetrics(m => m
             .AddMeter(MetricNames.MeterName)
             .AddPrometheusHttpListener(o =>
             {
