@@ -39,10 +39,9 @@ public sealed class ClockReadPolicy<T>
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { IsOk: false } r && r.Error!.Kind != ClockErrorKind.DeviceGone),
         };
 
-        _pipeline = new ResiliencePipelineBuilder<ClockResult<T>> { TimeProvider = time }
-            .AddCircuitBreaker(breaker)
-            .AddRetry(retry)
-            .Build();
+        var builder = new ResiliencePipelineBuilder<ClockResult<T>> { TimeProvider = time }.AddCircuitBreaker(breaker);
+        if (options.MaxRetryAttempts > 0) builder.AddRetry(retry);
+        _pipeline = builder.Build();
     }
 
     public CircuitState Circuit => _circuit.CircuitState;
