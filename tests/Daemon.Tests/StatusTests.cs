@@ -155,6 +155,24 @@ public sealed class StatusTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task ASecondServerOnTheSameSocketRefusesToStart()
+    {
+        var socket = _dir.File("status.sock");
+        var server = await Serve(socket, new FakeStatusProvider());
+        try
+        {
+            var second = new StatusSocketServer(socket, new FakeStatusProvider());
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(TestContext.Current.CancellationToken));
+            Assert.Contains("another virtsyncd answers on", error.Message);
+            Assert.True(StatusClient.Query(socket, TimeSpan.FromSeconds(5)).Outcome == StatusClient.Outcome.Ok);
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
     [Theory]
     [InlineData(1.23e-7, true, "+123ns")]
     [InlineData(-4.5e-6, true, "-4500ns")]

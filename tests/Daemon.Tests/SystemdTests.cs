@@ -8,6 +8,8 @@ using Sync.Filters.Time;
 
 namespace Sync.Daemon.Tests;
 
+/// <summary>Shares a collection with MetricsTests: both start hosts whose "virtsync" meters every MeterProvider in the process sees.</summary>
+[Collection(nameof(MetricsTests))]
 public sealed class SystemdTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -29,7 +29,12 @@ public sealed class StatusSocketServer : BackgroundService
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        if (File.Exists(_path)) File.Delete(_path);
+        if (File.Exists(_path))
+        {
+            if (SomeoneListens(_path))
+                throw new InvalidOperationException($"another virtsyncd answers on {_path}: stop it first or set status:socketPath");
+            File.Delete(_path);
+        }
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(_path));
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
@@ -37,6 +42,20 @@ public sealed class StatusSocketServer : BackgroundService
         listener.Listen(16);
         _listener = listener;
         return base.StartAsync(cancellationToken);
+    }
+
+    private static bool SomeoneListens(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
