@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Sync.Clock.Simulation;
 using Sync.Clock.VhostUser;
 using Sync.Clock.Virtio.Rtc;
-using Sync.Daemon.Sync;
+using Sync.Daemon.Pipeline;
 using Sync.Filters.Engine;
 using Sync.Filters.Leap;
 using Sync.Filters.Time;
