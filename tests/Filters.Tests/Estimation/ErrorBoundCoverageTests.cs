@@ -19,7 +19,7 @@ public class ErrorBoundCoverageTests
         for (int i = 0; i < steps; i++)
         {
             osc.Advance(intervalS);
-            est.AddSample(osc.Sample());
+            est.Add(osc.Sample());
             if (i < WarmUpSamples || est.EstimateAt(osc.Now) is not { } e) continue;
             double err = e.Offset.Nanoseconds - osc.TrueOffsetNs;
             judged++;
@@ -74,7 +74,7 @@ public class ErrorBoundCoverageTests
     {
         var osc = new SyntheticOscillator(new Random(55), offsetNs: -2_000_000, freqNsPerS: 42_000, wanderNs2PerS3: 1, noiseSdNs: 50);
         var est = new KalmanEstimator();
-        for (int i = 0; i < 600; i++) { osc.Advance(1); est.AddSample(osc.Sample()); }
+        for (int i = 0; i < 600; i++) { osc.Advance(1); est.Add(osc.Sample()); }
         var e = est.EstimateAt(osc.Now)!;
         Assert.True(Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) <= 4 * e.OffsetStdDev.Nanoseconds + 1);
         Assert.True(Math.Abs(e.FrequencyPpm - osc.TrueFreqNsPerS / 1e3) <= 4 * e.FrequencyStdDevPpm);
