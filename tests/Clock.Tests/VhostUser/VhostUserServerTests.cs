@@ -220,6 +220,39 @@ public sealed class VhostUserServerTests : IDisposable
     }
 
     [Fact]
+    public void SeededRandomMessagesNeverTakeTheServerDown()
+    {
+        var random = new Random(4711);
+        for (int connection = 0; connection < 40; connection++)
+        {
+            using var frontEnd = Connect();
+            if (random.Next(2) == 0)
+            {
+                frontEnd.StartLikeQemu(AllProtocol);
+            }
+            for (int message = 0; message < 20; message++)
+            {
+                var payload = new byte[random.Next(0, 300)];
+                random.NextBytes(payload);
+                if (payload.Length >= 4 && random.Next(2) == 0)
+                {
+                    payload[0] = (byte)random.Next(0, 3); // plausible ring index / region count
+                    payload[1] = payload[2] = payload[3] = 0;
+                }
+                uint flags = random.Next(4) == 0 ? (uint)random.Next() : VhostUserHeader.Version1;
+                if (!frontEnd.SendRaw((uint)random.Next(0, 45), flags, payload))
+                {
+                    break; // the back end already dropped us
+                }
+            }
+        }
+        Assert.All(_connections, c => Assert.True(c.Completion.Wait(VhostUserTestFrontEnd.WaitMs)));
+        using var good = Connect();
+        Handshake(good);
+        Assert.Equal(2u, good.Submit(0, [1], 8).Length);
+    }
+
+    [Fact]
     public void WithReplyAckRefusedRequestsGetAnErrorAndTheConnectionStays()
     {
         using var frontEnd = Connect();
