@@ -46,13 +46,29 @@ internal static class CommandLine
         {
             case "sync": return WithArguments(mode, rest, stderr, a => SyncMode.Run(a, stdout, stderr));
             case "status": return WithArguments(mode, rest, stderr, a => StatusMode.Run(a, stdout, stderr));
-            case "serve": return ServeMode.Run(rest);
+            case "serve": return WithArguments(mode, ServeShorthands(rest), stderr, a => ServeMode.Run(a, stdout, stderr));
             case "simulate": return SimulateMode.Run(rest, stdout, stderr);
             case "clocks": return ClocksMode.Run(rest, stdout, stderr);
             default:
                 stderr.WriteLine($"virtsyncd: unknown mode '{mode}'. Modes: {string.Join(", ", Modes.Select(m => m.Mode))}; see virtsyncd --help");
                 return ExitCodes.Usage;
         }
+    }
+
+    /// <summary>`serve --socket PATH --clocks LIST` are shorthands for --serve:socketPath and --serve:clocks.</summary>
+    private static string[] ServeShorthands(string[] rest)
+    {
+        var mapped = new List<string>(rest.Length);
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (rest[i] is "--socket" or "--clocks" && i + 1 < rest.Length)
+            {
+                mapped.Add($"--serve:{(rest[i] == "--socket" ? "socketPath" : "clocks")}={rest[++i]}");
+                continue;
+            }
+            mapped.Add(rest[i]);
+        }
+        return [.. mapped];
     }
 
     private static int WithArguments(string mode, string[] rest, TextWriter stderr, Func<CommandArguments, int> run)

@@ -18,6 +18,8 @@ internal sealed class OptionsReader
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:smearVariant", "serve:alarms",
+        "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
+        "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
         "metrics:enabled", "metrics:listen",
         "status:enabled", "status:socketPath",
         "systemd:readyTimeoutSeconds", "systemd:statusIntervalSeconds",
@@ -68,6 +70,16 @@ internal sealed class OptionsReader
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
+                Simulated = new SimulatedServedClockOptions
+                {
+                    OffsetMs = Double("serve:simulated:offsetMs", 0, -1e9, 1e9),
+                    RatePpm = Double("serve:simulated:ratePpm", 0, -1000, 1000),
+                    RateAfterSeconds = Double("serve:simulated:rateAfterSeconds", 0, 0, 1e9),
+                    StepMs = Double("serve:simulated:stepMs", 0, -1e9, 1e9),
+                    StepAfterSeconds = Double("serve:simulated:stepAfterSeconds", 0, 0, 1e9),
+                    Scale = Choice("serve:simulated:scale", ConfigNames.ServedClocks, ServedClock.Utc),
+                    LeapAtUtc = _config["serve:simulated:leapAtUtc"] ?? "",
+                },
             },
             Metrics = new MetricsOptions { Enabled = Bool("metrics:enabled", true), Host = host, Port = port },
             Status = new StatusOptions

@@ -91,8 +91,9 @@ public static class DaemonHost
         error ??= Console.Error;
         try
         {
-            host.Run();
+            // Run disposes the host and its service provider: take what is needed afterwards first.
             var exit = host.Services.GetService<DaemonExit>();
+            host.Run();
             if (exit is { Code: not 0 })
             {
                 error.WriteLine($"virtsyncd: {exit.Reason}");
