@@ -5,6 +5,6 @@ public class ProjectWiringTests
     [Fact]
     public void TestAssemblyLoadsProductAssemblies()
     {
-        Assert.Equal("Sync.Filters", typeof(Sync.Filters.Time.Duration).Assembly.GetName().Name);
+        Assert.Equal("Sync.Filters", typeof(global::Sync.Filters.Time.Duration).Assembly.GetName().Name);
     }
 }

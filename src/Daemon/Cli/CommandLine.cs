@@ -47,7 +47,7 @@ internal static class CommandLine
             case "sync": return WithArguments(mode, rest, stderr, a => SyncMode.Run(a, stdout, stderr));
             case "status": return WithArguments(mode, rest, stderr, a => StatusMode.Run(a, stdout, stderr));
             case "serve": return ServeMode.Run(rest);
-            case "simulate": return SimulateMode.Run(rest);
+            case "simulate": return SimulateMode.Run(rest, stdout, stderr);
             case "clocks": return ClocksMode.Run(rest, stdout, stderr);
             default:
                 stderr.WriteLine($"virtsyncd: unknown mode '{mode}'. Modes: {string.Join(", ", Modes.Select(m => m.Mode))}; see virtsyncd --help");

@@ -1,13 +1,118 @@
-using Sync.Daemon.Cli;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Sync.Clock.Simulation;
+using Sync.Daemon.Simulation;
+using Sync.Filters.Engine;
 
 namespace Sync.Daemon.Modes;
 
-/// <summary>PLACEHOLDER for the integrator: `virtsyncd simulate`. args are the arguments after the mode word.</summary>
+/// <summary>
+/// `virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR]
+/// [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression]`: the real pipeline against
+/// the simulator, with a progress bar, a final table and, with --out, report.json, samples.csv and offset.png.
+/// </summary>
 public static class SimulateMode
 {
-    public static int Run(string[] args)
+    public const string DefaultScenario = "virtio-x86";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        Console.Error.WriteLine("virtsyncd: simulate is not yet wired");
-        return ExitCodes.NotImplemented;
+        if (!SimulateArguments.TryParse(args, out var arguments, out var problem))
+        {
+            stderr.WriteLine($"virtsyncd simulate: {problem}");
+            stderr.WriteLine("usage: virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR] [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression]");
+            return 64;
+        }
+
+        Scenario scenario;
+        try
+        {
+            scenario = LoadScenario(arguments.Scenario);
+        }
+        catch (ScenarioException e)
+        {
+            stderr.WriteLine($"virtsyncd simulate: {e.Message}");
+            return 64;
+        }
+        if (arguments.DurationS is { } duration)
+            scenario = scenario with { DurationS = duration };
+        if (arguments.Seed is { } seed)
+            scenario = scenario with { Seed = seed };
+
+        var policy = arguments.LeapPolicy ?? DefaultLeapPolicy(scenario);
+        var options = new SyncEngineOptions { Leap = policy, Estimator = arguments.Estimator ?? new SyncEngineOptions().Estimator };
+        stdout.WriteLine($"scenario {scenario.Name}: {scenario.Description}");
+        stdout.WriteLine($"seed {scenario.Seed}, {scenario.DurationS:0} s simulated, served clock {scenario.ServedClock}, {scenario.ReadingMode} readings, leap policy {Format(policy)}, estimator {options.Estimator.ToString().ToLowerInvariant()}");
+
+        SimulationResult result;
+        try
+        {
+            result = SimulationRunner.Run(scenario, SimulationRunner.Virtsync(options), policy, ProgressBar(stderr));
+        }
+        catch (ScenarioException e)
+        {
+            stderr.WriteLine($"virtsyncd simulate: {e.Message}");
+            return 64;
+        }
+        stderr.WriteLine();
+        PrintTable(stdout, result.Report);
+
+        if (arguments.OutDir is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(result.Report, SimulationReportJson.Default.SimulationReport));
+            WriteCsv(Path.Combine(dir, "samples.csv"), result.Trace);
+            PngPlot.Write(Path.Combine(dir, "offset.png"), result.Trace, $"{scenario.Name} seed {scenario.Seed}");
+            stdout.WriteLine($"wrote {Path.Combine(dir, "report.json")}, samples.csv, offset.png");
+        }
+        return 0;
     }
+
+    /// <summary>Smeared clocks are followed as they smear; everything else has the kernel insert the second.</summary>
+    public static LeapPolicy DefaultLeapPolicy(Scenario scenario) =>
+        scenario.ServedClock.StartsWith("utc-smeared", StringComparison.Ordinal) ? LeapPolicy.FollowSmear : LeapPolicy.Kernel;
+
+    public static Scenario LoadScenario(string nameOrFile)
+    {
+        if (nameOrFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrFile))
+            return ScenarioLoader.LoadFile(nameOrFile);
+        return ScenarioCatalog.Get(nameOrFile);
+    }
+
+    public static string Format(LeapPolicy policy) => policy switch
+    {
+        LeapPolicy.FollowSmear => "follow-smear",
+        _ => policy.ToString().ToLowerInvariant(),
+    };
+
+    private static void PrintTable(TextWriter o, SimulationReport r)
+    {
+        static string Ns(double? ns) => ns is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + " ns" : "-";
+        o.WriteLine();
+        o.WriteLine($"  {"converged after",-22} {(r.ConvergeS is { } c ? c.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
+        o.WriteLine($"  {"RMS offset",-22} {Ns(r.RmsOffsetNs)}");
+        o.WriteLine($"  {"max |offset|",-22} {Ns(r.MaxAbsOffsetNs)}");
+        o.WriteLine($"  {"median bound",-22} {Ns(r.MedianBoundNs)}");
+        o.WriteLine($"  {"bound coverage",-22} {(r.BoundCoverage is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}");
+        o.WriteLine($"  {"steps",-22} {r.Steps}");
+        o.WriteLine($"  {"discontinuities",-22} {r.Discontinuities}");
+        foreach (var e in r.Events)
+            o.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s  recovered after {(e.RecoveryS is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
+        o.WriteLine($"  {"wall time",-22} {r.WallTimeS:0.00} s");
+    }
+
+    private static void WriteCsv(string path, IReadOnlyList<TracePoint> trace)
+    {
+        var sb = new StringBuilder("t_s,true_offset_ns,bound_ns,estimated_offset_ns,state\n");
+        foreach (var p in trace)
+            sb.Append(CultureInfo.InvariantCulture, $"{p.TimeS:0.000},{p.TrueOffsetNs},{p.BoundNs},{p.EstimatedOffsetNs},{p.State}\n");
+        File.WriteAllText(path, sb.ToString());
+    }
+
+    private static Action<double> ProgressBar(TextWriter stderr) => fraction =>
+    {
+        var filled = (int)Math.Round(fraction * 40);
+        stderr.Write($"\r  [{new string('#', filled)}{new string('.', 40 - filled)}] {fraction * 100,5:0.0} %");
+    };
 }

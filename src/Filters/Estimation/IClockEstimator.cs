@@ -6,7 +6,8 @@ namespace Sync.Filters.Estimation;
 /// <summary>Turns offset samples into an estimate of the local clock's offset and frequency error.</summary>
 public interface IClockEstimator
 {
-    void AddSample(OffsetSample sample);
+    /// <summary>Offers one sample; says whether it was used, held as an outlier, or completed a discontinuity (then reset).</summary>
+    SampleOutcome Add(OffsetSample sample);
 
     /// <summary>The local clock was slewed or stepped; samples already held must be seen in that light.</summary>
     void NotifyAdjustment(LocalClockAdjustment adjustment);

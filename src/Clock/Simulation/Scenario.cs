@@ -1,0 +1,100 @@
+using System.Globalization;
+using Sync.Filters.Samples;
+using Sync.Filters.Time;
+
+namespace Sync.Clock.Simulation;
+
+/// <summary>
+/// A simulated world to run the sync pipeline against: how long, which seed, what the host serves and how the
+/// guest reads it, the guest oscillator, the read delays, and the events. Loaded from JSON (snake_case names,
+/// see docs/scenarios.md) with <see cref="ScenarioLoader"/>, or taken from <see cref="ScenarioCatalog"/>.
+/// </summary>
+public sealed record Scenario
+{
+    public static readonly IReadOnlyList<string> ServedClockNames =
+        ["utc", "tai", "monotonic", "utc-smeared-noon", "utc-smeared-sls", "utc-smeared-unspecified", "utc-maybe-smeared"];
+
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public double DurationS { get; set; } = 3600;
+    public ulong Seed { get; set; } = 1;
+    /// <summary>True UTC at the start, ISO 8601 with Z (e.g. "2026-11-25T00:00:00Z").</summary>
+    public string StartUtc { get; set; } = "2026-11-25T00:00:00Z";
+    /// <summary>Time between PHC readings.</summary>
+    public double PollIntervalS { get; set; } = 1;
+    public int SamplesPerReading { get; set; } = 10;
+    /// <summary>One of <see cref="ServedClockNames"/>.</summary>
+    public string ServedClock { get; set; } = "tai";
+    /// <summary>For utc-maybe-smeared: "smear" (like noon-linear) or "step".</summary>
+    public string MaybeSmearedBehaviour { get; set; } = "smear";
+    /// <summary>"precise" (cross-timestamps) or "extended" (bracketed reads).</summary>
+    public string ReadingMode { get; set; } = "extended";
+    public OscillatorSettings Oscillator { get; set; } = new();
+    public DelaySettings Delay { get; set; } = new();
+    /// <summary>Guest clock minus true UTC at the start.</summary>
+    public double InitialGuestOffsetMs { get; set; }
+    public List<ScenarioEvent> Events { get; set; } = [];
+
+    public long DurationNs => (long)Math.Round(DurationS * 1e9);
+    public long PollIntervalNs => (long)Math.Round(PollIntervalS * 1e9);
+
+    public ClockScale ServedScale => ServedClock switch
+    {
+        "utc" => ClockScale.Utc,
+        "tai" => ClockScale.Tai,
+        "monotonic" => ClockScale.Monotonic,
+        "utc-smeared-noon" => ClockScale.UtcSmearedNoonLinear,
+        "utc-smeared-sls" => ClockScale.UtcSmearedSls,
+        "utc-smeared-unspecified" => new ClockScale(TimeScale.UtcSmeared),
+        "utc-maybe-smeared" => ClockScale.UtcMaybeSmeared,
+        _ => throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}"),
+    };
+
+    public ReadingMethod Method => ReadingMode == "precise" ? ReadingMethod.Precise : ReadingMethod.Extended;
+
+    public MaybeSmearedBehaviour MaybeSmeared => MaybeSmearedBehaviour == "step"
+        ? Simulation.MaybeSmearedBehaviour.Step
+        : Simulation.MaybeSmearedBehaviour.Smear;
+
+    public bool TryParseStartUtc(out Instant<Utc> start)
+    {
+        start = default;
+        if (!DateTimeOffset.TryParse(StartUtc, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            return false;
+        start = new Instant<Utc>(checked((parsed.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100));
+        return true;
+    }
+
+    /// <summary>Every problem with this scenario, each naming the field and what is allowed; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Name)) problems.Add("name must not be empty");
+        if (!double.IsFinite(DurationS) || DurationS <= 0 || DurationS > 30 * 86400) problems.Add("duration_s must be in (0, 2592000]");
+        if (!TryParseStartUtc(out _)) problems.Add($"start_utc \"{StartUtc}\" is not an ISO 8601 UTC time like 2026-11-25T00:00:00Z");
+        if (!double.IsFinite(PollIntervalS) || PollIntervalS < 0.01 || PollIntervalS > 3600) problems.Add("poll_interval_s must be in [0.01, 3600]");
+        if (SamplesPerReading is < 1 or > SimulatedPhc.MaxSamplesPerReading) problems.Add($"samples_per_reading must be in 1..{SimulatedPhc.MaxSamplesPerReading}");
+        if (!ServedClockNames.Contains(ServedClock)) problems.Add($"served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}");
+        if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add("maybe_smeared_behaviour must be \"smear\" or \"step\"");
+        if (ReadingMode is not ("precise" or "extended")) problems.Add("reading_mode must be \"precise\" or \"extended\"");
+        if (Oscillator is null) problems.Add("oscillator must not be null");
+        else
+        {
+            if (!double.IsFinite(Oscillator.OffsetPpm) || Math.Abs(Oscillator.OffsetPpm) > 1000) problems.Add("oscillator.offset_ppm must be in [-1000, 1000]");
+            if (!double.IsFinite(Oscillator.WanderPpmPerSqrtS) || Oscillator.WanderPpmPerSqrtS < 0 || Oscillator.WanderPpmPerSqrtS > 10) problems.Add("oscillator.wander_ppm_per_sqrt_s must be in [0, 10]");
+            if (!double.IsFinite(Oscillator.PeriodicAmplitudePpm) || Math.Abs(Oscillator.PeriodicAmplitudePpm) > 1000) problems.Add("oscillator.periodic_amplitude_ppm must be in [-1000, 1000]");
+            if (!double.IsFinite(Oscillator.PeriodicPeriodS) || Oscillator.PeriodicPeriodS <= 0) problems.Add("oscillator.periodic_period_s must be > 0");
+        }
+        if (Delay is null) problems.Add("delay must not be null");
+        else problems.AddRange(Delay.Validate("delay."));
+        if (!double.IsFinite(InitialGuestOffsetMs) || Math.Abs(InitialGuestOffsetMs) > 1e9) problems.Add("initial_guest_offset_ms must be a finite number within +-1e9");
+        if (Events is null) problems.Add("events must be a list (may be empty)");
+        else
+            for (var i = 0; i < Events.Count; i++)
+            {
+                if (Events[i] is null) { problems.Add($"events[{i}] must not be null"); continue; }
+                problems.AddRange(Events[i].Validate($"events[{i}]: "));
+            }
+        return problems;
+    }
+}

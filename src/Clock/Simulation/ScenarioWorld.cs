@@ -1,0 +1,141 @@
+using System.Globalization;
+using Sync.Filters.Leap;
+using Sync.Filters.Time;
+
+namespace Sync.Clock.Simulation;
+
+/// <summary>
+/// A scenario made real: the world (true time, leap table with the scenario's leaps), the guest oscillator and
+/// clock, the served host clock with its faults, the simulated PHC, and every event scheduled. The runner
+/// advances it poll by poll (<see cref="AdvanceTo"/>), reads <see cref="Phc"/>, feeds the pipeline, and applies
+/// commands to <see cref="GuestClock"/>.
+/// </summary>
+public sealed class ScenarioWorld
+{
+    private const long NsPerSecond = 1_000_000_000L;
+    private const long DayNs = 86_400 * NsPerSecond;
+    private readonly List<(long AtNs, long StepNs)> _servedSteps = [];
+    private readonly List<(long FromNs, double Ppm)> _servedRates = [];
+
+    private ScenarioWorld(Scenario scenario, SimulatedWorld world)
+    {
+        Scenario = scenario;
+        World = world;
+        Oscillator = new Oscillator(scenario.Oscillator, scenario.Seed, world.StartTrueNs);
+        GuestClock = new SimulatedSystemClock(world, Oscillator, Duration.FromMilliseconds(scenario.InitialGuestOffsetMs));
+        ServedClock = SimulatedHostClock.ForWorld(world, scenario.ServedScale, scenario.MaybeSmeared);
+        ReadModel = new PhcReadModel(scenario.Delay, scenario.Seed, world.StartTrueNs);
+        Phc = new SimulatedPhc(world, GuestClock, ServedClock, ReadModel, scenario.Method);
+        EndTrueNs = world.StartTrueNs + scenario.DurationNs;
+    }
+
+    public Scenario Scenario { get; }
+    public SimulatedWorld World { get; }
+    public Oscillator Oscillator { get; }
+    public SimulatedSystemClock GuestClock { get; }
+    public SimulatedHostClock ServedClock { get; }
+    public PhcReadModel ReadModel { get; }
+    public SimulatedPhc Phc { get; }
+
+    /// <summary>The leap table of this world (embedded table plus the scenario's leaps): give it to the pipeline.</summary>
+    public LeapSecondTable LeapTable => World.LeapTable;
+
+    public long StartTrueNs => World.StartTrueNs;
+    public long EndTrueNs { get; }
+    public long PollIntervalNs => Scenario.PollIntervalNs;
+    public int SamplesPerReading => Scenario.SamplesPerReading;
+    public IReadOnlyList<ScheduledEvent> Events => World.Events;
+
+    /// <summary>Advance true time to trueNs (never backwards), applying due events.</summary>
+    public void AdvanceTo(long trueNs) => World.AdvanceTo(trueNs);
+
+    /// <summary>The instants at which the runner should read: start, start + interval, ... before the end.</summary>
+    public IEnumerable<long> PollInstants()
+    {
+        for (var t = StartTrueNs; t < EndTrueNs; t += PollIntervalNs) yield return t;
+    }
+
+    /// <summary>Another clock of the simulated host (e.g. UTC next to a TAI served clock), with the same faults.</summary>
+    public SimulatedHostClock CreateHostClock(ClockScale scale)
+    {
+        var clock = SimulatedHostClock.ForWorld(World, scale, Scenario.MaybeSmeared);
+        foreach (var (at, step) in _servedSteps) clock.AddStep(at, step);
+        foreach (var (from, ppm) in _servedRates) clock.AddRateError(from, ppm);
+        return clock;
+    }
+
+    /// <summary>Build the world of a scenario; a <see cref="ScenarioException"/> says what is wrong with it.</summary>
+    public static ScenarioWorld Create(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var problems = scenario.Validate();
+        if (problems.Count > 0) throw new ScenarioException($"scenario '{scenario.Name}': {string.Join("; ", problems)}");
+        scenario.TryParseStartUtc(out var startUtc);
+
+        var table = LeapSecondTable.Embedded;
+        var startTaiNs = new LeapTimeline(table).UtcToTaiNs(startUtc.Nanoseconds);
+        var leapDescriptions = new List<(long AtNs, string Text)>();
+        foreach (var leap in scenario.Events.Where(e => e.Kind == ScenarioEvent.Leap).OrderBy(e => e.TS))
+        {
+            var atTaiNs = startTaiNs + SecondsToNs(leap.TS);
+            var timeline = new LeapTimeline(table);
+            var utcNs = timeline.TaiToUtcNs(atTaiNs);
+            var sinceMidnightNs = ((utcNs % DayNs) + DayNs) % DayNs;
+            if (sinceMidnightNs != 0)
+            {
+                var toNearestMidnightNs = sinceMidnightNs < DayNs / 2 ? -sinceMidnightNs : DayNs - sinceMidnightNs;
+                throw new ScenarioException(
+                    $"scenario '{scenario.Name}': leap event at t_s {leap.TS} falls on {FormatUtc(utcNs)}, not on a UTC midnight; " +
+                    $"the nearest midnight is t_s {leap.TS + toNearestMidnightNs / 1e9}");
+            }
+            var before = timeline.OffsetSecondsAtTai(atTaiNs);
+            var change = leap.LeapDirection == "delete" ? -1 : 1;
+            table = table.WithLeap(new Instant<Utc>(utcNs), change);
+            leapDescriptions.Add((atTaiNs, $"leap second {(change > 0 ? "inserted" : "deleted")} before {FormatUtc(utcNs)} (TAI-UTC {before} -> {before + change} s)"));
+        }
+
+        var world = new ScenarioWorld(scenario, new SimulatedWorld(new Instant<Tai>(startTaiNs), table));
+        foreach (var (atNs, text) in leapDescriptions) world.World.Schedule(atNs, ScenarioEvent.Leap, text);
+        foreach (var e in scenario.Events.Where(e => e.Kind != ScenarioEvent.Leap).OrderBy(e => e.TS)) world.Add(e);
+        return world;
+    }
+
+    private void Add(ScenarioEvent e)
+    {
+        var atNs = StartTrueNs + SecondsToNs(e.TS);
+        switch (e.Kind)
+        {
+            case ScenarioEvent.ServedStep:
+                var servedStepNs = MsToNs(e.StepMs!.Value);
+                ServedClock.AddStep(atNs, servedStepNs);
+                _servedSteps.Add((atNs, servedStepNs));
+                World.Schedule(atNs, e.Kind, $"served clock steps by {e.StepMs} ms");
+                break;
+            case ScenarioEvent.ServedRate:
+                ServedClock.AddRateError(atNs, e.RatePpm!.Value);
+                _servedRates.Add((atNs, e.RatePpm.Value));
+                World.Schedule(atNs, e.Kind, $"served clock rate error {e.RatePpm} ppm from here on");
+                break;
+            case ScenarioEvent.GuestStep:
+                var guestStepNs = MsToNs(e.StepMs!.Value);
+                World.Schedule(atNs, e.Kind, $"guest clock steps by {e.StepMs} ms", () => GuestClock.InjectStep(guestStepNs));
+                break;
+            case ScenarioEvent.GuestFreqJump:
+                Oscillator.AddJump(atNs, e.FreqPpm!.Value);
+                World.Schedule(atNs, e.Kind, $"guest oscillator frequency jumps by {e.FreqPpm} ppm");
+                break;
+            case ScenarioEvent.DeviceRemoved:
+                var durationNs = SecondsToNs(e.DurationS!.Value);
+                Phc.AddOutage(atNs, durationNs);
+                World.Schedule(atNs, e.Kind, $"PHC device removed for {e.DurationS} s");
+                World.Schedule(atNs + durationNs, "device_returned", "PHC device back");
+                break;
+        }
+    }
+
+    private static long SecondsToNs(double s) => (long)Math.Round(s * 1e9);
+    private static long MsToNs(double ms) => (long)Math.Round(ms * 1e6);
+
+    private static string FormatUtc(long utcNs) =>
+        DateTimeOffset.UnixEpoch.AddTicks(utcNs / 100).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,38 @@
+namespace Sync.Clock.VhostUser.Native;
+
+/// <summary>eventfd helpers: create, signal (add 1), drain (read the counter), and check an fd really is one.</summary>
+internal static unsafe class EventFds
+{
+    public static int Create() => LibC.EventFd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+
+    public static bool Signal(int fd)
+    {
+        ulong one = 1;
+        return LibC.Write(fd, &one, 8) == 8;
+    }
+
+    /// <summary>Reads the counter; returns it, or 0 when nothing was pending or the read failed.</summary>
+    public static ulong Drain(int fd)
+    {
+        ulong value = 0;
+        return LibC.Read(fd, &value, 8) == 8 ? value : 0;
+    }
+
+    /// <summary>True when <paramref name="fd"/> is an eventfd (a front end could pass a file or pipe instead).</summary>
+    public static bool IsEventFd(int fd)
+    {
+        try
+        {
+            var target = new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+            return target == "anon_inode:[eventfd]";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+// The libc calls the vhost-user transport needs: Unix sockets with SCM_RIGHTS, eventfds, poll, mmap.
+// Linux, 64-bit (x86_64 and arm64 share these layouts).
+using System.Runtime.InteropServices;
+
+namespace Sync.Clock.VhostUser.Native;
+
+internal static partial class LibC
+{
+    private const string Lib = "libc";
+
+    public const int AF_UNIX = 1;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int SOL_SOCKET = 1;
+    public const int SCM_RIGHTS = 1;
+    public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_CTRUNC = 0x8;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+
+    public const short POLLIN = 0x1;
+    public const short POLLERR = 0x8;
+    public const short POLLHUP = 0x10;
+    public const short POLLNVAL = 0x20;
+
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int EFD_NONBLOCK = 0x800;
+
+    public const int PROT_READ = 0x1;
+    public const int PROT_WRITE = 0x2;
+    public const int MAP_SHARED = 0x1;
+
+    public const int MFD_CLOEXEC = 0x1;
+
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+
+    public const int SockaddrUnPathLength = 108;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>struct cmsghdr header: size_t len; int level; int type (16 bytes on 64-bit).</summary>
+    public const int CmsgHeaderSize = 16;
+
+    public static int CmsgSpace(int dataBytes) => CmsgHeaderSize + ((dataBytes + 7) & ~7);
+
+    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)]
+    public static unsafe partial int Bind(int fd, byte* address, uint addressLength);
+
+    [LibraryImport(Lib, EntryPoint = "connect", SetLastError = true)]
+    public static unsafe partial int Connect(int fd, byte* address, uint addressLength);
+
+    [LibraryImport(Lib, EntryPoint = "listen", SetLastError = true)]
+    public static partial int Listen(int fd, int backlog);
+
+    [LibraryImport(Lib, EntryPoint = "accept4", SetLastError = true)]
+    public static unsafe partial int Accept4(int fd, byte* address, uint* addressLength, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
+    public static unsafe partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
+    public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initialValue, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static unsafe partial nint Write(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
+    public static unsafe partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
+    public static unsafe partial int Munmap(void* address, nuint length);
+
+    [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MemfdCreate(string name, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "fstat", SetLastError = true)]
+    public static unsafe partial int Fstat(int fd, byte* statBuffer);
+
+    [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Stat(string path, byte* statBuffer);
+
+    /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
+    public static unsafe bool IsSocketFile(string path)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (Stat(path, buffer) != 0)
+        {
+            return false;
+        }
+        // st_mode: offset 24 on x86_64 (st_nlink is 64-bit and comes first), 16 in the generic layout (arm64).
+        int modeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+        uint mode = *(uint*)(buffer + modeOffset);
+        return (mode & 0xF000) == 0xC000;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chmod(string path, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Unlink(string path);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    /// <summary>Fills a sockaddr_un for <paramref name="path"/>; returns its length, or -1 if the path is too long.</summary>
+    public static int FillSockaddrUn(Span<byte> address, string path)
+    {
+        int count = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (count >= SockaddrUnPathLength || address.Length < 2 + SockaddrUnPathLength)
+        {
+            return -1;
+        }
+        address.Clear();
+        address[0] = AF_UNIX;
+        System.Text.Encoding.UTF8.GetBytes(path, address.Slice(2));
+        return 2 + count + 1;
+    }
+
+    public static void CloseQuietly(int fd)
+    {
+        if (fd >= 0)
+        {
+            Close(fd);
+        }
+    }
+}

@@ -1,0 +1,282 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sync.Clock.Virtio;
+using Sync.Clock.VhostUser.Native;
+
+namespace Sync.Clock.VhostUser;
+
+/// <summary>
+/// A vhost-user back end listening on a Unix stream socket. Every accepted front end (one device of one VM) gets
+/// its own <see cref="VhostUserConnection"/> thread and its own device from the factory, so one server serves many
+/// VMs; a misbehaving front end loses only its own connection. The server keeps accepting (QEMU reconnects).
+/// <code>
+/// using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = "/run/virtsync/vm1.sock" },
+///     () => new VirtioRtcDevice(...), logger);
+/// server.Start();
+/// ...
+/// await server.StopAsync();
+/// </code>
+/// </summary>
+public sealed class VhostUserServer : IDisposable, IAsyncDisposable
+{
+    private readonly VhostUserServerOptions _options;
+    private readonly Func<IVirtioDevice> _deviceFactory;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, VhostUserConnection> _connections = new();
+    private int _listenFd = -1;
+    private int _wakeFd = -1;
+    private Thread? _acceptThread;
+    private volatile bool _stopping;
+    private int _nextConnectionId;
+    private long _accepted;
+    private bool _ownsSocketFile;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public VhostUserServer(VhostUserServerOptions options, Func<IVirtioDevice> deviceFactory, ILogger<VhostUserServer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(deviceFactory);
+        if (string.IsNullOrWhiteSpace(options.SocketPath))
+        {
+            throw new ArgumentException("VhostUserServerOptions.SocketPath must name the socket file, e.g. /run/virtsync/vm1.sock", nameof(options));
+        }
+        _options = options;
+        _deviceFactory = deviceFactory;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string SocketPath => _options.SocketPath;
+
+    /// <summary>Front ends accepted since start.</summary>
+    public long AcceptedCount => Interlocked.Read(ref _accepted);
+
+    public int ActiveConnectionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _connections.Count;
+            }
+        }
+    }
+
+    /// <summary>Raised (on the accept thread) for each accepted connection; tests and metrics watch it.</summary>
+    public event Action<VhostUserConnection>? ConnectionAccepted;
+
+    /// <summary>Creates the directory, replaces a stale socket file, binds, sets the mode, starts accepting.</summary>
+    /// <exception cref="IOException">The path is in use by a live server, is not a socket, or cannot be bound.</exception>
+    public unsafe void Start()
+    {
+        if (_acceptThread is not null)
+        {
+            throw new InvalidOperationException("the server is already started");
+        }
+        string path = Path.GetFullPath(_options.SocketPath);
+        Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
+        int addressLength = LibC.FillSockaddrUn(address, path);
+        if (addressLength < 0)
+        {
+            throw new IOException($"socket path '{path}' is longer than {LibC.SockaddrUnPathLength - 1} bytes");
+        }
+        string? directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+        RemoveStaleSocket(path, address.Slice(0, addressLength));
+
+        _listenFd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        if (_listenFd < 0)
+        {
+            throw new IOException($"socket(AF_UNIX) failed (errno {LibC.LastErrno})");
+        }
+        fixed (byte* addressPointer = address)
+        {
+            if (LibC.Bind(_listenFd, addressPointer, (uint)addressLength) != 0)
+            {
+                int errno = LibC.LastErrno;
+                CloseListener();
+                throw new IOException($"bind to '{path}' failed (errno {errno})");
+            }
+        }
+        _ownsSocketFile = true;
+        if (LibC.Chmod(path, (uint)_options.SocketMode) != 0 || LibC.Listen(_listenFd, 16) != 0)
+        {
+            int errno = LibC.LastErrno;
+            CloseListener();
+            throw new IOException($"chmod/listen on '{path}' failed (errno {errno})");
+        }
+        _wakeFd = EventFds.Create();
+        if (_wakeFd < 0)
+        {
+            CloseListener();
+            throw new IOException($"eventfd failed (errno {LibC.LastErrno})");
+        }
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "vhost-user-accept" };
+        _acceptThread.Start();
+        _logger.LogInformation("vhost-user server listening on {Path}", path);
+    }
+
+    /// <summary>Stops accepting, ends every connection (unmapping memory, closing fds), removes the socket file.</summary>
+    public async Task StopAsync()
+    {
+        if (_acceptThread is null)
+        {
+            return;
+        }
+        _stopping = true;
+        lock (_gate)
+        {
+            if (_wakeFd >= 0)
+            {
+                EventFds.Signal(_wakeFd);
+            }
+        }
+        await _stopped.Task.ConfigureAwait(false);
+        Task[] endings;
+        lock (_gate)
+        {
+            foreach (var connection in _connections.Values)
+            {
+                connection.RequestStop();
+            }
+            endings = _connections.Values.Select(c => c.Completion).ToArray();
+        }
+        await Task.WhenAll(endings).ConfigureAwait(false);
+    }
+
+    public void Dispose() => StopAsync().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private unsafe void AcceptLoop()
+    {
+        var polls = stackalloc LibC.PollFd[2];
+        try
+        {
+            while (!_stopping)
+            {
+                polls[0] = new LibC.PollFd { Fd = _listenFd, Events = LibC.POLLIN };
+                polls[1] = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
+                if (LibC.Poll(polls, 2, -1) < 0)
+                {
+                    if (LibC.LastErrno == LibC.EINTR)
+                    {
+                        continue;
+                    }
+                    _logger.LogError("vhost-user server: poll failed (errno {Errno})", LibC.LastErrno);
+                    break;
+                }
+                if (_stopping)
+                {
+                    break;
+                }
+                if ((polls[0].Revents & LibC.POLLIN) == 0)
+                {
+                    continue;
+                }
+                int clientFd = LibC.Accept4(_listenFd, null, null, LibC.SOCK_CLOEXEC);
+                if (clientFd < 0)
+                {
+                    continue;
+                }
+                Serve(clientFd);
+            }
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user server: accept loop failed");
+        }
+        finally
+        {
+            CloseListener();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void Serve(int clientFd)
+    {
+        Interlocked.Increment(ref _accepted);
+        if (ActiveConnectionCount >= _options.MaxConnections)
+        {
+            _logger.LogWarning("vhost-user server: {Max} connections already, refusing another", _options.MaxConnections);
+            LibC.Close(clientFd);
+            return;
+        }
+        IVirtioDevice device;
+        try
+        {
+            device = _deviceFactory();
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user server: device factory failed; closing the connection");
+            LibC.Close(clientFd);
+            return;
+        }
+        int id = Interlocked.Increment(ref _nextConnectionId);
+        var connection = new VhostUserConnection(id, clientFd, device, _options, _logger);
+        lock (_gate)
+        {
+            _connections.Add(id, connection);
+        }
+        connection.Completion.ContinueWith(_ =>
+        {
+            lock (_gate)
+            {
+                _connections.Remove(id);
+            }
+            (device as IDisposable)?.Dispose();
+        }, TaskScheduler.Default);
+        _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
+        ConnectionAccepted?.Invoke(connection);
+        connection.Start();
+    }
+
+    private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)
+    {
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            return;
+        }
+        if (!LibC.IsSocketFile(path))
+        {
+            throw new IOException($"'{path}' exists and is not a socket; refusing to replace it");
+        }
+        int probe = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        try
+        {
+            fixed (byte* addressPointer = address)
+            {
+                if (probe >= 0 && LibC.Connect(probe, addressPointer, (uint)address.Length) == 0)
+                {
+                    throw new IOException($"'{path}' is in use by a running server");
+                }
+            }
+        }
+        finally
+        {
+            LibC.CloseQuietly(probe);
+        }
+        LibC.Unlink(path);
+        _logger.LogInformation("vhost-user server: removed stale socket {Path}", path);
+    }
+
+    private void CloseListener()
+    {
+        lock (_gate)
+        {
+            LibC.CloseQuietly(_listenFd);
+            _listenFd = -1;
+            LibC.CloseQuietly(_wakeFd);
+            _wakeFd = -1;
+        }
+        if (_ownsSocketFile)
+        {
+            LibC.Unlink(Path.GetFullPath(_options.SocketPath));
+            _ownsSocketFile = false;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace Sync.Clock.VhostUser;
+
+/// <summary>Settings of a <see cref="VhostUserServer"/>.</summary>
+public sealed record VhostUserServerOptions
+{
+    /// <summary>Unix socket path the server listens on (its directory is created).</summary>
+    public required string SocketPath { get; init; }
+
+    /// <summary>Permission bits of the socket file (default 0660: owner and group may connect).</summary>
+    public UnixFileMode SocketMode { get; init; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    /// <summary>Connections served at once; further clients are accepted and closed at once.</summary>
+    public int MaxConnections { get; init; } = 64;
+
+    /// <summary>Ring features the transport implements and offers on top of the device's features.</summary>
+    public ulong TransportFeatures { get; init; } =
+        VirtqueueFeatures.Version1 | VirtqueueFeatures.IndirectDescriptors | VirtqueueFeatures.EventIndex;
+
+    /// <summary>Protocol features offered. CONFIGURE_MEM_SLOTS is implemented but off by default (QEMU 11 was observed with SET_MEM_TABLE).</summary>
+    public VhostUserProtocolFeatures ProtocolFeatures { get; init; } =
+        VhostUserProtocolFeatures.MultiQueue | VhostUserProtocolFeatures.ReplyAck | VhostUserProtocolFeatures.Config
+        | VhostUserProtocolFeatures.ResetDevice | VhostUserProtocolFeatures.Status;
+
+    /// <summary>Largest device-readable request and device-writable response per chain.</summary>
+    public int MaxRequestBytes { get; init; } = 4096;
+    public int MaxResponseBytes { get; init; } = 4096;
+}

@@ -1,0 +1,18 @@
+namespace Sync.Clock.VhostUser;
+
+/// <summary>Why a descriptor chain was refused (answered with used length 0).</summary>
+public enum ChainRejection
+{
+    None,
+    NextOutOfRange,
+    ChainTooLong,
+    IndirectNotNegotiated,
+    IndirectWithNext,
+    NestedIndirect,
+    BadIndirectLength,
+    IndirectTableOutsideMemory,
+    BufferOutsideMemory,
+    ReadableAfterWritable,
+    RequestTooLarge,
+    DeviceFault,
+}

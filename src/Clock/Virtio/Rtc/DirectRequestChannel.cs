@@ -1,0 +1,8 @@
+namespace Sync.Clock.Virtio.Rtc;
+
+/// <summary>A request channel that hands each request straight to a device's ProcessRequest (no virtqueue).</summary>
+public sealed class DirectRequestChannel(IVirtioDevice device, int queueIndex = VirtioRtcConstants.RequestQueueIndex) : IVirtioRequestChannel
+{
+    public int Submit(ReadOnlySpan<byte> request, Span<byte> response) =>
+        device.ProcessRequest(queueIndex, request, response);
+}

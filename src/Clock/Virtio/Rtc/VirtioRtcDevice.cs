@@ -1,0 +1,292 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sync.Filters.Time;
+
+namespace Sync.Clock.Virtio.Rtc;
+
+/// <summary>
+/// The virtio-rtc device (virtio id 17): answers requestq messages from its configured clocks and keeps one
+/// alarm per alarm-capable clock, notifying on alarmq. Every input is untrusted guest data: nothing throws,
+/// nothing is written past the response size, and the used length is 0 (no room for a head), 8 (an error or
+/// head-only reply) or the exact response size. Safe to call from a transport thread while the alarm timer runs.
+/// </summary>
+public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
+{
+    private readonly DeviceClock[] _clocks;
+    private readonly byte[] _clockCapFlags;
+    private readonly AlarmState?[] _alarms;
+    private readonly bool _offersAlarm;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _renotifyInterval;
+    private readonly ILogger _logger;
+    private readonly ITimer? _pollTimer;
+
+    private readonly Lock _gate = new();
+    private readonly List<ushort> _pendingNotifications = [];
+    private int _enabledAlarmCount;
+    private bool _alarmNegotiated = true;
+    private long _failedRequests;
+
+    public VirtioRtcDevice(VirtioRtcDeviceOptions options, TimeProvider? timeProvider = null, ILogger<VirtioRtcDevice>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+            throw new ArgumentException("virtio-rtc device options: " + string.Join("; ", problems), nameof(options));
+
+        _clocks = [.. options.Clocks];
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _renotifyInterval = options.AlarmRenotifyInterval;
+        _clockCapFlags = new byte[_clocks.Length];
+        _alarms = new AlarmState?[_clocks.Length];
+        for (int i = 0; i < _clocks.Length; i++)
+        {
+            if (!_clocks[i].AlarmCapable)
+                continue;
+            _alarms[i] = new AlarmState();
+            _clockCapFlags[i] = VirtioRtcConstants.ClockCapFlagAlarm;
+            _offersAlarm = true;
+        }
+        DeviceFeatures = VirtioRtcConstants.FeatureVersion1 | (_offersAlarm ? VirtioRtcConstants.FeatureAlarm : 0);
+        if (_offersAlarm)
+            _pollTimer = _time.CreateTimer(static state => ((VirtioRtcDevice)state!).PollAlarms(), this,
+                options.AlarmPollInterval, options.AlarmPollInterval);
+    }
+
+    public uint DeviceId => VirtioRtcConstants.DeviceId;
+    public ulong DeviceFeatures { get; }
+    public int QueueCount => 2;
+    public int ClockCount => _clocks.Length;
+    public IReadOnlyList<DeviceClock> Clocks => _clocks;
+
+    /// <summary>Requests answered with EIO because a clock source failed (exceptions are logged, never thrown).</summary>
+    public long FailedRequests => Interlocked.Read(ref _failedRequests);
+
+    public event Action<int>? NotificationPending;
+
+    /// <summary>Whether alarm notifications are waiting for an alarmq buffer.</summary>
+    public bool HasPendingNotifications
+    {
+        get { lock (_gate) return _pendingNotifications.Count > 0; }
+    }
+
+    public void SetDriverFeatures(ulong negotiated)
+    {
+        lock (_gate)
+        {
+            _alarmNegotiated = _offersAlarm && (negotiated & VirtioRtcConstants.FeatureAlarm) != 0;
+            if (!_alarmNegotiated)
+                DropPendingNotifications();
+        }
+    }
+
+    public int ProcessRequest(int queueIndex, ReadOnlySpan<byte> deviceReadable, Span<byte> deviceWritable)
+    {
+        if (queueIndex != VirtioRtcConstants.RequestQueueIndex || deviceWritable.Length < VirtioRtcConstants.ResponseHeadSize)
+            return 0;
+        try
+        {
+            if (Volatile.Read(ref _enabledAlarmCount) > 0)
+                PollAlarms();
+            return Handle(deviceReadable, deviceWritable);
+        }
+        catch (Exception ex)
+        {
+            long failures = Interlocked.Increment(ref _failedRequests);
+            if (failures <= 10 || failures % 10_000 == 0)
+                _logger.LogWarning(ex, "virtio-rtc request failed inside the device ({Failures} so far); answered EIO", failures);
+            return VirtioRtcCodec.EncodeResponseHead(deviceWritable, VirtioRtcStatus.IoError);
+        }
+    }
+
+    public bool TryWriteNotification(int queueIndex, Span<byte> deviceWritable, out int written)
+    {
+        written = 0;
+        if (queueIndex != VirtioRtcConstants.AlarmQueueIndex)
+            return false;
+        lock (_gate)
+        {
+            if (_pendingNotifications.Count == 0)
+                return false;
+            if (deviceWritable.Length < VirtioRtcConstants.AlarmNotificationSize)
+                return true; // the buffer is consumed with used length 0; the notification waits for the next one
+            ushort clockId = _pendingNotifications[0];
+            _pendingNotifications.RemoveAt(0);
+            var alarm = _alarms[clockId]!;
+            alarm.Queued = false;
+            alarm.Notified = true;
+            alarm.LastNotifiedTimestamp = _time.GetTimestamp();
+            written = VirtioRtcCodec.EncodeAlarmNotification(deviceWritable, clockId);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Device reset: alarm times and enables survive (the spec keeps them so a sleeping guest cannot miss an
+    /// alarm), undelivered notifications are dropped with the old queues, and an enabled alarm whose time has
+    /// passed is notified again.
+    /// </summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            DropPendingNotifications();
+            _alarmNegotiated = _offersAlarm;
+            foreach (var alarm in _alarms)
+                if (alarm is not null)
+                    alarm.Notified = false;
+        }
+        PollAlarms();
+    }
+
+    /// <summary>Check every enabled alarm against its clock now and queue notifications for expired ones.</summary>
+    public void PollAlarms()
+    {
+        bool queued = false;
+        try
+        {
+            lock (_gate)
+            {
+                if (_enabledAlarmCount == 0 || !_alarmNegotiated)
+                    return;
+                for (int i = 0; i < _alarms.Length; i++)
+                    if (_alarms[i] is { Enabled: true } alarm)
+                        queued |= CheckExpiry((ushort)i, alarm);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "virtio-rtc alarm check failed: a clock source threw");
+        }
+        if (queued)
+            NotificationPending?.Invoke(VirtioRtcConstants.AlarmQueueIndex);
+    }
+
+    public void Dispose() => _pollTimer?.Dispose();
+
+    /// <summary>One line per clock for start-up logs: id, scale, source, alarm and cross-timestamp support.</summary>
+    public IReadOnlyList<string> DescribeClocks() =>
+        [.. _clocks.Select((clock, id) =>
+            $"clock {id}: {clock.Source.Scale} from {clock.Source}, alarm {(clock.AlarmCapable ? "yes" : "no")}, " +
+            $"cross-timestamp {(clock.CrossTimestamp is { } cross ? cross.Counter.ToString() : "none")}")];
+
+    private int Handle(ReadOnlySpan<byte> readable, Span<byte> writable)
+    {
+        // The whole request is decoded into a value before anything is written, so a guest whose readable and
+        // writable descriptors alias the same memory cannot change the request under the device.
+        var status = VirtioRtcCodec.TryDecodeRequest(readable, out var request);
+        if (status != VirtioRtcStatus.Ok)
+            return Error(writable, status);
+        if (writable.Length < VirtioRtcMessageSizes.Response(request.Type))
+            return Error(writable, VirtioRtcStatus.InvalidArgument);
+        if (request.CarriesClockId && request.ClockId >= _clocks.Length)
+            return Error(writable, VirtioRtcStatus.NoDevice);
+
+        var clock = request.CarriesClockId ? _clocks[request.ClockId] : null;
+        switch (request.Type)
+        {
+            case VirtioRtcMessageType.Read:
+                return VirtioRtcCodec.EncodeReadResponse(writable, clock!.Source.ReadNanoseconds());
+            case VirtioRtcMessageType.ReadCross:
+                return ReadCross(writable, clock!, request.HwCounter);
+            case VirtioRtcMessageType.Cfg:
+                return VirtioRtcCodec.EncodeCfgResponse(writable, (ushort)_clocks.Length);
+            case VirtioRtcMessageType.ClockCap:
+                var scale = clock!.Source.Scale;
+                return VirtioRtcCodec.EncodeClockCapResponse(writable, scale.Scale,
+                    scale.Scale == TimeScale.UtcSmeared ? scale.Variant : SmearVariant.Unspecified, _clockCapFlags[request.ClockId]);
+            case VirtioRtcMessageType.CrossCap:
+                bool capable = clock!.CrossTimestamp is { } cross && cross.Counter == request.HwCounter;
+                return VirtioRtcCodec.EncodeCrossCapResponse(writable, capable ? VirtioRtcConstants.CrossCapFlagCrossCap : (byte)0);
+            case VirtioRtcMessageType.ReadAlarm:
+            case VirtioRtcMessageType.SetAlarm:
+            case VirtioRtcMessageType.SetAlarmEnabled:
+                return HandleAlarm(writable, request);
+            default:
+                return Error(writable, VirtioRtcStatus.NotSupported);
+        }
+    }
+
+    private static int ReadCross(Span<byte> writable, DeviceClock clock, VirtioRtcHwCounter counter)
+    {
+        if (clock.CrossTimestamp is not { } cross || cross.Counter != counter)
+            return Error(writable, VirtioRtcStatus.NotSupported);
+        ulong before = cross.HostCounter.ReadCycles();
+        long readingNs = clock.Source.ReadNanoseconds();
+        ulong after = cross.HostCounter.ReadCycles();
+        ulong hostCycles = before + (after - before) / 2;
+        return VirtioRtcCodec.EncodeReadCrossResponse(writable, readingNs, cross.Relation.ToGuest(hostCycles));
+    }
+
+    private int HandleAlarm(Span<byte> writable, in VirtioRtcRequest request)
+    {
+        if (_alarms[request.ClockId] is not { } alarm)
+            return Error(writable, VirtioRtcStatus.NotSupported);
+        bool queued;
+        lock (_gate)
+        {
+            if (!_alarmNegotiated)
+                return Error(writable, VirtioRtcStatus.NotSupported);
+            if (request.Type == VirtioRtcMessageType.ReadAlarm)
+                return VirtioRtcCodec.EncodeReadAlarmResponse(writable, alarm.TimeNs,
+                    alarm.Enabled ? VirtioRtcConstants.AlarmFlagEnabled : (byte)0);
+            if ((request.Flags & ~VirtioRtcConstants.AlarmFlagEnabled) != 0)
+                return Error(writable, VirtioRtcStatus.InvalidArgument);
+
+            bool enable = (request.Flags & VirtioRtcConstants.AlarmFlagEnabled) != 0;
+            if (request.Type == VirtioRtcMessageType.SetAlarm)
+                alarm.TimeNs = request.AlarmTimeNs;
+            if (enable != alarm.Enabled)
+                _enabledAlarmCount += enable ? 1 : -1;
+            alarm.Enabled = enable;
+            alarm.Notified = false;
+            if (alarm.Queued)
+            {
+                _pendingNotifications.Remove(request.ClockId);
+                alarm.Queued = false;
+            }
+            queued = enable && CheckExpiry(request.ClockId, alarm);
+        }
+        if (queued)
+            NotificationPending?.Invoke(VirtioRtcConstants.AlarmQueueIndex);
+        return VirtioRtcCodec.EncodeResponseHead(writable, VirtioRtcStatus.Ok);
+    }
+
+    /// <summary>Under the lock: queue a notification if the alarm has expired and is due one. True if queued.</summary>
+    private bool CheckExpiry(ushort clockId, AlarmState alarm)
+    {
+        if (alarm.Queued)
+            return false;
+        long readingNs = _clocks[clockId].Source.ReadNanoseconds();
+        ulong now = readingNs < 0 ? 0 : (ulong)readingNs;
+        if (now < alarm.TimeNs)
+            return false;
+        if (alarm.Notified && _time.GetElapsedTime(alarm.LastNotifiedTimestamp) < _renotifyInterval)
+            return false;
+        alarm.Queued = true;
+        _pendingNotifications.Add(clockId);
+        return true;
+    }
+
+    private void DropPendingNotifications()
+    {
+        foreach (ushort id in _pendingNotifications)
+            _alarms[id]!.Queued = false;
+        _pendingNotifications.Clear();
+    }
+
+    private static int Error(Span<byte> writable, VirtioRtcStatus status) =>
+        VirtioRtcCodec.EncodeResponseHead(writable, status);
+
+    private sealed class AlarmState
+    {
+        public ulong TimeNs;
+        public bool Enabled;
+        /// <summary>A notification is waiting in the pending list.</summary>
+        public bool Queued;
+        /// <summary>A notification was delivered since the alarm was last set, enabled or reset.</summary>
+        public bool Notified;
+        public long LastNotifiedTimestamp;
+    }
+}

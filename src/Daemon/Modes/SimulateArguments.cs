@@ -1,0 +1,81 @@
+using System.Globalization;
+using Sync.Filters.Engine;
+
+namespace Sync.Daemon.Modes;
+
+/// <summary>The options of `virtsyncd simulate`, parsed with a message naming what is wrong.</summary>
+public sealed record SimulateArguments(string Scenario, double? DurationS, ulong? Seed, string? OutDir, LeapPolicy? LeapPolicy, EstimatorKind? Estimator)
+{
+    public static bool TryParse(IReadOnlyList<string> args, out SimulateArguments parsed, out string problem)
+    {
+        parsed = new SimulateArguments(SimulateMode.DefaultScenario, null, null, null, null, null);
+        problem = "";
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            var value = i + 1 < args.Count ? args[i + 1] : null;
+            if (name is "simulate")
+                continue;
+            if (value is null)
+            {
+                problem = $"{name} needs a value";
+                return false;
+            }
+            i++;
+            switch (name)
+            {
+                case "--scenario":
+                    parsed = parsed with { Scenario = value };
+                    break;
+                case "--duration":
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || d <= 0 || d > 30 * 86_400)
+                    {
+                        problem = $"--duration {value}: use a number of seconds from 1 to {30 * 86_400}";
+                        return false;
+                    }
+                    parsed = parsed with { DurationS = d };
+                    break;
+                case "--seed":
+                    if (!ulong.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
+                    {
+                        problem = $"--seed {value}: use a whole number from 0 to {ulong.MaxValue}";
+                        return false;
+                    }
+                    parsed = parsed with { Seed = seed };
+                    break;
+                case "--out":
+                    parsed = parsed with { OutDir = value };
+                    break;
+                case "--leap-policy":
+                    LeapPolicy? policy = value switch
+                    {
+                        "kernel" => Filters.Engine.LeapPolicy.Kernel,
+                        "slew" => Filters.Engine.LeapPolicy.Slew,
+                        "follow-smear" => Filters.Engine.LeapPolicy.FollowSmear,
+                        "unsmear" => Filters.Engine.LeapPolicy.Unsmear,
+                        _ => null,
+                    };
+                    if (policy is null)
+                    {
+                        problem = $"--leap-policy {value}: use kernel, slew, follow-smear or unsmear";
+                        return false;
+                    }
+                    parsed = parsed with { LeapPolicy = policy };
+                    break;
+                case "--estimator":
+                    EstimatorKind? kind = value switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => null };
+                    if (kind is null)
+                    {
+                        problem = $"--estimator {value}: use kalman or regression";
+                        return false;
+                    }
+                    parsed = parsed with { Estimator = kind };
+                    break;
+                default:
+                    problem = $"unknown option {name}";
+                    return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Sync.Clock.Simulation;
+using Sync.Clock.VhostUser;
+using Sync.Clock.Virtio.Rtc;
+using Sync.Daemon.Sync;
+using Sync.Filters.Engine;
+using Sync.Filters.Leap;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Simulation;
+
+/// <summary>
+/// Runs a scenario: the simulated world serves its host clock through the real virtio-rtc device over an
+/// in-memory split virtqueue; the real <see cref="SyncLoop"/> reads the simulated PHC, hands readings to the
+/// pipeline and applies its commands to the simulated guest clock, on virtual time.
+/// </summary>
+public static class SimulationRunner
+{
+    public static SimulationResult Run(Scenario scenario, Func<ScenarioWorld, ISyncPipeline> makePipeline,
+        LeapPolicy policy, Action<double>? progress = null)
+    {
+        var wall = Stopwatch.StartNew();
+        var world = ScenarioWorld.Create(scenario);
+        using var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [new DeviceClock(world.ServedClock)] });
+        var driver = new VirtioRtcDriver(new InMemoryVirtqueueChannel(device));
+        world.Phc.DeviceRead = () => driver.Read(0) is { IsOk: true } reading
+            ? reading.Value
+            : throw new InvalidOperationException("the simulated virtio-rtc device failed a READ");
+
+        var pipeline = makePipeline(world);
+        var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock);
+        var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared
+            && LeapSmear.IsComputable(world.ServedClock.Scale.Variant);
+
+        var trace = new List<TracePoint>((int)(scenario.DurationNs / pipeline.ReadInterval.Nanoseconds) + 1);
+        var intervalNs = pipeline.ReadInterval.Nanoseconds;
+        var totalNs = (double)(world.EndTrueNs - world.StartTrueNs);
+        var nextProgress = 0.0;
+        for (var t = world.StartTrueNs; t < world.EndTrueNs; t += intervalNs)
+        {
+            world.AdvanceTo(Math.Max(t, world.World.TrueNs));
+            loop.Step();
+            var local = world.GuestClock.Now();
+            var trueOffsetNs = followsSmear
+                ? local.Nanoseconds - LeapSmear.FromTai(world.World.TrueTaiNow, world.ServedClock.Scale.Variant, world.LeapTable).Nanoseconds
+                : world.GuestClock.TrueOffsetNs;
+            trace.Add(new TracePoint(
+                (world.World.TrueNs - world.StartTrueNs) / 1e9,
+                trueOffsetNs,
+                pipeline.Bound(local)?.Nanoseconds ?? -1,
+                loop.Current?.LastOffset?.Nanoseconds,
+                loop.Current?.State.ToString() ?? ""));
+            var done = (t - world.StartTrueNs) / totalNs;
+            if (progress is not null && done >= nextProgress)
+            {
+                progress(done);
+                nextProgress += 0.02;
+            }
+        }
+        progress?.Invoke(1);
+
+        var events = world.Events.Select(e => (e.AtElapsedNs / 1e9, e.Kind)).ToList();
+        var report = ReportCalculator.Compute(scenario.Name, (long)scenario.Seed, scenario.DurationS, trace, events,
+            pipeline.Steps, pipeline.Discontinuities) with { WallTimeS = wall.Elapsed.TotalSeconds };
+        return new SimulationResult(pipeline.Name, report, trace);
+    }
+
+    /// <summary>virtsync's own pipeline as configured for a scenario.</summary>
+    public static Func<ScenarioWorld, ISyncPipeline> Virtsync(SyncEngineOptions options) => world =>
+        new EnginePipeline(options, world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.PollIntervalNs));
+}

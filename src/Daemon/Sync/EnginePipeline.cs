@@ -1,0 +1,30 @@
+using Sync.Filters.Discipline;
+using Sync.Filters.Engine;
+using Sync.Filters.Leap;
+using Sync.Filters.Samples;
+using Sync.Filters.Status;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Sync;
+
+/// <summary>virtsync's pipeline: the <see cref="SyncEngine"/> with its read schedule.</summary>
+public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable leapTable, int samplesPerReading, Duration readInterval, double initialFrequencyPpm = 0)
+    : ISyncPipeline
+{
+    public SyncEngine Engine { get; } = new(options, leapTable, initialFrequencyPpm);
+
+    public string Name => "virtsync";
+    public int SamplesPerReading => samplesPerReading;
+    public Duration ReadInterval => readInterval;
+    public long Steps => Engine.Steps;
+    public long Discontinuities => Engine.Discontinuities;
+
+    public ClockCommand? OnReading(string sourceId, PhcReading reading) => Engine.OnReading(sourceId, reading);
+
+    public ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason) =>
+        Engine.OnMissedReading(sourceId, localNow, reason);
+
+    public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
+
+    public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
+}

@@ -1,0 +1,27 @@
+using Sync.Filters.Discipline;
+using Sync.Filters.Samples;
+using Sync.Filters.Status;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Sync;
+
+/// <summary>
+/// What the sync loop drives: readings in, clock commands out. virtsync's own is <see cref="EnginePipeline"/>;
+/// the benchmark plugs in a phc2sys-style baseline through the same seam.
+/// </summary>
+public interface ISyncPipeline
+{
+    string Name { get; }
+    int SamplesPerReading { get; }
+    Duration ReadInterval { get; }
+    long Steps { get; }
+    long Discontinuities { get; }
+
+    ClockCommand? OnReading(string sourceId, PhcReading reading);
+    ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason);
+
+    /// <summary>The bound the pipeline stands behind for |local - reference| now (null: it publishes none).</summary>
+    Duration? Bound(Instant<Utc> localNow);
+
+    SyncSnapshot Snapshot(Instant<Utc> localNow);
+}

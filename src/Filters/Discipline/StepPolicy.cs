@@ -1,0 +1,19 @@
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Discipline;
+
+/// <summary>
+/// When the clock may be stepped instead of slewed, like chrony's makestep: an offset larger than Threshold
+/// is stepped during the first UpdateLimit updates (a negative limit: at any update; zero: never).
+/// </summary>
+public sealed record StepPolicy(Duration Threshold, int UpdateLimit)
+{
+    public static StepPolicy Never => new(Duration.FromSeconds(1), 0);
+    public static StepPolicy ChronyDefault => new(Duration.FromSeconds(1), 3);
+
+    /// <summary>virtsync's default: like phc2sys's first_step_threshold, step offsets above 20 us, but only in the first 3 updates.</summary>
+    public static StepPolicy StartupOnly => new(Duration.FromMicroseconds(20), 3);
+
+    public bool AllowsStep(Duration offset, long updateNumber) =>
+        offset.Abs() > Threshold && (UpdateLimit < 0 || updateNumber <= UpdateLimit);
+}

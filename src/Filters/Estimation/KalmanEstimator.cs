@@ -1,0 +1,224 @@
+using Sync.Filters.Samples;
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Estimation;
+
+/// <summary>
+/// ntpd-rs-like 2-state Kalman filter: state (offset ns, frequency ns/s), random-walk frequency (wander) plus a
+/// little phase diffusion as process noise, measurement variance from the sample's Error (and Delay) times a
+/// noise scale the filter learns from its innovations. Innovations beyond ThresholdSigmas are held as outliers;
+/// a run of them is a discontinuity (and by default re-initialises the filter from the run).
+/// History is de-steered like <see cref="RegressionEstimator"/>: an adjustment moves the state into the clock's
+/// new frame instead of corrupting it.
+///
+/// Error bound at local time t (documented formula):
+///   P(t)       = F P F' + Q(dt), dt = time since the last update (holdover growth: wander dt^3/3, phase dt)
+///   ErrorBound = BoundSigmas * sqrt(P00(t)) + SystematicError
+/// </summary>
+public sealed class KalmanEstimator : IClockEstimator
+{
+    private readonly KalmanOptions _options;
+    private readonly SteeringLedger _ledger = new();
+    private readonly ChangeDetector _detector;
+    private readonly List<OffsetSample> _held = [];
+
+    private bool _initialized;
+    private long _stateTimeNs;
+    private double _offsetNs;
+    private double _freqNsPerS;
+    private double _p00, _p01, _p11;
+    private double _noiseScale = 1.0;
+    private long _lastSampleNs = long.MinValue;
+
+    public KalmanEstimator(KalmanOptions? options = null)
+    {
+        _options = options ?? new KalmanOptions();
+        _options.Validate();
+        _detector = new ChangeDetector(_options.Detector);
+    }
+
+    public KalmanOptions Options => _options;
+
+    /// <summary>Samples used since the last reset.</summary>
+    public int SampleCount { get; private set; }
+
+    /// <summary>Samples rejected as outliers in total.</summary>
+    public long OutlierCount { get; private set; }
+
+    /// <summary>Learned ratio of the actual measurement variance to the one modelled from Error (1 = as modelled).</summary>
+    public double MeasurementNoiseScale => _noiseScale;
+
+    /// <summary>The most recent detected step or frequency jump (null until one happens).</summary>
+    public Discontinuity? LastDiscontinuity { get; private set; }
+
+    private const double MinNoiseScale = 1e-4;
+    private const double MaxNoiseScale = 1e4;
+
+    public void AddSample(OffsetSample sample) => Add(sample);
+
+    /// <summary>Offers one sample; says whether it was used, held as an outlier, or completed a discontinuity.</summary>
+    public SampleOutcome Add(OffsetSample sample)
+    {
+        if (sample.Error.Nanoseconds < 0 || sample.Delay.Nanoseconds < 0) return SampleOutcome.Invalid;
+        long newestNs = _held.Count > 0 ? _held[^1].LocalTime.Nanoseconds : _lastSampleNs;
+        if (sample.LocalTime.Nanoseconds <= newestNs) return SampleOutcome.OutOfOrder;
+
+        if (!_initialized)
+        {
+            Initialize(sample);
+            return SampleOutcome.Accepted;
+        }
+        FoldAdjustments(sample.LocalTime);
+        var (offsetNs, freqNsPerS, p00, p01, p11) = PredictTo(sample.LocalTime.Nanoseconds);
+        double baseVarianceNs2 = MeasurementVarianceNs2(sample);
+        double innovationNs = sample.Offset.Nanoseconds - offsetNs;
+        double innovationVarianceNs2 = p00 + _noiseScale * baseVarianceNs2;
+        if (SampleCount >= _options.MinSamples)
+        {
+            switch (_detector.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)))
+            {
+                case ChangeVerdict.Outlier:
+                    _held.Add(sample);
+                    OutlierCount++;
+                    return SampleOutcome.Outlier;
+                case ChangeVerdict.Discontinuity:
+                    _held.Add(sample);
+                    OutlierCount++;
+                    var discontinuity = _detector.Last!;
+                    LastDiscontinuity = discontinuity;
+                    if (_options.ResetOnDiscontinuity)
+                    {
+                        var restart = _held.TakeLast(discontinuity.Samples).ToArray();
+                        Reset();
+                        LastDiscontinuity = discontinuity;
+                        foreach (var s in restart)
+                        {
+                            if (!_initialized) { Initialize(s); continue; }
+                            var p = PredictTo(s.LocalTime.Nanoseconds);
+                            Update(s, p, MeasurementVarianceNs2(s), adapt: false);
+                        }
+                    }
+                    _held.Clear();
+                    return SampleOutcome.Discontinuity;
+            }
+        }
+        _held.Clear();
+        Update(sample, (offsetNs, freqNsPerS, p00, p01, p11), baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
+        return SampleOutcome.Accepted;
+    }
+
+    public void NotifyAdjustment(LocalClockAdjustment adjustment) => _ledger.Add(adjustment);
+
+    public ClockEstimate? EstimateAt(Instant<Utc> localNow)
+    {
+        if (!_initialized || SampleCount < _options.MinSamples) return null;
+        var (offsetNs, freqNsPerS, p00, _, p11) = PredictTo(localNow.Nanoseconds - _ledger.StepsNs(localNow));
+        double sdNs = Math.Sqrt(Math.Max(0, p00));
+        double boundNs = _options.BoundSigmas * sdNs + _options.SystematicError.Nanoseconds;
+        return new ClockEstimate(
+            localNow,
+            Duration.FromNanoseconds((long)Math.Round(offsetNs + _ledger.PhaseNs(localNow))),
+            freqNsPerS / 1e3 + _ledger.FrequencyPpm(localNow),
+            Duration.FromNanoseconds((long)Math.Ceiling(sdNs)),
+            Math.Sqrt(Math.Max(0, p11)) / 1e3,
+            Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0))),
+            SampleCount);
+    }
+
+    /// <summary>1-sigma uncertainty of the estimated offset at localNow, grown by the process noise since the last
+    /// update (holdover). Null before the first sample.</summary>
+    public Duration? PredictionErrorAt(Instant<Utc> localNow)
+    {
+        if (!_initialized) return null;
+        var p = PredictTo(localNow.Nanoseconds - _ledger.StepsNs(localNow));
+        return Duration.FromNanoseconds((long)Math.Ceiling(Math.Sqrt(Math.Max(0, p.P00))));
+    }
+
+    public void Reset()
+    {
+        _initialized = false;
+        _held.Clear();
+        _ledger.Clear();
+        _detector.Reset();
+        _noiseScale = 1.0;
+        _lastSampleNs = long.MinValue;
+        SampleCount = 0;
+        LastDiscontinuity = null;
+    }
+
+    private void Initialize(OffsetSample sample)
+    {
+        _ledger.FoldUpTo(sample.LocalTime);
+        double freqSd = _options.InitialFrequencySdPpm * 1e3;
+        _stateTimeNs = sample.LocalTime.Nanoseconds;
+        _offsetNs = sample.Offset.Nanoseconds;
+        _freqNsPerS = 0;
+        _p00 = _noiseScale * MeasurementVarianceNs2(sample);
+        _p01 = 0;
+        _p11 = freqSd * freqSd;
+        _initialized = true;
+        _lastSampleNs = sample.LocalTime.Nanoseconds;
+        SampleCount = 1;
+    }
+
+    /// <summary>Moves the state into the frame of the clock as it runs from T on: de-steer with C(t_s), F(t_s),
+    /// re-steer with C(T) + F(T)(t_s - T) and F(T); a step also moves the state's local time.</summary>
+    private void FoldAdjustments(Instant<Utc> at)
+    {
+        if (_ledger.PendingCount == 0) return;
+        var stateTime = new Instant<Utc>(_stateTimeNs);
+        double freqAtPpm = _ledger.FrequencyPpm(at);
+        _offsetNs += _ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds);
+        _freqNsPerS += (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3;
+        _stateTimeNs += _ledger.StepsNs(at) - _ledger.StepsNs(stateTime);
+        _ledger.FoldUpTo(at);
+    }
+
+    private (double OffsetNs, double FreqNsPerS, double P00, double P01, double P11) PredictTo(long timeNs)
+    {
+        double dt = (timeNs - _stateTimeNs) / 1e9;
+        double offset = _offsetNs + _freqNsPerS * dt;
+        // P' = F P F' with F = [[1, dt], [0, 1]]
+        double p00 = _p00 + 2 * dt * _p01 + dt * dt * _p11;
+        double p01 = _p01 + dt * _p11;
+        double p11 = _p11;
+        double adt = Math.Abs(dt);
+        double wander = _options.FrequencyWanderS2PerS3 * 1e18;
+        double diffusion = _options.PhaseDiffusionS2PerS * 1e18;
+        p00 += wander * adt * adt * adt / 3 + diffusion * adt;
+        p01 += wander * dt * adt / 2;
+        p11 += wander * adt;
+        return (offset, _freqNsPerS, p00, p01, p11);
+    }
+
+    private void Update(OffsetSample sample, (double OffsetNs, double FreqNsPerS, double P00, double P01, double P11) prior,
+        double baseVarianceNs2, bool adapt)
+    {
+        double r = _noiseScale * baseVarianceNs2;
+        double innovation = sample.Offset.Nanoseconds - prior.OffsetNs;
+        double s = prior.P00 + r;
+        double k0 = prior.P00 / s, k1 = prior.P01 / s;
+        _offsetNs = prior.OffsetNs + k0 * innovation;
+        _freqNsPerS = prior.FreqNsPerS + k1 * innovation;
+        _p00 = (1 - k0) * prior.P00;
+        _p01 = (1 - k0) * prior.P01;
+        _p11 = prior.P11 - k1 * prior.P01;
+        _stateTimeNs = sample.LocalTime.Nanoseconds;
+        _lastSampleNs = sample.LocalTime.Nanoseconds;
+        SampleCount++;
+        if (adapt && _options.NoiseAdaptationRate > 0)
+        {
+            // E[innovation^2] = P00 + scale * R_base: estimate the scale from what the model does not explain.
+            double observed = (innovation * innovation - prior.P00) / baseVarianceNs2;
+            double rate = _options.NoiseAdaptationRate;
+            _noiseScale = Math.Clamp((1 - rate) * _noiseScale + rate * observed, MinNoiseScale, MaxNoiseScale);
+        }
+    }
+
+    private double MeasurementVarianceNs2(OffsetSample sample)
+    {
+        double sd = Math.Max(_options.MeasurementSigmaPerError * sample.Error.Nanoseconds, _options.MeasurementSigmaFloor.Nanoseconds);
+        double delaySd = _options.MeasurementSigmaPerDelay * sample.Delay.Nanoseconds;
+        return sd * sd + delaySd * delaySd;
+    }
+}

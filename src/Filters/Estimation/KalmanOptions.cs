@@ -1,0 +1,63 @@
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Estimation;
+
+/// <summary>Tuning of <see cref="KalmanEstimator"/> (ntpd-rs style, state = offset and frequency). Defaults here.</summary>
+public sealed record KalmanOptions
+{
+    /// <summary>Random-walk frequency noise (frequency wander) in s^2/s^3: the frequency variance grows by this per
+    /// second. Default 1e-18 (1 ns^2/s^3; a quiet VM oscillator). Larger values follow wander faster but average less.</summary>
+    public double FrequencyWanderS2PerS3 { get; init; } = 1e-18;
+
+    /// <summary>White frequency noise (random-walk phase) in s^2/s. Default 1e-22 (1e-4 ns^2/s): nearly nothing.</summary>
+    public double PhaseDiffusionS2PerS { get; init; } = 1e-22;
+
+    /// <summary>Measurement standard deviation per unit of a sample's Error. Default 1/sqrt(3): Error is a half-width
+    /// and the truth is taken as uniform inside it. The filter rescales this from its innovations.</summary>
+    public double MeasurementSigmaPerError { get; init; } = 0.57735026918962573;
+
+    /// <summary>Extra measurement standard deviation per unit of a sample's Delay (when Error does not already hold
+    /// the delay). Default 0.</summary>
+    public double MeasurementSigmaPerDelay { get; init; } = 0;
+
+    /// <summary>Smallest measurement standard deviation. Default 1 ns.</summary>
+    public Duration MeasurementSigmaFloor { get; init; } = Duration.FromNanoseconds(1);
+
+    /// <summary>Standard deviation of the frequency before the first two samples. Default 100 ppm.</summary>
+    public double InitialFrequencySdPpm { get; init; } = 100;
+
+    /// <summary>Weight of one sample in the running estimate of the measurement-noise scale (innovation based).
+    /// Default 1/64; 0 turns adaptation off.</summary>
+    public double NoiseAdaptationRate { get; init; } = 1.0 / 64;
+
+    /// <summary>Samples needed before an estimate is given. Default 3.</summary>
+    public int MinSamples { get; init; } = 3;
+
+    /// <summary>ErrorBound = this x the offset standard deviation (+ SystematicError). Default 3.5 (two-sided
+    /// 99.95 % for a Gaussian error; target is 99.9 % with margin).</summary>
+    public double BoundSigmas { get; init; } = 3.5;
+
+    /// <summary>Error no averaging removes, added linearly to the bound. Default 0.</summary>
+    public Duration SystematicError { get; init; } = Duration.Zero;
+
+    /// <summary>After a detected discontinuity, re-initialise from the deviating samples. Default true.</summary>
+    public bool ResetOnDiscontinuity { get; init; } = true;
+
+    /// <summary>Outlier rejection (ThresholdSigmas on the innovation, default 5) and discontinuity detection.</summary>
+    public ChangeDetectorOptions Detector { get; init; } = new();
+
+    public void Validate()
+    {
+        if (!(FrequencyWanderS2PerS3 >= 0)) throw new ArgumentException($"{nameof(FrequencyWanderS2PerS3)} must be >= 0");
+        if (!(PhaseDiffusionS2PerS >= 0)) throw new ArgumentException($"{nameof(PhaseDiffusionS2PerS)} must be >= 0");
+        if (!(MeasurementSigmaPerError > 0)) throw new ArgumentException($"{nameof(MeasurementSigmaPerError)} must be > 0");
+        if (!(MeasurementSigmaPerDelay >= 0)) throw new ArgumentException($"{nameof(MeasurementSigmaPerDelay)} must be >= 0");
+        if (MeasurementSigmaFloor.Nanoseconds <= 0) throw new ArgumentException($"{nameof(MeasurementSigmaFloor)} must be positive");
+        if (!(InitialFrequencySdPpm > 0)) throw new ArgumentException($"{nameof(InitialFrequencySdPpm)} must be > 0");
+        if (!(NoiseAdaptationRate >= 0 && NoiseAdaptationRate < 1)) throw new ArgumentException($"{nameof(NoiseAdaptationRate)} must be in [0, 1)");
+        if (MinSamples < 2) throw new ArgumentException($"{nameof(MinSamples)} must be >= 2");
+        if (!(BoundSigmas >= 1)) throw new ArgumentException($"{nameof(BoundSigmas)} must be >= 1");
+        if (SystematicError.Nanoseconds < 0) throw new ArgumentException($"{nameof(SystematicError)} must be >= 0");
+        Detector.Validate();
+    }
+}

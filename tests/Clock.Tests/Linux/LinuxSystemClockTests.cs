@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Logging;
+using Sync.Clock.Abstractions;
+using Sync.Clock.Linux;
+using Sync.Clock.Linux.Interop;
+using Sync.Filters.Discipline;
+using Sync.Filters.Time;
+
+namespace Sync.Clock.Tests.Linux;
+
+public class LinuxSystemClockTests
+{
+    [Fact]
+    public void ReadState_IsAModesZeroQuery()
+    {
+        var fake = new FakeTimexSyscall();
+        fake.State.Freq = 65_536 * 7;
+        fake.State.Tai = 37;
+
+        var state = new LinuxSystemClock(fake).ReadState().Value;
+
+        Assert.Equal(0u, Assert.Single(fake.Calls).Modes);
+        Assert.Equal(7.0, state.FrequencyPpm, 9);
+        Assert.Equal(37, state.TaiOffsetSeconds);
+        Assert.True(state.Status.HasFlag(KernelStatus.Unsynchronized));
+    }
+
+    [Fact]
+    public void Apply_WholeCommand_OneWriteAfterOneStatusRead_StateFromTheKernel()
+    {
+        var fake = new FakeTimexSyscall();
+        fake.State.Status |= TimexFlags.StaFll;
+        var clock = new LinuxSystemClock(fake);
+
+        var state = clock.Apply(new ClockCommand
+        {
+            FrequencyPpm = -2000,
+            Step = Duration.FromMilliseconds(-1.5),
+            Status = KernelStatus.None,
+            MaxError = Duration.FromMicroseconds(100),
+            EstimatedError = Duration.FromMicroseconds(5),
+            TaiOffsetSeconds = 37,
+        }).Value;
+
+        Assert.Equal(2, fake.Calls.Count);
+        Assert.Equal(0u, fake.Calls[0].Modes);
+        var write = fake.Calls[1];
+        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick | TimexFlags.AdjSetOffset | TimexFlags.AdjNano | TimexFlags.AdjStatus
+            | TimexFlags.AdjMaxError | TimexFlags.AdjEstError | TimexFlags.AdjTai, write.Modes);
+        Assert.Equal(9_980, write.Tick);
+        Assert.Equal(0, write.Freq);
+        Assert.Equal((-1L, 998_500_000L), (write.TimeSeconds, write.TimeFraction));
+        Assert.Equal(TimexFlags.StaFll, write.Status);
+        Assert.Equal(-1_500_000, fake.StepsAppliedNs);
+        Assert.Equal(-2000.0, state.FrequencyPpm, 9);
+        Assert.Equal(37, state.TaiOffsetSeconds);
+        Assert.False(state.Status.HasFlag(KernelStatus.Unsynchronized));
+        Assert.Equal(Duration.FromMicroseconds(100), state.MaxError);
+    }
+
+    [Fact]
+    public void Apply_WithoutStatus_NeedsNoRead()
+    {
+        var fake = new FakeTimexSyscall();
+        new LinuxSystemClock(fake).Apply(new ClockCommand { FrequencyPpm = 1 });
+        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick, Assert.Single(fake.Calls).Modes);
+    }
+
+    [Fact]
+    public void Apply_WhenWritesAreNotEnabled_RefusesWithoutAnyWrite()
+    {
+        var fake = new FakeTimexSyscall(writesAllowed: false);
+
+        var result = new LinuxSystemClock(fake).Apply(new ClockCommand { FrequencyPpm = 1 });
+
+        Assert.Equal(ClockErrorKind.PermissionDenied, result.Error!.Kind);
+        Assert.All(fake.Calls, c => Assert.Equal(0u, c.Modes));
+    }
+
+    [Fact]
+    public void Apply_WithoutCapSysTime_SaysSo()
+    {
+        var fake = new FakeTimexSyscall { WriteErrno = Errno.EPERM };
+
+        var error = new LinuxSystemClock(fake).Apply(new ClockCommand { Step = Duration.FromSeconds(1) }).Error!;
+
+        Assert.Equal(ClockErrorKind.PermissionDenied, error.Kind);
+        Assert.Equal("EPERM", error.ErrnoName);
+        Assert.Contains("steering the clock needs CAP_SYS_TIME", error.Message);
+    }
+
+    [Fact]
+    public void Apply_InvalidCommand_NeverReachesTheKernel()
+    {
+        var fake = new FakeTimexSyscall();
+        var result = new LinuxSystemClock(fake).Apply(new ClockCommand { FrequencyPpm = double.NaN });
+        Assert.Equal(ClockErrorKind.InvalidArgument, result.Error!.Kind);
+        Assert.Empty(fake.Calls);
+    }
+
+    [Fact]
+    public void Now_IsClockRealtime()
+    {
+        var fake = new FakeTimexSyscall { RealtimeNs = 123_456_789 };
+        Assert.Equal(new Instant<Utc>(123_456_789), new LinuxSystemClock(fake).Now());
+    }
+
+    [Fact]
+    public void DryRun_LogsTheExactCall_AndNeverWrites()
+    {
+        var fake = new FakeTimexSyscall();
+        var log = new ListLogger();
+        var clock = new DryRunSystemClock(new LinuxSystemClock(fake), log);
+
+        var state = clock.Apply(new ClockCommand { FrequencyPpm = 600, Status = KernelStatus.None });
+
+        Assert.True(state.IsOk);
+        Assert.All(fake.Calls, c => Assert.Equal(0u, c.Modes));
+        var line = Assert.Single(log.Lines);
+        Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_TICK", line);
+        Assert.Contains("tick=10006", line);
+        Assert.Contains("status=0x0000", line);
+        Assert.True(state.Value.Status.HasFlag(KernelStatus.Unsynchronized));
+    }
+
+    [Fact]
+    public void RealKernel_ReadOnlyQuery_Works()
+    {
+        // modes = 0 only: a read anyone may make. TimexSyscall is created without writes.
+        var clock = new LinuxSystemClock(new TimexSyscall());
+
+        var state = clock.ReadState();
+        var now = clock.Now();
+
+        Assert.True(state.IsOk, state.Error?.ToString());
+        Assert.InRange(state.Value.FrequencyPpm, -ClockCommand.MaxFrequencyPpm, ClockCommand.MaxFrequencyPpm);
+        Assert.True(state.Value.MaxError >= Duration.Zero && state.Value.EstimatedError >= Duration.Zero);
+        Assert.InRange((int)state.Value.State, 0, 5);
+        var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+        Assert.InRange(now.Nanoseconds, wall - 5_000_000_000L, wall + 5_000_000_000L);
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
+    }
+}

@@ -1,0 +1,125 @@
+using Sync.Filters.Discipline;
+using Sync.Filters.Estimation;
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Tests.Discipline;
+
+public class DisciplineControllerTests
+{
+    private static readonly Instant<Utc> T0 = Instant<Utc>.FromSeconds(1_800_000_000);
+
+    private static ClockEstimate Estimate(double atS, double offsetUs, double freqPpm, int samples = 10, double freqSdPpm = 0.01) =>
+        new(T0 + Duration.FromSeconds(atS), Duration.FromMicroseconds(offsetUs), freqPpm,
+            Duration.FromNanoseconds(50), freqSdPpm, Duration.FromNanoseconds(200), samples);
+
+    [Fact]
+    public void LargeOffsetIsSteppedWithinTheStepLimit()
+    {
+        var controller = new DisciplineController(new DisciplineOptions());
+        var decision = controller.Update(Estimate(0, 2_500_000, 0, samples: 1), KernelStatus.None, null);
+
+        Assert.Equal(Duration.FromMicroseconds(-2_500_000), decision.Command.Step);
+        Assert.Equal(1, controller.Steps);
+        Assert.Equal(Duration.FromMicroseconds(-2_500_000), decision.Adjustment!.Value.Step);
+    }
+
+    [Fact]
+    public void LargeOffsetAfterTheStepLimitIsSlewedAtNoMoreThanTheMaximumRate()
+    {
+        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.ChronyDefault });
+        for (var i = 0; i < 3; i++)
+            controller.Update(Estimate(i, 0.1, 0), KernelStatus.None, null);
+
+        // the clock's frequency error is what the slews so far left in effect: its base is 0
+        var decision = controller.Update(Estimate(3, 2_000_000, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+
+        Assert.Null(decision.Command.Step);
+        Assert.Equal(0, controller.Steps);
+        Assert.True(decision.Command.FrequencyPpm < 0, "a clock that is ahead must be slowed down");
+        Assert.True(decision.Command.FrequencyPpm >= -83_333.0001);
+    }
+
+    [Fact]
+    public void FrequencyErrorIsRemovedFromTheCommandedFrequency()
+    {
+        var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 10);
+        var decision = controller.Update(Estimate(0, 0, freqPpm: 4), KernelStatus.None, null);
+
+        Assert.Equal(6, decision.Command.FrequencyPpm!.Value, 9);
+        Assert.Equal(6, controller.BaseFrequencyPpm!.Value, 9);
+        Assert.Equal(-4, decision.Adjustment!.Value.FrequencyChangePpm, 9);
+    }
+
+    [Fact]
+    public void PositiveOffsetSlowsTheClockNegativeSpeedsItUp()
+    {
+        var ahead = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, 5, 0), KernelStatus.None, null);
+        var behind = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, -5, 0), KernelStatus.None, null);
+
+        Assert.True(ahead.Command.FrequencyPpm < 0);
+        Assert.True(behind.Command.FrequencyPpm > 0);
+        Assert.Equal(-ahead.Command.FrequencyPpm!.Value, behind.Command.FrequencyPpm!.Value, 9);
+    }
+
+    [Fact]
+    public void UntrustedFrequencyKeepsTheLastBase()
+    {
+        var controller = new DisciplineController(new DisciplineOptions());
+        controller.Update(Estimate(0, 0, freqPpm: -3), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(1, 0, freqPpm: 40, freqSdPpm: 500), KernelStatus.None, null);
+
+        Assert.Equal(3, decision.Command.FrequencyPpm!.Value, 9);
+    }
+
+    [Fact]
+    public void HoldoverDropsTheSlewAndKeepsTheBaseFrequency()
+    {
+        var controller = new DisciplineController(new DisciplineOptions());
+        controller.Update(Estimate(0, 20, freqPpm: -3), KernelStatus.None, null);
+        Assert.NotEqual(3, controller.CommandedFrequencyPpm, 6);
+
+        var decision = controller.Holdover(T0 + Duration.FromSeconds(5), Duration.FromMicroseconds(40), KernelStatus.None);
+
+        Assert.Equal(SyncState.Holdover, controller.State);
+        Assert.Equal(3, decision.Command.FrequencyPpm!.Value, 9);
+        Assert.Equal(Duration.FromMicroseconds(40), decision.Command.MaxError);
+        Assert.Equal(KernelStatus.None, decision.Command.Status);
+    }
+
+    [Fact]
+    public void LongHoldoverMarksTheClockUnsynchronized()
+    {
+        var controller = new DisciplineController(new DisciplineOptions { UnsyncAfter = Duration.FromSeconds(60) });
+        controller.Update(Estimate(0, 0, 0), KernelStatus.None, null);
+
+        var decision = controller.Holdover(T0 + Duration.FromSeconds(61), Duration.FromMicroseconds(40), KernelStatus.None);
+
+        Assert.Equal(KernelStatus.Unsynchronized, decision.Command.Status);
+    }
+
+    [Fact]
+    public void RecoveryLastsUntilTheFrequencyIsTrustedAgain()
+    {
+        var controller = new DisciplineController(new DisciplineOptions());
+        controller.Update(Estimate(0, 0, 0), KernelStatus.None, null);
+        controller.EnterRecovery();
+
+        controller.Update(Estimate(1, 50, 0, samples: 1), KernelStatus.None, null);
+        Assert.Equal(SyncState.Recovery, controller.State);
+
+        controller.Update(Estimate(2, 10, 0, samples: 3), KernelStatus.None, null);
+        Assert.Equal(SyncState.Tracking, controller.State);
+    }
+
+    [Fact]
+    public void EveryUpdateWritesTheKernelErrorFieldsAndLeapFlags()
+    {
+        var controller = new DisciplineController(new DisciplineOptions());
+        var decision = controller.Update(Estimate(0, 1, 0), KernelStatus.InsertLeap, 37);
+
+        Assert.Equal(KernelStatus.InsertLeap, decision.Command.Status);
+        Assert.Equal(37, decision.Command.TaiOffsetSeconds);
+        Assert.Equal(Duration.FromNanoseconds(1_000 + 200), decision.Command.MaxError);
+        Assert.Equal(Duration.FromNanoseconds(50), decision.Command.EstimatedError);
+    }
+}
