@@ -89,10 +89,11 @@ public static class DaemonHost
     public static int Run(IHost host, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // Resolved before Run: Run disposes the host (and its service provider) when it ends.
+        var exit = host.Services.GetService<DaemonExit>();
         try
         {
             host.Run();
-            var exit = host.Services.GetService<DaemonExit>();
             if (exit is { Code: not 0 })
             {
                 error.WriteLine($"virtsyncd: {exit.Reason}");
