@@ -101,9 +101,9 @@ public sealed class MetricsTests
     [Fact]
     public void LeapStatusCodesFollowChrony()
     {
-        Assert.Equal(0, SyncMetrics.LeapStatusCode(Sync.Filters.Discipline.KernelStatus.Pll));
-        Assert.Equal(1, SyncMetrics.LeapStatusCode(Sync.Filters.Discipline.KernelStatus.InsertLeap));
-        Assert.Equal(2, SyncMetrics.LeapStatusCode(Sync.Filters.Discipline.KernelStatus.DeleteLeap));
-        Assert.Equal(3, SyncMetrics.LeapStatusCode(Sync.Filters.Discipline.KernelStatus.Unsynchronized | Sync.Filters.Discipline.KernelStatus.InsertLeap));
+        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Pll));
+        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
+        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.DeleteLeap));
+        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Unsynchronized | global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
     }
 }

@@ -77,7 +77,7 @@ internal sealed class DatagramSink : IDisposable
     public DatagramSink(string address)
     {
         Address = address;
-        _socket.Bind(Sync.Daemon.Sockets.UnixSocketAddress.Parse(address));
+        _socket.Bind(global::Sync.Daemon.Sockets.UnixSocketAddress.Parse(address));
         _socket.ReceiveTimeout = 5000;
     }
 

@@ -89,10 +89,10 @@ public static class DaemonHost
     public static int Run(IHost host, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // Resolved before Run: Run disposes the host (and its service provider) when it ends.
+        var exit = host.Services.GetService<DaemonExit>();
         try
         {
-            // Run disposes the host and its service provider: take what is needed afterwards first.
-            var exit = host.Services.GetService<DaemonExit>();
             host.Run();
             if (exit is { Code: not 0 })
             {

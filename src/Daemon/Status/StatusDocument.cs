@@ -14,7 +14,7 @@ public sealed record StatusDocument
 
     public int Version { get; init; } = CurrentVersion;
     public string Daemon { get; init; } = "virtsyncd";
-    public string DaemonVersion { get; init; } = Sync.Daemon.DaemonVersion.Text;
+    public string DaemonVersion { get; init; } = global::Sync.Daemon.DaemonVersion.Text;
     public long AtUnixNanoseconds { get; init; }
     public string State { get; init; } = "acquiring";
     public string? SelectedSource { get; init; }

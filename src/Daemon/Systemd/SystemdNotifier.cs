@@ -13,6 +13,7 @@ public sealed class SystemdNotifier : IDisposable
     private readonly Lock _gate = new();
     private readonly UnixDomainSocketEndPoint? _endpoint;
     private Socket? _socket;
+    private bool _stoppingSent;
 
     public SystemdNotifier(string? notifySocket)
     {
@@ -37,7 +38,16 @@ public sealed class SystemdNotifier : IDisposable
 
     public bool Status(string status) => Send($"STATUS={OneLine(status)}");
     public bool Watchdog() => Send("WATCHDOG=1");
-    public bool Stopping() => Send("STOPPING=1");
+    /// <summary>STOPPING=1 (once).</summary>
+    public bool Stopping()
+    {
+        lock (_gate)
+        {
+            if (_stoppingSent) return false;
+            _stoppingSent = true;
+        }
+        return Send("STOPPING=1");
+    }
 
     /// <summary>Sends raw newline-separated assignments (e.g. "ERRNO=5").</summary>
     public bool Send(string message)
