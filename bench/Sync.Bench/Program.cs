@@ -31,6 +31,10 @@ switch (mode)
     case "device":
         DeviceReadBenchmark.Run();
         return 0;
+    case "fuzz":
+        var cases = Option("--cases") is { } c ? long.Parse(c, CultureInfo.InvariantCulture) : 1_000_000;
+        var fuzzSeed = Option("--seed") is { } fs ? int.Parse(fs, CultureInfo.InvariantCulture) : 1;
+        return VirtqueueFuzz.Run(cases, fuzzSeed);
     default:
         Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz]");
         return 64;
