@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,7 +190,7 @@ static int64_t quantile(int64_t *sorted, int n, double q)
 	if (i + 1 >= n)
 		return sorted[n - 1];
 	double f = pos - i;
-	return (int64_t)(sorted[i] + f * (double)(sorted[i + 1] - sorted[i]));
+	return sorted[i] + (int64_t)(f * (double)(sorted[i + 1] - sorted[i]));
 }
 
 static int64_t now_mono_ns(void)
@@ -298,15 +299,18 @@ static int cmd_probe(int fd, const char *path, const char *name, int clockid, un
 		}
 		if (!calls)
 			continue;
+		/* Offsets against CLOCK_MONOTONIC_RAW are near -1.8e18 ns: average the differences from
+		 * the first one, a double holds those exactly. */
 		double sum = 0;
 		for (int i = 0; i < calls; i++)
-			sum += (double)offsets[i];
+			sum += (double)(offsets[i] - offsets[0]);
+		long long mean = (long long)offsets[0] + llround(sum / calls);
 		qsort(offsets, calls, sizeof offsets[0], cmp_i64);
 		qsort(delays, calls, sizeof delays[0], cmp_i64);
 		printf("{\"t\":%d,\"wall\":%lld.%03ld,\"calls\":%d,\"min_delay_ns\":%lld,\"best_offset_ns\":%lld"
-		       ",\"median_offset_ns\":%lld,\"mean_offset_ns\":%.0f,\"iqr_ns\":%lld,\"median_delay_ns\":%lld}\n",
+		       ",\"median_offset_ns\":%lld,\"mean_offset_ns\":%lld,\"iqr_ns\":%lld,\"median_delay_ns\":%lld}\n",
 		       sec, (long long)wall.tv_sec, wall.tv_nsec / 1000000, calls, (long long)best_delay,
-		       (long long)best_offset, (long long)quantile(offsets, calls, 0.5), sum / calls,
+		       (long long)best_offset, (long long)quantile(offsets, calls, 0.5), mean,
 		       (long long)(quantile(offsets, calls, 0.75) - quantile(offsets, calls, 0.25)),
 		       (long long)quantile(delays, calls, 0.5));
 		fflush(stdout);
