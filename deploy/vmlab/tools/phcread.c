@@ -3,7 +3,7 @@
  *
  *   phcread read  DEV [-n SAMPLES] [-c CLOCK]        one PTP_SYS_OFFSET_EXTENDED2 call, every sample
  *   phcread caps  DEV                                GETCAPS2, and which read methods work (errno)
- *   phcread probe DEV [-t SECONDS] [-r CALLS_PER_S] [-n SAMPLES] [-c CLOCK]
+ *   phcread probe DEV [-t SECONDS] [-r CALLS_PER_S] [-n SAMPLES] [-c CLOCK] [-w FLOOR_WINDOW_NS]
  *                                                    reference probe: per-second aggregates
  *
  * DEV is a path (/dev/ptp0) or a clock name as in /sys/class/ptp/ptpN/clock_name
@@ -18,7 +18,9 @@
  * the fastest sample (smallest delay) of each call, and prints for every second:
  *   calls, min_delay_ns and best_offset_ns (the fastest sample of the whole second),
  *   median_offset_ns and mean_offset_ns over the calls' fastest samples, iqr_ns (their spread),
- *   median_delay_ns. The probe's own noise follows from the spread of the per-call values and,
+ *   median_delay_ns, and floor_offset_ns: the mean offset of the calls whose fastest sample came
+ *   within FLOOR_WINDOW_NS (default 2000) of the second's fastest (floor_calls of them).
+ *   The probe's own noise follows from the spread of the per-call values and,
  *   with -c monotonic_raw (a clock nobody steers), from the residuals of a line through the
  *   per-second medians (computed by the lab's analysis on the host).
  *
@@ -248,7 +250,7 @@ static int cmd_caps(int fd, const char *path, const char *name)
 }
 
 static int cmd_probe(int fd, const char *path, const char *name, int clockid, unsigned n, int seconds,
-		     int rate)
+		     int rate, int64_t floor_window_ns)
 {
 	static int64_t offsets[CALLS_CAP], delays[CALLS_CAP];
 	struct sample s[MAX_SAMPLES];
@@ -260,7 +262,8 @@ static int cmd_probe(int fd, const char *path, const char *name, int clockid, un
 	json_string(path);
 	printf(",\"clock_name\":");
 	json_string(name);
-	printf(",\"clockid\":%d,\"samples_per_call\":%u,\"calls_per_second\":%d}\n", clockid, n, rate);
+	printf(",\"clockid\":%d,\"samples_per_call\":%u,\"calls_per_second\":%d,\"floor_window_ns\":%lld}\n",
+	       clockid, n, rate, (long long)floor_window_ns);
 	fflush(stdout);
 
 	for (int sec = 0; sec < seconds; sec++) {
@@ -299,6 +302,17 @@ static int cmd_probe(int fd, const char *path, const char *name, int clockid, un
 		}
 		if (!calls)
 			continue;
+		/* The floor: calls whose fastest sample came within floor_window_ns of the second's
+		 * fastest. Under TCG the offset grows with the delay (the device answers late when the
+		 * host is busy), so these calls carry the least asymmetry. */
+		double floor_sum = 0;
+		int floor_calls = 0;
+		for (int i = 0; i < calls; i++)
+			if (delays[i] <= best_delay + floor_window_ns) {
+				floor_sum += (double)(offsets[i] - best_offset);
+				floor_calls++;
+			}
+		long long floor_offset = (long long)best_offset + llround(floor_sum / floor_calls);
 		/* Offsets against CLOCK_MONOTONIC_RAW are near -1.8e18 ns: average the differences from
 		 * the first one, a double holds those exactly. */
 		double sum = 0;
@@ -308,11 +322,12 @@ static int cmd_probe(int fd, const char *path, const char *name, int clockid, un
 		qsort(offsets, calls, sizeof offsets[0], cmp_i64);
 		qsort(delays, calls, sizeof delays[0], cmp_i64);
 		printf("{\"t\":%d,\"wall\":%lld.%03ld,\"calls\":%d,\"min_delay_ns\":%lld,\"best_offset_ns\":%lld"
-		       ",\"median_offset_ns\":%lld,\"mean_offset_ns\":%lld,\"iqr_ns\":%lld,\"median_delay_ns\":%lld}\n",
+		       ",\"median_offset_ns\":%lld,\"mean_offset_ns\":%lld,\"iqr_ns\":%lld,\"median_delay_ns\":%lld"
+		       ",\"floor_offset_ns\":%lld,\"floor_calls\":%d}\n",
 		       sec, (long long)wall.tv_sec, wall.tv_nsec / 1000000, calls, (long long)best_delay,
 		       (long long)best_offset, (long long)quantile(offsets, calls, 0.5), mean,
 		       (long long)(quantile(offsets, calls, 0.75) - quantile(offsets, calls, 0.25)),
-		       (long long)quantile(delays, calls, 0.5));
+		       (long long)quantile(delays, calls, 0.5), floor_offset, floor_calls);
 		fflush(stdout);
 	}
 	return failures ? 1 : 0;
@@ -325,6 +340,7 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1], *dev = argv[2];
 	unsigned n = MAX_SAMPLES;
 	int clockid = CLOCK_REALTIME, seconds = 10, rate = 50, n_given = 0;
+	long long floor_window_ns = 2000;
 	for (int i = 3; i < argc; i++) {
 		if (i + 1 >= argc)
 			usage();
@@ -337,6 +353,8 @@ int main(int argc, char **argv)
 			seconds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-r"))
 			rate = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-w"))
+			floor_window_ns = atoll(argv[++i]);
 		else
 			usage();
 	}
@@ -361,6 +379,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "caps"))
 		return cmd_caps(fd, path, name);
 	if (!strcmp(cmd, "probe"))
-		return cmd_probe(fd, path, name, clockid, n, seconds, rate);
+		return cmd_probe(fd, path, name, clockid, n, seconds, rate, floor_window_ns);
 	usage();
 }
