@@ -7,7 +7,8 @@
 #     --run-dir DIR       where console.log, qemu.stderr, result.json and out/ go
 #                         (default: a new folder under $VIRTSYNC_LAB_CACHE/runs)
 #     --vhost-user SOCK   a vhost-user-rtc-pci device on the back end listening on SOCK (repeatable)
-#     --builtin-rtc       QEMU's own virtio-rtc-pci (one UTC clock from the host's realtime clock)
+#     --builtin-rtc       QEMU's own virtio-rtc-pci (one UTC clock from the host's realtime clock);
+#                         repeatable. PCI order: vhost-user devices first, then the built-in ones.
 #     --env NAME=VALUE    exported to the scenario (repeatable)
 #     --timeout SECONDS   whole boot, default 300
 #     --kernel FILE       default: kernel.sh (VIRTSYNC_LAB_KERNEL, the prebuilt lab kernel, or a build)
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --run-dir) run_dir=$2; shift 2 ;;
     --vhost-user) vhost+=("$2"); shift 2 ;;
-    --builtin-rtc) builtin=1; shift ;;
+    --builtin-rtc) builtin=$((builtin + 1)); shift ;;
     --env) envs+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;
@@ -66,7 +67,8 @@ cp "$scenario" "$run_dir/out/scenario.sh"
   printf 'VMLAB_ARGS=%q\n' "$(printf '%q ' "$@")"
   printf 'VMLAB_DIR=%q\nVMLAB_CACHE=%q\nVMLAB_REPO=%q\n' "$VMLAB_DIR" "$LAB_CACHE" "$REPO_ROOT"
   printf 'VMLAB_SID_ROOT=%q\nVMLAB_BIN=%q\n' "$SID_ROOT" "$LAB_CACHE/bin"
-  printf 'VMLAB_GUEST_TIMEOUT=%q\n' "$((timeout_s > 20 ? timeout_s - 15 : timeout_s))"
+  # Boot (up to ~30 s under load) and power-off come on top of the scenario's own time.
+  printf 'VMLAB_GUEST_TIMEOUT=%q\n' "$((timeout_s > 90 ? timeout_s - 60 : timeout_s / 2))"
   for e in "${envs[@]}"; do
     printf '%s=%q\n' "${e%%=*}" "${e#*=}"
   done
@@ -92,7 +94,7 @@ for sock in "${vhost[@]}"; do
   args+=(-chardev "socket,id=vrtc$i,path=$sock" -device "vhost-user-rtc-pci,chardev=vrtc$i")
   i=$((i + 1))
 done
-[ "$builtin" = 1 ] && args+=(-device virtio-rtc-pci)
+for ((j = 0; j < builtin; j++)); do args+=(-device virtio-rtc-pci); done
 printf '%q ' "$VMLAB_DIR/qemu.sh" "${args[@]}" >"$run_dir/qemu.cmdline"
 
 started_ns=$(date +%s%N)

@@ -6,7 +6,7 @@
 # A scenario is two files in deploy/vmlab/scenarios/:
 #   SCENARIO.host.sh   sourced here; sets SCENARIO_SERVE (1: start `virtsyncd serve` on a Unix
 #                      socket and attach vhost-user-rtc-pci), SCENARIO_SERVE_ARGS, SCENARIO_BUILTIN
-#                      (1: attach QEMU's own virtio-rtc-pci), SCENARIO_GUEST_ARGS, SCENARIO_ENV
+#                      (how many of QEMU's own virtio-rtc-pci to attach), SCENARIO_GUEST_ARGS, SCENARIO_ENV
 #                      (NAME=VALUE for the guest), SCENARIO_TIMEOUT (s), SCENARIO_NEEDS_GUEST_DAEMON
 #                      (1: the guest runs virtsyncd), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
@@ -97,7 +97,7 @@ serve_stop() {
 }
 
 boot_args=(--run-dir "$run_dir" --timeout "$SCENARIO_TIMEOUT" "${verbose[@]}")
-[ "$SCENARIO_BUILTIN" = 1 ] && boot_args+=(--builtin-rtc)
+for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
 for e in "${SCENARIO_ENV[@]}"; do boot_args+=(--env "$e"); done
 
 if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then

@@ -49,6 +49,8 @@ sid_exec() {
 #   chrony_config DEVICE "REFCLOCK-OPTIONS" [EXTRA-LINES]
 chrony_config() {
   mkdir -p "$CHRONY_DIR/log"
+  # chronyd disables its command socket unless the folder is closed to others.
+  chmod 750 "$CHRONY_DIR"
   cat >"$CHRONY_DIR/chrony.conf" <<CONF
 refclock PHC $1 $2
 makestep 1 3
@@ -64,13 +66,15 @@ ${3:-}
 CONF
 }
 
-# Starts chronyd 4.9 from the sid root in the background; prints its PID.
+# Starts chronyd 4.9 from the sid root in the background (-d: foreground, log to stderr, which
+# goes to $CHRONY_DIR/chronyd.out); sets CHRONY_PID. (Not $(...): that would wait for chronyd.)
 chrony_start() {
-  sid_exec /usr/sbin/chronyd -f "$CHRONY_DIR/chrony.conf" -n >"$CHRONY_DIR/chronyd.out" 2>&1 &
-  echo $!
+  sid_exec /usr/sbin/chronyd -f "$CHRONY_DIR/chrony.conf" -d </dev/null >"$CHRONY_DIR/chronyd.out" 2>&1 &
+  CHRONY_PID=$!
 }
 
-chronyc() { sid_exec /usr/bin/chronyc -h "$CHRONY_DIR/chronyd.sock" "$@"; }
+# -u root: chronyc would otherwise drop to _chrony, a user the host may not have.
+chronyc() { sid_exec /usr/bin/chronyc -u root -h "$CHRONY_DIR/chronyd.sock" "$@"; }
 
 # Reference probe on a PHC (phcread probe): JSON lines into $VMLAB_OUT/FILE.
 #   probe_run DEVICE SECONDS FILE [phcread options]
@@ -93,4 +97,40 @@ virtsyncd() {
   [ -n "${VMLAB_VIRTSYNCD:-}" ] || { echo "VMLAB_VIRTSYNCD is not set" >&2; return 127; }
   # shellcheck disable=SC2086
   (cd /run && exec $VMLAB_VIRTSYNCD "$@")
+}
+
+# Prints the /dev/ptpN of every clock named $1, in PCI order of their virtio devices (boot.sh
+# attaches vhost-user devices first, then QEMU's built-in ones), one per line.
+ptp_by_name_in_pci_order() {
+  for d in /sys/class/ptp/ptp*; do
+    [ -e "$d/clock_name" ] && [ "$(cat "$d/clock_name")" = "$1" ] || continue
+    echo "$(readlink -f "$d/device") /dev/${d##*/}"
+  done | sort | cut -d' ' -f2
+}
+
+# Waits up to $2 s (default 15) until $3 (default 1) clocks named $1 exist.
+ptp_wait_count() {
+  waited=0
+  while [ "$(ptp_by_name_in_pci_order "$1" | wc -l)" -lt "${3:-1}" ]; do
+    [ "$waited" -ge "${2:-15}" ] && return 1
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# The accuracy set-up: the served UTC clock is the first "type 0" clock in PCI order (our
+# vhost-user device, or the first built-in device when the scenario serves with QEMU's), the
+# reference is the last (QEMU's built-in device). Sets SERVED_DEV and REFERENCE_DEV and makes
+# the udev-style link /dev/ptp_virtio_utc -> SERVED_DEV, as users would have it.
+served_and_reference() {
+  utc="Virtio PTP type 0/variant 0"
+  ptp_wait_count "$utc" 15 2 || return 1
+  SERVED_DEV=$(ptp_by_name_in_pci_order "$utc" | head -1)
+  REFERENCE_DEV=$(ptp_by_name_in_pci_order "$utc" | tail -1)
+  ln -sf "$SERVED_DEV" /dev/ptp_virtio_utc
+}
+
+# JSON check object for the result's "checks" list.
+json_check() { # NAME OK(true|false) VALUE-JSON
+  printf '{"name":%s,"ok":%s,"value":%s}' "$(json_str "$1")" "$2" "${3:-null}"
 }
