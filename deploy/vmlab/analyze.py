@@ -266,6 +266,7 @@ ANALYZERS = {
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
+    "faults": analyze_accuracy,
 }
 
 

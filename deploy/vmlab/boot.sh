@@ -7,6 +7,8 @@
 #     --run-dir DIR       where console.log, qemu.stderr, result.json and out/ go
 #                         (default: a new folder under $VIRTSYNC_LAB_CACHE/runs)
 #     --vhost-user SOCK   a vhost-user-rtc-pci device on the back end listening on SOCK (repeatable)
+#     --vhost-reconnect-ms MS  QEMU reconnects to a back end that went away (the back end must
+#                         still listen when QEMU starts)
 #     --builtin-rtc       QEMU's own virtio-rtc-pci (one UTC clock from the host's realtime clock);
 #                         repeatable. PCI order: vhost-user devices first, then the built-in ones.
 #     --env NAME=VALUE    exported to the scenario (repeatable)
@@ -24,13 +26,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 run_dir="" kernel="" init=$VMLAB_DIR/guest/init.sh timeout_s=300 smp=2 mem=1G append="" verbose=${VIRTSYNC_LAB_VERBOSE:-0}
-builtin=0
+builtin=0 reconnect_ms=""
 vhost=()
 envs=()
 while [ $# -gt 0 ]; do
   case $1 in
     --run-dir) run_dir=$2; shift 2 ;;
     --vhost-user) vhost+=("$2"); shift 2 ;;
+    --vhost-reconnect-ms) reconnect_ms=$2; shift 2 ;;
     --builtin-rtc) builtin=$((builtin + 1)); shift ;;
     --env) envs+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
@@ -91,7 +94,7 @@ args=(
 i=0
 for sock in "${vhost[@]}"; do
   [ -S "$sock" ] || lab_die "no vhost-user back end listening on $sock"
-  args+=(-chardev "socket,id=vrtc$i,path=$sock" -device "vhost-user-rtc-pci,chardev=vrtc$i")
+  args+=(-chardev "socket,id=vrtc$i,path=$sock${reconnect_ms:+,reconnect-ms=$reconnect_ms}" -device "vhost-user-rtc-pci,chardev=vrtc$i")
   i=$((i + 1))
 done
 for ((j = 0; j < builtin; j++)); do args+=(-device virtio-rtc-pci); done

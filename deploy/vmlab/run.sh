@@ -8,7 +8,8 @@
 #                      socket and attach vhost-user-rtc-pci), SCENARIO_SERVE_ARGS, SCENARIO_BUILTIN
 #                      (how many of QEMU's own virtio-rtc-pci to attach), SCENARIO_GUEST_ARGS, SCENARIO_ENV
 #                      (NAME=VALUE for the guest), SCENARIO_TIMEOUT (s), SCENARIO_NEEDS_GUEST_DAEMON
-#                      (1: the guest runs virtsyncd), and may define scenario_during (runs on the
+#                      (1: the guest runs virtsyncd), SCENARIO_VHOST_RECONNECT_MS (QEMU reconnects to a
+#                      restarted back end), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
@@ -44,7 +45,7 @@ mkdir -p "$run_dir"
 lab_require_root
 "$VMLAB_DIR/setup.sh"
 
-SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0
+SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS=""
 SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=()
 scenario_during() { :; }
 # shellcheck source=/dev/null
@@ -82,6 +83,16 @@ serve_start() {
   done
   lab_log "virtsyncd serve listening on $SERVE_SOCKET (PID $pid)"
 }
+# Waits until the guest console shows "@@PHASE NAME" (printed by guest_phase); $2 = timeout s.
+wait_guest_phase() {
+  local waited=0
+  until tr -d '\r' <"$run_dir/console.log" 2>/dev/null | grep -q "^@@PHASE $1\$"; do
+    [ $waited -ge $((${2:-300} * 5)) ] && return 1
+    kill -0 "$boot_pid" 2>/dev/null || return 1
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+}
 # Stops the serve process this script started (by its PID only).
 serve_stop() {
   local pid
@@ -98,6 +109,7 @@ serve_stop() {
 
 boot_args=(--run-dir "$run_dir" --timeout "$SCENARIO_TIMEOUT" "${verbose[@]}")
 for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
+[ -n "$SCENARIO_VHOST_RECONNECT_MS" ] && boot_args+=(--vhost-reconnect-ms "$SCENARIO_VHOST_RECONNECT_MS")
 for e in "${SCENARIO_ENV[@]}"; do boot_args+=(--env "$e"); done
 
 if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then

@@ -134,3 +134,6 @@ served_and_reference() {
 json_check() { # NAME OK(true|false) VALUE-JSON
   printf '{"name":%s,"ok":%s,"value":%s}' "$(json_str "$1")" "$2" "${3:-null}"
 }
+
+# Tells the host's run.sh (wait_guest_phase) where the scenario is.
+guest_phase() { echo "@@PHASE $1"; }
