@@ -20,10 +20,14 @@ KERNEL_SOURCE_PACKAGE=linux-source-7.2
 KERNEL_BUILD_PACKAGES=(build-essential flex bison libelf-dev libssl-dev bc cpio kmod xz-utils "$KERNEL_SOURCE_PACKAGE")
 PREBUILT=$(lab_repo_path ../shared/vmlab/bzImage-7.2.13-virtsync-lab)
 
-build=${VIRTSYNC_LAB_BUILD_KERNEL:-0}
-[ "${1:-}" = --build ] && build=1
+build=${VIRTSYNC_LAB_BUILD_KERNEL:-0} config_only=0
+case ${1:-} in
+  --build) build=1 ;;
+  # Checks the build recipe up to the final .config (no compile, ~2 minutes); prints its path.
+  --config-only) build=1 config_only=1 ;;
+esac
 
-if [ -n "${VIRTSYNC_LAB_KERNEL:-}" ]; then
+if [ -n "${VIRTSYNC_LAB_KERNEL:-}" ] && [ "$config_only" = 0 ]; then
   kernel=$(lab_repo_path "$VIRTSYNC_LAB_KERNEL")
   [ -r "$kernel" ] || lab_die "VIRTSYNC_LAB_KERNEL=$VIRTSYNC_LAB_KERNEL: no such file ($kernel)"
   realpath "$kernel"
@@ -60,7 +64,7 @@ fragment=$VMLAB_DIR/guest-fragment.config
 source_version=$(in_sid dpkg-query -W -f '${Version}' "$KERNEL_SOURCE_PACKAGE")
 hash=$( { cat "$fragment"; echo "$KERNEL_SOURCE_PACKAGE $source_version recipe $KERNEL_RECIPE"; } | sha256sum | cut -c1-16)
 out=$LAB_CACHE/kernel/$hash
-if [ -s "$out/bzImage" ]; then
+if [ -s "$out/bzImage" ] && [ "$config_only" = 0 ]; then
   printf '%s\n' "$out/bzImage"
   exit 0
 fi
@@ -78,11 +82,18 @@ in_sid sh -euc '
   make -s kvm_guest.config
   scripts/kconfig/merge_config.sh -m .config fragment.config
   make -s olddefconfig
-  make -s -j"$2" bzImage
-' sh "$build_dir" "$(nproc)" >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; lab_die "kernel build failed (log: $out/build.log)"; }
-for option in CONFIG_VIRTIO_RTC CONFIG_VIRTIO_RTC_PTP CONFIG_9P_FS CONFIG_NET_9P_VIRTIO; do
-  grep -q "^$option=y" "$SID_ROOT$build_dir/.config" || lab_die "the built kernel lacks $option=y"
+  [ "$3" = 1 ] || make -s -j"$2" bzImage
+' sh "$build_dir" "$(nproc)" "$config_only" >"$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; lab_die "kernel build failed (log: $out/build.log)"; }
+for option in CONFIG_VIRTIO_RTC CONFIG_VIRTIO_RTC_PTP CONFIG_VIRTIO_RTC_CLASS CONFIG_PTP_1588_CLOCK CONFIG_9P_FS CONFIG_NET_9P_VIRTIO CONFIG_SERIAL_8250_CONSOLE; do
+  grep -q "^$option=y" "$SID_ROOT$build_dir/.config" || lab_die "the kernel config lacks $option=y"
 done
+if [ "$config_only" = 1 ]; then
+  cp "$SID_ROOT$build_dir/.config" "$out/config"
+  rm -rf "${SID_ROOT:?}$build_dir"
+  lab_log "kernel config checked: $out/config"
+  printf '%s\n' "$out/config"
+  exit 0
+fi
 cp "$SID_ROOT$build_dir/.config" "$out/config"
 cp "$SID_ROOT$build_dir/arch/x86/boot/bzImage" "$out/bzImage.tmp"
 mv "$out/bzImage.tmp" "$out/bzImage"

@@ -131,6 +131,12 @@ if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
   fi
 fi
 
+# A scenario that does not need the daemon may still be handed one (builtin-probe starts it once).
+if [ "$SCENARIO_NEEDS_GUEST_DAEMON" != 1 ] && [ -n "${VIRTSYNCD_GUEST:-}" ]; then
+  dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet 2>/dev/null || echo /usr/share/dotnet/dotnet)")")
+  boot_args+=(--env "VMLAB_VIRTSYNCD=$VIRTSYNCD_GUEST" --env "DOTNET_ROOT=$dotnet_root" --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1)
+fi
+
 cleanup() {
   [ -n "${boot_pid:-}" ] && kill -TERM "$boot_pid" 2>/dev/null
   serve_stop
