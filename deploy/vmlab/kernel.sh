@@ -69,7 +69,7 @@ if [ -s "$out/bzImage" ] && [ "$config_only" = 0 ]; then
   exit 0
 fi
 
-lab_log "building the guest kernel ($KERNEL_SOURCE_PACKAGE $source_version, about 24 minutes on 2 cores)"
+if [ "$config_only" = 1 ]; then lab_log "checking the guest kernel config ($KERNEL_SOURCE_PACKAGE $source_version)"; else lab_log "building the guest kernel ($KERNEL_SOURCE_PACKAGE $source_version, about 24 minutes on 2 cores)"; fi
 started=$SECONDS
 build_dir=/var/tmp/vmlab-kernel-$hash
 rm -rf "$SID_ROOT$build_dir"

@@ -76,8 +76,17 @@ serve_start() {
   echo $! >"$run_dir/serve.pid"
   local pid=$! waited=0
   while [ ! -S "$SERVE_SOCKET" ]; do
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$run_dir/serve.log" >&2; lab_die "virtsyncd serve exited before listening"; }
-    [ $waited -ge 300 ] && lab_die "virtsyncd serve did not listen on $SERVE_SOCKET within 30 s"
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -20 "$run_dir/serve.log" >&2
+      lab_log "virtsyncd serve exited before listening"
+      host_check "virtsyncd serve listens on its socket" false "\"exited before listening\""
+      return 1
+    fi
+    if [ $waited -ge 300 ]; then
+      lab_log "virtsyncd serve did not listen on $SERVE_SOCKET within 30 s"
+      host_check "virtsyncd serve listens on its socket" false "\"not within 30 s\""
+      return 1
+    fi
     sleep 0.1
     waited=$((waited + 1))
   done
@@ -143,18 +152,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+serving=ok
 if [ "$SCENARIO_SERVE" = 1 ]; then
-  serve_start
-  boot_args+=(--vhost-user "$SERVE_SOCKET")
+  if serve_start; then boot_args+=(--vhost-user "$SERVE_SOCKET"); else serving=failed; fi
 fi
 
-lab_log "booting the guest for $scenario (timeout ${SCENARIO_TIMEOUT} s)"
-"$VMLAB_DIR/boot.sh" "${boot_args[@]}" "$guest_script" "${SCENARIO_GUEST_ARGS[@]}" >/dev/null &
-boot_pid=$!
-scenario_during
-boot_rc=0
-wait "$boot_pid" || boot_rc=$?
-boot_pid=""
+boot_rc=125
+if [ "$serving" = ok ]; then
+  lab_log "booting the guest for $scenario (timeout ${SCENARIO_TIMEOUT} s)"
+  "$VMLAB_DIR/boot.sh" "${boot_args[@]}" "$guest_script" "${SCENARIO_GUEST_ARGS[@]}" >/dev/null &
+  boot_pid=$!
+  scenario_during
+  boot_rc=0
+  wait "$boot_pid" || boot_rc=$?
+  boot_pid=""
+fi
 serve_stop
 trap - EXIT INT TERM
 
