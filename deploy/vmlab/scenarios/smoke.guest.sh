@@ -10,14 +10,14 @@
 deadline=${1:-60}
 checks=""
 add() { checks="$checks${checks:+,}$(json_check "$1" "$2" "${3:-null}")"; }
-ok() { if "$@"; then echo true; else echo false; fi; }
+ok() { if "$@" >/dev/null 2>&1; then echo true; else echo false; fi; }
 
 # 1. Driver and names. The smeared clock's variant is whatever serve offers (1 = NOON_LINEAR).
 ptp_wait_count "Virtio PTP type 2/variant 0" 20 1
 clocks=$(ptp_clocks_json)
 log "clocks: $clocks"
 for want in "Virtio PTP type 0/variant 0" "Virtio PTP type 1/variant 0" "Virtio PTP type 2/variant 0"; do
-  add "clock '$want' present" "$(ok ptp_by_name "$want" 0 >/dev/null)"
+  add "clock '$want' present" "$(ok ptp_by_name "$want" 0)"
 done
 smeared=$(for d in /sys/class/ptp/ptp*; do n=$(cat "$d/clock_name"); case $n in "Virtio PTP type 3/variant "*) echo "$n"; break ;; esac; done)
 add "UTC_SMEARED clock present" "$([ -n "$smeared" ] && echo true || echo false)" "$(json_str "$smeared")"
