@@ -53,6 +53,14 @@ public sealed partial class SyncService(
                     chrony.Send(snapshot.At, offset);
             };
         loop.CommandIssued += command => LogCommand(command.ToString());
+        var announced = false;
+        loop.Updated += snapshot =>
+        {
+            if (announced || snapshot.LastOffset is not { } offset)
+                return;
+            announced = true;
+            LogReady(snapshot.SelectedSource ?? "?", offset.TotalMicroseconds);
+        };
         LogStarted(string.Join(", ", clocks.Select(c => $"{c.Info.Path} ({c.Info.Name}, {c.Info.Scale})")), options.MaySteerClock);
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Sources.ReadIntervalSeconds), time);
@@ -84,6 +92,9 @@ public sealed partial class SyncService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "READY: first estimate from {Source}: offset {OffsetUs:0.000} us")]
+    private partial void LogReady(string source, double offsetUs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "clock command {Command}")]
     private partial void LogCommand(string command);
