@@ -32,9 +32,9 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(9, o.Sources.SamplesPerReading);
         Assert.Equal(SampleFilterKind.DelayBand, o.Sources.Filter);
         Assert.Equal(EstimatorKind.Regression, o.Sources.Estimator);
-        Assert.Equal(1.0, o.Discipline.MakestepThresholdSeconds);
+        Assert.Equal(0.00002, o.Discipline.MakestepThresholdSeconds);
         Assert.Equal(3, o.Discipline.MakestepLimit);
-        Assert.Equal(500, o.Discipline.MaxSlewRatePpm);
+        Assert.Equal(83_333, o.Discipline.MaxSlewRatePpm);
         Assert.Equal(LeapPolicy.Kernel, o.Discipline.LeapPolicy);
         Assert.True(o.Discipline.WriteEnabled);
         Assert.Equal("/run/virtsync/vhost-rtc.sock", o.Serve.SocketPath);

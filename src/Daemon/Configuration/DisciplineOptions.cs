@@ -4,7 +4,7 @@ namespace Sync.Daemon.Configuration;
 public sealed record DisciplineOptions
 {
     /// <summary>chrony's common `makestep 1.0 3`: step when off by more than 1 s, in the first 3 updates only.</summary>
-    public const double DefaultMakestepThresholdSeconds = 1.0;
+    public const double DefaultMakestepThresholdSeconds = 0.00002;
     public const int DefaultMakestepLimit = 3;
 
     /// <summary>
@@ -12,7 +12,7 @@ public sealed record DisciplineOptions
     /// rate error (0.05 %); a VM's counter is within +-50 ppm, and larger errors (snapshot restore, migration)
     /// are stepped. 83333 gives chrony's maxslewrate; the hard limit is freq + tick = 100500 ppm.
     /// </summary>
-    public const double DefaultMaxSlewRatePpm = 500;
+    public const double DefaultMaxSlewRatePpm = 83_333;
     public const double MaxMaxSlewRatePpm = 100_500;
 
     public double MakestepThresholdSeconds { get; init; } = DefaultMakestepThresholdSeconds;

@@ -63,6 +63,7 @@ public sealed partial class SyncService(
         };
         LogStarted(string.Join(", ", clocks.Select(c => $"{c.Info.Path} ({c.Info.Name}, {c.Info.Scale})")), options.MaySteerClock);
 
+        long applyFailures = 0;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Sources.ReadIntervalSeconds), time);
         try
         {
@@ -74,6 +75,8 @@ public sealed partial class SyncService(
                     exit.Fail(ExitCodes.RuntimeFailure, $"{denied.Message}: steering the clock needs CAP_SYS_TIME");
                     return;
                 }
+                if (loop.LastApplyError is { } failed && applyFailures++ % 100 == 0)
+                    LogApplyFailed(failed.ToString(), applyFailures);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
@@ -95,6 +98,9 @@ public sealed partial class SyncService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "READY: first estimate from {Source}: offset {OffsetUs:0.000} us")]
     private partial void LogReady(string source, double offsetUs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "clock_adjtime failed: {Error} ({Count} failures so far)")]
+    private partial void LogApplyFailed(string error, long count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "clock command {Command}")]
     private partial void LogCommand(string command);
