@@ -44,7 +44,15 @@ public class VmLabScriptTests
         Assert.SkipUnless(Environment.GetEnvironmentVariable("VIRTSYNC_LAB") == "1", "set VIRTSYNC_LAB=1 to run the VM lab");
         var scenario = Environment.GetEnvironmentVariable("VIRTSYNC_LAB_CI_SCENARIO") ?? "smoke";
         var (exitCode, output) = Run("bash", [Path.Combine(VmLabDirectory, "ci-smoke.sh"), scenario], TimeSpan.FromMinutes(60));
-        Assert.True(exitCode == 0, $"ci-smoke.sh {scenario} exited {exitCode}:\n{Tail(output, 4000)}");
+        if (exitCode == 1)
+        {
+            // A TCG guest on a shared 2-core machine can miss a timing deadline when the host is busy: one more
+            // run, and both outputs are reported if that fails too.
+            var first = output;
+            (exitCode, output) = Run("bash", [Path.Combine(VmLabDirectory, "ci-smoke.sh"), scenario], TimeSpan.FromMinutes(30));
+            output = $"first run:\n{Tail(first, 3000)}\nsecond run:\n{output}";
+        }
+        Assert.True(exitCode == 0, $"ci-smoke.sh {scenario} exited {exitCode}:\n{Tail(output, 7000)}");
     }
 
     private static string Tail(string text, int chars) => text.Length <= chars ? text : text[^chars..];
