@@ -6,7 +6,6 @@ using Sync.Daemon.Chrony;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
-using Sync.Filters.Leap;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Pipeline;
@@ -37,9 +36,7 @@ public sealed partial class SyncService(
             : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
 
         var now = system.Now();
-        var table = LeapSecondTable.LoadOrEmbedded("/usr/share/zoneinfo/leap-seconds.list", now, out var warnings);
-        foreach (var warning in warnings)
-            LogLeapTableWarning(warning);
+        var table = SystemLeapTable.Load(now, _log);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
@@ -89,9 +86,6 @@ public sealed partial class SyncService(
                 clock.Dispose();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "leap-second table: {Warning}")]
-    private partial void LogLeapTableWarning(string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);

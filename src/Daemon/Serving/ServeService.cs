@@ -7,7 +7,6 @@ using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
 using Sync.Daemon.Telemetry;
-using Sync.Filters.Leap;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Serving;
@@ -28,9 +27,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
         try
         {
             var now = Instant<Utc>.FromSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-            var table = LeapSecondTable.LoadOrEmbedded("/usr/share/zoneinfo/leap-seconds.list", now, out var warnings);
-            foreach (var warning in warnings)
-                LogLeapTableWarning(warning);
+            var table = SystemLeapTable.Load(now, _log);
             var sources = ServedClockSources.Create(options.Serve, table, new HostClockFactory(table, loggers), time);
             var clocks = sources.Select(s => new DeviceClock(s, AlarmCapable: options.Serve.AlarmsEnabled)).ToList();
             var deviceOptions = new VirtioRtcDeviceOptions { Clocks = clocks };
@@ -65,9 +62,6 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
         if (_server is not null)
             await _server.DisposeAsync().ConfigureAwait(false);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "leap-second table: {Warning}")]
-    private partial void LogLeapTableWarning(string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "serving virtio-rtc over vhost-user on {Socket}: clocks {Clocks}")]
     private partial void LogServing(string socket, string clocks);
