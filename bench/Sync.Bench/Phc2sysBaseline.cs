@@ -1,4 +1,4 @@
-using Sync.Daemon.Sync;
+using Sync.Daemon.Pipeline;
 using Sync.Filters.Discipline;
 using Sync.Filters.Samples;
 using Sync.Filters.Status;

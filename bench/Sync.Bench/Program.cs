@@ -25,9 +25,16 @@ switch (mode)
         var duration = Option("--duration") is { } d ? double.Parse(d, CultureInfo.InvariantCulture) : (double?)null;
         var estimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         return ScenarioComparison.Run(rest, seed, duration, estimator);
+    case "estimators":
+        EstimatorComparison.Run();
+        return 0;
     case "device":
         DeviceReadBenchmark.Run();
         return 0;
+    case "fuzz":
+        var cases = Option("--cases") is { } c ? long.Parse(c, CultureInfo.InvariantCulture) : 1_000_000;
+        var fuzzSeed = Option("--seed") is { } fs ? int.Parse(fs, CultureInfo.InvariantCulture) : 1;
+        return VirtqueueFuzz.Run(cases, fuzzSeed);
     default:
         Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz]");
         return 64;

@@ -741,7 +741,9 @@ public sealed class VhostUserConnection : IDisposable
         }
         if (status == 0)
         {
-            ResetDevice();
+            // QEMU sends SET_STATUS 0 when it stops the device, before GET_VRING_BASE: the rings must keep their
+            // indices for that reply (and for a later restart), so only the device logic is reset here.
+            _device.Reset();
         }
         _status = status;
         return Outcome.Done;

@@ -231,7 +231,14 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             (device as IDisposable)?.Dispose();
         }, TaskScheduler.Default);
         _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
-        ConnectionAccepted?.Invoke(connection);
+        try
+        {
+            ConnectionAccepted?.Invoke(connection);
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
+        }
         connection.Start();
     }
 

@@ -4,15 +4,32 @@ using Sync.Filters.Engine;
 namespace Sync.Daemon.Modes;
 
 /// <summary>The options of `virtsyncd simulate`, parsed with a message naming what is wrong.</summary>
-public sealed record SimulateArguments(string Scenario, double? DurationS, ulong? Seed, string? OutDir, LeapPolicy? LeapPolicy, EstimatorKind? Estimator)
+public sealed record SimulateArguments(string Scenario, double? DurationS, ulong? Seed, string? OutDir, LeapPolicy? LeapPolicy, EstimatorKind? Estimator, bool Realtime = false, string[]? DaemonOptions = null)
 {
     public static bool TryParse(IReadOnlyList<string> args, out SimulateArguments parsed, out string problem)
     {
         parsed = new SimulateArguments(SimulateMode.DefaultScenario, null, null, null, null, null);
         problem = "";
+        var daemonOptions = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
+            if (name == "--realtime")
+            {
+                parsed = parsed with { Realtime = true };
+                continue;
+            }
+            if (name is "--metrics" or "--config" && i + 1 < args.Count)
+            {
+                daemonOptions.Add(name);
+                daemonOptions.Add(args[++i]);
+                continue;
+            }
+            if (name.StartsWith("--", StringComparison.Ordinal) && name.Contains(':'))
+            {
+                daemonOptions.Add(name);
+                continue;
+            }
             var value = i + 1 < args.Count ? args[i + 1] : null;
             if (name is "simulate")
                 continue;
@@ -76,6 +93,7 @@ public sealed record SimulateArguments(string Scenario, double? DurationS, ulong
                     return false;
             }
         }
+        parsed = parsed with { DaemonOptions = [.. daemonOptions] };
         return true;
     }
 }

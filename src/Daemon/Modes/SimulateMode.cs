@@ -9,7 +9,7 @@ namespace Sync.Daemon.Modes;
 
 /// <summary>
 /// `virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR]
-/// [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression]`: the real pipeline against
+/// [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression] [--realtime [--metrics HOST:PORT]]`: the real pipeline against
 /// the simulator, with a progress bar, a final table and, with --out, report.json, samples.csv and offset.png.
 /// </summary>
 public static class SimulateMode
@@ -44,6 +44,9 @@ public static class SimulateMode
         var options = new SyncEngineOptions { Leap = policy, Estimator = arguments.Estimator ?? new SyncEngineOptions().Estimator };
         stdout.WriteLine($"scenario {scenario.Name}: {scenario.Description}");
         stdout.WriteLine($"seed {scenario.Seed}, {scenario.DurationS:0} s simulated, served clock {scenario.ServedClock}, {scenario.ReadingMode} readings, leap policy {Format(policy)}, estimator {options.Estimator.ToString().ToLowerInvariant()}");
+
+        if (arguments.Realtime)
+            return RealtimeSimulation.Run(scenario, options, policy, arguments.DaemonOptions ?? [], stdout, stderr);
 
         SimulationResult result;
         try

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Sync.Clock.Simulation;
 using Sync.Clock.VhostUser;
 using Sync.Clock.Virtio.Rtc;
-using Sync.Daemon.Sync;
+using Sync.Daemon.Pipeline;
 using Sync.Filters.Engine;
 using Sync.Filters.Leap;
 using Sync.Filters.Time;
@@ -16,8 +16,12 @@ namespace Sync.Daemon.Simulation;
 /// </summary>
 public static class SimulationRunner
 {
+    /// <param name="realtime">When given, each read waits for the read interval of wall-clock time (for
+    /// `simulate --realtime`, so dashboards and `status` can be tried); the run ends early when it is cancelled.</param>
+    /// <param name="onSnapshot">Called with the loop's snapshot after every read.</param>
     public static SimulationResult Run(Scenario scenario, Func<ScenarioWorld, ISyncPipeline> makePipeline,
-        LeapPolicy policy, Action<double>? progress = null)
+        LeapPolicy policy, Action<double>? progress = null, CancellationToken? realtime = null,
+        Action<Filters.Status.SyncSnapshot>? onSnapshot = null)
     {
         var wall = Stopwatch.StartNew();
         var world = ScenarioWorld.Create(scenario);
@@ -29,6 +33,8 @@ public static class SimulationRunner
 
         var pipeline = makePipeline(world);
         var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock);
+        if (onSnapshot is not null)
+            loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared
             && LeapSmear.IsComputable(world.ServedClock.Scale.Variant);
 
@@ -50,6 +56,11 @@ public static class SimulationRunner
                 pipeline.Bound(local)?.Nanoseconds ?? -1,
                 loop.Current?.LastOffset?.Nanoseconds,
                 loop.Current?.State.ToString() ?? ""));
+            if (realtime is { } token)
+            {
+                if (token.WaitHandle.WaitOne(TimeSpan.FromTicks(intervalNs / 100)))
+                    break;
+            }
             var done = (t - world.StartTrueNs) / totalNs;
             if (progress is not null && done >= nextProgress)
             {

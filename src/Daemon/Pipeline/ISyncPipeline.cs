@@ -3,7 +3,7 @@ using Sync.Filters.Samples;
 using Sync.Filters.Status;
 using Sync.Filters.Time;
 
-namespace Sync.Daemon.Sync;
+namespace Sync.Daemon.Pipeline;
 
 /// <summary>
 /// What the sync loop drives: readings in, clock commands out. virtsync's own is <see cref="EnginePipeline"/>;

@@ -2,7 +2,7 @@ using Sync.Clock.Abstractions;
 using Sync.Filters.Discipline;
 using Sync.Filters.Status;
 
-namespace Sync.Daemon.Sync;
+namespace Sync.Daemon.Pipeline;
 
 /// <summary>
 /// The one place where edges and core meet: read the selected reference clock, hand the reading to the

@@ -5,7 +5,7 @@ using Sync.Filters.Samples;
 using Sync.Filters.Status;
 using Sync.Filters.Time;
 
-namespace Sync.Daemon.Sync;
+namespace Sync.Daemon.Pipeline;
 
 /// <summary>virtsync's pipeline: the <see cref="SyncEngine"/> with its read schedule.</summary>
 public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable leapTable, int samplesPerReading, Duration readInterval, double initialFrequencyPpm = 0)

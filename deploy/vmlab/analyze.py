@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Turns a VM lab run folder into artifacts/vmlab/SCENARIO.json and prints a table.
+
+    analyze.py SCENARIO RUN_DIR OUTPUT_JSON [--boot-rc N]
+
+The run folder holds boot.json and result.json (written by boot.sh; result.json is what the guest
+printed between @@RESULT-BEGIN and @@RESULT-END) and out/ (the guest's run folder: probe JSON
+lines, chrony logs). The guest's result may carry "checks": [{"name", "ok", "value"}]; this script
+adds checks and statistics of its own per scenario. The report's "pass" is true only when the guest
+said pass, every check is ok and the guest finished in time.
+
+Sign convention (from phcread): offset_ns = guest system clock - reference PHC.
+Standard library only.
+"""
+import json
+import math
+import os
+import sys
+
+
+def load_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def load_jsonl(path):
+    header, rows, errors = None, [], []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                if "probe" in obj:
+                    header = obj
+                elif "error" in obj:
+                    errors.append(obj)
+                elif "t" in obj:
+                    rows.append(obj)
+    except OSError:
+        pass
+    return header, rows, errors
+
+
+def quantile(sorted_values, q):
+    if not sorted_values:
+        return None
+    pos = q * (len(sorted_values) - 1)
+    i = int(pos)
+    if i + 1 >= len(sorted_values):
+        return sorted_values[-1]
+    return sorted_values[i] + (pos - i) * (sorted_values[i + 1] - sorted_values[i])
+
+
+def line_residuals(ts, values):
+    """Least-squares line through (t, value); values are made relative to the first one first."""
+    base = values[0]
+    ys = [v - base for v in values]
+    n = len(ts)
+    mt, my = sum(ts) / n, sum(ys) / n
+    stt = sum((t - mt) ** 2 for t in ts)
+    slope = sum((t - mt) * (y - my) for t, y in zip(ts, ys)) / stt if stt else 0.0
+    return [y - (my + slope * (t - mt)) for t, y in zip(ts, ys)], slope
+
+
+def spread(values):
+    """Mean, standard deviation, max |deviation| and p99 |deviation| around the mean."""
+    n = len(values)
+    if n == 0:
+        return None
+    mean = sum(values) / n
+    dev = sorted(abs(v - mean) for v in values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return {"n": n, "mean_ns": round(mean, 1), "std_ns": round(std, 1), "max_dev_ns": round(dev[-1], 1),
+            "p99_dev_ns": round(quantile(dev, 0.99), 1)}
+
+
+def block_means(values, size):
+    return [sum(values[i:i + size]) / size for i in range(0, len(values) - size + 1, size)]
+
+
+def delay_gate(rows):
+    """Seconds whose fastest call was slow carry more asymmetry (under TCG the device answers late
+    when the host is busy, and the offset grows with the delay): keep the seconds whose minimum
+    delay is within max(2 us, 25 %) of the run's 25th percentile."""
+    min_delays = sorted(r["min_delay_ns"] for r in rows)
+    p25 = quantile(min_delays, 0.25)
+    return p25 + max(2000.0, 0.25 * p25)
+
+
+def gated(rows):
+    gate = delay_gate(rows)
+    return [r for r in rows if r["min_delay_ns"] <= gate], gate
+
+
+def lstsq(cols, y):
+    """Least squares y ~ sum(x_i * cols_i) by the normal equations (few columns). Returns the
+    coefficients and the residuals."""
+    n = len(cols)
+    m = [[sum(a * b for a, b in zip(cols[i], cols[j])) for j in range(n)] for i in range(n)]
+    v = [sum(a * b for a, b in zip(cols[i], y)) for i in range(n)]
+    for i in range(n):
+        if m[i][i] == 0:
+            return None, None
+        for j in range(i + 1, n):
+            f = m[j][i] / m[i][i]
+            for k in range(n):
+                m[j][k] -= f * m[i][k]
+            v[j] -= f * v[i]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        x[i] = (v[i] - sum(m[i][k] * x[k] for k in range(i + 1, n))) / m[i][i]
+    return x, [yy - sum(x[i] * cols[i][j] for i in range(n)) for j, yy in enumerate(y)]
+
+
+# Under TCG a slow call's extra delay falls mostly after the device read its clock, so the
+# midpoint offset grows by about K x (delay - fastest delay). builtin-probe fits K (0.38-0.42 seen).
+ASYMMETRY_K = float(os.environ.get("VMLAB_PROBE_ASYMMETRY_K", "0.4"))
+
+
+def corrected(rows, k=ASYMMETRY_K):
+    d0 = min(r["min_delay_ns"] for r in rows)
+    return [r["best_offset_ns"] - k * (r["min_delay_ns"] - d0) for r in rows]
+
+
+def probe_noise(path):
+    """The probe's own noise: residuals of its per-second values around a straight line (valid when
+    nothing steers the compared clock: CLOCK_MONOTONIC_RAW, or CLOCK_REALTIME with no daemon)."""
+    header, rows, errors = load_jsonl(path)
+    if len(rows) < 3:
+        return {"file": os.path.basename(path), "error": "fewer than 3 seconds of probe data"}
+    ts = [r["t"] for r in rows]
+    out = {"file": os.path.basename(path),
+           "samples_per_call": header.get("samples_per_call") if header else None,
+           "calls_per_second_asked": header.get("calls_per_second") if header else None,
+           "calls_per_second": round(sum(r["calls"] for r in rows) / len(rows), 1),
+           "seconds": len(rows), "errors": len(errors)}
+    min_delays = sorted(r["min_delay_ns"] for r in rows)
+    med_delays = sorted(r["median_delay_ns"] for r in rows)
+    out["delay_ns"] = {"min": min_delays[0], "median_of_second_min": quantile(min_delays, 0.5),
+                       "median_of_call_best": quantile(med_delays, 0.5), "max_of_second_min": min_delays[-1]}
+    kept, gate = gated(rows)
+    out["gate_delay_ns"] = round(gate)
+    out["gated_fraction"] = round(len(kept) / len(rows), 3)
+    series = [(key, rows) for key in ("best_offset_ns", "median_offset_ns", "mean_offset_ns", "floor_offset_ns")
+              if key in rows[0]]
+    if len(kept) >= 3:
+        series.append(("gated_best_offset_ns", kept))
+        if "floor_offset_ns" in rows[0]:
+            series.append(("gated_floor_offset_ns", kept))
+    for key, use in series:
+        res, slope = line_residuals([r["t"] for r in use], [r[key.replace("gated_", "")] for r in use])
+        s = spread(res)
+        five = block_means(res, 5)
+        out[key.replace("_offset_ns", "")] = {
+            "std_ns": s["std_ns"], "max_dev_ns": s["max_dev_ns"], "p99_dev_ns": s["p99_dev_ns"],
+            "std_5s_mean_ns": round(spread(five)["std_ns"], 1) if len(five) > 2 else None,
+            "slope_ppm": round(slope / 1e3, 3)}
+    # Delay-corrected: the fastest sample's offset minus K x its excess delay, every second kept.
+    base = rows[0]["best_offset_ns"]
+    d0 = min(r["min_delay_ns"] for r in rows)
+    ys = [r["best_offset_ns"] - base for r in rows]
+    coef, res = lstsq([[1.0] * len(ts), ts, [r["min_delay_ns"] - d0 for r in rows]], ys)
+    if coef:
+        out["asymmetry_k_fitted"] = round(coef[2], 3)
+        out["corrected_fitted_k"] = {"std_ns": round(spread(res)["std_ns"], 1), "max_dev_ns": round(spread(res)["max_dev_ns"], 1)}
+    res, _ = line_residuals(ts, corrected(rows))
+    s = spread(res)
+    five = block_means(res, 5)
+    out["corrected"] = {"k": ASYMMETRY_K, "std_ns": s["std_ns"], "max_dev_ns": s["max_dev_ns"], "p99_dev_ns": s["p99_dev_ns"],
+                        "std_5s_mean_ns": round(spread(five)["std_ns"], 1) if len(five) > 2 else None}
+    out["median_iqr_ns"] = quantile(sorted(r["iqr_ns"] for r in rows), 0.5)
+    return out
+
+
+def offset_series(path, key):
+    header, rows, errors = load_jsonl(path)
+    if not rows:
+        return [], errors, None
+    if key == "corrected":
+        return list(zip((r["t"] for r in rows), corrected(rows))), errors, None
+    if key.startswith("gated_"):
+        rows, gate = gated(rows)
+        return [(r["t"], r[key[6:]]) for r in rows], errors, gate
+    return [(r["t"], r[key]) for r in rows], errors, None
+
+
+def accuracy(path, settle_s, key="corrected", band_ns=None):
+    """Guest clock against the reference probe, after settle_s seconds: bias (mean), std, max and
+    p99 deviation around the mean; time to converge = first second after which |offset - bias|
+    stays within band_ns (default: max(20 us, 5 x std))."""
+    series, errors, gate = offset_series(path, key)
+    if not series:
+        return {"error": "no probe data", "file": os.path.basename(path)}
+    settled = [v for t, v in series if t >= settle_s]
+    s = spread(settled) if len(settled) > 1 else None
+    out = {"file": os.path.basename(path), "key": key, "seconds": len(series), "settle_s": settle_s,
+           "probe_errors": len(errors), "gate_delay_ns": gate, "settled": s}
+    if s:
+        band = band_ns if band_ns is not None else max(20000.0, 5 * s["std_ns"])
+        converged = None
+        for i in range(len(series)):
+            if all(abs(v - s["mean_ns"]) <= band for _, v in series[i:]):
+                converged = series[i][0]
+                break
+        out["converge_band_ns"] = round(band, 1)
+        out["converged_at_s"] = converged
+        out["first_offset_ns"] = series[0][1]
+    return out
+
+
+def check(checks, name, ok, value=None):
+    checks.append({"name": name, "ok": bool(ok), "value": value})
+
+
+def analyze_builtin_probe(run_dir, guest, checks, metrics):
+    caps = guest.get("caps") or {}
+    names = [c.get("name") for c in guest.get("clocks") or []]
+    check(checks, "built-in device named 'Virtio PTP type 0/variant 0'",
+          "Virtio PTP type 0/variant 0" in names, names)
+    check(checks, "PTP_SYS_OFFSET_EXTENDED2 works", caps.get("extended2_errno") == 0, caps.get("extended2_errno"))
+    check(checks, "PTP_SYS_OFFSET_PRECISE2 gives EOPNOTSUPP (x86)", caps.get("precise2_errno") == 95,
+          caps.get("precise2_errno"))
+    check(checks, "clock_gettime on the PHC works", caps.get("clock_gettime_errno") == 0,
+          caps.get("clock_gettime_errno"))
+    samples = (guest.get("read") or {}).get("samples") or []
+    check(checks, "one EXTENDED2 call returns 25 samples", len(samples) == 25, len(samples))
+    if samples:
+        delays = sorted(s["delay_ns"] for s in samples)
+        metrics["read_delay_ns"] = {"min": delays[0], "median": quantile(delays, 0.5), "max": delays[-1]}
+    metrics["clocksource"] = guest.get("clocksource")
+    probes = []
+    for f in guest.get("probe_files") or []:
+        p = probe_noise(os.path.join(run_dir, "out", f))
+        probes.append(p)
+        check(checks, f"probe {f} ran", "error" not in p and p.get("errors", 1) == 0, p.get("seconds"))
+    metrics["probes"] = probes
+    if guest.get("virtsyncd") is not None:
+        v = guest["virtsyncd"]
+        # Started means the runtime loaded the program: exit 0, or output that names it.
+        check(checks, "virtsyncd starts in the guest (from /run)",
+              v.get("exit_code") == 0 or "virtsyncd" in (v.get("output") or ""), v)
+
+
+def analyze_accuracy(run_dir, guest, checks, metrics):
+    settle = int(guest.get("settle_s", 60))
+    ref = guest.get("reference_file")
+    if ref:
+        metrics["reference_probe"] = accuracy(os.path.join(run_dir, "out", ref), settle)
+        metrics["reference_probe_gated"] = accuracy(os.path.join(run_dir, "out", ref), settle, "gated_floor_offset_ns")
+        metrics["reference_probe_raw"] = accuracy(os.path.join(run_dir, "out", ref), settle, "best_offset_ns")
+        check(checks, "reference probe data", "error" not in metrics["reference_probe"],
+              metrics["reference_probe"].get("seconds"))
+    noise = guest.get("probe_noise_file")
+    if noise:
+        metrics["probe_noise"] = probe_noise(os.path.join(run_dir, "out", noise))
+
+
+ANALYZERS = {
+    "builtin-probe": analyze_builtin_probe,
+    "accuracy-chrony": analyze_accuracy,
+    "accuracy-virtsync": analyze_accuracy,
+    "qemu-builtin": analyze_accuracy,
+    "faults": analyze_accuracy,
+}
+
+
+def fmt(v):
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    if isinstance(v, (dict, list)):
+        s = json.dumps(v, separators=(",", ":"))
+        return s if len(s) <= 70 else s[:67] + "..."
+    return str(v)
+
+
+def print_table(report):
+    print(f"== vmlab {report['scenario']}: {'PASS' if report['pass'] else 'FAIL'}")
+    boot = report.get("boot") or {}
+    print(f"   boot: {boot.get('wall_s')} s wall, init at {boot.get('guest_uptime_at_init_s')} s uptime, "
+          f"accel {boot.get('accel')}, guest exit {boot.get('exit_code')}, timed out {boot.get('timed_out')}")
+    for c in report["checks"]:
+        print(f"   [{'ok' if c['ok'] else 'FAIL':>4}] {c['name']}: {fmt(c['value'])}")
+    for p in report["metrics"].get("probes", []):
+        if "error" in p:
+            print(f"   probe {p['file']}: {p['error']}")
+            continue
+        g = p.get("gated_floor", {})
+        print(f"   probe {p['file']:<30} {p['calls_per_second']:>5.0f}/s min delay {p['delay_ns']['min'] / 1e3:5.1f} us;"
+              f" noise std (us): fastest {p['best']['std_ns'] / 1e3:5.2f}, median {p['median']['std_ns'] / 1e3:5.2f},"
+              f" gated floor {fmt(g.get('std_ns', float('nan')) / 1e3)} ({p['gated_fraction'] * 100:.0f} % of s kept),"
+              f" corrected {p['corrected']['std_ns'] / 1e3:.2f} (max {p['corrected']['max_dev_ns'] / 1e3:.2f},"
+              f" K fitted {p.get('asymmetry_k_fitted')})")
+    for key in ("reference_probe", "reference_probe_gated", "reference_probe_raw"):
+        a = report["metrics"].get(key)
+        if a and a.get("settled"):
+            s = a["settled"]
+            print(f"   {key}: bias {s['mean_ns'] / 1e3:.2f} us, std {s['std_ns'] / 1e3:.2f} us, max dev "
+                  f"{s['max_dev_ns'] / 1e3:.2f} us, p99 dev {s['p99_dev_ns'] / 1e3:.2f} us, converged at "
+                  f"{a.get('converged_at_s')} s (band {a.get('converge_band_ns', 0) / 1e3:.0f} us)")
+    for name, value in report["metrics"].items():
+        if name in ("probes", "reference_probe", "reference_probe_gated", "reference_probe_raw"):
+            continue
+        print(f"   {name}: {fmt(value)}")
+
+
+def main(argv):
+    if len(argv) < 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    scenario, run_dir, output = argv[1], argv[2], argv[3]
+    boot_rc = int(argv[argv.index("--boot-rc") + 1]) if "--boot-rc" in argv else None
+    boot = load_json(os.path.join(run_dir, "boot.json"), {})
+    guest = load_json(os.path.join(run_dir, "result.json"))
+    checks, metrics = [], {}
+    check(checks, "guest finished in time", not boot.get("timed_out", True), boot.get("wall_s"))
+    check(checks, "guest result JSON", isinstance(guest, dict), None if isinstance(guest, dict) else "missing or invalid")
+    guest = guest if isinstance(guest, dict) else {}
+    for c in guest.get("checks") or []:
+        check(checks, c.get("name", "?"), c.get("ok"), c.get("value"))
+    extra = load_json(os.path.join(run_dir, "host-checks.json"), [])
+    for c in extra:
+        check(checks, c.get("name", "?"), c.get("ok"), c.get("value"))
+    analyzer = ANALYZERS.get(scenario)
+    if analyzer:
+        try:
+            analyzer(run_dir, guest, checks, metrics)
+        except Exception as e:  # the report must still be written
+            check(checks, "analysis", False, f"{type(e).__name__}: {e}")
+    passed = bool(guest.get("pass")) and all(c["ok"] for c in checks)
+    report = {"scenario": scenario, "pass": passed, "boot_rc": boot_rc, "boot": boot, "checks": checks,
+              "metrics": metrics, "guest": guest, "run_dir": os.path.abspath(run_dir)}
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print_table(report)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,88 @@
+# shellcheck shell=sh
+# The accuracy run shared by accuracy-chrony, accuracy-virtsync and qemu-builtin (guest side):
+# a daemon follows the served UTC clock; the reference probe reads QEMU's built-in device (an
+# independent path to the host clock) for the whole run.
+#   set -- DAEMON DURATION_S DAEMON_OPTIONS; . guest/accuracy.sh
+#     DAEMON chrony: chrony 4.9 from the sid root, `refclock PHC /dev/ptp_virtio_utc DAEMON_OPTIONS`
+#                    (default "poll 0 dpoll -2"), VMLAB_CHRONY_EXTRA adds chrony.conf lines
+#     DAEMON virtsync: `virtsyncd sync DAEMON_OPTIONS` (default: none) from /run
+#   env:  VMLAB_INITIAL_STEP_S (default -2: the guest starts 2 s behind after being matched to the
+#         reference), VMLAB_INITIAL_FREQ_PPM (default 0), VMLAB_PROBE_RATE (calls/s, default 20),
+#         VMLAB_SETTLE_S (statistics start here, default 60)
+. "$VMLAB_DIR/guest/lib.sh"
+daemon=$1
+duration=${2:-600}
+settle=${VMLAB_SETTLE_S:-60}
+case $daemon in
+  chrony) opts=${3:-poll 0 dpoll -2} ;;
+  virtsync) opts=${3:-} ;;
+  *) echo "{\"pass\":false,\"error\":\"unknown daemon $daemon\"}" >"$VMLAB_RESULT"; exit 2 ;;
+esac
+
+daemon_start() {
+  if [ "$daemon" = chrony ]; then
+    chrony_config /dev/ptp_virtio_utc "$opts" "${VMLAB_CHRONY_EXTRA:-}"
+    chrony_start
+    DAEMON_PID=$CHRONY_PID
+  else
+    [ -n "${VMLAB_VIRTSYNCD:-}" ] || return 1
+    # shellcheck disable=SC2086
+    (cd /run && exec $VMLAB_VIRTSYNCD sync $opts) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
+    DAEMON_PID=$!
+  fi
+}
+daemon_sample() { # one line of the daemon's own view, every 10 s
+  if [ "$daemon" = chrony ]; then
+    echo "$(cut -d' ' -f1 /proc/uptime) $(chronyc -c tracking 2>/dev/null)" >>"$VMLAB_OUT/chronyc-tracking.csv"
+  fi
+}
+daemon_finish() {
+  if [ "$daemon" = chrony ]; then
+    chronyc tracking >"$VMLAB_OUT/chronyc-tracking-final.txt" 2>&1
+    chronyc sourcestats >>"$VMLAB_OUT/chronyc-tracking-final.txt" 2>&1
+  fi
+  kill "$DAEMON_PID" 2>/dev/null
+  sleep 1
+  if [ "$daemon" = chrony ]; then
+    cp -r "$CHRONY_DIR/log" "$VMLAB_OUT/chrony-log" 2>/dev/null
+    cp "$CHRONY_DIR/chrony.conf" "$CHRONY_DIR/chronyd.out" "$VMLAB_OUT/" 2>/dev/null
+  fi
+}
+
+if ! served_and_reference; then
+  echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
+  exit 1
+fi
+log "served $SERVED_DEV, reference $REFERENCE_DEV"
+guest_match_clock "$REFERENCE_DEV"
+"$VMLAB_BIN/guestclock" freq "${VMLAB_INITIAL_FREQ_PPM:-0}" >/dev/null
+guest_step_clock "${VMLAB_INITIAL_STEP_S:--2}"
+initial=$("$VMLAB_BIN/guestclock" show)
+
+"$PHCREAD" probe "$REFERENCE_DEV" -t "$duration" -n 5 -r "${VMLAB_PROBE_RATE:-20}" -c realtime \
+  >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &
+probe_pid=$!
+if ! daemon_start; then
+  kill "$probe_pid"
+  echo "{\"pass\":false,\"error\":\"$daemon could not be started (VMLAB_VIRTSYNCD unset?)\"}" >"$VMLAB_RESULT"
+  exit 1
+fi
+log "$daemon PID $DAEMON_PID, probe PID $probe_pid, $duration s"
+while kill -0 "$probe_pid" 2>/dev/null; do
+  sleep 10
+  daemon_sample
+done
+wait "$probe_pid"
+alive=false
+kill -0 "$DAEMON_PID" 2>/dev/null && alive=true
+daemon_finish
+final=$("$VMLAB_BIN/guestclock" show)
+lines=$(wc -l <"$VMLAB_OUT/reference.jsonl")
+
+cat >"$VMLAB_RESULT" <<JSON
+{"pass":$alive,"daemon":"$daemon","daemon_options":$(json_str "$opts"),
+ "served_device":"$SERVED_DEV","reference_device":"$REFERENCE_DEV","duration_s":$duration,"settle_s":$settle,
+ "reference_file":"reference.jsonl","initial_clock":$initial,"final_clock":$final,
+ "checks":[$(json_check "$daemon still running at the end" "$alive"),
+           $(json_check "reference probe covered the run" "$([ "$lines" -ge "$duration" ] && echo true || echo false)" "$lines")]}
+JSON

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Runs one VM lab scenario end to end and writes artifacts/vmlab/SCENARIO.json ("pass": true|false).
+#
+#   deploy/vmlab/run.sh SCENARIO [--verbose]
+#
+# A scenario is two files in deploy/vmlab/scenarios/:
+#   SCENARIO.host.sh   sourced here; sets SCENARIO_SERVE (1: start `virtsyncd serve` on a Unix
+#                      socket and attach vhost-user-rtc-pci), SCENARIO_SERVE_ARGS, SCENARIO_BUILTIN
+#                      (how many of QEMU's own virtio-rtc-pci to attach), SCENARIO_GUEST_ARGS, SCENARIO_ENV
+#                      (NAME=VALUE for the guest), SCENARIO_TIMEOUT (s), SCENARIO_NEEDS_GUEST_DAEMON
+#                      (1: the guest runs virtsyncd), SCENARIO_VHOST_RECONNECT_MS (QEMU reconnects to a
+#                      restarted back end), and may define scenario_during (runs on the
+#                      host while the guest runs; see serve_start/serve_stop below).
+#   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
+#
+# Environment: VIRTSYNCD (host binary for `serve`; default: the repository's Release build,
+# built when missing), VIRTSYNCD_GUEST (command for the guest; default: a NativeAOT publish output
+# when present, else `dotnet .../virtsyncd.dll`), VIRTSYNC_LAB_ARTIFACTS (default
+# REPO/artifacts/vmlab), and those of lib.sh (VIRTSYNC_LAB_CACHE, VIRTSYNC_LAB_KERNEL, ...).
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+exec </dev/null
+
+[ $# -ge 1 ] || lab_die "usage: run.sh SCENARIO [--verbose]   (scenarios: $(cd "$VMLAB_DIR/scenarios" && ls ./*.host.sh | sed 's|./||; s|.host.sh||' | tr '\n' ' '))"
+scenario=$1; shift
+verbose=()
+for arg in "$@"; do
+  case $arg in
+    --verbose) verbose=(--verbose) ;;
+    *) lab_die "unknown argument: $arg" ;;
+  esac
+done
+host_def=$VMLAB_DIR/scenarios/$scenario.host.sh
+guest_script=$VMLAB_DIR/scenarios/$scenario.guest.sh
+[ -f "$host_def" ] && [ -f "$guest_script" ] || lab_die "unknown scenario $scenario"
+
+artifacts=${VIRTSYNC_LAB_ARTIFACTS:-$REPO_ROOT/artifacts/vmlab}
+run_dir=$artifacts/$scenario
+report=$artifacts/$scenario.json
+python=$(command -v python3 || echo /usr/bin/python3)
+rm -rf "$run_dir" "$report"
+mkdir -p "$run_dir"
+
+lab_require_root
+"$VMLAB_DIR/setup.sh"
+
+SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS=""
+SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=()
+scenario_during() { :; }
+# shellcheck source=/dev/null
+. "$host_def"
+
+# Host-side checks for the report: one JSON object per line, collected into host-checks.json.
+host_check() { # NAME OK(true|false) VALUE-JSON
+  printf '{"name":"%s","ok":%s,"value":%s}\n' "$1" "$2" "${3:-null}" >>"$run_dir/host-checks.jsonl"
+}
+
+build_daemon() {
+  local out=$REPO_ROOT/src/Daemon/bin/Release/net10.0
+  if [ ! -x "$out/virtsyncd" ]; then
+    command -v dotnet >/dev/null || lab_die "no virtsyncd build and no dotnet to build it (set VIRTSYNCD)"
+    lab_log "building virtsyncd (dotnet build src/Daemon -c Release)"
+    (cd "$REPO_ROOT" && dotnet build src/Daemon -c Release -v q -nologo) >"$run_dir/daemon-build.log" 2>&1 \
+      || { tail -20 "$run_dir/daemon-build.log" >&2; lab_die "building virtsyncd failed"; }
+  fi
+  printf '%s\n' "$out"
+}
+
+SERVE_SOCKET=$run_dir/vrtc.sock
+# Starts `virtsyncd serve` on $SERVE_SOCKET (extra arguments appended); waits for the socket.
+serve_start() {
+  rm -f "$SERVE_SOCKET"
+  "$VIRTSYNCD_HOST" serve --socket "$SERVE_SOCKET" "${SCENARIO_SERVE_ARGS[@]}" "$@" \
+    >>"$run_dir/serve.log" 2>&1 &
+  echo $! >"$run_dir/serve.pid"
+  local pid=$! waited=0
+  while [ ! -S "$SERVE_SOCKET" ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -20 "$run_dir/serve.log" >&2
+      lab_log "virtsyncd serve exited before listening"
+      host_check "virtsyncd serve listens on its socket" false "\"exited before listening\""
+      return 1
+    fi
+    if [ $waited -ge 300 ]; then
+      lab_log "virtsyncd serve did not listen on $SERVE_SOCKET within 30 s"
+      host_check "virtsyncd serve listens on its socket" false "\"not within 30 s\""
+      return 1
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  lab_log "virtsyncd serve listening on $SERVE_SOCKET (PID $pid)"
+}
+# Waits until the guest console shows "@@PHASE NAME" (printed by guest_phase); $2 = timeout s.
+wait_guest_phase() {
+  local waited=0
+  until tr -d '\r' <"$run_dir/console.log" 2>/dev/null | grep -q "^@@PHASE $1\$"; do
+    [ $waited -ge $((${2:-300} * 5)) ] && return 1
+    kill -0 "$boot_pid" 2>/dev/null || return 1
+    sleep 0.2
+    waited=$((waited + 1))
+  done
+}
+# Stops the serve process this script started (by its PID only).
+serve_stop() {
+  local pid
+  pid=$(cat "$run_dir/serve.pid" 2>/dev/null) || return 0
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  rm -f "$run_dir/serve.pid"
+}
+
+boot_args=(--run-dir "$run_dir" --timeout "$SCENARIO_TIMEOUT" "${verbose[@]}")
+for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
+[ -n "$SCENARIO_VHOST_RECONNECT_MS" ] && boot_args+=(--vhost-reconnect-ms "$SCENARIO_VHOST_RECONNECT_MS")
+for e in "${SCENARIO_ENV[@]}"; do boot_args+=(--env "$e"); done
+
+if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
+  daemon_dir=""
+  if [ -z "${VIRTSYNCD:-}" ] || { [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ] && [ -z "${VIRTSYNCD_GUEST:-}" ]; }; then
+    daemon_dir=$(build_daemon)
+  fi
+  VIRTSYNCD_HOST=${VIRTSYNCD:-$daemon_dir/virtsyncd}
+  if [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
+    guest_cmd=${VIRTSYNCD_GUEST:-}
+    if [ -z "$guest_cmd" ]; then
+      aot=$REPO_ROOT/src/Daemon/bin/Release/net10.0/linux-x64/publish/virtsyncd
+      if [ -x "$aot" ] && ! [ -f "$(dirname "$aot")/virtsyncd.dll" ]; then guest_cmd=$aot
+      else guest_cmd="dotnet $daemon_dir/virtsyncd.dll"; fi
+    fi
+    boot_args+=(--env "VMLAB_VIRTSYNCD=$guest_cmd")
+    dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet 2>/dev/null || echo /usr/share/dotnet/dotnet)")")
+    boot_args+=(--env "DOTNET_ROOT=$dotnet_root" --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1)
+  fi
+fi
+
+# A scenario that does not need the daemon may still be handed one (builtin-probe starts it once).
+if [ "$SCENARIO_NEEDS_GUEST_DAEMON" != 1 ] && [ -n "${VIRTSYNCD_GUEST:-}" ]; then
+  dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet 2>/dev/null || echo /usr/share/dotnet/dotnet)")")
+  boot_args+=(--env "VMLAB_VIRTSYNCD=$VIRTSYNCD_GUEST" --env "DOTNET_ROOT=$dotnet_root" --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1)
+fi
+
+cleanup() {
+  [ -n "${boot_pid:-}" ] && kill -TERM "$boot_pid" 2>/dev/null
+  serve_stop
+}
+trap cleanup EXIT INT TERM
+
+serving=ok
+if [ "$SCENARIO_SERVE" = 1 ]; then
+  if serve_start; then boot_args+=(--vhost-user "$SERVE_SOCKET"); else serving=failed; fi
+fi
+
+boot_rc=125
+if [ "$serving" = ok ]; then
+  lab_log "booting the guest for $scenario (timeout ${SCENARIO_TIMEOUT} s)"
+  "$VMLAB_DIR/boot.sh" "${boot_args[@]}" "$guest_script" "${SCENARIO_GUEST_ARGS[@]}" >/dev/null &
+  boot_pid=$!
+  scenario_during
+  boot_rc=0
+  wait "$boot_pid" || boot_rc=$?
+  boot_pid=""
+fi
+serve_stop
+trap - EXIT INT TERM
+
+if [ -f "$run_dir/host-checks.jsonl" ]; then
+  "$python" -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' \
+    "$run_dir/host-checks.jsonl" >"$run_dir/host-checks.json"
+fi
+"$python" "$VMLAB_DIR/analyze.py" "$scenario" "$run_dir" "$report" --boot-rc "$boot_rc"

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Configuration;
+
+/// <summary>The spelling of every enum value in configuration files, in one place (no reflection).</summary>
+public static class ConfigNames
+{
+    public static readonly IReadOnlyList<(string Name, SampleFilterKind Value)> Filters =
+        [("delay-band", SampleFilterKind.DelayBand), ("fastest", SampleFilterKind.Fastest)];
+
+    public static readonly IReadOnlyList<(string Name, EstimatorKind Value)> Estimators =
+        [("regression", EstimatorKind.Regression), ("kalman", EstimatorKind.Kalman)];
+
+    public static readonly IReadOnlyList<(string Name, LeapPolicy Value)> LeapPolicies =
+        [("kernel", LeapPolicy.Kernel), ("slew", LeapPolicy.Slew), ("follow-smear", LeapPolicy.FollowSmear), ("unsmear", LeapPolicy.Unsmear)];
+
+    public static readonly IReadOnlyList<(string Name, ServedClock Value)> ServedClocks =
+    [
+        ("utc", ServedClock.Utc), ("tai", ServedClock.Tai), ("monotonic", ServedClock.Monotonic),
+        ("utc-smeared-noon", ServedClock.UtcSmearedNoon), ("utc-smeared-sls", ServedClock.UtcSmearedSls),
+        ("utc-maybe-smeared", ServedClock.UtcMaybeSmeared), ("simulated", ServedClock.Simulated),
+    ];
+
+    public static readonly IReadOnlyList<(string Name, SmearVariant Value)> SmearVariants =
+        [("none", SmearVariant.Unspecified), ("noon", SmearVariant.NoonLinear), ("sls", SmearVariant.UtcSls)];
+
+    public static readonly IReadOnlyList<(string Name, TimeScale Value)> TimeScales =
+    [
+        ("utc", TimeScale.Utc), ("tai", TimeScale.Tai), ("monotonic", TimeScale.Monotonic),
+        ("utc-smeared", TimeScale.UtcSmeared), ("utc-maybe-smeared", TimeScale.UtcMaybeSmeared),
+    ];
+
+    public static readonly IReadOnlyList<(string Name, LogLevel Value)> LogLevels =
+    [
+        ("trace", LogLevel.Trace), ("debug", LogLevel.Debug), ("information", LogLevel.Information),
+        ("warning", LogLevel.Warning), ("error", LogLevel.Error), ("critical", LogLevel.Critical), ("none", LogLevel.None),
+    ];
+
+    public static readonly IReadOnlyList<(string Name, LogFormat Value)> LogFormats =
+        [("auto", LogFormat.Auto), ("systemd", LogFormat.Systemd), ("simple", LogFormat.Simple), ("json", LogFormat.Json)];
+
+    public static string Name<T>(IReadOnlyList<(string Name, T Value)> table, T value) where T : struct, Enum
+    {
+        foreach (var (name, v) in table)
+            if (EqualityComparer<T>.Default.Equals(v, value)) return name;
+        return value.ToString();
+    }
+
+    public static string TimeScaleName(TimeScale scale) => Name(TimeScales, scale);
+    public static string ServedClockName(ServedClock clock) => Name(ServedClocks, clock);
+}

@@ -1,0 +1,39 @@
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Configuration;
+
+/// <summary>The host-side vhost-user virtio-rtc device (section "serve").</summary>
+public sealed record ServeOptions
+{
+    public const string DefaultSocketPath = "/run/virtsync/vhost-rtc.sock";
+
+    public string SocketPath { get; init; } = DefaultSocketPath;
+    public IReadOnlyList<ServedClock> Clocks { get; init; } = [ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon];
+
+    /// <summary>What a utc-maybe-smeared clock really does: none (plain UTC), noon or sls.</summary>
+    public SmearVariant MaybeSmearedVariant { get; init; } = SmearVariant.Unspecified;
+    public bool AlarmsEnabled { get; init; } = true;
+
+    /// <summary>The "simulated" clock: host UTC plus faults, so the lab can test steps and rate errors without touching the host clock.</summary>
+    public SimulatedServedClockOptions Simulated { get; init; } = new();
+}
+
+/// <summary>
+/// Faults of the "simulated" served clock (section "serve:simulated"), relative to the moment `serve` starts:
+/// a constant offset, a rate error, one scheduled step, and an optional inserted leap second at a UTC midnight.
+/// </summary>
+public sealed record SimulatedServedClockOptions
+{
+    public double OffsetMs { get; init; }
+    public double RatePpm { get; init; }
+    public double RateAfterSeconds { get; init; }
+    public double StepMs { get; init; }
+    public double StepAfterSeconds { get; init; }
+    /// <summary>"utc" (default), "tai", "utc-smeared-noon", "utc-smeared-sls": the scale the simulated clock serves.</summary>
+    public ServedClock Scale { get; init; } = ServedClock.Utc;
+    /// <summary>An extra inserted leap second at this UTC midnight (ISO 8601, e.g. 2026-11-26T00:00:00Z); empty: none.</summary>
+    public string LeapAtUtc { get; init; } = "";
+}
+
+/// <summary>A clock the device offers; the config names are utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared, simulated.</summary>
+public enum ServedClock { Utc, Tai, Monotonic, UtcSmearedNoon, UtcSmearedSls, UtcMaybeSmeared, Simulated }

@@ -1,0 +1,31 @@
+namespace Sync.Daemon.Configuration;
+
+/// <summary>Which clocks `sync` reads and how (section "sources").</summary>
+public sealed record SourcesOptions
+{
+    public const double DefaultReadIntervalSeconds = 0.25;
+    public const double MinReadIntervalSeconds = 0.01;
+    public const double MaxReadIntervalSeconds = 64;
+
+    /// <summary>
+    /// 9 samples per reading: at 4 readings/s that is 36 samples/s per clock (more than chrony's 25/s at dpoll 0)
+    /// while one reading stays short (9 device round trips, ~1-3 ms under TCG), so the host device is not
+    /// loaded and frequency wander within one reading is negligible. 25 (the kernel maximum) is allowed.
+    /// </summary>
+    public const int DefaultSamplesPerReading = 9;
+    public const int MinSamplesPerReading = 1;
+    public const int MaxSamplesPerReading = 25;
+
+    /// <summary>Clock selectors; empty = every virtio-rtc PTP clock found in /sys/class/ptp.</summary>
+    public IReadOnlyList<ClockSelector> Clocks { get; init; } = [];
+    public double ReadIntervalSeconds { get; init; } = DefaultReadIntervalSeconds;
+    public int SamplesPerReading { get; init; } = DefaultSamplesPerReading;
+    public SampleFilterKind Filter { get; init; } = SampleFilterKind.DelayBand;
+    public EstimatorKind Estimator { get; init; } = EstimatorKind.Regression;
+}
+
+/// <summary>How one reading's samples are reduced: chrony's delay band, or phc2sys's fastest sample.</summary>
+public enum SampleFilterKind { DelayBand, Fastest }
+
+/// <summary>Which clock estimator follows the filtered samples.</summary>
+public enum EstimatorKind { Regression, Kalman }

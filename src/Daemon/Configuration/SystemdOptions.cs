@@ -1,0 +1,13 @@
+namespace Sync.Daemon.Configuration;
+
+/// <summary>systemd integration (section "systemd").</summary>
+public sealed record SystemdOptions
+{
+    /// <summary>READY=1 is sent at the first good sample, or after this long without one (so boot goes on).</summary>
+    public const double DefaultReadyTimeoutSeconds = 30;
+
+    public double ReadyTimeoutSeconds { get; init; } = DefaultReadyTimeoutSeconds;
+
+    /// <summary>Shortest gap between two STATUS= updates.</summary>
+    public double StatusIntervalSeconds { get; init; } = 1;
+}

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sync.Clock.Abstractions;
+using Sync.Clock.Linux;
+using Sync.Daemon.Chrony;
+using Sync.Daemon.Cli;
+using Sync.Daemon.Configuration;
+using Sync.Daemon.Hosting;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Pipeline;
+
+/// <summary>
+/// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock, then runs the
+/// <see cref="SyncLoop"/> at the configured read interval, publishing every snapshot. Writes the clock only when
+/// the configuration allows it; with --dry-run it logs each clock_adjtime call instead; with the chrony agent
+/// enabled it sends the filtered offsets to chronyd and leaves the clock to it.
+/// </summary>
+public sealed partial class SyncService(
+    VirtsyncOptions options, SyncStatusPublisher publisher, TimeProvider time, DaemonExit exit,
+    ILoggerFactory loggers, ChronySockRefclock? chrony) : BackgroundService
+{
+    private readonly ILogger _log = loggers.CreateLogger<SyncService>();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var opened = LinuxClockSources.Open(options.Sources, new PtpClockDiscovery(), time);
+        if (!opened.IsOk)
+        {
+            exit.Fail(ExitCodes.RuntimeFailure, opened.Error!.Message);
+            return;
+        }
+        var clocks = opened.Value;
+        ISystemClock system = options.MaySteerClock
+            ? new LinuxSystemClock(new TimexSyscall(writesAllowed: true))
+            : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
+
+        var now = system.Now();
+        var table = SystemLeapTable.Load(now, _log);
+        var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
+
+        var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
+            Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
+        loop.Updated += publisher.Publish;
+        if (chrony is not null)
+            loop.Updated += snapshot =>
+            {
+                if (snapshot.LastOffset is { } offset)
+                    chrony.Send(snapshot.At, offset);
+            };
+        loop.CommandIssued += command => LogCommand(command.ToString());
+        var announced = false;
+        loop.Updated += snapshot =>
+        {
+            if (announced || snapshot.LastOffset is not { } offset)
+                return;
+            announced = true;
+            LogReady(snapshot.SelectedSource ?? "?", offset.TotalMicroseconds);
+        };
+        LogStarted(string.Join(", ", clocks.Select(c => $"{c.Info.Path} ({c.Info.Name}, {c.Info.Scale})")), options.MaySteerClock);
+
+        long applyFailures = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Sources.ReadIntervalSeconds), time);
+        try
+        {
+            do
+            {
+                loop.Step();
+                if (loop.LastApplyError is { Kind: ClockErrorKind.PermissionDenied } denied)
+                {
+                    exit.Fail(ExitCodes.RuntimeFailure, $"{denied.Message}: steering the clock needs CAP_SYS_TIME");
+                    return;
+                }
+                if (loop.LastApplyError is { } failed && applyFailures++ % 100 == 0)
+                    LogApplyFailed(failed.ToString(), applyFailures);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var clock in clocks)
+                clock.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
+    private partial void LogStarted(string clocks, bool steering);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "READY: first estimate from {Source}: offset {OffsetUs:0.000} us")]
+    private partial void LogReady(string source, double offsetUs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "clock_adjtime failed: {Error} ({Count} failures so far)")]
+    private partial void LogApplyFailed(string error, long count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "clock command {Command}")]
+    private partial void LogCommand(string command);
+}

@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Sync.Clock.Virtio;
+using Sync.Clock.Virtio.Rtc;
+using Sync.Daemon.Telemetry;
+
+namespace Sync.Daemon.Serving;
+
+/// <summary>A device decorator that counts every request by type and status and times its service.</summary>
+public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metrics) : IVirtioDevice
+{
+    public uint DeviceId => inner.DeviceId;
+    public ulong DeviceFeatures => inner.DeviceFeatures;
+    public int QueueCount => inner.QueueCount;
+
+    public event Action<int>? NotificationPending
+    {
+        add => inner.NotificationPending += value;
+        remove => inner.NotificationPending -= value;
+    }
+
+    public void SetDriverFeatures(ulong negotiated) => inner.SetDriverFeatures(negotiated);
+
+    public int ProcessRequest(int queueIndex, ReadOnlySpan<byte> deviceReadable, Span<byte> deviceWritable)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var used = inner.ProcessRequest(queueIndex, deviceReadable, deviceWritable);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var type = deviceReadable.Length >= 2 ? MessageTypeName(BinaryPrimitives.ReadUInt16LittleEndian(deviceReadable)) : "short";
+        var status = used >= 1 ? StatusName((VirtioRtcStatus)deviceWritable[0]) : "none";
+        metrics.RecordRequest(type, status, seconds);
+        return used;
+    }
+
+    public bool TryWriteNotification(int queueIndex, Span<byte> deviceWritable, out int written)
+    {
+        var wrote = inner.TryWriteNotification(queueIndex, deviceWritable, out written);
+        if (wrote && written >= 10)
+            metrics.AlarmFired($"clock{BinaryPrimitives.ReadUInt16LittleEndian(deviceWritable[8..])}");
+        return wrote;
+    }
+
+    public void Reset() => inner.Reset();
+
+    private static string MessageTypeName(ushort type) => (VirtioRtcMessageType)type switch
+    {
+        VirtioRtcMessageType.Read => "read",
+        VirtioRtcMessageType.ReadCross => "read_cross",
+        VirtioRtcMessageType.Cfg => "cfg",
+        VirtioRtcMessageType.ClockCap => "clock_cap",
+        VirtioRtcMessageType.CrossCap => "cross_cap",
+        VirtioRtcMessageType.ReadAlarm => "read_alarm",
+        VirtioRtcMessageType.SetAlarm => "set_alarm",
+        VirtioRtcMessageType.SetAlarmEnabled => "set_alarm_enabled",
+        _ => "unknown",
+    };
+
+    private static string StatusName(VirtioRtcStatus status) => status switch
+    {
+        VirtioRtcStatus.Ok => "ok",
+        VirtioRtcStatus.NotSupported => "eopnotsupp",
+        VirtioRtcStatus.NoDevice => "enodev",
+        VirtioRtcStatus.InvalidArgument => "einval",
+        _ => "eio",
+    };
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Sync.Clock.Abstractions;
+using Sync.Clock.HostClocks;
+using Sync.Clock.Simulation;
+using Sync.Daemon.Configuration;
+using Sync.Filters.Leap;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Serving;
+
+/// <summary>The host clock sources `serve` offers, in clock_id order, from the configuration.</summary>
+public static class ServedClockSources
+{
+    public static IReadOnlyList<IHostClockSource> Create(ServeOptions serve, LeapSecondTable table, HostClockFactory factory, TimeProvider time)
+    {
+        var sources = new List<IHostClockSource>();
+        foreach (var clock in serve.Clocks)
+        {
+            sources.Add(clock switch
+            {
+                ServedClock.Utc => factory.Create(HostClockKind.Utc),
+                ServedClock.Tai => factory.Create(HostClockKind.Tai),
+                ServedClock.Monotonic => factory.Create(HostClockKind.Monotonic),
+                ServedClock.UtcSmearedNoon => factory.Create(HostClockKind.UtcSmearedNoonLinear),
+                ServedClock.UtcSmearedSls => factory.Create(HostClockKind.UtcSmearedSls),
+                ServedClock.UtcMaybeSmeared => factory.Create(HostClockKind.UtcMaybeSmeared),
+                _ => Simulated(serve.Simulated, table, factory.Tai, time),
+            });
+        }
+        return sources;
+    }
+
+    /// <summary>
+    /// Host TAI plus the configured faults: a constant offset, a rate error from some seconds after start, one
+    /// step, and optionally an extra inserted leap second, served in the configured scale.
+    /// </summary>
+    public static SimulatedHostClock Simulated(SimulatedServedClockOptions o, LeapSecondTable table, IHostClockSource hostTai, TimeProvider time)
+    {
+        if (o.LeapAtUtc.Length > 0)
+        {
+            if (!DateTimeOffset.TryParse(o.LeapAtUtc, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var leap)
+                || leap.UtcDateTime.TimeOfDay != TimeSpan.Zero)
+                throw new ArgumentException($"serve:simulated:leapAtUtc = {o.LeapAtUtc} is not a UTC midnight: use e.g. 2026-11-26T00:00:00Z");
+            table = table.WithLeap(Instant<Utc>.FromSeconds(leap.ToUnixTimeSeconds()), 1);
+        }
+        var scale = o.Scale switch
+        {
+            ServedClock.Tai => ClockScale.Tai,
+            ServedClock.UtcSmearedNoon => ClockScale.UtcSmearedNoonLinear,
+            ServedClock.UtcSmearedSls => ClockScale.UtcSmearedSls,
+            _ => ClockScale.Utc,
+        };
+        var startTaiNs = hostTai.ReadNanoseconds();
+        var offsetNs = (long)Math.Round(o.OffsetMs * 1e6);
+        var clock = new SimulatedHostClock(scale, () => hostTai.ReadNanoseconds() + offsetNs, table);
+        if (o.RatePpm != 0)
+            clock.AddRateError(startTaiNs + (long)(o.RateAfterSeconds * 1e9), o.RatePpm);
+        if (o.StepMs != 0)
+            clock.AddStep(startTaiNs + (long)(o.StepAfterSeconds * 1e9), (long)Math.Round(o.StepMs * 1e6));
+        _ = time;
+        return clock;
+    }
+}

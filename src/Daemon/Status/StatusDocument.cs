@@ -1,0 +1,100 @@
+using Sync.Daemon.Telemetry;
+using Sync.Filters.Discipline;
+using Sync.Filters.Status;
+
+namespace Sync.Daemon.Status;
+
+/// <summary>
+/// The status socket's JSON (version 1): a <see cref="SyncSnapshot"/> in plain units (seconds, ppm, names), so
+/// scripts can read it without knowing our types. Null means "not known yet".
+/// </summary>
+public sealed record StatusDocument
+{
+    public const int CurrentVersion = 1;
+
+    public int Version { get; init; } = CurrentVersion;
+    public string Daemon { get; init; } = "virtsyncd";
+    public string DaemonVersion { get; init; } = global::Sync.Daemon.DaemonVersion.Text;
+    public long AtUnixNanoseconds { get; init; }
+    public string State { get; init; } = "acquiring";
+    public string? SelectedSource { get; init; }
+    public double? LastOffsetSeconds { get; init; }
+    public double RmsOffsetSeconds { get; init; }
+    public double FrequencyPpm { get; init; }
+    public double ResidualFrequencyPpm { get; init; }
+    public double SkewPpm { get; init; }
+    public double ErrorBoundSeconds { get; init; }
+    public string LeapStatus { get; init; } = "normal";
+    public int TaiOffsetSeconds { get; init; }
+    public long Steps { get; init; }
+    public double UpdateIntervalSeconds { get; init; }
+    public IReadOnlyList<StatusSource> Sources { get; init; } = [];
+
+    public static StatusDocument From(SyncSnapshot s) => new()
+    {
+        AtUnixNanoseconds = s.At.Nanoseconds,
+        State = StateName(s.State),
+        SelectedSource = s.SelectedSource,
+        LastOffsetSeconds = s.LastOffset?.TotalSeconds,
+        RmsOffsetSeconds = s.RmsOffset.TotalSeconds,
+        FrequencyPpm = s.FrequencyPpm,
+        ResidualFrequencyPpm = s.ResidualFrequencyPpm,
+        SkewPpm = s.SkewPpm,
+        ErrorBoundSeconds = s.ErrorBound.TotalSeconds,
+        LeapStatus = LeapName(s.LeapStatus),
+        TaiOffsetSeconds = s.TaiOffsetSeconds,
+        Steps = s.Steps,
+        UpdateIntervalSeconds = s.UpdateInterval.TotalSeconds,
+        Sources = s.Sources.Select(StatusSource.From).ToList(),
+    };
+
+    public static string StateName(SyncState state) => state switch
+    {
+        SyncState.Acquiring => "acquiring",
+        SyncState.Tracking => "tracking",
+        SyncState.Holdover => "holdover",
+        SyncState.Recovery => "recovery",
+        _ => "unknown",
+    };
+
+    public static string LeapName(KernelStatus status) => SyncMetrics.LeapStatusCode(status) switch
+    {
+        1 => "insert-second",
+        2 => "delete-second",
+        3 => "unsynchronized",
+        _ => "normal",
+    };
+}
+
+/// <summary>One clock in <see cref="StatusDocument.Sources"/>.</summary>
+public sealed record StatusSource
+{
+    public string Path { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string Type { get; init; } = "";
+    public string Variant { get; init; } = "none";
+    public bool Selected { get; init; }
+    public int Reach { get; init; }
+    public string? Method { get; init; }
+    public double? LastDelaySeconds { get; init; }
+    public double? LastOffsetSeconds { get; init; }
+    public double? LastErrorSeconds { get; init; }
+    public long Samples { get; init; }
+    public string? LastFailure { get; init; }
+
+    public static StatusSource From(SourceSnapshot s) => new()
+    {
+        Path = s.Path,
+        Name = s.Name,
+        Type = SyncMetrics.TypeLabel(s.Scale),
+        Variant = SyncMetrics.VariantLabel(s.Scale),
+        Selected = s.Selected,
+        Reach = s.Reach,
+        Method = s.Method is { } m ? SyncMetrics.MethodName(m) : null,
+        LastDelaySeconds = s.LastDelay?.TotalSeconds,
+        LastOffsetSeconds = s.LastOffset?.TotalSeconds,
+        LastErrorSeconds = s.LastError?.TotalSeconds,
+        Samples = s.Samples,
+        LastFailure = s.LastFailure,
+    };
+}

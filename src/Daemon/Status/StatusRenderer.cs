@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+
+namespace Sync.Daemon.Status;
+
+/// <summary>Lays a <see cref="StatusDocument"/> out like `chronyc tracking` followed by `chronyc sources`.</summary>
+public static class StatusRenderer
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Render(StatusDocument s)
+    {
+        var b = new StringBuilder();
+        var selected = s.Sources.FirstOrDefault(x => x.Selected);
+        Line(b, "Reference", s.SelectedSource is null ? "(none)" : selected is null ? s.SelectedSource : $"{selected.Path} ({selected.Type}{VariantSuffix(selected)})");
+        Line(b, "Ref time (UTC)", RefTime(s.AtUnixNanoseconds));
+        Line(b, "System time", s.LastOffsetSeconds is { } off
+            ? $"{Math.Abs(off).ToString("0.000000000", Inv)} seconds {(off >= 0 ? "fast" : "slow")} of reference"
+            : "unknown");
+        Line(b, "Last offset", s.LastOffsetSeconds is { } last ? $"{Signed(last, "0.000000000")} seconds" : "unknown");
+        Line(b, "RMS offset", $"{s.RmsOffsetSeconds.ToString("0.000000000", Inv)} seconds");
+        Line(b, "Frequency", $"{Signed(s.FrequencyPpm, "0.000")} ppm (correction)");
+        Line(b, "Residual freq", $"{Signed(s.ResidualFrequencyPpm, "0.000")} ppm");
+        Line(b, "Skew", $"{s.SkewPpm.ToString("0.000", Inv)} ppm");
+        Line(b, "Error bound", $"{s.ErrorBoundSeconds.ToString("0.000000000", Inv)} seconds");
+        Line(b, "Update interval", $"{s.UpdateIntervalSeconds.ToString("0.000", Inv)} seconds");
+        Line(b, "Leap status", LeapText(s.LeapStatus));
+        Line(b, "TAI offset", $"{s.TaiOffsetSeconds} seconds");
+        Line(b, "Steps", s.Steps.ToString(Inv));
+        Line(b, "State", s.State);
+        b.AppendLine();
+
+        b.AppendLine("MS Path                          Type               Method         Reach   Samples  Delay     Last sample");
+        b.AppendLine("===========================================================================================================");
+        foreach (var src in s.Sources)
+        {
+            char state = src.Selected ? '*' : src.Reach == 0 || src.LastFailure is not null ? '?' : '+';
+            string type = src.Type + VariantSuffix(src);
+            b.Append(Inv, $"#{state} {Fit(src.Path, 29),-29} {Fit(type, 18),-18} {Fit(src.Method ?? "-", 14),-14} {Convert.ToString(src.Reach & 0xFF, 8),5} {src.Samples,9}  ");
+            b.Append(Inv, $"{(src.LastDelaySeconds is { } d ? Short(d, false) : "-"),-8}  ");
+            b.Append(src.LastOffsetSeconds is { } o ? Short(o, true) : "-");
+            if (src.LastErrorSeconds is { } e) b.Append(" +/- ").Append(Short(e, false));
+            b.AppendLine();
+            if (src.LastFailure is not null) b.Append("     last failure: ").AppendLine(src.LastFailure);
+        }
+        if (s.Sources.Count == 0) b.AppendLine("   (no sources)");
+        return b.ToString();
+    }
+
+    /// <summary>chronyc-style short durations: 123ns, -45us, 3210us, 12ms, 5s.</summary>
+    public static string Short(double seconds, bool signed)
+    {
+        double abs = Math.Abs(seconds);
+        string sign = signed ? (seconds < 0 ? "-" : "+") : (seconds < 0 ? "-" : "");
+        (double value, string unit) = abs < 9999.5e-9 ? (abs * 1e9, "ns") : abs < 9999.5e-6 ? (abs * 1e6, "us") : abs < 9999.5e-3 ? (abs * 1e3, "ms") : (abs, "s");
+        return sign + Math.Round(value).ToString("0", Inv) + unit;
+    }
+
+    private static string VariantSuffix(StatusSource s) => s.Type == "utc-smeared" ? $"/{s.Variant}" : "";
+
+    private static string LeapText(string leap) => leap switch
+    {
+        "insert-second" => "Insert second",
+        "delete-second" => "Delete second",
+        "unsynchronized" => "Not synchronised",
+        _ => "Normal",
+    };
+
+    private static string RefTime(long unixNs) =>
+        unixNs == 0 ? "unknown" : DateTimeOffset.FromUnixTimeMilliseconds(Math.DivRem(unixNs, 1_000_000).Quotient).UtcDateTime.ToString("ddd MMM dd HH:mm:ss yyyy", Inv);
+
+    private static string Signed(double v, string format) => (v >= 0 ? "+" : "-") + Math.Abs(v).ToString(format, Inv);
+
+    private static string Fit(string text, int width) => text.Length <= width ? text : "…" + text[^(width - 1)..];
+
+    private static void Line(StringBuilder b, string label, string value) => b.Append(label.PadRight(16)).Append(": ").AppendLine(value);
+}

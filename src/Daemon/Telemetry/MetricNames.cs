@@ -1,0 +1,36 @@
+namespace Sync.Daemon.Telemetry;
+
+/// <summary>
+/// Every metric name as Prometheus shows it (checked by scraping in the tests). Follows chrony_exporter and
+/// node_exporter: base units in the name (_seconds, _ppms), counters end in _total.
+/// </summary>
+public static class MetricNames
+{
+    public const string MeterName = "virtsync";
+
+    public const string BuildInfo = "virtsync_build_info";
+
+    public const string OffsetSeconds = "virtsync_offset_seconds";
+    public const string RmsOffsetSeconds = "virtsync_rms_offset_seconds";
+    public const string FrequencyPpms = "virtsync_frequency_ppms";
+    public const string ResidualFrequencyPpms = "virtsync_residual_frequency_ppms";
+    public const string SkewPpms = "virtsync_skew_ppms";
+    public const string ErrorBoundSeconds = "virtsync_error_bound_seconds";
+    public const string LeapStatus = "virtsync_leap_status";
+    public const string TaiOffsetSeconds = "virtsync_tai_offset_seconds";
+    public const string SyncState = "virtsync_sync_state";
+    public const string UpdateIntervalSeconds = "virtsync_update_interval_seconds";
+    public const string StepsTotal = "virtsync_steps_total";
+
+    public const string SourceReachability = "virtsync_source_reachability";
+    public const string SourceDelaySeconds = "virtsync_source_delay_seconds";
+    public const string SourceOffsetSeconds = "virtsync_source_offset_seconds";
+    public const string SourceSelected = "virtsync_source_selected";
+    public const string SourceReadingMethod = "virtsync_source_reading_method";
+    public const string SourceSamplesTotal = "virtsync_source_samples_total";
+
+    public const string ServeRequestsTotal = "virtsync_serve_requests_total";
+    public const string ServeRequestDurationSeconds = "virtsync_serve_request_duration_seconds";
+    public const string ServeConnections = "virtsync_serve_connections";
+    public const string ServeAlarmsFiredTotal = "virtsync_serve_alarms_fired_total";
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Sync.Daemon.Hosting;
+using Sync.Filters.Discipline;
+using Sync.Filters.Samples;
+using Sync.Filters.Status;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Telemetry;
+
+/// <summary>
+/// Observable instruments over the loop's latest <see cref="SyncSnapshot"/>: nothing is recorded on the hot path,
+/// each scrape reads <see cref="ISyncStatusProvider.Current"/>. Per-source series carry labels path, type, variant.
+/// </summary>
+public sealed class SyncMetrics : IHostedService, IDisposable
+{
+    private readonly ISyncStatusProvider _provider;
+    private readonly Meter _meter;
+
+    public SyncMetrics(ISyncStatusProvider provider)
+    {
+        _provider = provider;
+        _meter = new Meter(MetricNames.MeterName, DaemonVersion.Text);
+        _meter.CreateObservableGauge(MetricNames.BuildInfo, () => new Measurement<long>(1, new KeyValuePair<string, object?>("version", DaemonVersion.Text)),
+            description: "Always 1; the version label names the running build.");
+
+        Gauge(MetricNames.OffsetSeconds, "s", "Last offset of the system clock from the reference (local - reference).", s => s.LastOffset?.TotalSeconds);
+        Gauge(MetricNames.RmsOffsetSeconds, "s", "Long-term RMS of the offsets.", s => s.RmsOffset.TotalSeconds);
+        Gauge(MetricNames.FrequencyPpms, null, "Frequency correction in effect, ppm (positive = system clock made faster).", s => s.FrequencyPpm);
+        Gauge(MetricNames.ResidualFrequencyPpms, null, "Residual frequency of the selected source, ppm.", s => s.ResidualFrequencyPpm);
+        Gauge(MetricNames.SkewPpms, null, "Estimated error bound of the frequency, ppm.", s => s.SkewPpm);
+        Gauge(MetricNames.ErrorBoundSeconds, "s", "Bound on the system clock's error (grows in holdover).", s => s.ErrorBound.TotalSeconds);
+        Gauge(MetricNames.LeapStatus, null, "0 normal, 1 insert second, 2 delete second, 3 unsynchronized.", s => LeapStatusCode(s.LeapStatus));
+        Gauge(MetricNames.TaiOffsetSeconds, "s", "TAI - UTC in seconds as set in the kernel.", s => s.TaiOffsetSeconds);
+        Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery.", s => (double)(int)s.State);
+        Gauge(MetricNames.UpdateIntervalSeconds, "s", "Interval between clock updates.", s => s.UpdateInterval.TotalSeconds);
+        _meter.CreateObservableCounter(MetricNames.StepsTotal, () => _provider.Current is { } s ? [new Measurement<long>(s.Steps)] : Array.Empty<Measurement<long>>(),
+            description: "Steps of the system clock since start.");
+
+        SourceGauge(MetricNames.SourceReachability, null, "Reachability register (8 bits, bit 0 = last reading).", s => s.Reach);
+        SourceGauge(MetricNames.SourceDelaySeconds, "s", "Delay of the last reading.", s => s.LastDelay?.TotalSeconds);
+        SourceGauge(MetricNames.SourceOffsetSeconds, "s", "Offset of the last sample (local - source).", s => s.LastOffset?.TotalSeconds);
+        SourceGauge(MetricNames.SourceSelected, null, "1 for the source the system clock follows.", s => s.Selected ? 1 : 0);
+        _meter.CreateObservableGauge(MetricNames.SourceReadingMethod, ReadingMethods,
+            description: "Always 1; the method label names how the source was last read (precise, extended, basic, clock_gettime).");
+        _meter.CreateObservableCounter(MetricNames.SourceSamplesTotal, SourceSamples, description: "Samples taken from the source since start.");
+    }
+
+    public static int LeapStatusCode(KernelStatus status) =>
+        status.HasFlag(KernelStatus.Unsynchronized) ? 3 : status.HasFlag(KernelStatus.InsertLeap) ? 1 : status.HasFlag(KernelStatus.DeleteLeap) ? 2 : 0;
+
+    public static string MethodName(ReadingMethod method) => method switch
+    {
+        ReadingMethod.Precise => "precise",
+        ReadingMethod.Extended => "extended",
+        ReadingMethod.Basic => "basic",
+        ReadingMethod.ClockGettime => "clock_gettime",
+        _ => "unknown",
+    };
+
+    public static string TypeLabel(ClockScale scale) => scale.Scale switch
+    {
+        TimeScale.Utc => "utc",
+        TimeScale.Tai => "tai",
+        TimeScale.Monotonic => "monotonic",
+        TimeScale.UtcSmeared => "utc-smeared",
+        TimeScale.UtcMaybeSmeared => "utc-maybe-smeared",
+        _ => $"type-{(byte)scale.Scale}",
+    };
+
+    public static string VariantLabel(ClockScale scale) => scale.Variant switch
+    {
+        SmearVariant.NoonLinear => "noon",
+        SmearVariant.UtcSls => "sls",
+        _ => "none",
+    };
+
+    private void Gauge(string name, string? unit, string description, Func<SyncSnapshot, double?> read) =>
+        _meter.CreateObservableGauge(name, () => _provider.Current is { } s && read(s) is { } v ? [new Measurement<double>(v)] : Array.Empty<Measurement<double>>(),
+            unit, description);
+
+    private void SourceGauge(string name, string? unit, string description, Func<SourceSnapshot, double?> read) =>
+        _meter.CreateObservableGauge(name, () => PerSource(read), unit, description);
+
+    private IEnumerable<Measurement<double>> PerSource(Func<SourceSnapshot, double?> read)
+    {
+        if (_provider.Current is not { } snapshot) yield break;
+        foreach (var source in snapshot.Sources)
+            if (read(source) is { } value) yield return new Measurement<double>(value, SourceTags(source));
+    }
+
+    private IEnumerable<Measurement<long>> SourceSamples()
+    {
+        if (_provider.Current is not { } snapshot) yield break;
+        foreach (var source in snapshot.Sources) yield return new Measurement<long>(source.Samples, SourceTags(source));
+    }
+
+    private IEnumerable<Measurement<long>> ReadingMethods()
+    {
+        if (_provider.Current is not { } snapshot) yield break;
+        foreach (var source in snapshot.Sources)
+        {
+            if (source.Method is not { } method) continue;
+            var tags = SourceTags(source);
+            yield return new Measurement<long>(1, [tags[0], tags[1], tags[2], new("method", MethodName(method))]);
+        }
+    }
+
+    private static KeyValuePair<string, object?>[] SourceTags(SourceSnapshot source) =>
+    [
+        new("path", source.Path),
+        new("type", TypeLabel(source.Scale)),
+        new("variant", VariantLabel(source.Scale)),
+    ];
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using Sync.Clock.Tests.Virtio;
+using Sync.Clock.Virtio;
+using Sync.Clock.Virtio.Rtc;
+using Sync.Clock.VhostUser;
+using Sync.Filters.Time;
+
+namespace Sync.Clock.Tests.VhostUser;
+
+/// <summary>The real virtio-rtc device behind both transports: the in-memory split ring and vhost-user.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class VirtioRtcOverVhostUserTests : IDisposable
+{
+    private const long UtcNowNs = 1_764_000_000_000_000_000;
+    private const long TaiOffsetNs = 37_000_000_000;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"vhost-rtc-{Guid.NewGuid():N}"[..24]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static VirtioRtcDevice NewDevice() => new(new VirtioRtcDeviceOptions
+    {
+        Clocks =
+        [
+            new DeviceClock(new ManualClockSource(ClockScale.Utc, UtcNowNs), AlarmCapable: true),
+            new DeviceClock(new ManualClockSource(ClockScale.Tai, UtcNowNs + TaiOffsetNs)),
+        ],
+    });
+
+    /// <summary>The guest driver's request channel over the test front end's requestq.</summary>
+    private sealed class FrontEndChannel(VhostUserTestFrontEnd frontEnd) : IVirtioRequestChannel
+    {
+        private ushort _descriptor;
+
+        public int Submit(ReadOnlySpan<byte> request, Span<byte> response)
+        {
+            var (_, length, bytes) = frontEnd.Submit(0, request, response.Length, _descriptor);
+            _descriptor = (ushort)((_descriptor + 2) % VhostUserTestFrontEnd.QueueSize);
+            bytes.CopyTo(response);
+            return (int)length;
+        }
+    }
+
+    private static void AssertDeviceAnswers(VirtioRtcDriver driver)
+    {
+        Assert.Equal(2, driver.ReadConfig().Value);
+        Assert.Equal(UtcNowNs, driver.Read(0).Value);
+        Assert.Equal(UtcNowNs + TaiOffsetNs, driver.Read(1).Value);
+        var capabilities = driver.ClockCapabilities(0).Value;
+        Assert.True(capabilities.AlarmCapable);
+        Assert.False(driver.Read(7).IsOk);
+    }
+
+    [Fact]
+    public void InMemoryChannelCarriesTheRealDevice()
+    {
+        using var device = NewDevice();
+        AssertDeviceAnswers(new VirtioRtcDriver(new InMemoryVirtqueueChannel(device)));
+    }
+
+    [Fact]
+    public void VhostUserCarriesTheRealDeviceIncludingAnAlarmNotification()
+    {
+        VirtioRtcDevice? served = null;
+        using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = Path.Combine(_directory, "rtc.sock") },
+            () => served = NewDevice());
+        server.Start();
+        using var frontEnd = new VhostUserTestFrontEnd(server.SocketPath);
+        var (features, _) = frontEnd.StartLikeQemu(ulong.MaxValue);
+        Assert.NotEqual(0ul, features & VirtioRtcConstants.FeatureAlarm);
+        frontEnd.DriverStartLikeQemu(features, queueCount: 2);
+        var driver = new VirtioRtcDriver(new FrontEndChannel(frontEnd));
+
+        AssertDeviceAnswers(driver);
+
+        ulong buffer = frontEnd.PostEventBuffer(1, VirtioRtcConstants.AlarmNotificationSize);
+        Assert.Null(driver.SetAlarm(0, (ulong)(UtcNowNs - 1), enabled: true));
+        var (id, length) = frontEnd.WaitUsed(1);
+        Assert.Equal(0u, id);
+        Assert.Equal((uint)VirtioRtcConstants.AlarmNotificationSize, length);
+        var notification = frontEnd.Guest(buffer, VirtioRtcConstants.AlarmNotificationSize);
+        Assert.Equal(0x2000, BinaryPrimitives.ReadUInt16LittleEndian(notification));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(notification.Slice(8)));
+        Assert.NotNull(served);
+    }
+}

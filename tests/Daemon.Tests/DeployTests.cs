@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Sync.Daemon.Configuration;
+using Sync.Daemon.Telemetry;
+
+namespace Sync.Daemon.Tests;
+
+/// <summary>The deploy/ files agree with the code: metric names, publish command, defaults.</summary>
+public sealed class DeployTests
+{
+    private static readonly string Root = ConfigurationTests.RepoRoot();
+    private static string Read(string relative) => File.ReadAllText(Path.Combine(Root, relative));
+
+    private static readonly HashSet<string> KnownMetrics = typeof(MetricNames).GetFields()
+        .Where(f => f.IsLiteral && f.Name != nameof(MetricNames.MeterName)).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
+
+    private static IEnumerable<string> MetricsUsedIn(string text) =>
+        Regex.Matches(text, @"\bvirtsync_[a-z_]+").Select(m => Regex.Replace(m.Value, "_(bucket|sum|count)$", "")).Distinct();
+
+    [Fact]
+    public void AlertRulesUseExportedMetricsAndCoverTheThreeAlerts()
+    {
+        var rules = Read("deploy/prometheus/virtsync-alerts.yml");
+        foreach (var name in MetricsUsedIn(rules)) Assert.Contains(name, KnownMetrics);
+        Assert.Contains("expr: virtsync_sync_state != 1\n        for: 5m", rules);
+        Assert.Contains("abs(virtsync_offset_seconds) > 0.001", rules);
+        Assert.Contains("increase(virtsync_source_samples_total[1m])) == 0", rules);
+    }
+
+    [Fact]
+    public void DashboardIsJsonAndUsesExportedMetrics()
+    {
+        var text = Read("deploy/grafana/virtsync.json");
+        using var doc = JsonDocument.Parse(text);
+        Assert.True(doc.RootElement.GetProperty("panels").GetArrayLength() >= 10);
+        var used = MetricsUsedIn(text).ToList();
+        foreach (var name in used) Assert.Contains(name, KnownMetrics);
+        Assert.Contains(MetricNames.ServeRequestDurationSeconds, used);
+    }
+
+    [Fact]
+    public void ScrapeConfigTargetsTheDefaultPort() =>
+        Assert.Contains($"127.0.0.1:{MetricsOptions.DefaultPort}", Read("deploy/prometheus/prometheus.yml"));
+
+    [Fact]
+    public void DockerfilePublishesLikeCiAndRunsServeAsNonRoot()
+    {
+        var docker = Read("Dockerfile");
+        Assert.Contains("RUN dotnet publish src/Daemon -c Release -r linux-x64 -p:PublishAot=true", docker);
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/runtime-deps:10.0", docker);
+        Assert.Contains("ENTRYPOINT [\"/usr/local/bin/virtsyncd\",\"serve\"]", docker);
+        Assert.Contains("VOLUME /run/virtsync", docker);
+        var user = Regex.Matches(docker, @"(?m)^USER (\S+)").Last().Groups[1].Value;
+        Assert.NotEqual("root", user);
+    }
+
+    [Fact]
+    public void SyncUnitIsNotifyWithOnlyCapSysTimeAndPtpDevices()
+    {
+        var unit = Read("deploy/systemd/virtsyncd.service");
+        Assert.Contains("Type=notify", unit);
+        Assert.Matches(@"(?m)^WatchdogSec=\d+", unit);
+        Assert.Contains("CapabilityBoundingSet=CAP_SYS_TIME\n", unit);
+        Assert.Contains("AmbientCapabilities=CAP_SYS_TIME\n", unit);
+        Assert.Contains("DeviceAllow=char-ptp r", unit);
+        Assert.Contains("ProtectSystem=strict", unit);
+        Assert.Contains("RuntimeDirectory=virtsync", unit);
+        Assert.DoesNotMatch(@"(?m)^ProtectClock=yes", unit);
+        Assert.DoesNotMatch(@"(?m)^PrivateDevices=yes", unit);
+        // TimeoutStartSec must leave room for the READY timeout.
+        var timeout = int.Parse(Regex.Match(unit, @"(?m)^TimeoutStartSec=(\d+)").Groups[1].Value);
+        Assert.True(timeout > SystemdOptions.DefaultReadyTimeoutSeconds);
+    }
+
+    [Fact]
+    public void UdevRulesNameTheVirtioClocks()
+    {
+        var rules = Read("deploy/udev/70-virtsync-ptp.rules");
+        foreach (var (type, link) in new[] { (0, "ptp_virtio_utc"), (1, "ptp_virtio_tai"), (2, "ptp_virtio_monotonic"), (3, "ptp_virtio_utc_smeared") })
+            Assert.Contains($"ATTR{{clock_name}}==\"Virtio PTP type {type}/variant *\", SYMLINK+=\"{link}\"", rules);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Sync.Daemon.Configuration;
+using Sync.Daemon.Hosting;
+using Sync.Daemon.Systemd;
+using Sync.Daemon.Telemetry;
+
+namespace Sync.Daemon.Tests;
+
+[Collection(nameof(MetricsTests))]
+public sealed class MetricsTests
+{
+    private static readonly string[] SyncNames =
+    [
+        MetricNames.OffsetSeconds, MetricNames.RmsOffsetSeconds, MetricNames.FrequencyPpms, MetricNames.ResidualFrequencyPpms,
+        MetricNames.SkewPpms, MetricNames.ErrorBoundSeconds, MetricNames.LeapStatus, MetricNames.TaiOffsetSeconds,
+        MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.StepsTotal, MetricNames.BuildInfo,
+        MetricNames.SourceReachability, MetricNames.SourceDelaySeconds, MetricNames.SourceOffsetSeconds, MetricNames.SourceSelected,
+        MetricNames.SourceReadingMethod, MetricNames.SourceSamplesTotal,
+    ];
+
+    private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act)
+    {
+        int port = FreePort.Get();
+        var options = new VirtsyncOptions
+        {
+            Metrics = new MetricsOptions { Host = "127.0.0.1", Port = port },
+            Status = new StatusOptions { Enabled = false },
+            Logging = new LoggingOptions { Level = Microsoft.Extensions.Logging.LogLevel.Warning },
+        };
+        var builder = DaemonHost.CreateBuilder(options, DaemonRole.Simulate, new DaemonHostEnvironment { Systemd = SystemdEnvironment.None });
+        var provider = new FakeStatusProvider();
+        builder.Services.AddSingleton<ISyncStatusProvider>(provider);
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            provider.Publish(Snapshots.Tracking(steps: 2));
+            act(host.Services);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            return await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    private static double Value(string scrape, string series)
+    {
+        var pattern = "(?m)^" + Regex.Escape(series) + (series.Contains('{') ? "" : @"(\{\})?") + @" (\S+)";
+        var m = Regex.Match(scrape, pattern);
+        Assert.True(m.Success, $"series {series} missing in:\n{scrape}");
+        return double.Parse(m.Groups[^1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task EveryDocumentedNameIsExportedExactly()
+    {
+        var scrape = await ScrapeRunningHost(sp =>
+        {
+            var serve = sp.GetRequiredService<ServeMetrics>();
+            serve.RecordRequest("READ", "ok", 4e-6);
+            serve.RecordRequest("READ", "ok", 3e-3);
+            serve.RecordRequest("CLOCK_CAP", "inval", 1e-6);
+            serve.ConnectionOpened();
+            serve.ConnectionOpened();
+            serve.ConnectionClosed();
+            serve.AlarmFired("utc-smeared-noon");
+        });
+
+        var names = Regex.Matches(scrape, @"(?m)^# TYPE (\S+) (\S+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        foreach (var name in SyncNames) Assert.True(names.ContainsKey(name), $"{name} not exported; got {string.Join(", ", names.Keys)}");
+        Assert.Equal("counter", names[MetricNames.StepsTotal]);
+        Assert.Equal("counter", names[MetricNames.ServeRequestsTotal]);
+        Assert.Equal("histogram", names[MetricNames.ServeRequestDurationSeconds]);
+        Assert.Equal("gauge", names[MetricNames.OffsetSeconds]);
+        Assert.DoesNotContain(names.Keys, n => n.EndsWith("_seconds_seconds", StringComparison.Ordinal) || n.EndsWith("_total_total", StringComparison.Ordinal));
+
+        Assert.Equal(120e-9, Value(scrape, MetricNames.OffsetSeconds), 12);
+        Assert.Equal(-12.5, Value(scrape, MetricNames.FrequencyPpms));
+        Assert.Equal(37, Value(scrape, MetricNames.TaiOffsetSeconds));
+        Assert.Equal(1, Value(scrape, MetricNames.SyncState));
+        Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
+        Assert.Contains("service_name=\"virtsyncd\"", scrape);
+        Assert.Equal(2, Value(scrape, MetricNames.StepsTotal));
+        Assert.Equal(255, Value(scrape, $"{MetricNames.SourceReachability}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"));
+        Assert.Equal(42, Value(scrape, $"{MetricNames.SourceSamplesTotal}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.SourceReadingMethod}{{method=\"precise\",path=\"/dev/ptp3\",type=\"utc-smeared\",variant=\"noon\"}}"));
+        Assert.Equal(3.2e-6, Value(scrape, $"{MetricNames.SourceDelaySeconds}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"), 12);
+
+        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"ok\",type=\"READ\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"inval\",type=\"CLOCK_CAP\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"READ\",le=\"5E-06\"}}"));
+        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"READ\",le=\"0.005\"}}"));
+        Assert.Equal(1, Value(scrape, MetricNames.ServeConnections));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeAlarmsFiredTotal}{{clock=\"utc-smeared-noon\"}}"));
+    }
+
+    [Fact]
+    public void LeapStatusCodesFollowChrony()
+    {
+        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Pll));
+        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
+        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.DeleteLeap));
+        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Unsynchronized | global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Sync.Daemon.Cli;
+using Sync.Daemon.Modes;
+using Sync.Daemon.Status;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Tests;
+
+public sealed class StatusTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private (int Code, string Out, string Err) RunStatus(string socket, params string[] extra)
+    {
+        var config = _dir.File("empty.json");
+        File.WriteAllText(config, "{}");
+        Assert.True(CommandArguments.TryParse("status", ["--config", config, $"--status:socketPath={socket}", .. extra], false, out var args, out var error), error);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = StatusMode.Run(args, stdout, stderr, new Dictionary<string, string?>());
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private async Task<StatusSocketServer> Serve(string socket, FakeStatusProvider provider)
+    {
+        var server = new StatusSocketServer(socket, provider);
+        await server.StartAsync(TestContext.Current.CancellationToken);
+        return server;
+    }
+
+    [Fact]
+    public void NotRunningSaysSoAndExits3()
+    {
+        var socket = _dir.File("status.sock");
+        var (code, output, err) = RunStatus(socket);
+        Assert.Equal(ExitCodes.StatusNotRunning, code);
+        Assert.Equal("", output);
+        Assert.Equal($"virtsyncd is not running (no status socket at {socket})", err.Trim());
+    }
+
+    [Fact]
+    public void StaleSocketFileWithoutDaemonCountsAsNotRunning()
+    {
+        var socket = _dir.File("stale.sock");
+        // Bound but never listening, like the file a crashed daemon leaves: connect is refused.
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        bound.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+        Assert.True(File.Exists(socket));
+        var (code, _, err) = RunStatus(socket);
+        Assert.Equal(ExitCodes.StatusNotRunning, code);
+        Assert.Contains("virtsyncd is not running", err);
+    }
+
+    [Fact]
+    public async Task RendersTrackingAndSourcesLikeChronyc()
+    {
+        var socket = _dir.File("status.sock");
+        var provider = new FakeStatusProvider();
+        provider.Publish(Snapshots.Tracking(Duration.FromNanoseconds(-1_234), steps: 3));
+        var server = await Serve(socket, provider);
+        try
+        {
+            var (code, output, err) = await Task.Run(() => RunStatus(socket), TestContext.Current.CancellationToken);
+            Assert.True(code == 0, err);
+            Assert.Contains("Reference       : /dev/ptp_virtio_tai (tai)", output);
+            Assert.Contains("System time     : 0.000001234 seconds slow of reference", output);
+            Assert.Contains("Last offset     : -0.000001234 seconds", output);
+            Assert.Contains("RMS offset      : 0.000000450 seconds", output);
+            Assert.Contains("Frequency       : -12.500 ppm", output);
+            Assert.Contains("Residual freq   : +0.004 ppm", output);
+            Assert.Contains("Skew            : 0.021 ppm", output);
+            Assert.Contains("Error bound     : 0.000002400 seconds", output);
+            Assert.Contains("Leap status     : Normal", output);
+            Assert.Contains("TAI offset      : 37 seconds", output);
+            Assert.Contains("Steps           : 3", output);
+            Assert.Contains("State           : tracking", output);
+            Assert.Matches(@"(?m)^#\* /dev/ptp_virtio_tai\s+tai\s+extended\s+377\s+42\s+3200ns\s+-150ns \+/- 1600ns\s*$", output);
+            Assert.Matches(@"(?m)^#\? /dev/ptp3\s+utc-smeared/noon\s+precise\s+5\s+7\s+12us\s+\+2500ns\s*$", output);
+            Assert.Contains("last failure: EBUSY on last read", output);
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+        Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
+    public async Task JsonOutputCarriesTheSnapshot()
+    {
+        var socket = _dir.File("status.sock");
+        var provider = new FakeStatusProvider();
+        provider.Publish(Snapshots.Tracking());
+        var server = await Serve(socket, provider);
+        try
+        {
+            var (code, output, _) = await Task.Run(() => RunStatus(socket, "--json"), TestContext.Current.CancellationToken);
+            Assert.Equal(0, code);
+            using var doc = JsonDocument.Parse(output);
+            var status = doc.RootElement.GetProperty("status");
+            Assert.Equal(1, status.GetProperty("version").GetInt32());
+            Assert.Equal("tracking", status.GetProperty("state").GetString());
+            Assert.Equal(120e-9, status.GetProperty("lastOffsetSeconds").GetDouble(), 15);
+            Assert.Equal(37, status.GetProperty("taiOffsetSeconds").GetInt32());
+            var sources = status.GetProperty("sources");
+            Assert.Equal(2, sources.GetArrayLength());
+            Assert.Equal("extended", sources[0].GetProperty("method").GetString());
+            Assert.Equal(255, sources[0].GetProperty("reach").GetInt32());
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task BeforeTheFirstTickTheDaemonSaysItIsStarting()
+    {
+        var socket = _dir.File("status.sock");
+        var server = await Serve(socket, new FakeStatusProvider());
+        try
+        {
+            var (code, output, _) = await Task.Run(() => RunStatus(socket), TestContext.Current.CancellationToken);
+            Assert.Equal(0, code);
+            Assert.Contains("virtsyncd is running: starting", output);
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task LaterSnapshotsAreServedToLaterClients()
+    {
+        var socket = _dir.File("status.sock");
+        var provider = new FakeStatusProvider();
+        provider.Publish(Snapshots.Tracking(steps: 1));
+        var server = await Serve(socket, provider);
+        try
+        {
+            var first = await Task.Run(() => StatusClient.Query(socket, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
+            provider.Publish(Snapshots.Acquiring());
+            var second = await Task.Run(() => StatusClient.Query(socket, TimeSpan.FromSeconds(5)), TestContext.Current.CancellationToken);
+            Assert.Equal("tracking", first.Reply!.Status!.State);
+            Assert.Equal("acquiring", second.Reply!.Status!.State);
+            Assert.Null(second.Reply.Status.LastOffsetSeconds);
+            Assert.Equal("unsynchronized", second.Reply.Status.LeapStatus);
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task ASecondServerOnTheSameSocketRefusesToStart()
+    {
+        var socket = _dir.File("status.sock");
+        var server = await Serve(socket, new FakeStatusProvider());
+        try
+        {
+            var second = new StatusSocketServer(socket, new FakeStatusProvider());
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(TestContext.Current.CancellationToken));
+            Assert.Contains("another virtsyncd answers on", error.Message);
+            Assert.True(StatusClient.Query(socket, TimeSpan.FromSeconds(5)).Outcome == StatusClient.Outcome.Ok);
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(1.23e-7, true, "+123ns")]
+    [InlineData(-4.5e-6, true, "-4500ns")]
+    [InlineData(1.2e-5, false, "12us")]
+    [InlineData(0.0123, true, "+12ms")]
+    [InlineData(15.2, false, "15s")]
+    public void ShortDurationsUseChronyUnits(double seconds, bool signed, string expected) =>
+        Assert.Equal(expected, StatusRenderer.Short(seconds, signed));
+}

@@ -1,0 +1,121 @@
+using System.Net.Sockets;
+using Sync.Daemon.Hosting;
+using Sync.Filters.Discipline;
+using Sync.Filters.Samples;
+using Sync.Filters.Status;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Tests;
+
+internal sealed class FakeStatusProvider : ISyncStatusProvider
+{
+    public SyncSnapshot? Current { get; private set; }
+    public event Action<SyncSnapshot>? Updated;
+
+    public void Publish(SyncSnapshot snapshot)
+    {
+        Current = snapshot;
+        Updated?.Invoke(snapshot);
+    }
+}
+
+internal static class Snapshots
+{
+    public static readonly Instant<Utc> At = Instant<Utc>.FromSeconds(1_795_000_000, 123_000_000);
+
+    public static SourceSnapshot Tai(long samples = 42, byte reach = 0xFF, string? failure = null) => new(
+        "/dev/ptp_virtio_tai", "Virtio PTP type 1/variant 0", ClockScale.Tai, Selected: true, reach, ReadingMethod.Extended,
+        LastDelay: Duration.FromNanoseconds(3_200), LastOffset: Duration.FromNanoseconds(-150), LastError: Duration.FromNanoseconds(1_600),
+        samples, failure);
+
+    public static SourceSnapshot Smeared() => new(
+        "/dev/ptp3", "Virtio PTP type 3/variant 1", ClockScale.UtcSmearedNoonLinear, Selected: false, 0x05, ReadingMethod.Precise,
+        LastDelay: Duration.FromMicroseconds(12), LastOffset: Duration.FromMicroseconds(2.5), LastError: null, 7, "EBUSY on last read");
+
+    public static SyncSnapshot Tracking(Duration? offset = null, long steps = 1, SyncState state = SyncState.Tracking, params SourceSnapshot[] sources) => new(
+        At, state, "/dev/ptp_virtio_tai",
+        offset ?? Duration.FromNanoseconds(120),
+        RmsOffset: Duration.FromNanoseconds(450),
+        FrequencyPpm: -12.5,
+        ResidualFrequencyPpm: 0.004,
+        SkewPpm: 0.021,
+        ErrorBound: Duration.FromMicroseconds(2.4),
+        LeapStatus: KernelStatus.Pll,
+        TaiOffsetSeconds: 37,
+        Steps: steps,
+        UpdateInterval: Duration.FromMilliseconds(250),
+        Sources: sources.Length > 0 ? sources : [Tai(), Smeared()]);
+
+    public static SyncSnapshot Acquiring() => new(
+        At, SyncState.Acquiring, null, null, Duration.Zero, 0, 0, 0, Duration.FromSeconds(16), KernelStatus.Unsynchronized, 0, 0,
+        Duration.FromMilliseconds(250), []);
+}
+
+/// <summary>A short temp directory (Unix socket paths must stay under 108 bytes), removed on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine("/tmp", "vsd-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A bound Unix datagram socket that collects what others send (NOTIFY_SOCKET, chrony's SOCK).</summary>
+internal sealed class DatagramSink : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+
+    public DatagramSink(string address)
+    {
+        Address = address;
+        _socket.Bind(global::Sync.Daemon.Sockets.UnixSocketAddress.Parse(address));
+        _socket.ReceiveTimeout = 5000;
+    }
+
+    public string Address { get; }
+
+    public byte[] Receive()
+    {
+        var buffer = new byte[4096];
+        int n = _socket.Receive(buffer);
+        return buffer[..n];
+    }
+
+    public string ReceiveText() => System.Text.Encoding.UTF8.GetString(Receive());
+
+    /// <summary>Everything already queued, without waiting.</summary>
+    public List<string> Drain()
+    {
+        var list = new List<string>();
+        var buffer = new byte[4096];
+        while (_socket.Available > 0)
+        {
+            int n = _socket.Receive(buffer);
+            list.Add(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        return list;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
+
+internal static class FreePort
+{
+    public static int Get()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
