@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MathNet.Numerics.Distributions;
 
 namespace Sync.Filters.Estimation;
 
@@ -17,5 +18,24 @@ internal static class StudentQuantile
         return Cache.GetOrAdd((degreesOfFreedom, probability), static key => Compute(key.Dof, key.P));
     }
 
-    private static double Compute(int dof, double p) => StudentTQuantile.InvCdf(dof, p);
+    private static double Compute(int dof, double p) => dof switch
+    {
+        1 => Math.Tan(Math.PI * (p - 0.5)),
+        2 => (2 * p - 1) / Math.Sqrt(2 * p * (1 - p)),
+        _ => Iterated(dof, p),
+    };
+
+    /// <summary>MathNet's root finder can give up in far tails at few degrees of freedom: fall back to the normal
+    /// quantile scaled to Student t's variance (a slight over-estimate, which keeps bounds on the safe side).</summary>
+    private static double Iterated(int dof, double p)
+    {
+        try
+        {
+            return StudentT.InvCDF(0, 1, dof, p);
+        }
+        catch (MathNet.Numerics.NonConvergenceException)
+        {
+            return Normal.InvCDF(0, 1, p) * Math.Sqrt(dof / (dof - 2.0));
+        }
+    }
 }
