@@ -71,7 +71,8 @@ SERVE_SOCKET=$run_dir/vrtc.sock
 # Starts `virtsyncd serve` on $SERVE_SOCKET (extra arguments appended); waits for the socket.
 serve_start() {
   rm -f "$SERVE_SOCKET"
-  "$VIRTSYNCD_HOST" serve --socket "$SERVE_SOCKET" "${SCENARIO_SERVE_ARGS[@]}" "$@" \
+  # No Prometheus listener on the host: its fixed port may be taken by another lab run or a real daemon.
+  "$VIRTSYNCD_HOST" serve --socket "$SERVE_SOCKET" --metrics:enabled=false "${SCENARIO_SERVE_ARGS[@]}" "$@" \
     >>"$run_dir/serve.log" 2>&1 &
   echo $! >"$run_dir/serve.pid"
   local pid=$! waited=0
