@@ -47,7 +47,7 @@ public static class ScenarioCatalog
     {
         Name = "virtio-x86",
         Description = "x86 guest: no cross-timestamps, PTP_SYS_OFFSET_EXTENDED over a slow virtqueue (~20 us base delay, " +
-            "lognormal jitter with bursts, device read 60 % into the round trip, rare 200 us outliers), TAI clock.",
+            "lognormal jitter with bursts, device read 52 +- 5 % into the round trip, rare 200 us outliers), TAI clock.",
         Seed = 2,
         ServedClock = "tai",
         ReadingMode = "extended",
