@@ -88,6 +88,8 @@ args=(
   -device virtio-9p-pci,fsdev=rootfs,mount_tag=/dev/root
   -fsdev "local,id=out,path=$run_dir/out,security_model=none"
   -device virtio-9p-pci,fsdev=out,mount_tag=vmlab_out
+  -fsdev "local,id=repo,path=$REPO_ROOT,security_model=none,readonly=on,multidevs=remap"
+  -device virtio-9p-pci,fsdev=repo,mount_tag=vmlab_repo
   -kernel "$kernel"
   -append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 loglevel=4 $append"
 )

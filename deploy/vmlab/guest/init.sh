@@ -43,6 +43,12 @@ fi
 
 # shellcheck disable=SC1091
 . /run/vmlab/guest.env
+# A repository under /tmp or /run is hidden by the tmpfs mounts above: the host shares it (read-only)
+# as vmlab_repo, mounted again at its own path so the scripts and the build output are where they were.
+if [ -n "${VMLAB_REPO:-}" ] && [ ! -d "$VMLAB_REPO/deploy/vmlab" ]; then
+  mkdir -p "$VMLAB_REPO"
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro vmlab_repo "$VMLAB_REPO"
+fi
 export VMLAB_RESULT=/run/vmlab/result.json VMLAB_OUT=/run/vmlab
 rm -f "$VMLAB_RESULT"
 cd /run || exit 1
