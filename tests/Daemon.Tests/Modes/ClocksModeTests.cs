@@ -1,3 +1,4 @@
+using Sync.Clock.Tests.Linux;
 using System.Buffers.Binary;
 using System.Text.Json;
 using Sync.Clock.Linux;
@@ -25,10 +26,10 @@ public class ClocksModeTests
     [Fact]
     public void EmptySysfs_JsonToo_MessageAndExitCode1()
     {
-        using var fs = new TempTree();
+        using var fs = new FakeSysfs();
         var stderr = new StringWriter();
 
-        Assert.Equal(1, ClocksMode.Run(["--json"], new StringWriter(), stderr, fs.Sysfs, fs.Dev));
+        Assert.Equal(1, ClocksMode.Run(["--json"], new StringWriter(), stderr, fs.SysfsRoot, fs.DevRoot));
         Assert.Contains(ClocksMode.NoClocksMessage, stderr.ToString());
     }
 
@@ -46,34 +47,34 @@ public class ClocksModeTests
     [Fact]
     public void FakeSysfs_RealSyscallsOnRegularFiles_ListsClocksMethodsFailAndChoosesTai()
     {
-        using var fs = new TempTree()
+        using var fs = new FakeSysfs()
             .Clock(0, "Virtio PTP type 0/variant 0")
             .Clock(1, "Virtio PTP type 1/variant 0")
             .Clock(2, "Virtio PTP type 240/variant 0")
             .Symlink("ptp_virtio_tai", "ptp1");
         var stdout = new StringWriter();
 
-        var exit = ClocksMode.Run([], stdout, new StringWriter(), fs.Sysfs, fs.Dev);
+        var exit = ClocksMode.Run([], stdout, new StringWriter(), fs.SysfsRoot, fs.DevRoot);
 
         var text = stdout.ToString();
         Assert.Equal(0, exit);
         Assert.Contains("\"Virtio PTP type 1/variant 0\"  virtio-rtc, scale tai (virtio-rtc type 1, variant 0)", text);
-        Assert.Contains($"symlinks: {Path.Combine(fs.Dev, "ptp_virtio_tai")}", text);
+        Assert.Contains($"symlinks: {Path.Combine(fs.DevRoot, "ptp_virtio_tai")}", text);
         Assert.Contains("experimental clock type 0xF0", text);
         Assert.Contains("methods that work: none", text);
         Assert.Contains("PTP_SYS_OFFSET_EXTENDED2 (ENOTTY)", text);
-        Assert.Contains($"sync would choose: {Path.Combine(fs.Dev, "ptp1")}", text);
+        Assert.Contains($"sync would choose: {Path.Combine(fs.DevRoot, "ptp1")}", text);
     }
 
     [Fact]
     public void FakeDevice_Json_HasMethodsLiveReadingAndChoice()
     {
-        using var fs = new TempTree()
+        using var fs = new FakeSysfs()
             .Clock(0, "Virtio PTP type 0/variant 0")
             .Clock(3, "Virtio PTP type 2/variant 0");
         var stdout = new StringWriter();
 
-        var exit = ClocksMode.Run(["--json", "--samples", "3"], stdout, new StringWriter(), fs.Sysfs, fs.Dev, () => new ExtendedOnlyDevice());
+        var exit = ClocksMode.Run(["--json", "--samples", "3"], stdout, new StringWriter(), fs.SysfsRoot, fs.DevRoot, () => new ExtendedOnlyDevice());
 
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(stdout.ToString());
@@ -91,17 +92,17 @@ public class ClocksModeTests
         Assert.Equal(ExtendedOnlyDevice.FastestDelayNs, reading.GetProperty("delay_ns").GetInt64());
         Assert.Equal(ExtendedOnlyDevice.PhcAheadNs, reading.GetProperty("phc_minus_realtime_ns").GetInt64());
         Assert.False(clocks[1].GetProperty("usable_for_realtime").GetBoolean());
-        Assert.Equal(Path.Combine(fs.Dev, "ptp0"), json.RootElement.GetProperty("choice").GetProperty("device").GetString());
+        Assert.Equal(Path.Combine(fs.DevRoot, "ptp0"), json.RootElement.GetProperty("choice").GetProperty("device").GetString());
     }
 
     [Fact]
     public void OnlyUnusableClocks_ExitCode1_AndSaysWhy()
     {
-        using var fs = new TempTree().Clock(0, "Virtio PTP type 2/variant 0");
+        using var fs = new FakeSysfs().Clock(0, "Virtio PTP type 2/variant 0");
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        Assert.Equal(1, ClocksMode.Run([], stdout, stderr, fs.Sysfs, fs.Dev, () => new ExtendedOnlyDevice()));
+        Assert.Equal(1, ClocksMode.Run([], stdout, stderr, fs.SysfsRoot, fs.DevRoot, () => new ExtendedOnlyDevice()));
         Assert.Contains("sync would choose: nothing", stdout.ToString());
         Assert.Contains("monotonic", stderr.ToString());
     }
@@ -145,33 +146,4 @@ public class ClocksModeTests
         }
     }
 
-    private sealed class TempTree : IDisposable
-    {
-        private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("virtsync-clocks-");
-
-        public TempTree()
-        {
-            Sysfs = Directory.CreateDirectory(Path.Combine(_root.FullName, "sys/class/ptp")).FullName;
-            Dev = Directory.CreateDirectory(Path.Combine(_root.FullName, "dev")).FullName;
-        }
-
-        public string Sysfs { get; }
-        public string Dev { get; }
-
-        public TempTree Clock(int index, string name)
-        {
-            var directory = Directory.CreateDirectory(Path.Combine(Sysfs, $"ptp{index}"));
-            File.WriteAllText(Path.Combine(directory.FullName, "clock_name"), name + "\n");
-            File.WriteAllText(Path.Combine(Dev, $"ptp{index}"), "");
-            return this;
-        }
-
-        public TempTree Symlink(string name, string target)
-        {
-            File.CreateSymbolicLink(Path.Combine(Dev, name), target);
-            return this;
-        }
-
-        public void Dispose() => _root.Delete(recursive: true);
-    }
 }
