@@ -31,7 +31,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(0.25, o.Sources.ReadIntervalSeconds);
         Assert.Equal(9, o.Sources.SamplesPerReading);
         Assert.Equal(SampleFilterKind.DelayBand, o.Sources.Filter);
-        Assert.Equal(EstimatorKind.Regression, o.Sources.Estimator);
+        Assert.Equal(EstimatorKind.Kalman, o.Sources.Estimator);
         Assert.Equal(0.00002, o.Discipline.MakestepThresholdSeconds);
         Assert.Equal(3, o.Discipline.MakestepLimit);
         Assert.Equal(83_333, o.Discipline.MaxSlewRatePpm);

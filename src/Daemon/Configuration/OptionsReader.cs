@@ -54,7 +54,7 @@ internal sealed class OptionsReader
                 SamplesPerReading = Int("sources:samplesPerReading", SourcesOptions.DefaultSamplesPerReading,
                     SourcesOptions.MinSamplesPerReading, SourcesOptions.MaxSamplesPerReading),
                 Filter = Choice("sources:filter", ConfigNames.Filters, SampleFilterKind.DelayBand),
-                Estimator = Choice("sources:estimator", ConfigNames.Estimators, EstimatorKind.Regression),
+                Estimator = Choice("sources:estimator", ConfigNames.Estimators, EstimatorKind.Kalman),
             },
             Discipline = new DisciplineOptions
             {

@@ -21,7 +21,7 @@ public sealed record SourcesOptions
     public double ReadIntervalSeconds { get; init; } = DefaultReadIntervalSeconds;
     public int SamplesPerReading { get; init; } = DefaultSamplesPerReading;
     public SampleFilterKind Filter { get; init; } = SampleFilterKind.DelayBand;
-    public EstimatorKind Estimator { get; init; } = EstimatorKind.Regression;
+    public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
 }
 
 /// <summary>How one reading's samples are reduced: chrony's delay band, or phc2sys's fastest sample.</summary>
