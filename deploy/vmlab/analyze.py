@@ -249,6 +249,50 @@ def analyze_builtin_probe(run_dir, guest, checks, metrics):
               v.get("exit_code") == 0 or "virtsyncd" in (v.get("output") or ""), v)
 
 
+def delay_stats(delays):
+    d = sorted(delays)
+    if not d:
+        return None
+    return {"n": len(d), "min_ns": d[0], "median_ns": round(quantile(d, 0.5), 1),
+            "p90_ns": round(quantile(d, 0.9), 1), "p99_ns": round(quantile(d, 0.99), 1), "max_ns": d[-1]}
+
+
+def read_delays(path, served, reference):
+    """Guest-observed EXTENDED2 delay per READ (each sample is one READ request on the device) on
+    the served device and the reference (QEMU's built-in) device, from alternated `phcread read`
+    calls: all samples, and without each call's first sample (often slow: the first request of a
+    call wakes the back end up)."""
+    per_dev = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue
+                samples = obj.get("samples")
+                if not samples:
+                    continue
+                entry = per_dev.setdefault(obj.get("device"), {"all": [], "after_first": [], "calls": 0})
+                entry["calls"] += 1
+                delays = [x["delay_ns"] for x in samples]
+                entry["all"].extend(delays)
+                entry["after_first"].extend(delays[1:])
+    except OSError:
+        return {"error": "no read-delay data"}
+    out = {}
+    for role, dev in (("served", served), ("reference", reference)):
+        e = per_dev.get(dev)
+        if e:
+            out[role] = {"device": dev, "calls": e["calls"], "all": delay_stats(e["all"]),
+                         "after_first": delay_stats(e["after_first"])}
+    if "served" in out and "reference" in out:
+        for part in ("all", "after_first"):
+            a, b = out["served"][part], out["reference"][part]
+            out[f"ratio_{part}"] = {q: round(a[q] / b[q], 2) for q in ("min_ns", "median_ns", "p99_ns") if b[q]}
+    return out
+
+
 def analyze_accuracy(run_dir, guest, checks, metrics):
     settle = int(guest.get("settle_s", 60))
     ref = guest.get("reference_file")
@@ -261,6 +305,10 @@ def analyze_accuracy(run_dir, guest, checks, metrics):
     noise = guest.get("probe_noise_file")
     if noise:
         metrics["probe_noise"] = probe_noise(os.path.join(run_dir, "out", noise))
+    delays = guest.get("read_delays_file")
+    if delays:
+        metrics["read_delay"] = read_delays(os.path.join(run_dir, "out", delays), guest.get("served_device"),
+                                            guest.get("reference_device"))
 
 
 ANALYZERS = {
@@ -305,8 +353,22 @@ def print_table(report):
             print(f"   {key}: bias {s['mean_ns'] / 1e3:.2f} us, std {s['std_ns'] / 1e3:.2f} us, max dev "
                   f"{s['max_dev_ns'] / 1e3:.2f} us, p99 dev {s['p99_dev_ns'] / 1e3:.2f} us, converged at "
                   f"{a.get('converged_at_s')} s (band {a.get('converge_band_ns', 0) / 1e3:.0f} us)")
+    rd = report["metrics"].get("read_delay") or {}
+    for role in ("served", "reference"):
+        if role in rd:
+            a, f = rd[role]["all"], rd[role]["after_first"]
+            print(f"   READ delay {role:<9} {rd[role]['device']}: {a['n']} READs, median {a['median_ns'] / 1e3:.1f} us,"
+                  f" p99 {a['p99_ns'] / 1e3:.1f} us, min {a['min_ns'] / 1e3:.1f} us; without each call's first:"
+                  f" median {f['median_ns'] / 1e3:.1f} us, p99 {f['p99_ns'] / 1e3:.1f} us")
+    if "ratio_all" in rd:
+        print(f"   READ delay served/reference: all {fmt(rd['ratio_all'])}, without first {fmt(rd['ratio_after_first'])}")
+    pn = report["metrics"].get("probe_noise")
+    if pn and "error" not in pn:
+        print(f"   probe noise (vs CLOCK_MONOTONIC_RAW, {pn.get('seconds')} s): std (us) fastest {pn['best']['std_ns'] / 1e3:.2f},"
+              f" corrected {pn['corrected']['std_ns'] / 1e3:.2f} (max {pn['corrected']['max_dev_ns'] / 1e3:.2f})")
     for name, value in report["metrics"].items():
-        if name in ("probes", "reference_probe", "reference_probe_gated", "reference_probe_raw"):
+        if name in ("probes", "reference_probe", "reference_probe_gated", "reference_probe_raw", "read_delay",
+                    "probe_noise"):
             continue
         print(f"   {name}: {fmt(value)}")
 

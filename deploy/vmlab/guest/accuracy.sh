@@ -5,10 +5,15 @@
 #   set -- DAEMON DURATION_S DAEMON_OPTIONS; . guest/accuracy.sh
 #     DAEMON chrony: chrony 4.9 from the sid root, `refclock PHC /dev/ptp_virtio_utc DAEMON_OPTIONS`
 #                    (default "poll 0 dpoll -2"), VMLAB_CHRONY_EXTRA adds chrony.conf lines
-#     DAEMON virtsync: `virtsyncd sync DAEMON_OPTIONS` (default: none) from /run
+#     DAEMON virtsync: `virtsyncd sync DAEMON_OPTIONS` (default: none) from /run; unless the options
+#                    name sources:clocks, `--sources:clocks=/dev/ptp_virtio_utc` is added: without it
+#                    the daemon would read every virtio PTP clock, the reference device included
 #   env:  VMLAB_INITIAL_STEP_S (default -2: the guest starts 2 s behind after being matched to the
 #         reference), VMLAB_INITIAL_FREQ_PPM (default 0), VMLAB_PROBE_RATE (calls/s, default 20),
-#         VMLAB_SETTLE_S (statistics start here, default 60)
+#         VMLAB_SETTLE_S (statistics start here, default 60), VMLAB_READ_CALLS (EXTENDED2 calls of
+#         25 samples on each device, alternated, before the run: the READ round trip of the served
+#         device against QEMU's built-in one; default 40, 0: none), VMLAB_PROBE_NOISE_S (the probe's
+#         own noise against CLOCK_MONOTONIC_RAW before the run, default 20, 0: none)
 . "$VMLAB_DIR/guest/lib.sh"
 daemon=$1
 duration=${2:-600}
@@ -26,8 +31,13 @@ daemon_start() {
     DAEMON_PID=$CHRONY_PID
   else
     [ -n "${VMLAB_VIRTSYNCD:-}" ] || return 1
+    case $opts in
+      *sources:clocks*) sync_opts=$opts ;;
+      *) sync_opts="$opts --sources:clocks=/dev/ptp_virtio_utc" ;;
+    esac
+    log "virtsyncd sync $sync_opts"
     # shellcheck disable=SC2086
-    (cd /run && exec $VMLAB_VIRTSYNCD sync $opts) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
+    (cd /run && exec $VMLAB_VIRTSYNCD sync $sync_opts) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
     DAEMON_PID=$!
   fi
 }
@@ -54,6 +64,24 @@ if ! served_and_reference; then
   exit 1
 fi
 log "served $SERVED_DEV, reference $REFERENCE_DEV"
+
+# READ round trip on both devices in the same guest, alternated call by call (same host load).
+read_calls=${VMLAB_READ_CALLS:-40}
+: >"$VMLAB_OUT/read-delays.jsonl"
+i=0
+while [ "$i" -lt "$read_calls" ]; do
+  "$PHCREAD" read "$SERVED_DEV" -n 25 -c monotonic_raw >>"$VMLAB_OUT/read-delays.jsonl" 2>>"$VMLAB_OUT/read-delays.err"
+  "$PHCREAD" read "$REFERENCE_DEV" -n 25 -c monotonic_raw >>"$VMLAB_OUT/read-delays.jsonl" 2>>"$VMLAB_OUT/read-delays.err"
+  i=$((i + 1))
+done
+# The reference probe's own noise: nothing steers CLOCK_MONOTONIC_RAW.
+noise_s=${VMLAB_PROBE_NOISE_S:-20}
+noise_file=null
+if [ "$noise_s" -gt 0 ]; then
+  probe_run "$REFERENCE_DEV" "$noise_s" probe-noise.jsonl -n 5 -r "${VMLAB_PROBE_RATE:-20}" -c monotonic_raw \
+    2>"$VMLAB_OUT/probe-noise.err"
+  noise_file='"probe-noise.jsonl"'
+fi
 guest_match_clock "$REFERENCE_DEV"
 "$VMLAB_BIN/guestclock" freq "${VMLAB_INITIAL_FREQ_PPM:-0}" >/dev/null
 guest_step_clock "${VMLAB_INITIAL_STEP_S:--2}"
@@ -80,9 +108,10 @@ final=$("$VMLAB_BIN/guestclock" show)
 lines=$(wc -l <"$VMLAB_OUT/reference.jsonl")
 
 cat >"$VMLAB_RESULT" <<JSON
-{"pass":$alive,"daemon":"$daemon","daemon_options":$(json_str "$opts"),
+{"pass":$alive,"daemon":"$daemon","daemon_options":$(json_str "${sync_opts:-$opts}"),
  "served_device":"$SERVED_DEV","reference_device":"$REFERENCE_DEV","duration_s":$duration,"settle_s":$settle,
- "reference_file":"reference.jsonl","initial_clock":$initial,"final_clock":$final,
+ "reference_file":"reference.jsonl","probe_noise_file":$noise_file,"read_delays_file":"read-delays.jsonl",
+ "initial_clock":$initial,"final_clock":$final,
  "checks":[$(json_check "$daemon still running at the end" "$alive"),
            $(json_check "reference probe covered the run" "$([ "$lines" -ge "$duration" ] && echo true || echo false)" "$lines")]}
 JSON
