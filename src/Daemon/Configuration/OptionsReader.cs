@@ -14,7 +14,7 @@ internal sealed class OptionsReader
 {
     private static readonly string[] ScalarKeys =
     [
-        "sources:readIntervalSeconds", "sources:samplesPerReading", "sources:filter", "sources:estimator",
+        "sources:readIntervalSeconds", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:smearVariant", "serve:alarms",
@@ -55,6 +55,7 @@ internal sealed class OptionsReader
                     SourcesOptions.MinSamplesPerReading, SourcesOptions.MaxSamplesPerReading),
                 Filter = Choice("sources:filter", ConfigNames.Filters, SampleFilterKind.DelayBand),
                 Estimator = Choice("sources:estimator", ConfigNames.Estimators, EstimatorKind.Kalman),
+                LeapSecondsFile = AbsolutePath("sources:leapSecondsFile", SourcesOptions.DefaultLeapSecondsFile),
             },
             Discipline = new DisciplineOptions
             {

@@ -22,6 +22,11 @@ public sealed record SourcesOptions
     public int SamplesPerReading { get; init; } = DefaultSamplesPerReading;
     public SampleFilterKind Filter { get; init; } = SampleFilterKind.DelayBand;
     public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
+
+    public const string DefaultLeapSecondsFile = "/usr/share/zoneinfo/leap-seconds.list";
+
+    /// <summary>The leap-second table (IETF leap-seconds.list format); the embedded copy is used when it is missing or bad.</summary>
+    public string LeapSecondsFile { get; init; } = DefaultLeapSecondsFile;
 }
 
 /// <summary>How one reading's samples are reduced: chrony's delay band, or phc2sys's fastest sample.</summary>
