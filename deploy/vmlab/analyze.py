@@ -263,12 +263,134 @@ def analyze_accuracy(run_dir, guest, checks, metrics):
         metrics["probe_noise"] = probe_noise(os.path.join(run_dir, "out", noise))
 
 
+STEP_NS = 1_000_000          # a change larger than this from one second to the next is a step
+SYNCED_NS = 100_000          # |guest - served| below this counts as synchronized
+SYNCED_FOR_S = 10            # ... for this many seconds in a row
+
+
+def wall_series(path, key="best_offset_ns"):
+    _, rows, errors = load_jsonl(path)
+    return [(float(r["wall"]), r["t"], r[key]) for r in rows], errors
+
+
+def synced_after(series, t0, t_end=None, band_ns=SYNCED_NS, hold_s=SYNCED_FOR_S, after_excursion=False):
+    """Seconds from host wall time t0 until the served offset is within band_ns and stays there for
+    hold_s probe seconds (or until t_end / the end of the data); plus the first read after t0.
+    after_excursion: the search starts at the first second (t0 - 2 s .. t0 + 30 s) whose offset is
+    beyond STEP_NS, if there is one (a served step seen late must not count as "synced at once")."""
+    window = [(w, v) for w, _, v in series if w >= t0 and (t_end is None or w < t_end)]
+    out = {"first_read_after_s": round(window[0][0] - t0, 1) if window else None,
+           "synced_after_s": None, "max_abs_offset_us": None}
+    if window:
+        out["max_abs_offset_us"] = round(max(abs(v) for _, v in window) / 1e3, 1)
+    if after_excursion:
+        seen = [w for w, _, v in series if t0 - 2 <= w <= t0 + 30 and abs(v) > STEP_NS]
+        out["served_step_seen_by_probe"] = bool(seen)
+        if seen:
+            window = [(w, v) for w, v in window if w > seen[0]]
+    for i, (w, v) in enumerate(window):
+        run = window[i:i + hold_s]
+        if all(abs(x) < band_ns for _, x in run) and (len(run) == hold_s or i + len(run) == len(window)):
+            out["synced_after_s"] = round(w - t0, 1)
+            break
+    return out
+
+
+def analyze_faults(run_dir, guest, checks, metrics):
+    events = {}
+    try:
+        with open(os.path.join(run_dir, "events.jsonl")) as f:
+            for line in f:
+                if line.strip():
+                    e = json.loads(line)
+                    events[e["event"]] = e
+    except OSError:
+        pass
+    out = os.path.join(run_dir, "out")
+    served, served_errors = wall_series(os.path.join(out, guest.get("served_file", "served.jsonl")))
+    reference, reference_errors = wall_series(os.path.join(out, guest.get("reference_file", "reference.jsonl")))
+    metrics["probe_seconds"] = {"served": len(served), "reference": len(reference),
+                                "served_errors": [e.get("errno") for e in served_errors],
+                                "reference_errors": [e.get("errno") for e in reference_errors]}
+    check(checks, "probe data (served and reference)", served and reference, metrics["probe_seconds"])
+    if not served or not reference:
+        return
+    t_start = reference[0][0]
+    rel = lambda w: round(w - t_start, 1)
+    metrics["events_s"] = {k: rel(e["host_wall"]) for k, e in events.items()}
+
+    kill, restart = events.get("kill"), events.get("restart")
+    kill2, restart2 = events.get("kill2"), events.get("restart2")
+    if kill:
+        before = [v for w, _, v in served if w < kill["host_wall"]][-10:]
+        metrics["before_restart_offset_us"] = [round(v / 1e3, 1) for v in before]
+        check(checks, "synchronized before the back-end restart (|offset| < 100 us, last 10 s)",
+              before and all(abs(v) < SYNCED_NS for v in before), len(before))
+    if restart:
+        r = synced_after(served, restart["host_wall"], kill2 and kill2["host_wall"])
+        r["outage_s"] = round(restart["host_wall"] - kill["host_wall"], 1) if kill else None
+        metrics["restart"] = r
+        check(checks, "synchronized again within 10 s of the back-end restart",
+              r["synced_after_s"] is not None and r["synced_after_s"] <= 10, r["synced_after_s"])
+    step_wall = None
+    if restart2:
+        r2 = synced_after(served, restart2["host_wall"], restart2["host_wall"] + restart2["step_after_s"])
+        metrics["restart2"] = r2
+        check(checks, "synchronized again within 10 s of the second back-end restart",
+              r2["synced_after_s"] is not None and r2["synced_after_s"] <= 10, r2["synced_after_s"])
+        step_wall = restart2["host_wall"] + restart2["step_after_s"]
+        rate_wall = restart2["host_wall"] + restart2["rate_after_s"]
+        st = synced_after(served, step_wall, rate_wall, after_excursion=True)
+        metrics["served_step"] = st
+        check(checks, f"follows the served step of {restart2['step_ms']} ms (|offset| < 100 us for 10 s before the rate change)",
+              st["synced_after_s"] is not None, st["synced_after_s"])
+        after_rate = [(w, v) for w, _, v in served if w >= rate_wall]
+        tail = [v for w, v in after_rate if w >= after_rate[-1][0] - 20] if after_rate else []
+        rt = synced_after(served, rate_wall)
+        rt["seconds_observed"] = round(after_rate[-1][0] - rate_wall, 1) if after_rate else 0
+        rt["last_20s_max_abs_offset_us"] = round(max(abs(v) for v in tail) / 1e3, 1) if tail else None
+        metrics["served_rate"] = rt
+        check(checks, f"follows the served rate of +{restart2['rate_ppm']} ppm (|offset| < 100 us in the last 20 s)",
+              tail and all(abs(v) < SYNCED_NS for v in tail), rt["last_20s_max_abs_offset_us"])
+
+    # The guest's steps: jumps of guest - host (the built-in device) between consecutive seconds.
+    jumps = []
+    for (w0, t0, v0), (w1, t1, v1) in zip(reference, reference[1:]):
+        if t1 - t0 == 1 and abs(v1 - v0) > STEP_NS:
+            demanded = step_wall is not None and step_wall - 2 <= w1 <= step_wall + 30
+            jumps.append({"at_s": rel(w1), "ms": round((v1 - v0) / 1e6, 3), "during_served_step": demanded})
+    deltas = [abs(v1 - v0) for (_, t0, v0), (_, t1, v1) in zip(reference, reference[1:]) if t1 - t0 == 1]
+    undemanded = [j for j in jumps if not j["during_served_step"]]
+    metrics["guest_steps"] = jumps
+    metrics["largest_change_per_s_us"] = round(max(deltas) / 1e3, 1) if deltas else None
+    metrics["largest_change_per_s_outside_served_step_us"] = round(max(
+        (abs(v1 - v0) for (_, t0, v0), (w1, t1, v1) in zip(reference, reference[1:])
+         if t1 - t0 == 1 and not (step_wall is not None and step_wall - 2 <= w1 <= step_wall + 30)),
+        default=0) / 1e3, 1)
+    check(checks, "no guest step larger than 1 ms except to follow the served step",
+          not undemanded, undemanded or metrics["largest_change_per_s_outside_served_step_us"])
+    check(checks, "the guest never stepped backwards", all(j["ms"] > 0 for j in jumps),
+          [j for j in jumps if j["ms"] < 0] or None)
+
+    statuses = {}
+    for name in guest.get("status_files") or []:
+        doc = load_json(os.path.join(out, name))
+        if isinstance(doc, dict):
+            statuses[name] = {k: doc.get(k) for k in ("state", "selectedSource", "lastOffsetSeconds", "steps",
+                                                     "frequencyPpm", "residualFrequencyPpm", "errorBoundSeconds")}
+        else:
+            statuses[name] = None
+    metrics["status"] = statuses
+    check(checks, "virtsyncd status answered after each phase", statuses and all(statuses.values()),
+          sorted(k for k, v in statuses.items() if not v) or None)
+
+
 ANALYZERS = {
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
-    "faults": analyze_accuracy,
+    "faults": analyze_faults,
 }
 
 
