@@ -23,7 +23,8 @@ total=$((sync_s + restart_s + follow_s + 5))
 served_pid=$!
 "$PHCREAD" probe "$REFERENCE_DEV" -t "$total" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>&1 &
 probe_pid=$!
-(cd /run && exec $VMLAB_VIRTSYNCD sync) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
+# Debug: every clock command (frequency, step with its sign) is logged with its time.
+(cd /run && exec $VMLAB_VIRTSYNCD sync --logging:level=debug --logging:format=simple) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
 sync_pid=$!
 status() { virtsyncd status --json >"$VMLAB_OUT/status-$1.json" 2>"$VMLAB_OUT/status-$1.err"; virtsyncd status >"$VMLAB_OUT/status-$1.txt" 2>&1; }
 sleep "$sync_s"
@@ -39,4 +40,4 @@ alive=false
 kill -0 "$sync_pid" 2>/dev/null && alive=true
 kill "$sync_pid" 2>/dev/null
 wait "$probe_pid" "$served_pid"
-echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"phases_s\":[$sync_s,$restart_s,$follow_s],\"status_files\":[\"status-synced.json\",\"status-restarted.json\",\"status-followed.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"
+echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"sync_log\":\"virtsyncd-sync.log\",\"phases_s\":[$sync_s,$restart_s,$follow_s],\"status_files\":[\"status-synced.json\",\"status-restarted.json\",\"status-followed.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"
