@@ -1,16 +1,16 @@
-# faults (guest side): `virtsyncd sync` follows our served (simulated) UTC clock while the host
-# (faults.host.sh) kills and restarts the back end, then restarts it with a scheduled +100 ms step
-# and a +30 ppm rate. Two probes run throughout:
+# faults (guest side): `virtsyncd sync` follows our served (simulated) UTC clock through a scheduled
+# +100 ms step and +30 ppm rate, then the host (faults.host.sh) kills the back end (and restarts it
+# when QEMU can reconnect). Two probes run throughout:
 #   served.jsonl     guest CLOCK_REALTIME - served clock (our device; gaps while the back end is down):
 #                    when the guest is synchronized again, how it follows the step and the rate;
 #   reference.jsonl  guest CLOCK_REALTIME - host clock (QEMU's built-in device, never interrupted):
 #                    the guest's own steps (a change of more than 1 ms from one second to the next
 #                    is more than the kernel's 500 ppm slew can do).
 # `virtsyncd status --json` is saved at the end of each phase. analyze.py does the rest.
-#   args: SYNC_S RESTART_S FOLLOW_S (seconds per phase; defaults 50 40 100)
+#   args: SYNC_S FOLLOW_S HOLDOVER_S (seconds per phase; defaults 50 110 40)
 # shellcheck shell=sh
 . "$VMLAB_DIR/guest/lib.sh"
-sync_s=${1:-50} restart_s=${2:-40} follow_s=${3:-100}
+sync_s=${1:-50} follow_s=${2:-110} holdover_s=${3:-40}
 if ! served_and_reference || [ -z "${VMLAB_VIRTSYNCD:-}" ]; then
   echo "{\"pass\":false,\"error\":\"needs our device, a built-in reference and VMLAB_VIRTSYNCD\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
   exit 1
@@ -18,7 +18,7 @@ fi
 log "served: $SERVED_DEV reference: $REFERENCE_DEV"
 # Start on the served clock (the RTC starts the guest whole seconds off): the run is about faults.
 guest_match_clock "$SERVED_DEV"
-total=$((sync_s + restart_s + follow_s + 5))
+total=$((sync_s + follow_s + holdover_s + 5))
 "$PHCREAD" probe "$SERVED_DEV" -t "$total" -n 5 -r 10 -c realtime >"$VMLAB_OUT/served.jsonl" 2>&1 &
 served_pid=$!
 "$PHCREAD" probe "$REFERENCE_DEV" -t "$total" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>&1 &
@@ -30,14 +30,14 @@ status() { virtsyncd status --json >"$VMLAB_OUT/status-$1.json" 2>"$VMLAB_OUT/st
 sleep "$sync_s"
 status synced
 guest_phase synced
-sleep "$restart_s"
-status restarted
-guest_phase restarted
 sleep "$follow_s"
 status followed
 guest_phase followed
+sleep "$holdover_s"
+status end
+guest_phase end
 alive=false
 kill -0 "$sync_pid" 2>/dev/null && alive=true
 kill "$sync_pid" 2>/dev/null
 wait "$probe_pid" "$served_pid"
-echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"sync_log\":\"virtsyncd-sync.log\",\"phases_s\":[$sync_s,$restart_s,$follow_s],\"status_files\":[\"status-synced.json\",\"status-restarted.json\",\"status-followed.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"
+echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"sync_log\":\"virtsyncd-sync.log\",\"phases_s\":[$sync_s,$follow_s,$holdover_s],\"status_files\":[\"status-synced.json\",\"status-followed.json\",\"status-end.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"
