@@ -15,6 +15,7 @@ Standard library only.
 import json
 import math
 import os
+import re
 import sys
 
 
@@ -311,12 +312,202 @@ def analyze_accuracy(run_dir, guest, checks, metrics):
                                             guest.get("reference_device"))
 
 
+STEP_NS = 1_000_000          # a change larger than this from one second to the next is a step
+SYNCED_NS = 100_000          # |guest - served| below this counts as synchronized
+SYNCED_FOR_S = 10            # ... for this many seconds in a row
+
+
+RESOLVING_DELAY_NS = 200_000  # a second whose fastest call took longer cannot certify |offset| < 100 us
+
+
+def wall_series(path, key="best_offset_ns", max_delay_ns=None):
+    _, rows, errors = load_jsonl(path)
+    return [(float(r["wall"]), r["t"], r[key]) for r in rows
+            if max_delay_ns is None or r["min_delay_ns"] <= max_delay_ns], errors
+
+
+def synced_after(series, t0, t_end=None, band_ns=SYNCED_NS, hold_s=SYNCED_FOR_S, after_excursion=False):
+    """Seconds from host wall time t0 until the served offset is within band_ns and stays there for
+    hold_s probe seconds (or until t_end / the end of the data); plus the first read after t0.
+    after_excursion: the search starts at the first second (t0 - 2 s .. t0 + 30 s) whose offset is
+    beyond STEP_NS, if there is one (a served step seen late must not count as "synced at once")."""
+    window = [(w, v) for w, _, v in series if w >= t0 and (t_end is None or w < t_end)]
+    out = {"first_read_after_s": round(window[0][0] - t0, 1) if window else None,
+           "synced_after_s": None, "max_abs_offset_us": None}
+    if window:
+        out["max_abs_offset_us"] = round(max(abs(v) for _, v in window) / 1e3, 1)
+    if after_excursion:
+        seen = [w for w, _, v in series if t0 - 2 <= w <= t0 + 30 and abs(v) > STEP_NS]
+        out["served_step_seen_by_probe"] = bool(seen)
+        if seen:
+            window = [(w, v) for w, v in window if w > seen[0]]
+    for i, (w, v) in enumerate(window):
+        run = window[i:i + hold_s]
+        if all(abs(x) < band_ns for _, x in run) and (len(run) == hold_s or i + len(run) == len(window)):
+            out["synced_after_s"] = round(w - t0, 1)
+            break
+    return out
+
+
+def analyze_faults(run_dir, guest, checks, metrics):
+    events = {}
+    try:
+        with open(os.path.join(run_dir, "events.jsonl")) as f:
+            for line in f:
+                if line.strip():
+                    e = json.loads(line)
+                    events[e["event"]] = e
+    except OSError:
+        pass
+    out = os.path.join(run_dir, "out")
+    served_path = os.path.join(out, guest.get("served_file", "served.jsonl"))
+    served, served_errors = wall_series(served_path, max_delay_ns=RESOLVING_DELAY_NS)
+    served_all, _ = wall_series(served_path)
+    reference, reference_errors = wall_series(os.path.join(out, guest.get("reference_file", "reference.jsonl")))
+    metrics["probe_seconds"] = {"served": len(served_all), "served_resolving": len(served),
+                                "served_note": f"seconds whose fastest call took > {RESOLVING_DELAY_NS // 1000} us are left out of the served checks",
+                                "reference": len(reference),
+                                "served_errors": [e.get("errno") for e in served_errors],
+                                "reference_errors": [e.get("errno") for e in reference_errors]}
+    check(checks, "probe data (served and reference)", served and reference, metrics["probe_seconds"])
+    if not served or not reference:
+        return
+    t_start = reference[0][0]
+    rel = lambda w: round(w - t_start, 1)
+    metrics["time_zero"] = "first second of the reference probe (guest started sync at about the same time)"
+    start, kill, restart = events.get("serve_start"), events.get("kill"), events.get("restart")
+    step_wall = rate_wall = None
+    if start:
+        step_wall = start["host_wall"] + start["step_after_s"]
+        rate_wall = start["host_wall"] + start["rate_after_s"]
+    metrics["events_s"] = {k: rel(e["host_wall"]) for k, e in events.items()}
+    if step_wall:
+        metrics["events_s"]["served_step"] = rel(step_wall)
+        metrics["events_s"]["served_rate"] = rel(rate_wall)
+    end_wall = kill["host_wall"] if kill else None
+
+    if step_wall:
+        before = [v for w, _, v in served if w < step_wall - 1][-10:]
+        metrics["before_step_offset_us"] = [round(v / 1e3, 1) for v in before]
+        check(checks, "synchronized before the served step (|offset| < 100 us, last 10 s)",
+              len(before) == 10 and all(abs(v) < SYNCED_NS for v in before), len(before))
+        st = synced_after(served, step_wall, rate_wall, after_excursion=True)
+        metrics["served_step"] = st
+        check(checks, f"follows the served step of {start['step_ms']} ms (|offset| < 100 us for 10 s, before the rate change)",
+              st["synced_after_s"] is not None, st["synced_after_s"])
+        after_rate = [(w, v) for w, _, v in served if w >= rate_wall and (end_wall is None or w < end_wall)]
+        tail = [v for w, v in after_rate if w >= after_rate[-1][0] - 20] if after_rate else []
+        rt = synced_after(served, rate_wall, end_wall)
+        rt["seconds_observed"] = round(after_rate[-1][0] - rate_wall, 1) if after_rate else 0
+        rt["last_20s_max_abs_offset_us"] = round(max(abs(v) for v in tail) / 1e3, 1) if tail else None
+        metrics["served_rate"] = rt
+        check(checks, f"follows the served rate of +{start['rate_ppm']} ppm (|offset| < 100 us in the last 20 s before the kill)",
+              tail and all(abs(v) < SYNCED_NS for v in tail), rt["last_20s_max_abs_offset_us"])
+    if kill:
+        after_kill = [(w, v) for w, _, v in served_all if w >= kill["host_wall"] + 0.5]
+        metrics["served_reads_after_kill"] = len(after_kill)
+        # Holdover: guest - host (reference) from the kill on, relative to its value just before.
+        ref_before = [v for w, _, v in reference if w < kill["host_wall"]][-5:]
+        ref_after = [(w, v) for w, _, v in reference if w >= kill["host_wall"]]
+        if ref_before and ref_after:
+            base = sorted(ref_before)[len(ref_before) // 2]
+            metrics["holdover_drift_us"] = {"after_s": round(ref_after[-1][0] - kill["host_wall"], 1),
+                                            "drift_us": round((ref_after[-1][1] - base) / 1e3, 1),
+                                            "max_abs_drift_us": round(max(abs(v - base) for _, v in ref_after) / 1e3, 1)}
+    if restart:
+        r = synced_after(served, restart["host_wall"])
+        r["outage_s"] = round(restart["host_wall"] - kill["host_wall"], 1) if kill else None
+        metrics["restart"] = r
+        check(checks, "synchronized again within 10 s of the back-end restart",
+              r["synced_after_s"] is not None and r["synced_after_s"] <= 10, r["synced_after_s"])
+    else:
+        check(checks, "synchronized again within 10 s of a back-end restart", False,
+              "not run: QEMU 11.1's vhost-user-rtc-pci fails to start with reconnect-ms (Failed to set msg fds),"
+              " without it QEMU never reconnects to a restarted back end")
+
+    # Changes of guest - host (built-in device) of more than 1 ms from one second to the next.
+    def near_step(w):
+        return step_wall is not None and step_wall - 2 <= w <= step_wall + 30
+    jumps, deltas = [], []
+    for (w0, t0, v0), (w1, t1, v1) in zip(reference, reference[1:]):
+        if t1 - t0 != 1:
+            continue
+        if not near_step(w1):
+            deltas.append(abs(v1 - v0))
+        if abs(v1 - v0) > STEP_NS:
+            jumps.append({"at_s": rel(w1), "ms": round((v1 - v0) / 1e6, 3), "during_served_step": near_step(w1)})
+    metrics["reference_jumps"] = jumps
+    metrics["largest_change_per_s_outside_served_step_us"] = round(max(deltas, default=0) / 1e3, 1)
+    metrics["reference_jumps_note"] = ("changes of guest - host (built-in device) > 1 ms from one second to the next;"
+                                       " the daemon may slew up to 83 ms/s, so these are steps only where the sync log"
+                                       " shows a step command")
+
+    # The daemon's own steps: its Debug log has every clock command, "Step = N ns" (N < 0: backwards).
+    steps = []
+    sync_log = os.path.join(out, guest.get("sync_log", "virtsyncd-sync.log"))
+    day = math.floor(t_start / 86400) * 86400
+    log_text = ""
+    try:
+        with open(sync_log, errors="replace") as f:
+            log_text = f.read()
+    except OSError:
+        pass
+    sync_wall = None
+    for line in log_text.splitlines():
+        m = re.match(r"(\d\d):(\d\d):(\d\d\.\d+) .*clock command .*Step = (-?\d+) ns", line)
+        if not m:
+            continue
+        w = day + int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        if w < t_start - 43200:
+            w += 86400
+        phase = ("served step" if near_step(w) else "after kill" if kill and w >= kill["host_wall"] else
+                 "before the served step" if step_wall and w < step_wall else "rate")
+        steps.append({"at_s": rel(w), "us": round(int(m.group(4)) / 1e3, 1), "phase": phase})
+    metrics["daemon_steps"] = steps
+    check(checks, "sync log has the clock commands (Debug)", "clock command" in log_text)
+    # Acquisition: steps in the first 30 s of sync are the start-up policy (makestep limit).
+    later = [x for x in steps if x["at_s"] > 30]
+    big = [x for x in later if abs(x["us"]) > 1000 and x["phase"] != "served step"]
+    check(checks, "no guest step larger than 1 ms after acquisition, except to follow the served step", not big,
+          big or max((abs(x["us"]) for x in later if x["phase"] != "served step"), default=0))
+    backwards = [x for x in later if x["us"] < 0]
+    check(checks, "the guest never stepped backwards after acquisition", not backwards, backwards or None)
+    if kill:
+        held = [x for x in steps if x["phase"] == "after kill"]
+        check(checks, "no step while the back end is gone", not held, held or None)
+
+    statuses, doc_at = {}, {}
+    for name in guest.get("status_files") or []:
+        doc = load_json(os.path.join(out, name))
+        if isinstance(doc, dict) and isinstance(doc.get("status"), dict):
+            doc = doc["status"]
+        if isinstance(doc, dict):
+            doc_at[name] = doc.get("atUnixNanoseconds")
+            selected = [x for x in doc.get("sources") or [] if x.get("selected")]
+            if selected:
+                doc = dict(doc, reach=selected[0].get("reach"), lastFailure=selected[0].get("lastFailure"))
+        statuses[name] = ({k: doc.get(k) for k in ("state", "selectedSource", "reach", "lastFailure", "lastOffsetSeconds", "rmsOffsetSeconds", "steps",
+                                                   "frequencyPpm", "residualFrequencyPpm", "errorBoundSeconds")}
+                          if isinstance(doc, dict) else None)
+    for name in list(statuses):
+        asked = load_json(os.path.join(out, name.replace(".json", ".asked")))
+        if statuses[name] and isinstance(asked, (int, float)) and doc_at.get(name):
+            statuses[name]["age_s"] = round(asked - doc_at[name] / 1e9, 1)
+    metrics["status"] = statuses
+    if kill and statuses.get("status-end.json"):
+        end = statuses["status-end.json"]
+        said = end.get("state") != "tracking" or (end.get("age_s") or 0) > 10 or end.get("lastFailure")
+        check(checks, "status says the source is gone (state, failure or age of its snapshot)", bool(said),
+              {k: end.get(k) for k in ("state", "age_s", "lastFailure", "reach")})
+    check(checks, "virtsyncd status answered after each phase", statuses and all(statuses.values()),
+          sorted(k for k, v in statuses.items() if not v) or None)
+
 ANALYZERS = {
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
-    "faults": analyze_accuracy,
+    "faults": analyze_faults,
 }
 
 

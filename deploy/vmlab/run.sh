@@ -96,7 +96,7 @@ serve_start() {
 # Waits until the guest console shows "@@PHASE NAME" (printed by guest_phase); $2 = timeout s.
 wait_guest_phase() {
   local waited=0
-  until tr -d '\r' <"$run_dir/console.log" 2>/dev/null | grep -q "^@@PHASE $1\$"; do
+  until { tr -d '\r' <"$run_dir/console.log"; } 2>/dev/null | grep -q "^@@PHASE $1\$"; do
     [ $waited -ge $((${2:-300} * 5)) ] && return 1
     kill -0 "$boot_pid" 2>/dev/null || return 1
     sleep 0.2
