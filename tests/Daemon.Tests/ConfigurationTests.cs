@@ -1,3 +1,4 @@
+using Sync.Filters.Engine;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Modes;

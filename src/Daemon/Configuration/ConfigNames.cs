@@ -1,3 +1,4 @@
+using Sync.Filters.Engine;
 using Microsoft.Extensions.Logging;
 using Sync.Filters.Time;
 

@@ -1,3 +1,4 @@
+using Sync.Filters.Engine;
 namespace Sync.Daemon.Configuration;
 
 /// <summary>How `sync` steers the system clock (section "discipline").</summary>
@@ -24,17 +25,4 @@ public sealed record DisciplineOptions
 
     /// <summary>False: observe only (compute and report, never call clock_adjtime with modes != 0).</summary>
     public bool WriteEnabled { get; init; } = true;
-}
-
-/// <summary>What `sync` does around a leap second.</summary>
-public enum LeapPolicy
-{
-    /// <summary>Arm STA_INS/STA_DEL and let the kernel insert or delete the second.</summary>
-    Kernel,
-    /// <summary>Do not arm the kernel; slew the second away afterwards.</summary>
-    Slew,
-    /// <summary>Follow a smeared clock (UTC_SMEARED) as the system time.</summary>
-    FollowSmear,
-    /// <summary>Undo the smear of a smeared clock and keep true UTC.</summary>
-    Unsmear,
 }

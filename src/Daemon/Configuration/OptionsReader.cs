@@ -1,3 +1,4 @@
+using Sync.Filters.Engine;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;

@@ -1,3 +1,4 @@
+using Sync.Filters.Engine;
 namespace Sync.Daemon.Configuration;
 
 /// <summary>Which clocks `sync` reads and how (section "sources").</summary>
@@ -31,6 +32,3 @@ public sealed record SourcesOptions
 
 /// <summary>How one reading's samples are reduced: chrony's delay band, or phc2sys's fastest sample.</summary>
 public enum SampleFilterKind { DelayBand, Fastest }
-
-/// <summary>Which clock estimator follows the filtered samples.</summary>
-public enum EstimatorKind { Regression, Kalman }

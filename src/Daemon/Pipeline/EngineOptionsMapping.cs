@@ -15,14 +15,8 @@ public static class EngineOptionsMapping
         return defaults with
         {
             Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
-            Estimator = options.Sources.Estimator == Configuration.EstimatorKind.Kalman ? Filters.Engine.EstimatorKind.Kalman : Filters.Engine.EstimatorKind.Regression,
-            Leap = options.Discipline.LeapPolicy switch
-            {
-                Configuration.LeapPolicy.Slew => Filters.Engine.LeapPolicy.Slew,
-                Configuration.LeapPolicy.FollowSmear => Filters.Engine.LeapPolicy.FollowSmear,
-                Configuration.LeapPolicy.Unsmear => Filters.Engine.LeapPolicy.Unsmear,
-                _ => Filters.Engine.LeapPolicy.Kernel,
-            },
+            Estimator = options.Sources.Estimator,
+            Leap = options.Discipline.LeapPolicy,
             Discipline = defaults.Discipline with
             {
                 Steps = new StepPolicy(Duration.FromSeconds(options.Discipline.MakestepThresholdSeconds), options.Discipline.MakestepLimit),
