@@ -8,7 +8,10 @@
 #                         (default: a new folder under $VIRTSYNC_LAB_CACHE/runs)
 #     --vhost-user SOCK   a vhost-user-rtc-pci device on the back end listening on SOCK (repeatable)
 #     --vhost-reconnect-ms MS  QEMU reconnects to a back end that went away (the back end must
-#                         still listen when QEMU starts)
+#                         still listen when QEMU starts; QEMU 11.1's vhost-user-rtc-pci fails with it)
+#     --vhost-qemu-listens  QEMU listens on every vhost-user SOCK (chardev server=on, waits for the
+#                         back end at start) and the back end connects (`serve --connect SOCK`); a
+#                         back end that connects again later takes over the running device
 #     --builtin-rtc       QEMU's own virtio-rtc-pci (one UTC clock from the host's realtime clock);
 #                         repeatable. PCI order: vhost-user devices first, then the built-in ones.
 #     --env NAME=VALUE    exported to the scenario (repeatable)
@@ -26,7 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 run_dir="" kernel="" init=$VMLAB_DIR/guest/init.sh timeout_s=300 smp=2 mem=1G append="" verbose=${VIRTSYNC_LAB_VERBOSE:-0}
-builtin=0 reconnect_ms=""
+builtin=0 reconnect_ms="" qemu_listens=0
 vhost=()
 envs=()
 while [ $# -gt 0 ]; do
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
     --run-dir) run_dir=$2; shift 2 ;;
     --vhost-user) vhost+=("$2"); shift 2 ;;
     --vhost-reconnect-ms) reconnect_ms=$2; shift 2 ;;
+    --vhost-qemu-listens) qemu_listens=1; shift ;;
     --builtin-rtc) builtin=$((builtin + 1)); shift ;;
     --env) envs+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
@@ -95,8 +99,12 @@ args=(
 )
 i=0
 for sock in "${vhost[@]}"; do
-  [ -S "$sock" ] || lab_die "no vhost-user back end listening on $sock"
-  args+=(-chardev "socket,id=vrtc$i,path=$sock${reconnect_ms:+,reconnect-ms=$reconnect_ms}" -device "vhost-user-rtc-pci,chardev=vrtc$i")
+  if [ "$qemu_listens" = 1 ]; then
+    args+=(-chardev "socket,id=vrtc$i,path=$sock,server=on,wait=on" -device "vhost-user-rtc-pci,chardev=vrtc$i")
+  else
+    [ -S "$sock" ] || lab_die "no vhost-user back end listening on $sock"
+    args+=(-chardev "socket,id=vrtc$i,path=$sock${reconnect_ms:+,reconnect-ms=$reconnect_ms}" -device "vhost-user-rtc-pci,chardev=vrtc$i")
+  fi
   i=$((i + 1))
 done
 for ((j = 0; j < builtin; j++)); do args+=(-device virtio-rtc-pci); done

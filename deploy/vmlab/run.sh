@@ -9,7 +9,8 @@
 #                      (how many of QEMU's own virtio-rtc-pci to attach), SCENARIO_GUEST_ARGS, SCENARIO_ENV
 #                      (NAME=VALUE for the guest), SCENARIO_TIMEOUT (s), SCENARIO_NEEDS_GUEST_DAEMON
 #                      (1: the guest runs virtsyncd), SCENARIO_VHOST_RECONNECT_MS (QEMU reconnects to a
-#                      restarted back end), and may define scenario_during (runs on the
+#                      restarted back end), SCENARIO_QEMU_LISTENS (1: QEMU listens, serve connects
+#                      with --connect and connects again when restarted), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
@@ -45,7 +46,7 @@ mkdir -p "$run_dir"
 lab_require_root
 "$VMLAB_DIR/setup.sh"
 
-SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS=""
+SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS="" SCENARIO_QEMU_LISTENS=0
 SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=()
 scenario_during() { :; }
 # shellcheck source=/dev/null
@@ -68,14 +69,22 @@ build_daemon() {
 }
 
 SERVE_SOCKET=$run_dir/vrtc.sock
-# Starts `virtsyncd serve` on $SERVE_SOCKET (extra arguments appended); waits for the socket.
+# Starts `virtsyncd serve` on $SERVE_SOCKET (extra arguments appended); waits for the socket. With
+# SCENARIO_QEMU_LISTENS=1 serve connects to QEMU's socket instead (and keeps trying until it is there).
 serve_start() {
-  rm -f "$SERVE_SOCKET"
+  local socket_args=(--socket "$SERVE_SOCKET")
+  [ "$SCENARIO_QEMU_LISTENS" = 1 ] && socket_args=(--connect "$SERVE_SOCKET") || rm -f "$SERVE_SOCKET"
   # No Prometheus listener on the host: its fixed port may be taken by another lab run or a real daemon.
-  "$VIRTSYNCD_HOST" serve --socket "$SERVE_SOCKET" --metrics:enabled=false "${SCENARIO_SERVE_ARGS[@]}" "$@" \
+  "$VIRTSYNCD_HOST" serve "${socket_args[@]}" --metrics:enabled=false "${SCENARIO_SERVE_ARGS[@]}" "$@" \
     >>"$run_dir/serve.log" 2>&1 &
   echo $! >"$run_dir/serve.pid"
   local pid=$! waited=0
+  if [ "$SCENARIO_QEMU_LISTENS" = 1 ]; then
+    sleep 1
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$run_dir/serve.log" >&2; host_check "virtsyncd serve runs" false "\"exited at once\""; return 1; }
+    lab_log "virtsyncd serve connecting to $SERVE_SOCKET (PID $pid)"
+    return 0
+  fi
   while [ ! -S "$SERVE_SOCKET" ]; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -20 "$run_dir/serve.log" >&2
@@ -120,6 +129,7 @@ serve_stop() {
 boot_args=(--run-dir "$run_dir" --timeout "$SCENARIO_TIMEOUT" "${verbose[@]}")
 for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
 [ -n "$SCENARIO_VHOST_RECONNECT_MS" ] && boot_args+=(--vhost-reconnect-ms "$SCENARIO_VHOST_RECONNECT_MS")
+[ "$SCENARIO_QEMU_LISTENS" = 1 ] && boot_args+=(--vhost-qemu-listens)
 for e in "${SCENARIO_ENV[@]}"; do boot_args+=(--env "$e"); done
 
 if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then

@@ -35,7 +35,12 @@ guest_phase synced
 sleep "$follow_s"
 status followed
 guest_phase followed
-sleep "$holdover_s"
+# The host kills the back end at "followed" and restarts it VMLAB_FAULT_DOWN_S (8) s later: ask
+# status while it is down.
+down_s=${VMLAB_FAULT_STATUS_DOWN_S:-6}
+sleep "$down_s"
+status down
+sleep "$((holdover_s > down_s ? holdover_s - down_s : 1))"
 status end
 guest_phase end
 alive=false
@@ -43,4 +48,4 @@ kill -0 "$sync_pid" 2>/dev/null && alive=true
 kill "$sync_pid" 2>/dev/null
 # The served probe may hang in its ioctl once the back end is gone: no wait for it.
 kill "$probe_pid" "$served_pid" 2>/dev/null
-echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"sync_log\":\"virtsyncd-sync.log\",\"phases_s\":[$sync_s,$follow_s,$holdover_s],\"status_files\":[\"status-synced.json\",\"status-followed.json\",\"status-end.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"
+echo "{\"pass\":$alive,\"served_file\":\"served.jsonl\",\"reference_file\":\"reference.jsonl\",\"sync_log\":\"virtsyncd-sync.log\",\"phases_s\":[$sync_s,$follow_s,$holdover_s],\"status_files\":[\"status-synced.json\",\"status-followed.json\",\"status-down.json\",\"status-end.json\"],\"checks\":[$(json_check "virtsyncd sync survived the faults" "$alive")]}" >"$VMLAB_RESULT"

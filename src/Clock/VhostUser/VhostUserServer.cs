@@ -80,6 +80,11 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         {
             throw new IOException($"socket path '{path}' is longer than {LibC.SockaddrUnPathLength - 1} bytes");
         }
+        if (_options.Role == VhostUserSocketRole.Connect)
+        {
+            StartConnecting(path);
+            return;
+        }
         string? directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
         {
@@ -151,6 +156,85 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
+    private void StartConnecting(string path)
+    {
+        _wakeFd = EventFds.Create();
+        if (_wakeFd < 0)
+        {
+            throw new IOException($"eventfd failed (errno {LibC.LastErrno})");
+        }
+        _acceptThread = new Thread(() => ConnectLoop(path)) { IsBackground = true, Name = "vhost-user-connect" };
+        _acceptThread.Start();
+        _logger.LogInformation("vhost-user back end connecting to the front end at {Path}", path);
+    }
+
+    /// <summary>Connects to a listening front end, serves the connection until it ends, and connects again, until stopped.</summary>
+    private unsafe void ConnectLoop(string path)
+    {
+        Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
+        int addressLength = LibC.FillSockaddrUn(address, path);
+        int retryMs = Math.Max(1, (int)_options.ReconnectInterval.TotalMilliseconds);
+        int lastErrno = 0;
+        try
+        {
+            while (!_stopping)
+            {
+                int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+                int result;
+                fixed (byte* addressPointer = address)
+                {
+                    result = fd < 0 ? -1 : LibC.Connect(fd, addressPointer, (uint)addressLength);
+                }
+                if (result == 0)
+                {
+                    lastErrno = 0;
+                    var connection = Serve(fd);
+                    if (connection is not null)
+                    {
+                        WaitForEndOrStop(connection);
+                    }
+                }
+                else
+                {
+                    int errno = LibC.LastErrno;
+                    LibC.CloseQuietly(fd);
+                    if (errno != lastErrno)
+                    {
+                        _logger.LogWarning("vhost-user back end: connecting to {Path} failed (errno {Errno}); retrying every {Ms} ms", path, errno, retryMs);
+                        lastErrno = errno;
+                    }
+                }
+                if (!_stopping)
+                {
+                    WaitForWake(retryMs);
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user back end: connect loop failed");
+        }
+        finally
+        {
+            CloseListener();
+            _stopped.TrySetResult();
+        }
+    }
+
+    private void WaitForEndOrStop(VhostUserConnection connection)
+    {
+        while (!_stopping && !connection.Completion.IsCompleted)
+        {
+            WaitForWake(100);
+        }
+    }
+
+    private unsafe void WaitForWake(int timeoutMs)
+    {
+        var poll = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
+        LibC.Poll(&poll, 1, timeoutMs);
+    }
+
     private unsafe void AcceptLoop()
     {
         var polls = stackalloc LibC.PollFd[2];
@@ -182,7 +266,7 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
                 {
                     continue;
                 }
-                Serve(clientFd);
+                _ = Serve(clientFd);
             }
         }
         catch (Exception exception)
@@ -196,14 +280,14 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         }
     }
 
-    private void Serve(int clientFd)
+    private VhostUserConnection? Serve(int clientFd)
     {
         Interlocked.Increment(ref _accepted);
         if (ActiveConnectionCount >= _options.MaxConnections)
         {
             _logger.LogWarning("vhost-user server: {Max} connections already, refusing another", _options.MaxConnections);
             LibC.Close(clientFd);
-            return;
+            return null;
         }
         IVirtioDevice device;
         try
@@ -214,7 +298,7 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         {
             _logger.LogError(exception, "vhost-user server: device factory failed; closing the connection");
             LibC.Close(clientFd);
-            return;
+            return null;
         }
         int id = Interlocked.Increment(ref _nextConnectionId);
         var connection = new VhostUserConnection(id, clientFd, device, _options, _logger);
@@ -240,6 +324,7 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
         }
         connection.Start();
+        return connection;
     }
 
     private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)

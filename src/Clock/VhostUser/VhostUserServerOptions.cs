@@ -3,8 +3,14 @@ namespace Sync.Clock.VhostUser;
 /// <summary>Settings of a <see cref="VhostUserServer"/>.</summary>
 public sealed record VhostUserServerOptions
 {
-    /// <summary>Unix socket path the server listens on (its directory is created).</summary>
+    /// <summary>Unix socket path the server listens on (its directory is created), or connects to in <see cref="VhostUserSocketRole.Connect"/>.</summary>
     public required string SocketPath { get; init; }
+
+    /// <summary>Listen for front ends (QEMU's default) or connect to a front end that listens (QEMU `-chardev socket,server=on`).</summary>
+    public VhostUserSocketRole Role { get; init; } = VhostUserSocketRole.Listen;
+
+    /// <summary>In <see cref="VhostUserSocketRole.Connect"/>: how long to wait before connecting again after a failed attempt or a closed connection.</summary>
+    public TimeSpan ReconnectInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Permission bits of the socket file (default 0660: owner and group may connect).</summary>
     public UnixFileMode SocketMode { get; init; } =

@@ -55,12 +55,18 @@ internal static class CommandLine
         }
     }
 
-    /// <summary>`serve --socket PATH --clocks LIST` are shorthands for --serve:socketPath and --serve:clocks.</summary>
+    /// <summary>`serve --socket PATH --clocks LIST` are shorthands for --serve:socketPath and --serve:clocks; `--connect PATH` for --serve:socketPath=PATH --serve:socketRole=connect.</summary>
     private static string[] ServeShorthands(string[] rest)
     {
         var mapped = new List<string>(rest.Length);
         for (var i = 0; i < rest.Length; i++)
         {
+            if (rest[i] is "--connect" && i + 1 < rest.Length)
+            {
+                mapped.Add($"--serve:socketPath={rest[++i]}");
+                mapped.Add("--serve:socketRole=connect");
+                continue;
+            }
             if (rest[i] is "--socket" or "--clocks" && i + 1 < rest.Length)
             {
                 mapped.Add($"--serve:{(rest[i] == "--socket" ? "socketPath" : "clocks")}={rest[++i]}");

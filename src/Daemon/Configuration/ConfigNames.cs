@@ -1,3 +1,4 @@
+using Sync.Clock.VhostUser;
 using Sync.Filters.Engine;
 using Microsoft.Extensions.Logging;
 using Sync.Filters.Time;
@@ -22,6 +23,9 @@ public static class ConfigNames
         ("utc-smeared-noon", ServedClock.UtcSmearedNoon), ("utc-smeared-sls", ServedClock.UtcSmearedSls),
         ("utc-maybe-smeared", ServedClock.UtcMaybeSmeared), ("simulated", ServedClock.Simulated),
     ];
+
+    public static readonly IReadOnlyList<(string Name, VhostUserSocketRole Value)> SocketRoles =
+        [("listen", VhostUserSocketRole.Listen), ("connect", VhostUserSocketRole.Connect)];
 
     public static readonly IReadOnlyList<(string Name, SmearVariant Value)> SmearVariants =
         [("none", SmearVariant.Unspecified), ("noon", SmearVariant.NoonLinear), ("sls", SmearVariant.UtcSls)];

@@ -1,3 +1,4 @@
+using Sync.Clock.VhostUser;
 using Sync.Filters.Engine;
 using System.Globalization;
 using System.Net;
@@ -18,9 +19,10 @@ internal sealed class OptionsReader
         "sources:readIntervalSeconds", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
-        "serve:socketPath", "serve:smearVariant", "serve:alarms",
+        "serve:socketPath", "serve:socketRole", "serve:smearVariant", "serve:alarms",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
         "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
+        "serve:simulated:epochUnixSeconds",
         "metrics:enabled", "metrics:listen",
         "status:enabled", "status:socketPath",
         "systemd:readyTimeoutSeconds", "systemd:statusIntervalSeconds",
@@ -69,6 +71,7 @@ internal sealed class OptionsReader
             Serve = new ServeOptions
             {
                 SocketPath = AbsolutePath("serve:socketPath", ServeOptions.DefaultSocketPath),
+                SocketRole = Choice("serve:socketRole", ConfigNames.SocketRoles, VhostUserSocketRole.Listen),
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
@@ -81,6 +84,7 @@ internal sealed class OptionsReader
                     StepAfterSeconds = Double("serve:simulated:stepAfterSeconds", 0, 0, 1e9),
                     Scale = Choice("serve:simulated:scale", ConfigNames.ServedClocks, ServedClock.Utc),
                     LeapAtUtc = _config["serve:simulated:leapAtUtc"] ?? "",
+                    EpochUnixSeconds = Double("serve:simulated:epochUnixSeconds", 0, 0, 1e11),
                 },
             },
             Metrics = new MetricsOptions { Enabled = Bool("metrics:enabled", true), Host = host, Port = port },

@@ -1,3 +1,4 @@
+using Sync.Clock.VhostUser;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Configuration;
@@ -8,6 +9,9 @@ public sealed record ServeOptions
     public const string DefaultSocketPath = "/run/virtsync/vhost-rtc.sock";
 
     public string SocketPath { get; init; } = DefaultSocketPath;
+
+    /// <summary>listen (QEMU connects; its default) or connect (QEMU's chardev has server=on; we reconnect, so a restarted `serve` takes over a running VM).</summary>
+    public VhostUserSocketRole SocketRole { get; init; } = VhostUserSocketRole.Listen;
     public IReadOnlyList<ServedClock> Clocks { get; init; } = [ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon];
 
     /// <summary>What a utc-maybe-smeared clock really does: none (plain UTC), noon or sls.</summary>
@@ -33,6 +37,8 @@ public sealed record SimulatedServedClockOptions
     public ServedClock Scale { get; init; } = ServedClock.Utc;
     /// <summary>An extra inserted leap second at this UTC midnight (ISO 8601, e.g. 2026-11-26T00:00:00Z); empty: none.</summary>
     public string LeapAtUtc { get; init; } = "";
+    /// <summary>The moment the faults count from (Unix seconds); 0: serve's start. A restarted `serve` given the same epoch serves the same clock.</summary>
+    public double EpochUnixSeconds { get; init; }
 }
 
 /// <summary>A clock the device offers; the config names are utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared, simulated.</summary>

@@ -33,7 +33,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
             var deviceOptions = new VirtioRtcDeviceOptions { Clocks = clocks };
 
             _server = new VhostUserServer(
-                new VhostUserServerOptions { SocketPath = options.Serve.SocketPath },
+                new VhostUserServerOptions { SocketPath = options.Serve.SocketPath, Role = options.Serve.SocketRole },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());
             _server.ConnectionAccepted += connection =>

@@ -51,13 +51,14 @@ public static class ServedClockSources
             _ => ClockScale.Utc,
         };
         var startTaiNs = hostTai.ReadNanoseconds();
+        if (o.EpochUnixSeconds > 0)
+            startTaiNs -= (long)Math.Round((time.GetUtcNow().ToUnixTimeMilliseconds() / 1e3 - o.EpochUnixSeconds) * 1e9);
         var offsetNs = (long)Math.Round(o.OffsetMs * 1e6);
         var clock = new SimulatedHostClock(scale, () => hostTai.ReadNanoseconds() + offsetNs, table);
         if (o.RatePpm != 0)
             clock.AddRateError(startTaiNs + (long)(o.RateAfterSeconds * 1e9), o.RatePpm);
         if (o.StepMs != 0)
             clock.AddStep(startTaiNs + (long)(o.StepAfterSeconds * 1e9), (long)Math.Round(o.StepMs * 1e6));
-        _ = time;
         return clock;
     }
 }
