@@ -4,6 +4,7 @@ using Sync.Filters.Engine;
 
 // virtsync benchmarks (figures and comparisons; not unit tests).
 //   scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs phc2sys PI baseline
+//   follow [SCENARIO.json|NAME] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
 //   fuzz [--cases N] [--seed N]                                                   seeded random virtqueue driver
@@ -25,6 +26,12 @@ switch (mode)
         var duration = Option("--duration") is { } d ? double.Parse(d, CultureInfo.InvariantCulture) : (double?)null;
         var estimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         return ScenarioComparison.Run(rest, seed, duration, estimator);
+    case "follow":
+        var followSeed = Option("--seed") is { } fsd ? ulong.Parse(fsd, CultureInfo.InvariantCulture) : 1;
+        var followSeeds = Option("--seeds") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20;
+        var followDuration = Option("--duration") is { } fd ? double.Parse(fd, CultureInfo.InvariantCulture) : (double?)null;
+        var followRate = Option("--rate") is { } fr ? double.Parse(fr, CultureInfo.InvariantCulture) : (double?)null;
+        return ServedFaultFollowing.Run(rest.Count > 0 ? rest[0] : "bench/Sync.Bench/scenarios/lab-faults.json", followSeed, followSeeds, followDuration, followRate);
     case "estimators":
         EstimatorComparison.Run();
         return 0;
