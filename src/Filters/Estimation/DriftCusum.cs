@@ -33,7 +33,7 @@ public sealed class DriftCusum
     /// <summary>No evidence of a drift is building (both sums below the slack).</summary>
     public bool Quiet => Evidence < _slackSigmas;
 
-    /// <summary>Adds one innovation; true when a sum is past the threshold (see <see cref="TakeRun"/>).</summary>
+    /// <summary>Adds one innovation; true when a sum is past the threshold (see <see cref="AlarmRun"/>).</summary>
     public bool Observe(Instant<Utc> at, double innovationNs, double sdNs)
     {
         if (!double.IsFinite(innovationNs) || !(sdNs > 0) || !double.IsFinite(sdNs)) return Alarm;

@@ -7,7 +7,9 @@ namespace Sync.Filters.Estimation;
 /// ntpd-rs-like 2-state Kalman filter: state (offset ns, frequency ns/s), random-walk frequency (wander) plus a
 /// little phase diffusion as process noise, measurement variance from the sample's Error (and Delay) times a
 /// noise scale the filter learns from its innovations. Innovations beyond ThresholdSigmas are held as outliers;
-/// a run of them is a discontinuity (and by default re-initialises the filter from the run).
+/// a run of them is a discontinuity (and by default re-initialises the filter from the run). A drift that stays
+/// inside the gate (a rate change seen through wide noise) is caught by a CUSUM on the innovations
+/// (<see cref="DriftCusum"/>) and folded into the state, before the noise adaptation can learn it as noise.
 /// History is de-steered like <see cref="RegressionEstimator"/>: an adjustment moves the state into the clock's
 /// new frame instead of corrupting it.
 ///
