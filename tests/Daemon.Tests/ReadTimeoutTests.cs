@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Sync.Clock.Abstractions;
 using Sync.Daemon.Pipeline;
 using Sync.Daemon.Status;
+using Sync.Daemon.Telemetry;
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;
 using Sync.Filters.Leap;
@@ -106,6 +108,7 @@ public sealed class ReadTimeoutTests
         public TimeBoundedReferenceClock? Fallback { get; }
         public SyncLoop Loop { get; }
         public ListLogger Log { get; } = new();
+        public ClockTimeoutReporter Timeouts { get; }
 
         public Rig(bool withFallback)
         {
@@ -121,7 +124,8 @@ public sealed class ReadTimeoutTests
             foreach (var clock in clocks)
                 pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
             Loop = new SyncLoop(pipeline, clocks, Guest);
-            Loop.ReadCompleted += new ClockTimeoutLog(Log).Observe;
+            Timeouts = new ClockTimeoutReporter(Log);
+            Loop.ReadCompleted += Timeouts.Observe;
         }
 
         /// <summary>One tick of the loop on the caller's thread (the loop must never wait for a stuck device here).</summary>
@@ -152,6 +156,7 @@ public sealed class ReadTimeoutTests
             Blocking.Open();
             Preferred.Dispose();
             Fallback?.Dispose();
+            Timeouts.Dispose();
         }
     }
 
@@ -220,8 +225,20 @@ public sealed class ReadTimeoutTests
     }
 
     [Fact]
-    public async Task TheFirstTimeoutIsAWarningAndTheFirstGoodReadAfterItInformation()
+    public async Task TheFirstTimeoutIsAWarningAndTheFirstGoodReadAfterItInformationAndEveryTimeoutIsCounted()
     {
+        var counted = new List<(long Value, string Labels)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == MetricNames.MeterName && instrument.Name == MetricNames.SourceReadTimeoutsTotal)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            lock (counted) counted.Add((value, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"))));
+        });
+        listener.Start();
         using var rig = new Rig(withFallback: true);
         rig.Tick();
         rig.Blocking.Close();
@@ -238,6 +255,11 @@ public sealed class ReadTimeoutTests
         Assert.StartsWith("/dev/ptp0 does not answer: /dev/ptp0: no answer from the clock within 2000 ms", entries[0].Message);
         Assert.Equal(LogLevel.Information, entries[1].Level);
         Assert.Equal("/dev/ptp0 reads again after 6 readings timed out", entries[1].Message);
+        lock (counted)
+        {
+            Assert.Equal(6, counted.Count);
+            Assert.All(counted, c => Assert.Equal((1L, "path=/dev/ptp0,type=utc,variant=none"), c));
+        }
     }
 
     [Theory]

@@ -44,7 +44,8 @@ public sealed partial class SyncService(
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
         var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
-        loop.ReadCompleted += new ClockTimeoutLog(loggers.CreateLogger<ClockTimeoutLog>()).Observe;
+        using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
+        loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
         if (chrony is not null)
             loop.Updated += snapshot =>
