@@ -271,3 +271,32 @@ public sealed class ReadTimeoutTests
     public void TheLoopFailsOverOnTimeoutLikeOnAGoneDevice(ClockErrorKind kind, bool failsOver) =>
         Assert.Equal(failsOver, SyncLoop.FailsOver(kind));
 }
+
+public sealed class LinuxClockSourcesTests
+{
+    [Fact]
+    public void EveryRealClockIsReadThroughTheConfiguredReadTimeout()
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { ReadTimeoutMs = 750 };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+
+        Assert.True(opened.IsOk, opened.Error?.ToString());
+        Assert.Equal(2, opened.Value.Count);
+        try
+        {
+            Assert.All(opened.Value, clock =>
+            {
+                var bounded = Assert.IsType<TimeBoundedReferenceClock>(clock);
+                Assert.Equal(TimeSpan.FromMilliseconds(750), bounded.ReadTimeout);
+                Assert.IsType<Sync.Daemon.Resilience.ResilientReferenceClock>(bounded.Inner);
+            });
+            Assert.Equal(Path.Combine(fs.DevRoot, "ptp1"), opened.Value[0].Info.Path); // TAI first
+        }
+        finally
+        {
+            foreach (var clock in opened.Value) clock.Dispose();
+        }
+    }
+}
