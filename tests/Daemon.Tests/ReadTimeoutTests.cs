@@ -146,7 +146,7 @@ public sealed class ReadTimeoutTests
             Assert.True(Blocking.WaitForRead(), "the loop read the preferred clock");
             Assert.False(step.IsCompleted, "the step waits for the read timeout");
             Time.Advance(ReadTimeout);
-            await step;
+            await step.WaitAsync(TimeSpan.FromSeconds(30)); // fails instead of hanging the run if the timeout never fires
         }
 
         public SourceSnapshot Source(string path) => Loop.Current!.Sources.Single(s => s.Path == path);

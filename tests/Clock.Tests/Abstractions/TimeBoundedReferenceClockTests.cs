@@ -25,6 +25,9 @@ internal sealed class GatedClock : IReferenceClock
     public void Close() => _open.Reset();
     public void Open() => _open.Set();
 
+    /// <summary>Forgets reads that entered before, so <see cref="WaitForRead"/> waits for the next one.</summary>
+    public void ResetEntered() { while (_entered.Wait(0)) { } }
+
     /// <summary>Waits (generously) until a read has entered the clock; false means none did.</summary>
     public bool WaitForRead() => _entered.Wait(TimeSpan.FromSeconds(30));
 
@@ -48,14 +51,18 @@ public sealed class TimeBoundedReferenceClockTests
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Wall-clock limit on waits that end at once when the code is right: a bug fails the test instead of hanging the run.</summary>
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
     /// <summary>A read that the gated clock blocks: waits until it is inside the clock, then lets the timeout pass.</summary>
     private static async Task<ClockResult<PhcReading>> TimedOutRead(TimeBoundedReferenceClock bounded, GatedClock inner, FakeTimeProvider time)
     {
+        inner.ResetEntered();
         var read = Task.Run(() => bounded.Read(9));
         Assert.True(inner.WaitForRead(), "the read reached the clock");
         Assert.False(read.IsCompleted, "the read waits while the clock does not answer");
         time.Advance(ReadTimeout);
-        return await read;
+        return await read.WaitAsync(Guard);
     }
 
     private static long FirstSys(ClockResult<PhcReading> result) => result.Value.Samples[0].SysBeforeNs;
@@ -87,13 +94,14 @@ public sealed class TimeBoundedReferenceClockTests
         using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
         inner.Close();
 
+        inner.ResetEntered();
         var read = Task.Run(() => bounded.Read(9));
         Assert.True(inner.WaitForRead());
         time.Advance(ReadTimeout - TimeSpan.FromMilliseconds(1));
         await Task.WhenAny(read, Task.Delay(TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken));
         Assert.False(read.IsCompleted, "no timeout before the read timeout has passed");
         time.Advance(TimeSpan.FromMilliseconds(1));
-        var result = await read;
+        var result = await read.WaitAsync(Guard);
 
         Assert.False(result.IsOk);
         Assert.Equal(ClockErrorKind.Timeout, result.Error!.Kind);
