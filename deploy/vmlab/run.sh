@@ -10,7 +10,10 @@
 #                      (NAME=VALUE for the guest), SCENARIO_TIMEOUT (s), SCENARIO_NEEDS_GUEST_DAEMON
 #                      (1: the guest runs virtsyncd), SCENARIO_VHOST_RECONNECT_MS (QEMU reconnects to a
 #                      restarted back end), SCENARIO_QEMU_LISTENS (1: QEMU listens, serve connects
-#                      with --connect and connects again when restarted), and may define scenario_during (runs on the
+#                      with --connect and connects again when restarted), SCENARIO_SERVE_SUPERVISED (1: serve
+#                      runs under tools/fdstore.py, systemd's fd store for the lab: restarted after
+#                      SCENARIO_SERVE_RESTART_DELAY_S when it dies, with its connections' fds; the
+#                      child's PID is in serve-child.pid), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
@@ -47,6 +50,7 @@ lab_require_root
 "$VMLAB_DIR/setup.sh"
 
 SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS="" SCENARIO_QEMU_LISTENS=0
+SCENARIO_SERVE_SUPERVISED=0 SCENARIO_SERVE_RESTART_DELAY_S=0
 SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=()
 scenario_during() { :; }
 # shellcheck source=/dev/null
@@ -75,8 +79,12 @@ serve_start() {
   local socket_args=(--socket "$SERVE_SOCKET")
   [ "$SCENARIO_QEMU_LISTENS" = 1 ] && socket_args=(--connect "$SERVE_SOCKET") || rm -f "$SERVE_SOCKET"
   # No Prometheus listener on the host: its fixed port may be taken by another lab run or a real daemon.
-  "$VIRTSYNCD_HOST" serve "${socket_args[@]}" --metrics:enabled=false "${SCENARIO_SERVE_ARGS[@]}" "$@" \
-    >>"$run_dir/serve.log" 2>&1 &
+  local cmd=("$VIRTSYNCD_HOST" serve "${socket_args[@]}" --metrics:enabled=false "${SCENARIO_SERVE_ARGS[@]}" "$@")
+  if [ "$SCENARIO_SERVE_SUPERVISED" = 1 ]; then
+    cmd=("$python" "$VMLAB_DIR/tools/fdstore.py" --pidfile "$run_dir/serve-child.pid"
+      --restart-delay "$SCENARIO_SERVE_RESTART_DELAY_S" -- "${cmd[@]}" "--serve:stateDirectory=$run_dir/serve-state")
+  fi
+  "${cmd[@]}" >>"$run_dir/serve.log" 2>&1 &
   echo $! >"$run_dir/serve.pid"
   local pid=$! waited=0
   if [ "$SCENARIO_QEMU_LISTENS" = 1 ]; then

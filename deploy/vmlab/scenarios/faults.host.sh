@@ -5,11 +5,15 @@
 #     VMLAB_FAULT_RATE_AFTER_S (150) s after its start (VMLAB_FAULT_STEP_MS, VMLAB_FAULT_RATE_PPM);
 #     the guest boots (~40 s) and syncs (SYNC_S) before the step;
 #   - when the guest reaches phase "followed", the back end is killed (SIGKILL: a crash, nothing
-#     said to QEMU) and restarted VMLAB_FAULT_DOWN_S (8) s later with the same settings and the same
+#     said to QEMU). serve runs under tools/fdstore.py, the lab's stand-in for systemd's file
+#     descriptor store (Restart=always, FileDescriptorStoreMax, FileDescriptorStorePreserve): it
+#     restarts serve VMLAB_FAULT_DOWN_S (8) s later with the fds serve kept there (the vhost-user
+#     connection, guest memory, kick/call eventfds) and serve takes the connection over from its
+#     state file. QEMU never sees a disconnect: QEMU 11.1's vhost-user-rtc-pci cannot reconnect to a
+#     new back end (with reconnect-ms it fails at start, "Failed to set msg fds"; as the listening
+#     end, chardev server=on + `serve --connect`, it aborts on the new connection:
+#     "vhost_dev_start: Assertion `hdev->vhost_ops' failed"). The restarted serve gets the same
 #     epoch (--serve:simulated:epochUnixSeconds), so it serves the same clock, faults included.
-#     QEMU listens on the socket (chardev server=on) and serve connects (`serve --connect`): QEMU
-#     11.1's vhost-user-rtc-pci fails to start with reconnect-ms ("Failed to set msg fds"), but as
-#     the listening end it takes the restarted back end's new connection and re-initialises it.
 #     VMLAB_FAULT_RESTART=0: no restart (the guest must hold over without stepping).
 # Host wall-clock times of the events go to events.jsonl (analyze.py aligns them with the probes'
 # "wall", the guest's CLOCK_REALTIME, near host UTC).
@@ -18,8 +22,11 @@
 SCENARIO_SERVE=1
 SCENARIO_BUILTIN=1
 SCENARIO_NEEDS_GUEST_DAEMON=1
-SCENARIO_QEMU_LISTENS=1
 fault_restart=${VMLAB_FAULT_RESTART:-1}
+if [ "$fault_restart" = 1 ]; then
+  SCENARIO_SERVE_SUPERVISED=1
+  SCENARIO_SERVE_RESTART_DELAY_S=${VMLAB_FAULT_DOWN_S:-8}
+fi
 fault_step_ms=${VMLAB_FAULT_STEP_MS:-100}
 fault_step_after_s=${VMLAB_FAULT_STEP_AFTER_S:-120}
 fault_rate_ppm=${VMLAB_FAULT_RATE_PPM:-30}
@@ -40,17 +47,19 @@ scenario_during() {
     "\"step_ms\":$fault_step_ms,\"step_after_s\":$fault_step_after_s,\"rate_ppm\":$fault_rate_ppm,\"rate_after_s\":$fault_rate_after_s"
   wait_guest_phase followed 900 || return 0
   lab_log "faults: killing the back end (SIGKILL)"
-  local pid
-  pid=$(cat "$run_dir/serve.pid")
+  local pid pidfile=$run_dir/serve-child.pid
+  [ "$fault_restart" = 1 ] || pidfile=$run_dir/serve.pid
+  pid=$(cat "$pidfile")
   fault_event kill "$(date +%s.%N)"
   kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  host_check "back end killed" true
+  host_check "back end killed" true "$pid"
   [ "$fault_restart" = 1 ] || return 0
-  sleep "${VMLAB_FAULT_DOWN_S:-8}"
-  if serve_start; then
+  # fdstore.py starts it again after the delay and writes the new PID.
+  local waited=0
+  while [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] && [ $waited -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+  if [ "$(cat "$pidfile" 2>/dev/null)" != "$pid" ]; then
     fault_event restart "$(date +%s.%N)"
-    host_check "back end restarted" true
+    host_check "back end restarted" true "$(cat "$pidfile")"
   else
     host_check "back end restarted" false
   fi
