@@ -17,7 +17,7 @@ namespace Sync.Clock.VhostUser;
 /// await server.StopAsync();
 /// </code>
 /// </summary>
-public sealed class VhostUserServer : IDisposable, IAsyncDisposable
+public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
 {
     private readonly VhostUserServerOptions _options;
     private readonly Func<IVirtioDevice> _deviceFactory;
@@ -31,6 +31,8 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
     private int _nextConnectionId;
     private long _accepted;
     private bool _ownsSocketFile;
+    private readonly ConnectionStateDirectory? _stateDirectory;
+    private readonly List<VhostUserConnection> _restored = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VhostUserServer(VhostUserServerOptions options, Func<IVirtioDevice> deviceFactory, ILogger<VhostUserServer>? logger = null)
@@ -44,7 +46,11 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         _options = options;
         _deviceFactory = deviceFactory;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _stateDirectory = string.IsNullOrWhiteSpace(options.StateDirectory) ? null : new ConnectionStateDirectory(options.StateDirectory);
     }
+
+    /// <summary>Connections taken over from a previous process at <see cref="Start"/>.</summary>
+    public IReadOnlyList<VhostUserConnection> RestoredConnections => _restored;
 
     public string SocketPath => _options.SocketPath;
 
@@ -65,14 +71,19 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
     /// <summary>Raised (on the accept thread) for each accepted connection; tests and metrics watch it.</summary>
     public event Action<VhostUserConnection>? ConnectionAccepted;
 
-    /// <summary>Creates the directory, replaces a stale socket file, binds, sets the mode, starts accepting.</summary>
+    /// <summary>
+    /// Takes over the connections whose fds are in <paramref name="inherited"/> (from the fd store of a previous
+    /// process, see <see cref="RestoreConnections"/>), then creates the directory, replaces a stale socket file,
+    /// binds, sets the mode, starts accepting.
+    /// </summary>
     /// <exception cref="IOException">The path is in use by a live server, is not a socket, or cannot be bound.</exception>
-    public unsafe void Start()
+    public unsafe void Start(IReadOnlyList<InheritedFileDescriptor>? inherited = null)
     {
         if (_acceptThread is not null)
         {
             throw new InvalidOperationException("the server is already started");
         }
+        RestoreConnections(inherited ?? []);
         string path = Path.GetFullPath(_options.SocketPath);
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
         int addressLength = LibC.FillSockaddrUn(address, path);
@@ -177,6 +188,11 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         int lastErrno = 0;
         try
         {
+            foreach (var restored in _restored)
+            {
+                // One front end at a time in this role: the restored connection first.
+                WaitForEndOrStop(restored);
+            }
             while (!_stopping)
             {
                 int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
@@ -301,7 +317,15 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             return null;
         }
         int id = Interlocked.Increment(ref _nextConnectionId);
-        var connection = new VhostUserConnection(id, clientFd, device, _options, _logger);
+        var connection = new VhostUserConnection(id, clientFd, device, _options, _logger, _options.FileDescriptorStore, _stateDirectory);
+        _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
+        Register(connection, device);
+        return connection;
+    }
+
+    private void Register(VhostUserConnection connection, IVirtioDevice device)
+    {
+        int id = connection.Id;
         lock (_gate)
         {
             _connections.Add(id, connection);
@@ -314,7 +338,6 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             }
             (device as IDisposable)?.Dispose();
         }, TaskScheduler.Default);
-        _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
         try
         {
             ConnectionAccepted?.Invoke(connection);
@@ -324,7 +347,6 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
         }
         connection.Start();
-        return connection;
     }
 
     private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)

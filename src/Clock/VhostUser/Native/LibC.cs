@@ -10,6 +10,7 @@ internal static partial class LibC
 
     public const int AF_UNIX = 1;
     public const int SOCK_STREAM = 1;
+    public const int SOCK_DGRAM = 2;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SCM_RIGHTS = 1;
@@ -30,6 +31,10 @@ internal static partial class LibC
     public const int MAP_SHARED = 0x1;
 
     public const int MFD_CLOEXEC = 0x1;
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;
@@ -88,6 +93,12 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
     public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
 
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
@@ -159,6 +170,31 @@ internal static partial class LibC
         address[0] = AF_UNIX;
         System.Text.Encoding.UTF8.GetBytes(path, address.Slice(2));
         return 2 + count + 1;
+    }
+
+    /// <summary>
+    /// Fills a sockaddr_un for a systemd-style address: "/path" is a file, "@name" the abstract name "\0name".
+    /// Returns its length, or -1 if the address is empty, relative or too long.
+    /// </summary>
+    public static int FillSockaddrUnOrAbstract(Span<byte> address, string name)
+    {
+        if (string.IsNullOrEmpty(name) || (name[0] != '/' && name[0] != '@'))
+        {
+            return -1;
+        }
+        if (name[0] == '/')
+        {
+            return FillSockaddrUn(address, name);
+        }
+        int count = System.Text.Encoding.UTF8.GetByteCount(name) - 1;
+        if (count + 1 > SockaddrUnPathLength || address.Length < 2 + SockaddrUnPathLength)
+        {
+            return -1;
+        }
+        address.Clear();
+        address[0] = AF_UNIX;
+        System.Text.Encoding.UTF8.GetBytes(name.AsSpan(1), address.Slice(3));
+        return 2 + 1 + count;
     }
 
     public static void CloseQuietly(int fd)
