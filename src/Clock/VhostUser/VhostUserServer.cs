@@ -24,6 +24,8 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly Dictionary<int, VhostUserConnection> _connections = new();
+    // Per connection: done once it is removed from _connections and its device disposed (what StopAsync waits for).
+    private readonly Dictionary<int, Task> _releases = new();
     private int _listenFd = -1;
     private int _wakeFd = -1;
     private Thread? _acceptThread;
@@ -158,7 +160,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             {
                 connection.RequestStop();
             }
-            endings = _connections.Values.Select(c => c.Completion).ToArray();
+            endings = _releases.Values.ToArray();
         }
         await Task.WhenAll(endings).ConfigureAwait(false);
     }
@@ -330,14 +332,22 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         {
             _connections.Add(id, connection);
         }
-        connection.Completion.ContinueWith(_ =>
+        var release = connection.Completion.ContinueWith(_ =>
         {
             lock (_gate)
             {
                 _connections.Remove(id);
+                _releases.Remove(id);
             }
             (device as IDisposable)?.Dispose();
         }, TaskScheduler.Default);
+        lock (_gate)
+        {
+            if (!release.IsCompleted)
+            {
+                _releases[id] = release;
+            }
+        }
         try
         {
             ConnectionAccepted?.Invoke(connection);

@@ -223,6 +223,14 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     /// <summary>Places request + response descriptors (from <paramref name="descriptor"/>), kicks, waits for the call, returns the used entry.</summary>
     public (uint Id, uint Length, byte[] Response) Submit(int q, ReadOnlySpan<byte> request, int responseBytes, ushort descriptor = 0)
     {
+        ulong responseAddress = Post(q, request, responseBytes, descriptor);
+        var (id, length) = WaitUsed(q);
+        return (id, length, Guest(responseAddress, (int)Math.Min(length, (uint)responseBytes)).ToArray());
+    }
+
+    /// <summary>Places request + response descriptors and kicks without waiting; returns the response buffer's address.</summary>
+    public ulong Post(int q, ReadOnlySpan<byte> request, int responseBytes, ushort descriptor = 0)
+    {
         var (driver, kick, _) = _queues[q];
         ulong requestAddress = AllocateBuffer(request.Length);
         ulong responseAddress = AllocateBuffer(responseBytes);
@@ -231,8 +239,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         driver.WriteDescriptor(descriptor + 1, responseAddress, (uint)responseBytes, SplitVirtqueueDriver.FlagWrite, 0);
         driver.MakeAvailable(descriptor);
         EventFds.Signal(kick);
-        var (id, length) = WaitUsed(q);
-        return (id, length, Guest(responseAddress, (int)Math.Min(length, (uint)responseBytes)).ToArray());
+        return responseAddress;
     }
 
     /// <summary>Posts one device-writable buffer on an event queue (like alarmq) and kicks.</summary>
@@ -263,6 +270,14 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         while (true)
         {
             if (driver.TryTakeUsed(out uint id, out uint length))
+            {
+                return (id, length);
+            }
+            // Like Linux's virtqueue_enable_cb under EVENT_IDX: ask for an interrupt at the next used entry,
+            // then look again (the device may have published just before).
+            driver.SetUsedEvent(driver.UsedIndex);
+            Interlocked.MemoryBarrier();
+            if (driver.TryTakeUsed(out id, out length))
             {
                 return (id, length);
             }
