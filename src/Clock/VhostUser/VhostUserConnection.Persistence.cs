@@ -35,7 +35,10 @@ public sealed partial class VhostUserConnection
         var held = new Dictionary<string, int> { [FdStoreName.Socket(Id).ToString()] = _socketFd };
         foreach (var slot in _memorySlots)
         {
-            held[FdStoreName.Memory(Id, slot.Slot).ToString()] = slot.Fd;
+            if (FdSlotOf(slot) == slot.Slot)
+            {
+                held[FdStoreName.Memory(Id, slot.Slot).ToString()] = slot.Fd;
+            }
         }
         for (int q = 0; q < _vrings.Length; q++)
         {
@@ -81,12 +84,33 @@ public sealed partial class VhostUserConnection
         }
     }
 
+    /// <summary>The first slot (in table order) whose fd is the same file as this slot's: its own unless QEMU passed one memfd for two regions.</summary>
+    private int FdSlotOf(MemorySlot slot)
+    {
+        if (!LibC.TryGetFileIdentity(slot.Fd, out var identity))
+        {
+            return slot.Slot;
+        }
+        foreach (var other in _memorySlots)
+        {
+            if (other.Slot == slot.Slot)
+            {
+                return slot.Slot;
+            }
+            if (LibC.TryGetFileIdentity(other.Fd, out var otherIdentity) && otherIdentity == identity)
+            {
+                return other.Slot;
+            }
+        }
+        return slot.Slot;
+    }
+
     private ConnectionSnapshot Snapshot() => new(
         Id,
         _ackedFeatures,
         (ulong)_protocolFeatures,
         _status,
-        _memorySlots.Select(m => new SnapshotMemoryRegion(m.Slot, m.Region)).ToArray(),
+        _memorySlots.Select(m => new SnapshotMemoryRegion(m.Slot, m.Region, FdSlotOf(m))).ToArray(),
         _vrings.Select(v => new SnapshotVring(
             v.Size, v.Queue?.NextAvailIndex ?? v.Base, v.AddressSet, v.Enabled,
             v.KickFd >= 0, v.CallFd >= 0, v.ErrFd >= 0,
@@ -137,18 +161,24 @@ public sealed partial class VhostUserConnection
         {
             return $"state has {snapshot.Vrings.Count} vrings, the device has {_vrings.Length} queues";
         }
-        foreach (var (slot, region) in snapshot.Regions)
+        foreach (var (slot, region, fdSlot) in snapshot.Regions)
         {
-            if (!fds.TryGetValue(FdStoreName.Memory(Id, slot), out int fd))
+            if (!fds.TryGetValue(FdStoreName.Memory(Id, fdSlot), out int stored))
             {
-                return $"memory region slot {slot} has no fd";
+                return $"{FdStoreName.Memory(Id, fdSlot)} is missing";
             }
+            // Each slot owns an fd of its own (closed with its region); a region sharing another's file gets a duplicate.
+            int fd = adopted.Contains(stored) ? LibC.Fcntl(stored, LibC.F_DUPFD_CLOEXEC, 0) : stored;
+            if (fd < 0)
+            {
+                return $"could not duplicate {FdStoreName.Memory(Id, fdSlot)} (errno {LibC.LastErrno})";
+            }
+            adopted.Add(fd);
+            _memorySlots.Add(new MemorySlot(slot, region, fd));
             if (!_memory.TryAddRegion(region, fd, out string error))
             {
                 return $"memory region slot {slot}: {error}";
             }
-            _memorySlots.Add(new MemorySlot(slot, region, fd));
-            adopted.Add(fd);
         }
         for (int q = 0; q < snapshot.Vrings.Count; q++)
         {

@@ -59,8 +59,9 @@ public sealed class FdStorePersistenceTests
 
     private static ConnectionSnapshot Sample() => new(
         7, 0x1_3000_0001, 0x2d, 0x0f,
-        [new SnapshotMemoryRegion(0, new GuestMemoryRegion(0, 1 << 20, 0x7f00_0000_0000, 0)),
-         new SnapshotMemoryRegion(2, new GuestMemoryRegion(0x1_0000_0000, 1 << 30, 0x7f10_0000_0000, 0x1000))],
+        [new SnapshotMemoryRegion(0, new GuestMemoryRegion(0, 1 << 20, 0x7f00_0000_0000, 0), 0),
+         new SnapshotMemoryRegion(2, new GuestMemoryRegion(0x1_0000_0000, 1 << 30, 0x7f10_0000_0000, 0x1000), 0),
+         new SnapshotMemoryRegion(3, new GuestMemoryRegion(0x2_0000_0000, 1 << 20, 0x7f20_0000_0000, 0), 3)],
         [new SnapshotVring(64, 17, true, true, true, true, false, 0x7f00_0000_1000, 0x7f00_0000_1400, 0x7f00_0000_2000),
          new SnapshotVring(0, 0, false, false, false, true, true, 0, 0, 0)]);
 

@@ -158,6 +158,34 @@ public sealed class VhostUserRestartTests : IDisposable
     }
 
     [Fact]
+    public async Task RegionsOfOneMemfdAreStoredOnceAndBothComeBack()
+    {
+        // QEMU passes one memfd for the RAM below and above the PCI hole; systemd's store keeps one fd per open file.
+        using var store = new InMemoryFdStore();
+        await using var first = NewServer(store);
+        first.Start();
+        using var frontEnd = new VhostUserTestFrontEnd(SocketPath);
+        var (features, _) = frontEnd.StartLikeQemu(ulong.MaxValue);
+        frontEnd.DriverStartLikeQemu(features, queueCount: 2, splitMemoryAt: 0x10000); // rings below, buffers above
+        Assert.Equal(features, frontEnd.GetU64(VhostUserRequest.GetFeatures));
+        var driver = new VirtioRtcDriver(new FrontEndChannel(frontEnd));
+        Assert.Equal(FirstNowNs, driver.Read(0).Value);
+        Assert.Contains("vu1-mem0", store.Names);
+        Assert.DoesNotContain("vu1-mem1", store.Names);
+        await first.StopAsync();
+
+        var logger = new ListLogger<VhostUserServer>();
+        await using var second = NewServer(store, logger);
+        second.Start(store.HandOver());
+        Assert.Single(second.RestoredConnections);
+        _clock.NowNs = SecondNowNs;
+        Assert.Equal(SecondNowNs, driver.Read(0).Value);
+        Assert.Equal(2, frontEnd.Driver(0).UsedIndex);
+        Assert.Empty(logger.Warnings);
+        Assert.Equal(1, store.Names.Count(n => n.StartsWith("vu1-mem", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void FdsWithoutAStateFileAreClosedRemovedFromTheStoreAndLogged()
     {
         using var store = new InMemoryFdStore();

@@ -144,6 +144,22 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         return bytes;
     }
 
+    /// <summary>Two regions of the one memfd, split at <paramref name="splitAt"/> (as QEMU splits RAM around the PCI hole).</summary>
+    public byte[] SplitMemTablePayload(ulong splitAt)
+    {
+        var bytes = new byte[8 + 2 * 32];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 2);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(16), splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), (ulong)_memory);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(32), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(40), splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(48), MemoryBytes - splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(56), (ulong)_memory + splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(64), splitAt);
+        return bytes;
+    }
+
     public byte[] MemTablePayload()
     {
         var bytes = new byte[8 + 32];
@@ -176,10 +192,12 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     }
 
     /// <summary>What QEMU 11 sends when the guest driver starts: features, memory table, then each queue's ring.</summary>
-    public void DriverStartLikeQemu(ulong features, int queueCount)
+    public void DriverStartLikeQemu(ulong features, int queueCount, ulong splitMemoryAt = 0)
     {
         SetU64(VhostUserRequest.SetFeatures, features);
-        Assert.True(Send(VhostUserRequest.SetMemTable, MemTablePayload(), [_memFd]));
+        Assert.True(splitMemoryAt == 0
+            ? Send(VhostUserRequest.SetMemTable, MemTablePayload(), [_memFd])
+            : Send(VhostUserRequest.SetMemTable, SplitMemTablePayload(splitMemoryAt), [_memFd, _memFd]));
         for (int q = 0; q < queueCount; q++)
         {
             SetUpQueue(q, QueueSize);

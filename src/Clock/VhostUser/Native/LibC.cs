@@ -35,6 +35,7 @@ internal static partial class LibC
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int FD_CLOEXEC = 1;
+    public const int F_DUPFD_CLOEXEC = 1030;
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;
@@ -138,6 +139,19 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int Stat(string path, byte* statBuffer);
+
+    /// <summary>st_dev and st_ino of an open fd (offsets 0 and 8 in x86_64's and the generic 64-bit struct stat).</summary>
+    public static unsafe bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode) identity)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (Fstat(fd, buffer) != 0)
+        {
+            identity = default;
+            return false;
+        }
+        identity = (*(ulong*)buffer, *(ulong*)(buffer + 8));
+        return true;
+    }
 
     /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
     public static unsafe bool IsSocketFile(string path)

@@ -12,8 +12,12 @@ public sealed record ConnectionSnapshot(
     IReadOnlyList<SnapshotMemoryRegion> Regions,
     IReadOnlyList<SnapshotVring> Vrings);
 
-/// <summary>A mapped memory region and the slot of its fd (vu{id}-mem{slot}).</summary>
-public readonly record struct SnapshotMemoryRegion(int Slot, GuestMemoryRegion Region);
+/// <summary>
+/// A mapped memory region, its slot, and the slot whose stored fd (vu{id}-mem{FdSlot}) maps it: its own, or an
+/// earlier region's when both come from the same file (QEMU splits one memfd around the PCI hole; systemd's store
+/// keeps one fd per open file, so the second would be dropped).
+/// </summary>
+public readonly record struct SnapshotMemoryRegion(int Slot, GuestMemoryRegion Region, int FdSlot);
 
 /// <summary>One vring as the front end set it up. Base is the next avail index when the ring is not running.</summary>
 public readonly record struct SnapshotVring(

@@ -7,7 +7,8 @@ namespace Sync.Clock.VhostUser;
 /// <code>
 /// "VSVUSTA1" (8 bytes magic, version in the last byte)
 /// u32 connection id, u64 acked features, u64 protocol features, u64 status
-/// u32 region count (≤ 32), each: u32 slot, u64 guest phys addr, u64 size, u64 userspace addr, u64 mmap offset
+/// u32 region count (≤ 32), each: u32 slot, u64 guest phys addr, u64 size, u64 userspace addr, u64 mmap offset,
+///     u32 fd slot (the region whose stored fd maps this one: itself, or an earlier region of the same file)
 /// u32 vring count (≤ 64), each: u16 num, u16 base, u8 flags (1 addr set, 2 enabled, 4 kick, 8 call, 16 err),
 ///     u64 desc, u64 avail, u64 used (front-end virtual addresses)
 /// u64 FNV-1a 64 of everything before it
@@ -21,7 +22,7 @@ public static class ConnectionSnapshotFormat
 
     private static ReadOnlySpan<byte> Magic => "VSVUSTA1"u8;
     private const int HeaderBytes = 8 + 4 + 8 + 8 + 8;
-    private const int RegionBytes = 4 + 8 * 4;
+    private const int RegionBytes = 4 + 8 * 4 + 4;
     private const int VringBytes = 2 + 2 + 1 + 8 * 3;
     private const byte FlagAddressSet = 1, FlagEnabled = 2, FlagKick = 4, FlagCall = 8, FlagErr = 16;
 
@@ -40,9 +41,10 @@ public static class ConnectionSnapshotFormat
         BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at), snapshot.ProtocolFeatures); at += 8;
         BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at), snapshot.Status); at += 8;
         BinaryPrimitives.WriteInt32LittleEndian(span.Slice(at), snapshot.Regions.Count); at += 4;
-        foreach (var (slot, region) in snapshot.Regions)
+        foreach (var (slot, region, fdSlot) in snapshot.Regions)
         {
             BinaryPrimitives.WriteInt32LittleEndian(span.Slice(at), slot);
+            BinaryPrimitives.WriteInt32LittleEndian(span.Slice(at + 36), fdSlot);
             BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at + 4), region.GuestPhysicalAddress);
             BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at + 12), region.SizeBytes);
             BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at + 20), region.FrontEndVirtualAddress);
@@ -102,7 +104,8 @@ public static class ConnectionSnapshotFormat
                 BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 4)),
                 BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 12)),
                 BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 20)),
-                BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 28))));
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 28))),
+                BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(at + 36)));
         }
         int vringCount = BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(at)); at += 4;
         if (vringCount < 0 || vringCount > MaxVrings || bytes.Length - at != (long)vringCount * VringBytes + 8)
@@ -126,6 +129,11 @@ public static class ConnectionSnapshotFormat
         if (regions.Select(r => r.Slot).Distinct().Count() != regions.Length)
         {
             problem = "two regions share a slot";
+            return false;
+        }
+        if (regions.Any(r => !regions.Any(owner => owner.Slot == r.FdSlot && owner.FdSlot == owner.Slot)))
+        {
+            problem = "a region's fd slot names no region that has its own fd";
             return false;
         }
         snapshot = new ConnectionSnapshot(id, acked, protocol, status, regions, vrings);
