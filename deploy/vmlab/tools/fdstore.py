@@ -9,7 +9,8 @@ name on "FDSTOREREMOVE=1\\nFDNAME=name", like systemd with FileDescriptorStoreMa
 SIGKILL, any exit) it is started again, after --restart-delay seconds, with the stored fds at 3, 4, ... and
 LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (the child's own pid) set, as systemd does with
 FileDescriptorStorePreserve=yes; the store keeps its fds (the child may store them again: serve removes a
-name before storing it). Exit codes 64 and 78 (usage and configuration errors) are not restarted
+name before storing it). Like systemd, an fd that is the same open file as one already stored (kcmp) is
+not stored again, whatever its name. Exit codes 64 and 78 (usage and configuration errors) are not restarted
 (RestartPreventExitStatus); the supervisor exits with that code.
 
 The current child's PID is written to --pidfile at each start (the lab kills it to simulate a crash).
@@ -19,9 +20,11 @@ Standard library only; Linux.
 """
 import argparse
 import array
+import ctypes
 import errno
 import fcntl
 import os
+import platform
 import select
 import shutil
 import signal
@@ -38,6 +41,19 @@ STOP_TIMEOUT_S = 10.0
 
 def log(message):
     print(f"fdstore: {message}", file=sys.stderr, flush=True)
+
+
+KCMP_SYSCALL = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+KCMP_FILE = 0
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def same_file(a, b):
+    """systemd's same_fd(): kcmp(KCMP_FILE) says whether two fds are one open file; False when unavailable."""
+    if KCMP_SYSCALL is None:
+        return False
+    pid = os.getpid()
+    return _libc.syscall(KCMP_SYSCALL, pid, pid, KCMP_FILE, a, b) == 0
 
 
 def valid_name(name):
@@ -57,6 +73,11 @@ class Store:
             log(f"store full ({self.max_fds} fds): dropping {name}")
             os.close(fd)
             return
+        for stored_name, stored in self.entries:
+            if same_file(stored, fd):
+                log(f"{name}: same file as the stored {stored_name}; not stored again (as systemd)")
+                os.close(fd)
+                return
         os.set_inheritable(fd, False)
         self.entries.append((name, fd))
 
