@@ -7,6 +7,9 @@ namespace Sync.Clock.VhostUser;
 /// <summary>Taking over the connections of a previous process from its stored fds and state files.</summary>
 public sealed partial class VhostUserServer
 {
+    /// <summary>Store name of the listening socket.</summary>
+    public const string ListenFdName = "listen";
+
     /// <summary>
     /// Groups the inherited fds by connection id (<see cref="FdStoreName"/>), loads each id's state file and
     /// rebuilds the connection on its socket fd, with a new device. Fds without a usable state file, state without
@@ -19,6 +22,11 @@ public sealed partial class VhostUserServer
         var groups = new SortedDictionary<int, Dictionary<FdStoreName, int>>();
         foreach (var (name, fd) in inherited)
         {
+            if (name == ListenFdName && _inheritedListenFd < 0)
+            {
+                _inheritedListenFd = fd; // checked and taken over by Start
+                continue;
+            }
             if (!FdStoreName.TryParse(name, out var parsed))
             {
                 _logger.LogWarning("vhost-user server: inherited fd {Fd} named '{Name}' belongs to no connection; closing it", fd, name);

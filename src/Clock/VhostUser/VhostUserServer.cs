@@ -33,6 +33,8 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private int _nextConnectionId;
     private long _accepted;
     private bool _ownsSocketFile;
+    private bool _listenerStored;
+    private int _inheritedListenFd = -1;
     private readonly ConnectionStateDirectory? _stateDirectory;
     private readonly List<VhostUserConnection> _restored = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,9 +95,25 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         {
             throw new IOException($"socket path '{path}' is longer than {LibC.SockaddrUnPathLength - 1} bytes");
         }
+        bool reuseListener = _inheritedListenFd >= 0 && _options.Role == VhostUserSocketRole.Listen
+            && LibC.IsBoundTo(_inheritedListenFd, path) && LibC.IsSocketFile(path);
+        if (_inheritedListenFd >= 0 && !reuseListener)
+        {
+            _logger.LogWarning("vhost-user server: inherited fd '{Name}' is not a socket listening on {Path}; closing it", ListenFdName, path);
+            Discard(ListenFdName, _inheritedListenFd);
+        }
         if (_options.Role == VhostUserSocketRole.Connect)
         {
             StartConnecting(path);
+            return;
+        }
+        if (reuseListener)
+        {
+            // The previous process's listening socket: front ends that connected meanwhile wait in its backlog.
+            _listenFd = _inheritedListenFd;
+            _ownsSocketFile = true;
+            StoreListener();
+            StartAccepting(path);
             return;
         }
         string? directory = Path.GetDirectoryName(path);
@@ -126,6 +144,27 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             CloseListener();
             throw new IOException($"chmod/listen on '{path}' failed (errno {errno})");
         }
+        StoreListener();
+        StartAccepting(path);
+    }
+
+    /// <summary>
+    /// With an fd store, the listening socket goes there too (as "listen"): it outlives this process, so front ends
+    /// connecting while no process runs wait in its backlog, and the socket file stays.
+    /// </summary>
+    private void StoreListener()
+    {
+        _inheritedListenFd = -1;
+        if (_options.FileDescriptorStore is { } store)
+        {
+            store.Remove(ListenFdName);
+            store.Store(ListenFdName, _listenFd);
+            _listenerStored = true;
+        }
+    }
+
+    private void StartAccepting(string path)
+    {
         _wakeFd = EventFds.Create();
         if (_wakeFd < 0)
         {
@@ -137,7 +176,10 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         _logger.LogInformation("vhost-user server listening on {Path}", path);
     }
 
-    /// <summary>Stops accepting, ends every connection (unmapping memory, closing fds), removes the socket file.</summary>
+    /// <summary>
+    /// Stops accepting, ends every connection (unmapping memory, closing fds), removes the socket file. With an fd
+    /// store, the socket file stays (the store keeps the listening socket) and so do the connections' fds and state.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_acceptThread is null)
@@ -397,7 +439,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             LibC.CloseQuietly(_wakeFd);
             _wakeFd = -1;
         }
-        if (_ownsSocketFile)
+        if (_ownsSocketFile && !_listenerStored)
         {
             LibC.Unlink(Path.GetFullPath(_options.SocketPath));
             _ownsSocketFile = false;

@@ -98,6 +98,23 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
 
+    [LibraryImport(Lib, EntryPoint = "getsockname", SetLastError = true)]
+    public static unsafe partial int GetSockName(int fd, byte* address, uint* addressLength);
+
+    /// <summary>True when <paramref name="fd"/> is a Unix socket bound to exactly <paramref name="path"/>.</summary>
+    public static unsafe bool IsBoundTo(int fd, string path)
+    {
+        byte* address = stackalloc byte[2 + SockaddrUnPathLength];
+        uint length = 2 + SockaddrUnPathLength;
+        if (GetSockName(fd, address, &length) != 0 || length <= 2 || *(ushort*)address != AF_UNIX)
+        {
+            return false;
+        }
+        var bound = new ReadOnlySpan<byte>(address + 2, (int)Math.Min(length - 2, (uint)SockaddrUnPathLength));
+        int end = bound.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end < 0 ? bound : bound.Slice(0, end)) == path;
+    }
+
     [LibraryImport(Lib, EntryPoint = "socketpair", SetLastError = true)]
     public static unsafe partial int SocketPair(int domain, int type, int protocol, int* fds);
 
