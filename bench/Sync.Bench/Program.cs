@@ -3,7 +3,9 @@ using Sync.Bench;
 using Sync.Filters.Engine;
 
 // virtsync benchmarks (figures and comparisons; not unit tests).
-//   scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs phc2sys PI baseline
+//   scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs phc2sys PI baseline (default: every
+//       built-in whose served clock is true time; a served step or rate is judged by `follow`)
+//   follow [SCENARIO.json|NAME (rate-change)] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
 //   fuzz [--cases N] [--seed N]                                                   seeded random virtqueue driver
@@ -25,6 +27,12 @@ switch (mode)
         var duration = Option("--duration") is { } d ? double.Parse(d, CultureInfo.InvariantCulture) : (double?)null;
         var estimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         return ScenarioComparison.Run(rest, seed, duration, estimator);
+    case "follow":
+        var followSeed = Option("--seed") is { } fsd ? ulong.Parse(fsd, CultureInfo.InvariantCulture) : 1;
+        var followSeeds = Option("--seeds") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20;
+        var followDuration = Option("--duration") is { } fd ? double.Parse(fd, CultureInfo.InvariantCulture) : (double?)null;
+        var followRate = Option("--rate") is { } fr ? double.Parse(fr, CultureInfo.InvariantCulture) : (double?)null;
+        return ServedFaultFollowing.Run(rest.Count > 0 ? rest[0] : "rate-change", followSeed, followSeeds, followDuration, followRate);
     case "estimators":
         EstimatorComparison.Run();
         return 0;

@@ -511,12 +511,122 @@ def analyze_faults(run_dir, guest, checks, metrics):
     check(checks, "virtsyncd status answered after each phase", statuses and all(statuses.values()),
           sorted(k for k, v in statuses.items() if not v) or None)
 
+def _sync_log_lines(run_dir):
+    try:
+        with open(os.path.join(run_dir, "out", "virtsyncd-sync.log"), errors="replace") as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
+def analyze_leap(run_dir, guest, checks, metrics):
+    """The served clocks and the guest across the extra leap second (leap.host.sh / leap.guest.sh).
+    Rows: X_raw = CLOCK_MONOTONIC_RAW - served X (what X itself does), utc_rt = CLOCK_REALTIME - served UTC."""
+    info = load_json(os.path.join(run_dir, "leap.json"), {}) or {}
+    _, rows, errors = load_jsonl(os.path.join(run_dir, "out", guest.get("leap_file", "leap.jsonl")))
+    keys = ("utc_raw", "tai_raw", "sls_raw", "noon_raw", "utc_rt")
+    rows = [r for r in rows if all(isinstance(r.get(k), (int, float)) for k in keys)]
+    # A read's offset is off by up to half its delay: rows with any read slower than 2 ms (the host was busy)
+    # cannot resolve the 10 ms tolerances below and are left out.
+    all_rows = len(rows)
+    rows = [r for r in rows if all(r.get(k + "_d", 0) <= 2_000_000 for k in keys)]
+    metrics["rows_left_out_slow_reads"] = all_rows - len(rows)
+    policy = guest.get("policy") or info.get("policy") or "kernel"
+    metrics["policy"] = policy
+    metrics["leap_at_iso"] = info.get("leap_at_iso")
+    metrics["rows"] = len(rows)
+    check(checks, "leap data recorded (served clocks and kernel state)", len(rows) >= 20, len(rows))
+    if len(rows) < 20:
+        return
+    S = 1_000_000_000
+    tai_minus_utc = [(r["utc_raw"] - r["tai_raw"]) / S for r in rows]
+    switch = [i for i in range(1, len(rows)) if round(tai_minus_utc[i]) != round(tai_minus_utc[i - 1])]
+    metrics["served_tai_minus_utc_s"] = {"first": round(tai_minus_utc[0], 6), "last": round(tai_minus_utc[-1], 6),
+                                         "changes_at_rows": switch}
+    check(checks, "served TAI - UTC goes from 37 s to 38 s once (within 10 ms: two reads)",
+          abs(tai_minus_utc[0] - 37) < 1e-2 and abs(tai_minus_utc[-1] - 38) < 1e-2 and len(switch) == 1
+          and all(min(abs(v - 37), abs(v - 38)) < 1e-2 for v in tai_minus_utc), metrics["served_tai_minus_utc_s"])
+    leap_row = switch[0] if switch else None
+
+    # Rows are seconds apart (4 PHC reads and a timex read each under TCG); a read's error is at most half its
+    # delay (ms when the host is busy), a smear moves 1 ms/s: 100 ms separates those from a leap's 1 s.
+    def jumps(key, limit_ns=100_000_000):
+        out = []
+        for a, b in zip(rows, rows[1:]):
+            d = -(b[key] - a[key])   # change of served X - raw
+            if abs(d) > limit_ns:
+                out.append({"t": b["t"], "s": round(d / S, 6)})
+        return out
+    j = {k: jumps(k) for k in ("utc_raw", "tai_raw", "sls_raw", "noon_raw")}
+    metrics["served_jumps"] = j
+    check(checks, "served UTC steps back by 1 s at the leap (repeats 23:59:59), once",
+          len(j["utc_raw"]) == 1 and abs(j["utc_raw"][0]["s"] + 1) < 1e-2, j["utc_raw"])
+    check(checks, "served TAI does not step", not j["tai_raw"], j["tai_raw"] or None)
+    check(checks, "served smeared clocks (UTC-SLS, noon-linear) do not step", not j["sls_raw"] and not j["noon_raw"],
+          {"sls": j["sls_raw"], "noon": j["noon_raw"]})
+    sls_minus_utc = [(r["utc_raw"] - r["sls_raw"]) / S for r in rows]
+    noon_minus_utc = [(r["utc_raw"] - r["noon_raw"]) / S for r in rows]
+    if leap_row is not None:
+        before, after = slice(0, leap_row), slice(leap_row + 2, None)
+        metrics["sls_minus_utc_s"] = {"first": round(sls_minus_utc[0], 4), "last_before": round(sls_minus_utc[leap_row - 1], 4),
+                                      "after": round(sls_minus_utc[-1], 6)}
+        check(checks, "UTC-SLS lags UTC by 0..1 s before the leap and equals it after (within 10 ms)",
+              all(-1.0 - 1e-2 <= v <= 1e-2 for v in sls_minus_utc[before]) and all(abs(v) < 1e-2 for v in sls_minus_utc[after]),
+              metrics["sls_minus_utc_s"])
+        metrics["noon_minus_utc_s"] = {"before": round(noon_minus_utc[leap_row - 1], 4), "after": round(noon_minus_utc[-1], 4)}
+        check(checks, "noon-linear smeared UTC is half the leap behind before midnight and half ahead after (within 10 ms)",
+              abs(noon_minus_utc[leap_row - 1] + 0.5) < 0.01 and abs(noon_minus_utc[-1] - 0.5) < 0.01, metrics["noon_minus_utc_s"])
+
+    # The guest: its kernel leap state and its CLOCK_REALTIME against the served UTC.
+    kernel = [r.get("kernel") or {} for r in rows]
+    states = [k.get("state") for k in kernel]
+    ins_before = leap_row is not None and any((k.get("status", 0) & 0x10) or k.get("state") == 1 for k in kernel[:leap_row])
+    leap_at = info.get("leap_at") or guest.get("leap_at") or 0
+    before_leap = [k for k in kernel if isinstance(k.get("time"), (int, float)) and k["time"] < leap_at - 1]
+    tai_before = before_leap[-1].get("tai") if before_leap else None
+    try:
+        with open(os.path.join(run_dir, "out", "dmesg.txt"), errors="replace") as f:
+            inserted_msg = "inserting leap second" in f.read()
+    except OSError:
+        inserted_msg = False
+    metrics["kernel"] = {"states_seen": sorted({s for s in states if s is not None}),
+                         "tai_before_leap": tai_before, "tai_last": kernel[-1].get("tai"),
+                         "sta_ins_before_leap": bool(ins_before), "dmesg_inserting_leap_second": inserted_msg}
+    rt_minus_raw = [r["utc_rt"] - r["utc_raw"] for r in rows]
+    rt_jumps = [{"t": b["t"], "s": round((y - x) / S, 6)} for (a, x), (b, y) in zip(zip(rows, rt_minus_raw), zip(rows[1:], rt_minus_raw[1:]))
+                if abs(y - x) > 100_000_000]
+    metrics["guest_realtime_jumps"] = rt_jumps
+    # Guest - served UTC from reads fast enough to resolve 100 us (delay <= 200 us), 30 s before the leap and from
+    # 10 s after it to the end (guest wall clock seconds).
+    fast = [r for r in rows if r.get("utc_rt_d", 0) <= RESOLVING_DELAY_NS]
+    pre = [r["utc_rt"] for r in fast if leap_at - 30 <= r["wall"] < leap_at - 1]
+    post = [r["utc_rt"] for r in fast if r["wall"] >= leap_at + 10]
+    metrics["guest_minus_served_utc_us"] = {"before_leap_max_abs": round(max((abs(v) for v in pre), default=0) / 1e3, 1), "before_reads": len(pre), "end_reads": len(post),
+                                            "end_max_abs": round(max((abs(v) for v in post), default=0) / 1e3, 1)}
+    if policy == "kernel":
+        check(checks, "kernel policy: STA_INS set before the leap", ins_before, metrics["kernel"])
+        check(checks, "kernel policy: the kernel inserted the second (dmesg 'inserting leap second', or TIME_OOP/TIME_WAIT seen)",
+              inserted_msg or any(s in (3, 4) for s in states[leap_row or 0:]), metrics["kernel"])
+        check(checks, "kernel policy: kernel TAI offset 37 -> 38", tai_before == 37 and kernel[-1].get("tai") == 38,
+              [tai_before, kernel[-1].get("tai")])
+        check(checks, "kernel policy: CLOCK_REALTIME went back 1 s once (the kernel's inserted second), nothing else",
+              len(rt_jumps) == 1 and abs(rt_jumps[0]["s"] + 1) < 1e-2, rt_jumps)
+        leap_steps = [line for line in _sync_log_lines(run_dir) if re.search(r"Step = -?9\d{8} ns|Step = -?1\d{9} ns", line)]
+        check(checks, "kernel policy: the daemon itself did not step by a second (the kernel did it)", not leap_steps,
+              [line[:120] for line in leap_steps] or None)
+        check(checks, "guest within 100 us of served UTC 30 s before the leap and from 10 s after it (reads <= 200 us)",
+              bool(pre) and bool(post) and all(abs(v) < SYNCED_NS for v in pre) and all(abs(v) < SYNCED_NS for v in post),
+              metrics["guest_minus_served_utc_us"])
+    else:
+        check(checks, f"{policy} policy: CLOCK_REALTIME never stepped backwards", all(x["s"] > 0 for x in rt_jumps), rt_jumps or None)
+
 ANALYZERS = {
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
     "faults": analyze_faults,
+    "leap": analyze_leap,
 }
 
 

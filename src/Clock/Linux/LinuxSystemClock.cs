@@ -7,7 +7,8 @@ namespace Sync.Clock.Linux;
 
 /// <summary>
 /// CLOCK_REALTIME through clock_adjtime: ReadState is a modes = 0 query (allowed to anyone), Apply one
-/// clock_adjtime per command (plus a modes = 0 read first when the status word must be merged). Encoding in
+/// clock_adjtime per command (plus a modes = 0 read first when the status word must be merged, and two status writes
+/// after a step while a leap second is pending, see <see cref="RearmLeap"/>). Encoding in
 /// <see cref="TimexEncoding"/>. Writes need a <see cref="ITimexSyscall"/> that allows them and CAP_SYS_TIME.
 /// </summary>
 public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
@@ -44,7 +45,30 @@ public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
         var timex = encoded.Value;
         var state = syscall.ClockAdjtime(ref timex, out var errno);
         if (state < 0) return ClockErrors.FromSystemClock(errno, $"clock_adjtime({TimexFlags.DescribeModes(encoded.Value.Modes)})");
+        if (command.Step is not null && state is KernelTimeStateInsert or KernelTimeStateDelete)
+            return RearmLeap(encoded.Value.Status);
         return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(timex, state));
+    }
+
+    private const int KernelTimeStateInsert = 1;
+    private const int KernelTimeStateDelete = 2;
+
+    /// <summary>
+    /// A step (ADJ_SETOFFSET) makes the kernel forget the pending leap second: it clears the NTP state (ntp_clear sets
+    /// the next leap to "never") but leaves the state machine in TIME_INS/TIME_DEL, so the second is silently not
+    /// inserted at midnight (seen in the VM lab, kernel 7.2). Turning STA_PLL on and off again resets the state to TIME_OK,
+    /// and at the next second the kernel arms the leap for the coming midnight from STA_INS/STA_DEL — what the kernel's own
+    /// leap-a-day selftest does before setting STA_INS.
+    /// </summary>
+    private ClockResult<KernelClockState> RearmLeap(int status)
+    {
+        var pllOn = new Timex { Modes = TimexFlags.AdjStatus, Status = status | TimexFlags.StaPll };
+        if (syscall.ClockAdjtime(ref pllOn, out var errno) < 0)
+            return ClockErrors.FromSystemClock(errno, "clock_adjtime(status, re-arming the leap second after a step)");
+        var pllOff = new Timex { Modes = TimexFlags.AdjStatus, Status = status & ~TimexFlags.StaPll };
+        var state = syscall.ClockAdjtime(ref pllOff, out errno);
+        if (state < 0) return ClockErrors.FromSystemClock(errno, "clock_adjtime(status, re-arming the leap second after a step)");
+        return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(pllOff, state));
     }
 
     /// <summary>The full timex of a modes = 0 query and the clock state it returned.</summary>

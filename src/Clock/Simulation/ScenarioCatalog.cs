@@ -104,6 +104,40 @@ public static class ScenarioCatalog
         Events = [new ScenarioEvent { TS = 1200, Kind = ScenarioEvent.DeviceRemoved, DurationS = 600 }],
     };
 
+    private static readonly Scenario RateChange = new()
+    {
+        Name = "rate-change",
+        Description = "Like the VM lab's faults run: a slow vhost-user virtqueue (60 us + lognormal jitter of mean 100 us, " +
+            "bursts, 2 % outliers of 2 ms, the device read 20 +- 40 % into the round trip), the daemon's defaults (9 samples " +
+            "every 0.25 s), UTC clock; the served clock steps +100 ms at 120 s and runs 30 ppm fast from 150 s. 10 min.",
+        Seed = 7,
+        DurationS = 600,
+        PollIntervalS = 0.25,
+        SamplesPerReading = 9,
+        ServedClock = "utc",
+        ReadingMode = "extended",
+        InitialGuestOffsetMs = 0.05,
+        Oscillator = new OscillatorSettings { OffsetPpm = 3, WanderPpmPerSqrtS = 0.0005 },
+        Delay = new DelaySettings
+        {
+            BaseDelayNs = 60_000,
+            JitterNs = 100_000,
+            JitterDistribution = "lognormal",
+            BurstPeriodS = 60,
+            BurstDurationS = 15,
+            BurstJitterNs = 150_000,
+            AsymmetryFraction = 0.2,
+            AsymmetrySpread = 0.4,
+            OutlierProbability = 0.02,
+            OutlierDelayNs = 2_000_000,
+        },
+        Events =
+        [
+            new ScenarioEvent { TS = 120, Kind = ScenarioEvent.ServedStep, StepMs = 100 },
+            new ScenarioEvent { TS = 150, Kind = ScenarioEvent.ServedRate, RatePpm = 30 },
+        ],
+    };
+
     private static Scenario LeapScenario(string name, string servedClock, string description) => new()
     {
         Name = name,
@@ -146,7 +180,7 @@ public static class ScenarioCatalog
     };
 
     private static readonly Scenario[] BuiltIns =
-        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage];
+        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage, RateChange];
 
     /// <summary>Fresh copies of every built-in (scenarios are mutable for JSON binding; the originals stay intact).</summary>
     public static IReadOnlyList<Scenario> All => BuiltIns.Select(Copy).ToArray();

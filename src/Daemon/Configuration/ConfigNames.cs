@@ -22,6 +22,8 @@ public static class ConfigNames
         ("utc", ServedClock.Utc), ("tai", ServedClock.Tai), ("monotonic", ServedClock.Monotonic),
         ("utc-smeared-noon", ServedClock.UtcSmearedNoon), ("utc-smeared-sls", ServedClock.UtcSmearedSls),
         ("utc-maybe-smeared", ServedClock.UtcMaybeSmeared), ("simulated", ServedClock.Simulated),
+        ("simulated-utc", ServedClock.SimulatedUtc), ("simulated-tai", ServedClock.SimulatedTai),
+        ("simulated-smeared-noon", ServedClock.SimulatedSmearedNoon), ("simulated-smeared-sls", ServedClock.SimulatedSmearedSls),
     ];
 
     public static readonly IReadOnlyList<(string Name, VhostUserSocketRole Value)> SocketRoles =

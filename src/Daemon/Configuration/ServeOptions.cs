@@ -48,5 +48,9 @@ public sealed record SimulatedServedClockOptions
     public double EpochUnixSeconds { get; init; }
 }
 
-/// <summary>A clock the device offers; the config names are utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared, simulated.</summary>
-public enum ServedClock { Utc, Tai, Monotonic, UtcSmearedNoon, UtcSmearedSls, UtcMaybeSmeared, Simulated }
+/// <summary>
+/// A clock the device offers; the config names are utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared,
+/// simulated (the simulated clock in serve:simulated:scale), and simulated-utc, simulated-tai, simulated-smeared-noon,
+/// simulated-smeared-sls (the same simulated time, faults and leap, in that scale: a whole simulated set of clocks).
+/// </summary>
+public enum ServedClock { Utc, Tai, Monotonic, UtcSmearedNoon, UtcSmearedSls, UtcMaybeSmeared, Simulated, SimulatedUtc, SimulatedTai, SimulatedSmearedNoon, SimulatedSmearedSls }

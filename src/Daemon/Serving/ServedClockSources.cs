@@ -24,6 +24,10 @@ public static class ServedClockSources
                 ServedClock.UtcSmearedNoon => factory.Create(HostClockKind.UtcSmearedNoonLinear),
                 ServedClock.UtcSmearedSls => factory.Create(HostClockKind.UtcSmearedSls),
                 ServedClock.UtcMaybeSmeared => factory.Create(HostClockKind.UtcMaybeSmeared),
+                ServedClock.SimulatedUtc => Simulated(serve.Simulated with { Scale = ServedClock.Utc }, table, factory.Tai, time),
+                ServedClock.SimulatedTai => Simulated(serve.Simulated with { Scale = ServedClock.Tai }, table, factory.Tai, time),
+                ServedClock.SimulatedSmearedNoon => Simulated(serve.Simulated with { Scale = ServedClock.UtcSmearedNoon }, table, factory.Tai, time),
+                ServedClock.SimulatedSmearedSls => Simulated(serve.Simulated with { Scale = ServedClock.UtcSmearedSls }, table, factory.Tai, time),
                 _ => Simulated(serve.Simulated, table, factory.Tai, time),
             });
         }

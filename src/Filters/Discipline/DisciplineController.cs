@@ -58,7 +58,8 @@ public sealed class DisciplineController
         var residual = estimate.Offset;
         if (_recoveryUpdates is { } r) _recoveryUpdates = r + 1;
         var stepAllowed = _options.Steps.AllowsStep(estimate.Offset, _updates)
-            || (_options.Steps.AfterDiscontinuity && _recoveryUpdates is { } n && _options.Steps.AllowsStep(estimate.Offset, n));
+            || (_options.Steps.AfterDiscontinuity && _recoveryUpdates is { } n && _options.Steps.AllowsStep(estimate.Offset, n)
+                && estimate.Offset.Abs() > _options.Steps.RecoveryThreshold);
         if (stepAllowed)
         {
             step = -estimate.Offset;

@@ -12,6 +12,10 @@ public sealed record StepPolicy(Duration Threshold, int UpdateLimit)
     /// discontinuity (a live migration or snapshot restore steps the guest clock). Default true; Never turns it off.</summary>
     public bool AfterDiscontinuity { get; init; } = true;
 
+    /// <summary>After a discontinuity only offsets above this are stepped: a smaller one (a rate change's run-up, a
+    /// small guest step) is slewed away within a few update intervals. Default 1 ms.</summary>
+    public Duration RecoveryThreshold { get; init; } = Duration.FromMilliseconds(1);
+
     public static StepPolicy Never => new(Duration.FromSeconds(1), 0) { AfterDiscontinuity = false };
     public static StepPolicy ChronyDefault => new(Duration.FromSeconds(1), 3);
 

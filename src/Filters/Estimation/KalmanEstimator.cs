@@ -7,7 +7,9 @@ namespace Sync.Filters.Estimation;
 /// ntpd-rs-like 2-state Kalman filter: state (offset ns, frequency ns/s), random-walk frequency (wander) plus a
 /// little phase diffusion as process noise, measurement variance from the sample's Error (and Delay) times a
 /// noise scale the filter learns from its innovations. Innovations beyond ThresholdSigmas are held as outliers;
-/// a run of them is a discontinuity (and by default re-initialises the filter from the run).
+/// a run of them is a discontinuity (and by default re-initialises the filter from the run). A drift that stays
+/// inside the gate (a rate change seen through wide noise) is caught by a CUSUM on the innovations
+/// (<see cref="DriftCusum"/>) and folded into the state, before the noise adaptation can learn it as noise.
 /// History is de-steered like <see cref="RegressionEstimator"/>: an adjustment moves the state into the clock's
 /// new frame instead of corrupting it.
 ///
@@ -21,6 +23,7 @@ public sealed class KalmanEstimator : IClockEstimator
     private readonly SteeringLedger _ledger = new();
     private readonly ChangeDetector _detector;
     private readonly List<OffsetSample> _held = [];
+    private readonly DriftCusum? _drift;
 
     private bool _initialized;
     private long _stateTimeNs;
@@ -28,6 +31,7 @@ public sealed class KalmanEstimator : IClockEstimator
     private double _freqNsPerS;
     private double _p00, _p01, _p11;
     private double _noiseScale = 1.0;
+    private double _quietNoiseScale = 1.0;
     private long _lastSampleNs = long.MinValue;
 
     public KalmanEstimator(KalmanOptions? options = null)
@@ -35,6 +39,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _options = options ?? new KalmanOptions();
         _options.Validate();
         _detector = new ChangeDetector(_options.Detector);
+        if (_options.DriftThresholdSigmas > 0) _drift = new DriftCusum(_options.DriftSlackSigmas, _options.DriftThresholdSigmas);
     }
 
     public KalmanOptions Options => _options;
@@ -47,6 +52,9 @@ public sealed class KalmanEstimator : IClockEstimator
 
     /// <summary>Learned ratio of the actual measurement variance to the one modelled from Error (1 = as modelled).</summary>
     public double MeasurementNoiseScale => _noiseScale;
+
+    /// <summary>Rate changes found by the drift CUSUM and folded into the state (no reset).</summary>
+    public long DriftCorrections { get; private set; }
 
     /// <summary>The most recent detected step or frequency jump (null until one happens).</summary>
     public Discontinuity? LastDiscontinuity { get; private set; }
@@ -75,6 +83,26 @@ public sealed class KalmanEstimator : IClockEstimator
         double innovationVarianceNs2 = p00 + _noiseScale * baseVarianceNs2;
         if (SampleCount >= _options.MinSamples)
         {
+            bool inGate = Math.Abs(innovationNs) <= _options.Detector.ThresholdSigmas * Math.Sqrt(innovationVarianceNs2);
+            if (_drift is { } drift && drift.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)) && inGate
+                && FitDrift(drift.AlarmRun, sample.LocalTime) is { } line)
+            {
+                drift.Reset();
+                // Innovations that keep growing on one side while each stays inside the gate: the reference's rate
+                // changed. Learning them as noise would widen the gate faster than they grow (the rate change would
+                // never be followed): fold the line into the state instead and forget what the noise scale learnt.
+                DriftCorrections++;
+                _noiseScale = _quietNoiseScale;
+                _detector.Reset();
+                _held.Clear();
+                LastDiscontinuity = new Discontinuity(line.Start, DiscontinuityKind.FrequencyJump, Duration.Zero, line.SlopeNsPerS / 1e3, line.Samples);
+                var corrected = (offsetNs + line.OffsetNs, freqNsPerS + line.SlopeNsPerS,
+                    p00 + line.OffsetVarianceNs2, p01 + line.CovarianceNs2PerS, p11 + line.SlopeVarianceNs2PerS2);
+                Update(sample, corrected, baseVarianceNs2, adapt: false);
+                return SampleOutcome.Accepted;
+            }
+            // An alarm whose run shows no significant line yet is kept (the next samples may show it) up to a point.
+            if (_drift is { Alarm: true } d && d.AlarmRun.Count >= MaxDriftRun) d.Reset();
             switch (_detector.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)))
             {
                 case ChangeVerdict.Outlier:
@@ -94,7 +122,7 @@ public sealed class KalmanEstimator : IClockEstimator
                         var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
                         double noiseScale = _noiseScale;
                         Reset();
-                        _noiseScale = noiseScale;
+                        _noiseScale = _quietNoiseScale = noiseScale;
                         foreach (var a in adjustments) _ledger.Add(a);
                         LastDiscontinuity = discontinuity;
                         foreach (var s in restart)
@@ -111,7 +139,50 @@ public sealed class KalmanEstimator : IClockEstimator
         }
         _held.Clear();
         Update(sample, (offsetNs, freqNsPerS, p00, p01, p11), baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
+        if (_drift is null || _drift.Quiet) _quietNoiseScale = _noiseScale;
         return SampleOutcome.Accepted;
+    }
+
+    /// <summary>A run's slope this many of its own standard errors from zero (scatter about the line, not the
+    /// model's noise, which may be mis-learnt) is a drift; anything less is noise.</summary>
+    private const double DriftSlopeSigmas = 4.0;
+
+    /// <summary>An alarm not confirmed by a significant line within this many samples was noise: start over.</summary>
+    private const int MaxDriftRun = 32;
+
+    private readonly record struct DriftLine(Instant<Utc> Start, int Samples, double OffsetNs, double SlopeNsPerS,
+        double OffsetVarianceNs2, double CovarianceNs2PerS, double SlopeVarianceNs2PerS2);
+
+    /// <summary>Least-squares line through the run's innovations, evaluated at now; null unless it grows away from
+    /// zero with a significant slope.</summary>
+    private static DriftLine? FitDrift(IReadOnlyList<(Instant<Utc> At, double InnovationNs, double SdNs)> run, Instant<Utc> now)
+    {
+        int n = run.Count;
+        if (n < 4) return null;
+        double meanT = run.Average(r => (r.At - now).Nanoseconds / 1e9);
+        double meanY = run.Average(r => r.InnovationNs);
+        double sxx = 0, sxy = 0;
+        foreach (var (at, y, _) in run)
+        {
+            double dx = (at - now).Nanoseconds / 1e9 - meanT;
+            sxx += dx * dx;
+            sxy += dx * (y - meanY);
+        }
+        if (!(sxx > 0)) return null;
+        double slope = sxy / sxx;
+        double intercept = meanY - slope * meanT; // at now
+        double rss = 0;
+        foreach (var (at, y, _) in run)
+        {
+            double e = y - intercept - slope * (at - now).Nanoseconds / 1e9;
+            rss += e * e;
+        }
+        double residualVariance = Math.Max(rss / (n - 2), 1);
+        double slopeVariance = residualVariance / sxx;
+        if (Math.Sign(slope) != Math.Sign(meanY) || Math.Abs(slope) < DriftSlopeSigmas * Math.Sqrt(slopeVariance)) return null;
+        // intercept = meanY - slope * meanT: var = s2/n + meanT^2 var(slope); cov(intercept, slope) = -meanT var(slope).
+        return new DriftLine(run[0].At, n, intercept, slope,
+            residualVariance / n + meanT * meanT * slopeVariance, -meanT * slopeVariance, slopeVariance);
     }
 
     public void NotifyAdjustment(LocalClockAdjustment adjustment) => _ledger.Add(adjustment);
@@ -147,7 +218,9 @@ public sealed class KalmanEstimator : IClockEstimator
         _held.Clear();
         _ledger.Clear();
         _detector.Reset();
+        _drift?.Reset();
         _noiseScale = 1.0;
+        _quietNoiseScale = 1.0;
         _lastSampleNs = long.MinValue;
         SampleCount = 0;
         LastDiscontinuity = null;

@@ -43,6 +43,15 @@ public sealed record KalmanOptions
     /// <summary>After a detected discontinuity, re-initialise from the deviating samples. Default true.</summary>
     public bool ResetOnDiscontinuity { get; init; } = true;
 
+    /// <summary>Slack k of the drift CUSUM on normalised innovations (see <see cref="DriftCusum"/>). Default 1 sigma.</summary>
+    public double DriftSlackSigmas { get; init; } = 1.0;
+
+    /// <summary>Threshold h of the drift CUSUM: past it, and when the innovations of the run grow along a significant
+    /// line, the reference's rate changed although each sample was inside the outlier gate; the line is folded into
+    /// offset and frequency (no reset, no step). Default 5 sigma (false alarm about once in 38000 Gaussian samples);
+    /// 0 turns drift detection off.</summary>
+    public double DriftThresholdSigmas { get; init; } = 5.0;
+
     /// <summary>Outlier rejection (ThresholdSigmas on the innovation, default 5) and discontinuity detection.</summary>
     public ChangeDetectorOptions Detector { get; init; } = new();
 
@@ -58,6 +67,8 @@ public sealed record KalmanOptions
         if (MinSamples < 2) throw new ArgumentException($"{nameof(MinSamples)} must be >= 2");
         if (!(BoundSigmas >= 1)) throw new ArgumentException($"{nameof(BoundSigmas)} must be >= 1");
         if (SystematicError.Nanoseconds < 0) throw new ArgumentException($"{nameof(SystematicError)} must be >= 0");
+        if (!(DriftSlackSigmas >= 0)) throw new ArgumentException($"{nameof(DriftSlackSigmas)} must be >= 0");
+        if (!(DriftThresholdSigmas == 0 || DriftThresholdSigmas >= 2)) throw new ArgumentException($"{nameof(DriftThresholdSigmas)} must be 0 (off) or >= 2");
         Detector.Validate();
     }
 }

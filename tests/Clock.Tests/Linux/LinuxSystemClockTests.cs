@@ -25,6 +25,39 @@ public class LinuxSystemClockTests
     }
 
     [Fact]
+    public void A_step_while_a_leap_second_is_pending_rearms_the_leap()
+    {
+        var fake = new FakeTimexSyscall();
+        var clock = new LinuxSystemClock(fake);
+        clock.Apply(new ClockCommand { Status = KernelStatus.InsertLeap });
+        Assert.True(fake.LeapArmed);
+        var callsBefore = fake.Calls.Count;
+
+        var state = clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = KernelStatus.InsertLeap }).Value;
+
+        Assert.True(fake.LeapArmed);
+        Assert.Equal(KernelTimeState.InsertingLeap, state.State);
+        Assert.True(state.Status.HasFlag(KernelStatus.InsertLeap));
+        Assert.Equal(0, fake.State.Status & TimexFlags.StaPll);
+        var statusWrites = fake.Calls.Skip(callsBefore).Where(c => c.Modes == TimexFlags.AdjStatus).ToList();
+        Assert.Equal(2, statusWrites.Count);
+        Assert.NotEqual(0, statusWrites[0].Status & TimexFlags.StaPll);
+        Assert.Equal(0, statusWrites[1].Status & TimexFlags.StaPll);
+    }
+
+    [Fact]
+    public void A_step_without_a_pending_leap_is_one_write()
+    {
+        var fake = new FakeTimexSyscall();
+        var clock = new LinuxSystemClock(fake);
+
+        clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = KernelStatus.None });
+
+        Assert.Single(fake.Calls, c => c.Modes != 0);
+        Assert.False(fake.LeapArmed);
+    }
+
+    [Fact]
     public void Apply_WholeCommand_OneWriteAfterOneStatusRead_StateFromTheKernel()
     {
         var fake = new FakeTimexSyscall();

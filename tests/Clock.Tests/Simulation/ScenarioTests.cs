@@ -34,7 +34,7 @@ public class ScenarioTests
     public void EveryBuiltInScenarioIsValidAndRuns()
     {
         Assert.Equal(
-            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "outage"],
+            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "outage", "rate-change"],
             ScenarioCatalog.Names);
         foreach (var scenario in ScenarioCatalog.All)
         {

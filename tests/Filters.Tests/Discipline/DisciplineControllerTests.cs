@@ -154,6 +154,22 @@ public class DisciplineControllerTests
     }
 
     [Fact]
+    public void AfterADetectedDiscontinuityAnOffsetBelowTheRecoveryThresholdIsSlewed()
+    {
+        // A rate change runs up a few hundred microseconds before it is detected: slewing removes that in seconds.
+        var controller = new DisciplineController(new DisciplineOptions());
+        for (var i = 0; i < 10; i++)
+            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+
+        controller.EnterRecovery();
+        var decision = controller.Update(Estimate(10, 200, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+
+        Assert.Null(decision.Command.Step);
+        Assert.Equal(0, controller.Steps);
+        Assert.True(decision.Command.FrequencyPpm < -50, $"slews the 200 us away (commanded {decision.Command.FrequencyPpm} ppm)");
+    }
+
+    [Fact]
     public void StepPolicyNeverForbidsStepsAfterDiscontinuitiesToo()
     {
         var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.Never });

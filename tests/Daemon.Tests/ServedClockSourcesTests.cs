@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Time.Testing;
+using Sync.Clock.Abstractions;
+using Sync.Daemon.Configuration;
+using Sync.Daemon.Serving;
+using Sync.Filters.Leap;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Tests;
+
+public sealed class ServedClockSourcesTests
+{
+    private const long Second = 1_000_000_000L;
+    private static readonly DateTimeOffset HostNow = new(2026, 11, 26, 1, 0, 0, TimeSpan.Zero);
+
+    private sealed class SettableTai(long ns) : IHostClockSource
+    {
+        public long Ns = ns;
+        public ClockScale Scale => ClockScale.Tai;
+        public long ReadNanoseconds() => Ns;
+    }
+
+    private static long HostTaiNs(DateTimeOffset utc) => (utc.ToUnixTimeSeconds() + 37) * Second;
+
+    [Fact]
+    public void Simulated_set_passes_the_extra_leap_utc_repeats_a_second_tai_does_not()
+    {
+        // Served 100 s before the midnight of 2026-11-27, with an extra leap second there.
+        var midnight = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero);
+        var options = new SimulatedServedClockOptions
+        {
+            OffsetMs = (midnight - HostNow).TotalMilliseconds - 100_000,
+            LeapAtUtc = "2026-11-27T00:00:00Z",
+        };
+        var host = new SettableTai(HostTaiNs(HostNow));
+        var time = new FakeTimeProvider(HostNow);
+        var utc = ServedClockSources.Simulated(options with { Scale = ServedClock.Utc }, LeapSecondTable.Embedded, host, time);
+        var tai = ServedClockSources.Simulated(options with { Scale = ServedClock.Tai }, LeapSecondTable.Embedded, host, time);
+        var smeared = ServedClockSources.Simulated(options with { Scale = ServedClock.UtcSmearedNoon }, LeapSecondTable.Embedded, host, time);
+
+        Assert.Equal(midnight.ToUnixTimeSeconds() - 100, utc.ReadNanoseconds() / Second);
+        Assert.Equal(37 * Second, tai.ReadNanoseconds() - utc.ReadNanoseconds());
+
+        host.Ns += 200 * Second;
+        Assert.Equal(38 * Second, tai.ReadNanoseconds() - utc.ReadNanoseconds());
+        Assert.Equal(midnight.ToUnixTimeSeconds() + 99, utc.ReadNanoseconds() / Second);
+
+        // Noon-linear smear: half the leap second is spread out by midnight, so 0.5 s ahead of UTC after it.
+        long smearAheadNs = smeared.ReadNanoseconds() - utc.ReadNanoseconds();
+        Assert.InRange(smearAheadNs, Second / 2 - Second / 100, Second / 2 + Second / 100);
+    }
+
+    [Fact]
+    public void A_restarted_simulated_clock_with_the_same_epoch_serves_the_same_time()
+    {
+        var epoch = HostNow;
+        var options = new SimulatedServedClockOptions
+        {
+            StepMs = 100, StepAfterSeconds = 120, RatePpm = 30, RateAfterSeconds = 150,
+            EpochUnixSeconds = epoch.ToUnixTimeSeconds(),
+        };
+        var host = new SettableTai(HostTaiNs(epoch));
+        var first = ServedClockSources.Simulated(options, LeapSecondTable.Embedded, host, new FakeTimeProvider(epoch));
+
+        var restartedAt = epoch.AddSeconds(200);
+        host.Ns = HostTaiNs(restartedAt);
+        var restarted = ServedClockSources.Simulated(options, LeapSecondTable.Embedded, host, new FakeTimeProvider(restartedAt));
+
+        Assert.Equal(first.ReadNanoseconds(), restarted.ReadNanoseconds());
+        // 100 ms step plus 50 s at +30 ppm (1.5 ms) ahead of host UTC by now.
+        long aheadNs = restarted.ReadNanoseconds() - restartedAt.ToUnixTimeSeconds() * Second;
+        Assert.InRange(aheadNs, 101_500_000 - 1000, 101_500_000 + 1000);
+    }
+
+    [Fact]
+    public void Without_an_epoch_the_faults_count_from_the_start()
+    {
+        var options = new SimulatedServedClockOptions { StepMs = 100, StepAfterSeconds = 120 };
+        var host = new SettableTai(HostTaiNs(HostNow));
+        var clock = ServedClockSources.Simulated(options, LeapSecondTable.Embedded, host, new FakeTimeProvider(HostNow));
+        host.Ns += 119 * Second;
+        Assert.Equal(HostNow.ToUnixTimeSeconds() + 119, clock.ReadNanoseconds() / Second);
+        host.Ns += 2 * Second;
+        Assert.Equal(100_000_000, clock.ReadNanoseconds() - (HostNow.ToUnixTimeSeconds() + 121) * Second);
+    }
+}

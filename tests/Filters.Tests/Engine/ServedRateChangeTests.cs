@@ -1,0 +1,62 @@
+using Sync.Filters.Engine;
+using Sync.Filters.Leap;
+
+namespace Sync.Filters.Tests.Engine;
+
+/// <summary>
+/// The VM lab's faults run: the served clock steps +100 ms, 30 s later its rate changes. The daemon must follow
+/// the rate by slewing (no step), back within 100 us of the served clock within 10 s, over a slow, noisy read path
+/// where each drifting sample stays inside the outlier gate for a while (the case that was never followed).
+/// </summary>
+public class ServedRateChangeTests
+{
+    private const double StepAtS = 60, RateAtS = 90, EndS = 150;
+
+    private static (long StepsAfterRateChange, double BackWithin100UsS, long MaxErrorAfterNs) Run(int seed, double ratePpm, EstimatorKind estimator)
+    {
+        var clock = new ServedFaultClock(seed);
+        var engine = new SyncEngine(new SyncEngineOptions { Estimator = estimator }, LeapSecondTable.Embedded);
+        bool stepped = false, rateChanged = false;
+        long stepsAtRateChange = 0, maxErrorNs = 0;
+        double lastOutS = RateAtS;
+        while (clock.ElapsedS < EndS)
+        {
+            clock.Advance(250_000_000);
+            if (!stepped && clock.ElapsedS >= StepAtS) { clock.StepServed(100_000_000); stepped = true; }
+            if (!rateChanged && clock.ElapsedS >= RateAtS) { clock.ChangeServedRate(ratePpm); rateChanged = true; stepsAtRateChange = clock.Steps; }
+            if (engine.OnReading("ptp0", clock.Read(9)) is { } command)
+                clock.Apply(command);
+            if (!rateChanged) continue;
+            maxErrorNs = Math.Max(maxErrorNs, Math.Abs(clock.ErrorNs));
+            if (Math.Abs(clock.ErrorNs) > 100_000) lastOutS = clock.ElapsedS;
+        }
+        return (clock.Steps - stepsAtRateChange, lastOutS - RateAtS, maxErrorNs);
+    }
+
+    [Theory]
+    [InlineData(30.0)]
+    [InlineData(-30.0)]
+    public void KalmanFollowsARateChangeAfterAStepBySlewing(double ratePpm)
+    {
+        var failures = new List<string>();
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            var (steps, backS, maxErrorNs) = Run(seed, ratePpm, EstimatorKind.Kalman);
+            if (steps != 0 || backS > 10)
+                failures.Add($"seed {seed}: {steps} step(s) after the rate change, back within 100 us after {backS:0.0} s, max error {maxErrorNs / 1e3:0.0} us");
+        }
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
+    }
+
+    [Theory]
+    [InlineData(5.0)]
+    [InlineData(-5.0)]
+    public void KalmanFollowsASmallRateChangeWithoutAStep(double ratePpm)
+    {
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            var (steps, backS, maxErrorNs) = Run(seed, ratePpm, EstimatorKind.Kalman);
+            Assert.True(steps == 0 && backS <= 10, $"seed {seed}: {steps} step(s), back after {backS:0.0} s, max error {maxErrorNs / 1e3:0.0} us");
+        }
+    }
+}
