@@ -30,6 +30,7 @@ public sealed class ConfigurationTests : IDisposable
         var o = Load().Options!;
         Assert.Empty(o.Sources.Clocks);
         Assert.Equal(0.25, o.Sources.ReadIntervalSeconds);
+        Assert.Equal(2000, o.Sources.ReadTimeoutMs);
         Assert.Equal(9, o.Sources.SamplesPerReading);
         Assert.Equal(SampleFilterKind.DelayBand, o.Sources.Filter);
         Assert.Equal(EstimatorKind.Kalman, o.Sources.Estimator);
@@ -61,6 +62,7 @@ public sealed class ConfigurationTests : IDisposable
               "sources": {
                 "clocks": [ "/dev/ptp_virtio_tai", "utc", { "clockName": "Virtio PTP type 2/variant 0" }, { "type": "utc-smeared" }, ],
                 "readIntervalSeconds": 0.5, /* inline */
+                "readTimeoutMs": 750,
                 "samplesPerReading": 25,
                 "filter": "fastest",
                 "estimator": "kalman"
@@ -77,6 +79,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal([ClockSelector.ByPath("/dev/ptp_virtio_tai"), ClockSelector.ByType(TimeScale.Utc),
             ClockSelector.ByClockName("Virtio PTP type 2/variant 0"), ClockSelector.ByType(TimeScale.UtcSmeared)], o.Sources.Clocks);
         Assert.Equal(0.5, o.Sources.ReadIntervalSeconds);
+        Assert.Equal(750, o.Sources.ReadTimeoutMs);
         Assert.Equal(25, o.Sources.SamplesPerReading);
         Assert.Equal(SampleFilterKind.Fastest, o.Sources.Filter);
         Assert.Equal(EstimatorKind.Kalman, o.Sources.Estimator);
@@ -108,6 +111,9 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..64")]
     [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..64")]
     [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..64")]
+    [InlineData("sources:readTimeoutMs", "0", "sources:readTimeoutMs = 0 is out of range: use 10..60000")]
+    [InlineData("sources:readTimeoutMs", "120000", "sources:readTimeoutMs = 120000 is out of range: use 10..60000")]
+    [InlineData("sources:readTimeoutMs", "2s", "sources:readTimeoutMs = 2s is not a whole number: use 10..60000")]
     [InlineData("sources:samplesPerReading", "40", "sources:samplesPerReading = 40 is out of range: use 1..25")]
     [InlineData("sources:samplesPerReading", "0", "sources:samplesPerReading = 0 is out of range: use 1..25")]
     [InlineData("sources:leapSecondsFile", "leap-seconds.list", "sources:leapSecondsFile = leap-seconds.list is not an absolute path: use a path starting with /")]

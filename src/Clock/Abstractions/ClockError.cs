@@ -14,6 +14,11 @@ public enum ClockErrorKind
     /// <summary>Bad arguments (EINVAL).</summary>
     InvalidArgument,
     Other,
+    /// <summary>
+    /// The device did not answer within the read timeout: the call is stuck in the driver (e.g. a virtqueue request
+    /// the host back end will never answer). Try another clock; this one is read again once the stuck call returns.
+    /// </summary>
+    Timeout,
 }
 
 /// <summary>A failed clock operation: kind, errno name (e.g. "ENODEV") and a message naming the call and clock.</summary>

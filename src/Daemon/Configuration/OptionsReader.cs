@@ -16,7 +16,7 @@ internal sealed class OptionsReader
 {
     private static readonly string[] ScalarKeys =
     [
-        "sources:readIntervalSeconds", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
+        "sources:readIntervalSeconds", "sources:readTimeoutMs", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
@@ -54,6 +54,8 @@ internal sealed class OptionsReader
                 Clocks = SourceClocks(),
                 ReadIntervalSeconds = Double("sources:readIntervalSeconds", SourcesOptions.DefaultReadIntervalSeconds,
                     SourcesOptions.MinReadIntervalSeconds, SourcesOptions.MaxReadIntervalSeconds),
+                ReadTimeoutMs = Int("sources:readTimeoutMs", SourcesOptions.DefaultReadTimeoutMs,
+                    SourcesOptions.MinReadTimeoutMs, SourcesOptions.MaxReadTimeoutMs),
                 SamplesPerReading = Int("sources:samplesPerReading", SourcesOptions.DefaultSamplesPerReading,
                     SourcesOptions.MinSamplesPerReading, SourcesOptions.MaxSamplesPerReading),
                 Filter = Choice("sources:filter", ConfigNames.Filters, SampleFilterKind.DelayBand),

@@ -17,10 +17,20 @@ public sealed record SourcesOptions
     public const int MinSamplesPerReading = 1;
     public const int MaxSamplesPerReading = 25;
 
+    /// <summary>
+    /// How long one reading may take before the clock counts as not answering (ClockErrorKind.Timeout): a normal
+    /// reading takes 1-3 ms, a virtio-rtc read blocks indefinitely while the host's vhost-user back end is dead.
+    /// 2 s leaves a slow but live device alone and still lets the loop hold over / fail over within a few readings.
+    /// </summary>
+    public const int DefaultReadTimeoutMs = 2000;
+    public const int MinReadTimeoutMs = 10;
+    public const int MaxReadTimeoutMs = 60_000;
+
     /// <summary>Clock selectors; empty = every virtio-rtc PTP clock found in /sys/class/ptp.</summary>
     public IReadOnlyList<ClockSelector> Clocks { get; init; } = [];
     public double ReadIntervalSeconds { get; init; } = DefaultReadIntervalSeconds;
     public int SamplesPerReading { get; init; } = DefaultSamplesPerReading;
+    public int ReadTimeoutMs { get; init; } = DefaultReadTimeoutMs;
     public SampleFilterKind Filter { get; init; } = SampleFilterKind.DelayBand;
     public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
 

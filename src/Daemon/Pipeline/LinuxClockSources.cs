@@ -10,6 +10,8 @@ namespace Sync.Daemon.Pipeline;
 /// Finds the configured PTP clocks and wraps each in a <see cref="ResilientReferenceClock"/> that finds it again by
 /// its clock_name after the device is re-created (a new /dev/ptpN). With no clocks configured: every usable clock,
 /// in the default order (TAI, UTC, smeared, maybe-smeared, vmclock, KVM), the first preferred, the others for failover.
+/// Each is read through a <see cref="TimeBoundedReferenceClock"/> (sources:readTimeoutMs): a virtio-rtc read blocks
+/// while the host's back end is dead, and the loop must go on (fail over, hold over) instead of stalling with it.
 /// </summary>
 public static class LinuxClockSources
 {
@@ -37,10 +39,14 @@ public static class LinuxClockSources
         if (chosen.Count == 0)
             return new ClockError(ClockErrorKind.NotSupported, "EOPNOTSUPP", "no usable PTP clock: none serves UTC, TAI or smeared UTC (`virtsyncd clocks` lists them)");
 
-        var clocks = chosen.Select(c => (IReferenceClock)new ResilientReferenceClock(
-            Info(c),
-            () => Reopen(discovery, c.ClockName, c.DevicePath),
-            new ClockReadPolicyOptions(),
+        var readTimeout = TimeSpan.FromMilliseconds(sources.ReadTimeoutMs);
+        var clocks = chosen.Select(c => (IReferenceClock)new TimeBoundedReferenceClock(
+            new ResilientReferenceClock(
+                Info(c),
+                () => Reopen(discovery, c.ClockName, c.DevicePath),
+                new ClockReadPolicyOptions(),
+                time),
+            readTimeout,
             time)).ToList();
         return ClockResult<IReadOnlyList<IReferenceClock>>.Ok(clocks);
     }

@@ -7,7 +7,9 @@ namespace Sync.Daemon.Pipeline;
 /// <summary>
 /// The one place where edges and core meet: read the selected reference clock, hand the reading to the
 /// pipeline, apply the command to the system clock. Clocks are tried in order of preference every step, so
-/// the loop fails over to the next clock while one is gone and is back on the preferred one as soon as it reads. Used as it is by `sync` (real clocks, real timer) and
+/// the loop fails over to the next clock while one is gone or does not answer (a real PHC is read through a
+/// TimeBoundedReferenceClock, so a stuck read ends in a Timeout error instead of stalling the loop) and is back on
+/// the preferred one as soon as it reads. Used as it is by `sync` (real clocks, real timer) and
 /// `simulate` (simulated clocks, virtual time).
 /// </summary>
 public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClock> clocks, ISystemClock systemClock, bool writeEnabled = true)
@@ -30,6 +32,16 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     public event Action? FirstGoodSample;
     private bool _hadGoodSample;
 
+    /// <summary>Raised after every read of a clock with its error (null: the read worked).</summary>
+    public event Action<IReferenceClock, ClockError?>? ReadCompleted;
+
+    /// <summary>
+    /// Errors that say this clock cannot be read now, so the next one is tried in the same step: the device is gone,
+    /// the method is not offered, or the device does not answer (a read stuck in the driver).
+    /// </summary>
+    public static bool FailsOver(ClockErrorKind kind) =>
+        kind is ClockErrorKind.DeviceGone or ClockErrorKind.NotSupported or ClockErrorKind.Timeout;
+
     public ClockCommand? Step()
     {
         ClockCommand? command = null;
@@ -38,6 +50,7 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             var clock = clocks[_selected];
             var id = clock.Info.Path;
             var reading = clock.Read(pipeline.SamplesPerReading);
+            ReadCompleted?.Invoke(clock, reading.Error);
             if (reading.IsOk)
             {
                 command = pipeline.OnReading(id, reading.Value);
@@ -49,7 +62,7 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
                 break;
             }
             command = pipeline.OnMissedReading(id, systemClock.Now(), reading.Error!.ToString());
-            if (reading.Error!.Kind is not (ClockErrorKind.DeviceGone or ClockErrorKind.NotSupported) || _selected == clocks.Count - 1)
+            if (!FailsOver(reading.Error.Kind) || _selected == clocks.Count - 1)
                 break;
         }
 

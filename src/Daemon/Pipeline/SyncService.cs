@@ -41,7 +41,11 @@ public sealed partial class SyncService(
 
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
+        foreach (var clock in clocks)
+            pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
         var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
+        using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
+        loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
         if (chrony is not null)
             loop.Updated += snapshot =>

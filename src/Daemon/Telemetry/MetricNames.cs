@@ -28,6 +28,7 @@ public static class MetricNames
     public const string SourceSelected = "virtsync_source_selected";
     public const string SourceReadingMethod = "virtsync_source_reading_method";
     public const string SourceSamplesTotal = "virtsync_source_samples_total";
+    public const string SourceReadTimeoutsTotal = "virtsync_source_read_timeouts_total";
 
     public const string ServeRequestsTotal = "virtsync_serve_requests_total";
     public const string ServeRequestDurationSeconds = "virtsync_serve_request_duration_seconds";

@@ -38,6 +38,7 @@ public sealed class SyncEngine
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
     private double _targetRatePpm;
+    private string? _selectedId;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -83,6 +84,7 @@ public sealed class SyncEngine
         source.LastOffset = offsetSample.Offset;
         source.LastError = offsetSample.Error;
         source.Samples++;
+        _selectedId = id;
 
         _batch.Add(offsetSample);
         if (_lastBatchEndAt is { } lastEnd
@@ -169,7 +171,7 @@ public sealed class SyncEngine
         return new SyncSnapshot(
             now,
             _controller.State,
-            _sources.Values.FirstOrDefault(s => s.Samples > 0)?.Id,
+            _selectedId,
             _lastOffset,
             Duration.FromNanoseconds((long)rmsNs),
             _controller.BaseFrequencyPpm ?? _controller.CommandedFrequencyPpm,
@@ -180,7 +182,7 @@ public sealed class SyncEngine
             _taiOffsetSeconds ?? 0,
             _controller.Steps,
             _controller.UpdateInterval,
-            _sources.Values.Select(s => s.ToSnapshot()).ToList());
+            _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList());
     }
 
     private ClockCommand OnFilteredSample(OffsetSample sample)
@@ -305,7 +307,7 @@ public sealed class SyncEngine
         public Duration? LastError { get; set; }
         public string? LastFailure { get; set; }
 
-        public SourceSnapshot ToSnapshot() =>
-            new(Id, name, scale, Samples > 0, Reach, Method, LastDelay, LastOffset, LastError, Samples, LastFailure);
+        public SourceSnapshot ToSnapshot(bool selected) =>
+            new(Id, name, scale, selected, Reach, Method, LastDelay, LastOffset, LastError, Samples, LastFailure);
     }
 }

@@ -245,16 +245,18 @@ public class VirtioRtcAlarmTests : IDisposable
                 if (!driver.Read(id).IsOk) Interlocked.Increment(ref failures);
             }
         })).ToList();
-        workers.Add(Task.Run(() =>
+        var requestsDone = Task.WhenAll(workers);
+        // The poller runs for as long as the requests do (a fixed count could end before a loaded machine starts them).
+        var poller = Task.Run(() =>
         {
             var buffer = new byte[16];
-            for (int i = 0; i < 5000; i++)
+            for (int i = 0; i < 5000 || !requestsDone.IsCompleted; i++)
             {
                 device.PollAlarms();
                 if (device.TryWriteNotification(1, buffer, out int written) && written == 16) Interlocked.Increment(ref delivered);
             }
-        }));
-        await Task.WhenAll(workers);
+        });
+        await Task.WhenAll(requestsDone, poller);
         Assert.Equal(0, failures);
         Assert.True(delivered > 0);
     }
