@@ -40,6 +40,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(LeapPolicy.Kernel, o.Discipline.LeapPolicy);
         Assert.True(o.Discipline.WriteEnabled);
         Assert.Equal("/run/virtsync/vhost-rtc.sock", o.Serve.SocketPath);
+        Assert.Equal("/run/virtsync/serve-state", o.Serve.StateDirectory);
         Assert.Equal([ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon], o.Serve.Clocks);
         Assert.True(o.Serve.AlarmsEnabled);
         Assert.Equal("127.0.0.1", o.Metrics.Host);
@@ -67,7 +68,7 @@ public sealed class ConfigurationTests : IDisposable
                 "estimator": "kalman"
               },
               "discipline": { "makestepThresholdSeconds": 0.1, "makestepLimit": -1, "maxSlewRatePpm": 83333, "leapPolicy": "follow-smear", "writeEnabled": false },
-              "serve": { "socketPath": "/tmp/v.sock", "clocks": ["tai", "simulated", "utc-maybe-smeared"], "smearVariant": "sls", "alarms": false },
+              "serve": { "socketPath": "/tmp/v.sock", "stateDirectory": "/var/lib/virtsync/serve", "clocks": ["tai", "simulated", "utc-maybe-smeared"], "smearVariant": "sls", "alarms": false },
               "metrics": { "enabled": false, "listen": "[::1]:9999" },
               "status": { "enabled": false, "socketPath": "/tmp/s.sock" },
               "systemd": { "readyTimeoutSeconds": 5, "statusIntervalSeconds": 0 },
@@ -88,6 +89,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(LeapPolicy.FollowSmear, o.Discipline.LeapPolicy);
         Assert.False(o.Discipline.WriteEnabled);
         Assert.Equal("/tmp/v.sock", o.Serve.SocketPath);
+        Assert.Equal("/var/lib/virtsync/serve", o.Serve.StateDirectory);
         Assert.Equal([ServedClock.Tai, ServedClock.Simulated, ServedClock.UtcMaybeSmeared], o.Serve.Clocks);
         Assert.Equal(SmearVariant.UtcSls, o.Serve.MaybeSmearedVariant);
         Assert.False(o.Serve.AlarmsEnabled);
@@ -127,6 +129,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew, follow-smear or unsmear")]
     [InlineData("discipline:writeEnabled", "yes", "discipline:writeEnabled = yes is not allowed: use true or false")]
     [InlineData("serve:socketPath", "vhost.sock", "serve:socketPath = vhost.sock is not an absolute path: use a path starting with /")]
+    [InlineData("serve:stateDirectory", "state", "serve:stateDirectory = state is not an absolute path: use a directory path starting with /, e.g. /run/virtsync/serve-state")]
+    [InlineData("serve:stateDirectory", "", "serve:stateDirectory = (empty) is not an absolute path")]
     [InlineData("serve:clocks", "utc,gps", "serve:clocks = gps is not allowed: use utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared or simulated")]
     [InlineData("serve:clocks", "utc,utc", "serve:clocks = utc is listed twice")]
     [InlineData("serve:clocks", "", "serve:clocks = (empty) lists no clock")]

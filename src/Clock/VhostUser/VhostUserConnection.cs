@@ -11,7 +11,7 @@ namespace Sync.Clock.VhostUser;
 /// processes rings and signals call eventfds. A malformed message (bad version, oversized or truncated payload,
 /// wrong payload size) drops this connection only; the device instance dies with it.
 /// </summary>
-public sealed class VhostUserConnection : IDisposable
+public sealed partial class VhostUserConnection : IDisposable
 {
     private const ulong StatusAcknowledgeOk = 0;
     private const ulong StatusFailed = 1;
@@ -42,9 +42,25 @@ public sealed class VhostUserConnection : IDisposable
     private bool _wakeClosed;
     private Thread? _thread;
 
-    internal VhostUserConnection(int id, int socketFd, IVirtioDevice device, VhostUserServerOptions options, ILogger logger)
+    // Memory regions with the fd each was mapped from (kept open so it can be stored and restored), by slot.
+    private readonly List<MemorySlot> _memorySlots = new();
+    // Persistence (both null when off): the fd store, the state directory, and what the store holds for us by name.
+    private readonly IFileDescriptorStore? _fdStore;
+    private readonly ConnectionStateDirectory? _stateDirectory;
+    private readonly Dictionary<string, int> _storedFds = new();
+    private bool _restored;
+
+    private readonly record struct MemorySlot(int Slot, GuestMemoryRegion Region, int Fd);
+
+    internal VhostUserConnection(int id, int socketFd, IVirtioDevice device, VhostUserServerOptions options, ILogger logger,
+        IFileDescriptorStore? fdStore = null, ConnectionStateDirectory? stateDirectory = null)
     {
         Id = id;
+        if (fdStore is not null && stateDirectory is not null)
+        {
+            _fdStore = fdStore;
+            _stateDirectory = stateDirectory;
+        }
         _socketFd = socketFd;
         _device = device;
         _options = options;
@@ -66,6 +82,9 @@ public sealed class VhostUserConnection : IDisposable
     /// <summary>Why the connection ended ("front end closed the socket", a protocol violation, "stopped").</summary>
     public string? EndReason { get; private set; }
 
+    /// <summary>True when this connection was taken over from a previous process (fd store + state file).</summary>
+    public bool IsRestored => _restored;
+
     public long MessagesHandled { get; private set; }
     public long RequestsCompleted { get; private set; }
     public long ChainsRejected { get; private set; }
@@ -79,6 +98,10 @@ public sealed class VhostUserConnection : IDisposable
             return;
         }
         _device.NotificationPending += OnNotificationPending;
+        if (_fdStore is not null && !_restored)
+        {
+            Persist();
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = $"vhost-user-{Id}" };
         _thread.Start();
     }
@@ -142,6 +165,10 @@ public sealed class VhostUserConnection : IDisposable
     {
         var polls = new LibC.PollFd[2 + _vrings.Length];
         var pollQueue = new int[polls.Length];
+        if (_restored)
+        {
+            ResumeRestoredQueues();
+        }
         while (!_stopRequested)
         {
             int count = 0;
@@ -295,7 +322,7 @@ public sealed class VhostUserConnection : IDisposable
         {
             foreach (int fd in _receivedFds)
             {
-                LibC.CloseQuietly(fd);
+                LibC.CloseQuietly(fd); // -1 for fds kept
             }
             _receivedFds.Clear();
         }
@@ -319,6 +346,11 @@ public sealed class VhostUserConnection : IDisposable
     {
         string? problem = null;
         var outcome = Dispatch(header, payload, ref problem);
+        if (outcome != Outcome.Fatal && ChangesState((VhostUserRequest)header.Request))
+        {
+            // Before the acknowledgement: once the front end has it, a restarted process must know the change.
+            Persist();
+        }
         switch (outcome)
         {
             case Outcome.Fatal:
@@ -494,16 +526,18 @@ public sealed class VhostUserConnection : IDisposable
         {
             vring.DropQueue();
         }
-        _memory.Clear();
+        ClearMemory();
         for (int i = 0; i < count; i++)
         {
             var region = ReadRegion(payload.Slice(8 + i * MemoryRegionBytes, MemoryRegionBytes));
             if (!_memory.TryAddRegion(region, _receivedFds[i], out string error))
             {
-                _memory.Clear();
+                ClearMemory();
                 problem = $"region {i}: {error}";
                 return Outcome.Failed;
             }
+            _memorySlots.Add(new MemorySlot(i, region, _receivedFds[i]));
+            _receivedFds[i] = -1; // kept with its region
         }
         return Outcome.Done;
     }
@@ -523,11 +557,19 @@ public sealed class VhostUserConnection : IDisposable
         {
             vring.DropQueue();
         }
-        if (!_memory.TryAddRegion(ReadRegion(payload.Slice(8)), _receivedFds[0], out string error))
+        var region = ReadRegion(payload.Slice(8));
+        if (!_memory.TryAddRegion(region, _receivedFds[0], out string error))
         {
             problem = error;
             return Outcome.Failed;
         }
+        int slot = 0;
+        while (_memorySlots.Any(m => m.Slot == slot))
+        {
+            slot++;
+        }
+        _memorySlots.Add(new MemorySlot(slot, region, _receivedFds[0]));
+        _receivedFds.Clear(); // kept with its region
         return Outcome.Done;
     }
 
@@ -541,10 +583,20 @@ public sealed class VhostUserConnection : IDisposable
         {
             vring.DropQueue();
         }
-        if (!_memory.RemoveRegion(ReadRegion(payload.Slice(8))))
+        var region = ReadRegion(payload.Slice(8));
+        if (!_memory.RemoveRegion(region))
         {
             problem = "no such region";
             return Outcome.Failed;
+        }
+        int index = _memorySlots.FindIndex(m =>
+            m.Region.GuestPhysicalAddress == region.GuestPhysicalAddress
+            && m.Region.SizeBytes == region.SizeBytes
+            && m.Region.FrontEndVirtualAddress == region.FrontEndVirtualAddress);
+        if (index >= 0)
+        {
+            LibC.CloseQuietly(_memorySlots[index].Fd);
+            _memorySlots.RemoveAt(index);
         }
         return Outcome.Done;
     }
@@ -795,11 +847,22 @@ public sealed class VhostUserConnection : IDisposable
     private void Cleanup()
     {
         _device.NotificationPending -= OnNotificationPending;
+        if (_fdStore is not null && !_stopRequested)
+        {
+            // The front end is gone (or broke the protocol): nothing to take over after a restart.
+            // A stop (service stop or restart) keeps the store and the state file: the next process continues.
+            foreach (string name in _storedFds.Keys)
+            {
+                _fdStore.Remove(name);
+            }
+            _storedFds.Clear();
+            _stateDirectory!.Delete(Id);
+        }
         foreach (var vring in _vrings)
         {
             vring.CloseAll();
         }
-        _memory.Dispose();
+        ClearMemory();
         LibC.CloseQuietly(_socketFd);
         lock (_wakeGate)
         {

@@ -17,13 +17,15 @@ namespace Sync.Clock.VhostUser;
 /// await server.StopAsync();
 /// </code>
 /// </summary>
-public sealed class VhostUserServer : IDisposable, IAsyncDisposable
+public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
 {
     private readonly VhostUserServerOptions _options;
     private readonly Func<IVirtioDevice> _deviceFactory;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly Dictionary<int, VhostUserConnection> _connections = new();
+    // Per connection: done once it is removed from _connections and its device disposed (what StopAsync waits for).
+    private readonly Dictionary<int, Task> _releases = new();
     private int _listenFd = -1;
     private int _wakeFd = -1;
     private Thread? _acceptThread;
@@ -31,6 +33,10 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
     private int _nextConnectionId;
     private long _accepted;
     private bool _ownsSocketFile;
+    private bool _listenerStored;
+    private int _inheritedListenFd = -1;
+    private readonly ConnectionStateDirectory? _stateDirectory;
+    private readonly List<VhostUserConnection> _restored = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VhostUserServer(VhostUserServerOptions options, Func<IVirtioDevice> deviceFactory, ILogger<VhostUserServer>? logger = null)
@@ -44,7 +50,11 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         _options = options;
         _deviceFactory = deviceFactory;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _stateDirectory = string.IsNullOrWhiteSpace(options.StateDirectory) ? null : new ConnectionStateDirectory(options.StateDirectory);
     }
+
+    /// <summary>Connections taken over from a previous process at <see cref="Start"/>.</summary>
+    public IReadOnlyList<VhostUserConnection> RestoredConnections => _restored;
 
     public string SocketPath => _options.SocketPath;
 
@@ -65,14 +75,19 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
     /// <summary>Raised (on the accept thread) for each accepted connection; tests and metrics watch it.</summary>
     public event Action<VhostUserConnection>? ConnectionAccepted;
 
-    /// <summary>Creates the directory, replaces a stale socket file, binds, sets the mode, starts accepting.</summary>
+    /// <summary>
+    /// Takes over the connections whose fds are in <paramref name="inherited"/> (from the fd store of a previous
+    /// process, see <see cref="RestoreConnections"/>), then creates the directory, replaces a stale socket file,
+    /// binds, sets the mode, starts accepting.
+    /// </summary>
     /// <exception cref="IOException">The path is in use by a live server, is not a socket, or cannot be bound.</exception>
-    public unsafe void Start()
+    public unsafe void Start(IReadOnlyList<InheritedFileDescriptor>? inherited = null)
     {
         if (_acceptThread is not null)
         {
             throw new InvalidOperationException("the server is already started");
         }
+        RestoreConnections(inherited ?? []);
         string path = Path.GetFullPath(_options.SocketPath);
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
         int addressLength = LibC.FillSockaddrUn(address, path);
@@ -80,9 +95,25 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         {
             throw new IOException($"socket path '{path}' is longer than {LibC.SockaddrUnPathLength - 1} bytes");
         }
+        bool reuseListener = _inheritedListenFd >= 0 && _options.Role == VhostUserSocketRole.Listen
+            && LibC.IsBoundTo(_inheritedListenFd, path) && LibC.IsSocketFile(path);
+        if (_inheritedListenFd >= 0 && !reuseListener)
+        {
+            _logger.LogWarning("vhost-user server: inherited fd '{Name}' is not a socket listening on {Path}; closing it", ListenFdName, path);
+            Discard(ListenFdName, _inheritedListenFd);
+        }
         if (_options.Role == VhostUserSocketRole.Connect)
         {
             StartConnecting(path);
+            return;
+        }
+        if (reuseListener)
+        {
+            // The previous process's listening socket: front ends that connected meanwhile wait in its backlog.
+            _listenFd = _inheritedListenFd;
+            _ownsSocketFile = true;
+            StoreListener();
+            StartAccepting(path);
             return;
         }
         string? directory = Path.GetDirectoryName(path);
@@ -113,6 +144,27 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             CloseListener();
             throw new IOException($"chmod/listen on '{path}' failed (errno {errno})");
         }
+        StoreListener();
+        StartAccepting(path);
+    }
+
+    /// <summary>
+    /// With an fd store, the listening socket goes there too (as "listen"): it outlives this process, so front ends
+    /// connecting while no process runs wait in its backlog, and the socket file stays.
+    /// </summary>
+    private void StoreListener()
+    {
+        _inheritedListenFd = -1;
+        if (_options.FileDescriptorStore is { } store)
+        {
+            store.Remove(ListenFdName);
+            store.Store(ListenFdName, _listenFd);
+            _listenerStored = true;
+        }
+    }
+
+    private void StartAccepting(string path)
+    {
         _wakeFd = EventFds.Create();
         if (_wakeFd < 0)
         {
@@ -124,7 +176,10 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         _logger.LogInformation("vhost-user server listening on {Path}", path);
     }
 
-    /// <summary>Stops accepting, ends every connection (unmapping memory, closing fds), removes the socket file.</summary>
+    /// <summary>
+    /// Stops accepting, ends every connection (unmapping memory, closing fds), removes the socket file. With an fd
+    /// store, the socket file stays (the store keeps the listening socket) and so do the connections' fds and state.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_acceptThread is null)
@@ -147,7 +202,7 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             {
                 connection.RequestStop();
             }
-            endings = _connections.Values.Select(c => c.Completion).ToArray();
+            endings = _releases.Values.ToArray();
         }
         await Task.WhenAll(endings).ConfigureAwait(false);
     }
@@ -177,6 +232,11 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
         int lastErrno = 0;
         try
         {
+            foreach (var restored in _restored)
+            {
+                // One front end at a time in this role: the restored connection first.
+                WaitForEndOrStop(restored);
+            }
             while (!_stopping)
             {
                 int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
@@ -301,20 +361,35 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             return null;
         }
         int id = Interlocked.Increment(ref _nextConnectionId);
-        var connection = new VhostUserConnection(id, clientFd, device, _options, _logger);
+        var connection = new VhostUserConnection(id, clientFd, device, _options, _logger, _options.FileDescriptorStore, _stateDirectory);
+        _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
+        Register(connection, device);
+        return connection;
+    }
+
+    private void Register(VhostUserConnection connection, IVirtioDevice device)
+    {
+        int id = connection.Id;
         lock (_gate)
         {
             _connections.Add(id, connection);
         }
-        connection.Completion.ContinueWith(_ =>
+        var release = connection.Completion.ContinueWith(_ =>
         {
             lock (_gate)
             {
                 _connections.Remove(id);
+                _releases.Remove(id);
             }
             (device as IDisposable)?.Dispose();
         }, TaskScheduler.Default);
-        _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
+        lock (_gate)
+        {
+            if (!release.IsCompleted)
+            {
+                _releases[id] = release;
+            }
+        }
         try
         {
             ConnectionAccepted?.Invoke(connection);
@@ -324,7 +399,6 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
         }
         connection.Start();
-        return connection;
     }
 
     private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)
@@ -365,7 +439,7 @@ public sealed class VhostUserServer : IDisposable, IAsyncDisposable
             LibC.CloseQuietly(_wakeFd);
             _wakeFd = -1;
         }
-        if (_ownsSocketFile)
+        if (_ownsSocketFile && !_listenerStored)
         {
             LibC.Unlink(Path.GetFullPath(_options.SocketPath));
             _ownsSocketFile = false;

@@ -28,6 +28,15 @@ public sealed record VhostUserServerOptions
         VhostUserProtocolFeatures.MultiQueue | VhostUserProtocolFeatures.ReplyAck | VhostUserProtocolFeatures.Config
         | VhostUserProtocolFeatures.ResetDevice | VhostUserProtocolFeatures.Status;
 
+    /// <summary>
+    /// Where each connection keeps its state file for a restart (with <see cref="FileDescriptorStore"/>); also
+    /// read when fds are handed over at start. Null: connections do not survive a restart.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>Where connections keep their fds across a restart or crash (systemd's fd store); null: nowhere.</summary>
+    public IFileDescriptorStore? FileDescriptorStore { get; init; }
+
     /// <summary>Largest device-readable request and device-writable response per chain.</summary>
     public int MaxRequestBytes { get; init; } = 4096;
     public int MaxResponseBytes { get; init; } = 4096;

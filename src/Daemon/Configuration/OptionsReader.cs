@@ -19,7 +19,7 @@ internal sealed class OptionsReader
         "sources:readIntervalSeconds", "sources:readTimeoutMs", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
-        "serve:socketPath", "serve:socketRole", "serve:smearVariant", "serve:alarms",
+        "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
         "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
         "serve:simulated:epochUnixSeconds",
@@ -74,6 +74,7 @@ internal sealed class OptionsReader
             {
                 SocketPath = AbsolutePath("serve:socketPath", ServeOptions.DefaultSocketPath),
                 SocketRole = Choice("serve:socketRole", ConfigNames.SocketRoles, VhostUserSocketRole.Listen),
+                StateDirectory = AbsoluteDirectory("serve:stateDirectory", ServeOptions.DefaultStateDirectory),
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
@@ -243,6 +244,23 @@ internal sealed class OptionsReader
         if (System.Text.Encoding.UTF8.GetByteCount(raw) > 107)
         {
             Add(key, raw, "is too long for a Unix socket: use at most 107 bytes");
+            return fallback;
+        }
+        return raw;
+    }
+
+    private string AbsoluteDirectory(string key, string fallback)
+    {
+        var raw = Raw(key);
+        if (raw is null) return fallback;
+        if (raw.Length == 0 || raw[0] != '/')
+        {
+            Add(key, raw.Length == 0 ? "(empty)" : raw, "is not an absolute path: use a directory path starting with /, e.g. " + fallback);
+            return fallback;
+        }
+        if (raw.Contains('\0'))
+        {
+            Add(key, raw, "contains a NUL character: use a plain path");
             return fallback;
         }
         return raw;

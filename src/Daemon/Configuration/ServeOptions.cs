@@ -7,11 +7,18 @@ namespace Sync.Daemon.Configuration;
 public sealed record ServeOptions
 {
     public const string DefaultSocketPath = "/run/virtsync/vhost-rtc.sock";
+    public const string DefaultStateDirectory = "/run/virtsync/serve-state";
 
     public string SocketPath { get; init; } = DefaultSocketPath;
 
     /// <summary>listen (QEMU connects; its default) or connect (QEMU's chardev has server=on; we reconnect, so a restarted `serve` takes over a running VM).</summary>
     public VhostUserSocketRole SocketRole { get; init; } = VhostUserSocketRole.Listen;
+
+    /// <summary>
+    /// Where each connection keeps its state file so that a restarted (or crashed) `serve` takes over the running VM
+    /// from systemd's file descriptor store ($NOTIFY_SOCKET, FileDescriptorStoreMax=). Unused without a notify socket.
+    /// </summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory;
     public IReadOnlyList<ServedClock> Clocks { get; init; } = [ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon];
 
     /// <summary>What a utc-maybe-smeared clock really does: none (plain UTC), noon or sls.</summary>

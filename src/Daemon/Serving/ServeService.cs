@@ -14,13 +14,16 @@ namespace Sync.Daemon.Serving;
 /// <summary>
 /// `virtsyncd serve` as a hosted service: a vhost-user server on a Unix socket, one virtio-rtc device per
 /// connection (one per VM), all serving the same configured host clocks. A connection that misbehaves is dropped
-/// alone; QEMU may reconnect at any time.
+/// alone; QEMU may reconnect at any time. Under systemd with a file descriptor store ($NOTIFY_SOCKET,
+/// FileDescriptorStoreMax=), each connection keeps its fds in the store and its state in serve:stateDirectory, and a
+/// restarted or crashed `serve` takes the connections over from $LISTEN_FDS: the VMs do not notice.
 /// </summary>
 public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics metrics, TimeProvider time, DaemonExit exit, ILoggerFactory loggers)
     : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _log = loggers.CreateLogger<ServeService>();
     private VhostUserServer? _server;
+    private SystemdFileDescriptorStore? _fdStore;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -32,8 +35,18 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
             var clocks = sources.Select(s => new DeviceClock(s, AlarmCapable: options.Serve.AlarmsEnabled)).ToList();
             var deviceOptions = new VirtioRtcDeviceOptions { Clocks = clocks };
 
+            var inherited = InheritedFileDescriptors.FromEnvironment(out string? inheritProblem);
+            if (inheritProblem is not null)
+                LogInheritProblem(inheritProblem);
+            _fdStore = SystemdFileDescriptorStore.FromEnvironment(loggers.CreateLogger<SystemdFileDescriptorStore>());
             _server = new VhostUserServer(
-                new VhostUserServerOptions { SocketPath = options.Serve.SocketPath, Role = options.Serve.SocketRole },
+                new VhostUserServerOptions
+                {
+                    SocketPath = options.Serve.SocketPath,
+                    Role = options.Serve.SocketRole,
+                    StateDirectory = options.Serve.StateDirectory,
+                    FileDescriptorStore = _fdStore,
+                },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());
             _server.ConnectionAccepted += connection =>
@@ -41,8 +54,10 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                 metrics.ConnectionOpened();
                 _ = connection.Completion.ContinueWith(_ => metrics.ConnectionClosed(), TaskScheduler.Default);
             };
-            _server.Start();
+            _server.Start(inherited);
             LogServing(options.Serve.SocketPath, string.Join(", ", sources.Select(s => s.Scale.ToString())));
+            if (inherited.Count > 0 || _fdStore is not null)
+                LogTakeOver(inherited.Count, _server.RestoredConnections.Count, _fdStore is not null);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -61,8 +76,15 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
     {
         if (_server is not null)
             await _server.DisposeAsync().ConfigureAwait(false);
+        _fdStore?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "serving virtio-rtc over vhost-user on {Socket}: clocks {Clocks}")]
     private partial void LogServing(string socket, string clocks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "serve: {Inherited} fds handed over, {Restored} VM connections taken over; fd store {StoreEnabled}")]
+    private partial void LogTakeOver(int inherited, int restored, bool storeEnabled);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "serve: {Problem}")]
+    private partial void LogInheritProblem(string problem);
 }

@@ -144,6 +144,22 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         return bytes;
     }
 
+    /// <summary>Two regions of the one memfd, split at <paramref name="splitAt"/> (as QEMU splits RAM around the PCI hole).</summary>
+    public byte[] SplitMemTablePayload(ulong splitAt)
+    {
+        var bytes = new byte[8 + 2 * 32];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, 2);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(8), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(16), splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(24), (ulong)_memory);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(32), 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(40), splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(48), MemoryBytes - splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(56), (ulong)_memory + splitAt);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(64), splitAt);
+        return bytes;
+    }
+
     public byte[] MemTablePayload()
     {
         var bytes = new byte[8 + 32];
@@ -176,10 +192,12 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     }
 
     /// <summary>What QEMU 11 sends when the guest driver starts: features, memory table, then each queue's ring.</summary>
-    public void DriverStartLikeQemu(ulong features, int queueCount)
+    public void DriverStartLikeQemu(ulong features, int queueCount, ulong splitMemoryAt = 0)
     {
         SetU64(VhostUserRequest.SetFeatures, features);
-        Assert.True(Send(VhostUserRequest.SetMemTable, MemTablePayload(), [_memFd]));
+        Assert.True(splitMemoryAt == 0
+            ? Send(VhostUserRequest.SetMemTable, MemTablePayload(), [_memFd])
+            : Send(VhostUserRequest.SetMemTable, SplitMemTablePayload(splitMemoryAt), [_memFd, _memFd]));
         for (int q = 0; q < queueCount; q++)
         {
             SetUpQueue(q, QueueSize);
@@ -223,6 +241,14 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     /// <summary>Places request + response descriptors (from <paramref name="descriptor"/>), kicks, waits for the call, returns the used entry.</summary>
     public (uint Id, uint Length, byte[] Response) Submit(int q, ReadOnlySpan<byte> request, int responseBytes, ushort descriptor = 0)
     {
+        ulong responseAddress = Post(q, request, responseBytes, descriptor);
+        var (id, length) = WaitUsed(q);
+        return (id, length, Guest(responseAddress, (int)Math.Min(length, (uint)responseBytes)).ToArray());
+    }
+
+    /// <summary>Places request + response descriptors and kicks without waiting; returns the response buffer's address.</summary>
+    public ulong Post(int q, ReadOnlySpan<byte> request, int responseBytes, ushort descriptor = 0)
+    {
         var (driver, kick, _) = _queues[q];
         ulong requestAddress = AllocateBuffer(request.Length);
         ulong responseAddress = AllocateBuffer(responseBytes);
@@ -231,8 +257,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         driver.WriteDescriptor(descriptor + 1, responseAddress, (uint)responseBytes, SplitVirtqueueDriver.FlagWrite, 0);
         driver.MakeAvailable(descriptor);
         EventFds.Signal(kick);
-        var (id, length) = WaitUsed(q);
-        return (id, length, Guest(responseAddress, (int)Math.Min(length, (uint)responseBytes)).ToArray());
+        return responseAddress;
     }
 
     /// <summary>Posts one device-writable buffer on an event queue (like alarmq) and kicks.</summary>
@@ -263,6 +288,14 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         while (true)
         {
             if (driver.TryTakeUsed(out uint id, out uint length))
+            {
+                return (id, length);
+            }
+            // Like Linux's virtqueue_enable_cb under EVENT_IDX: ask for an interrupt at the next used entry,
+            // then look again (the device may have published just before).
+            driver.SetUsedEvent(driver.UsedIndex);
+            Interlocked.MemoryBarrier();
+            if (driver.TryTakeUsed(out id, out length))
             {
                 return (id, length);
             }

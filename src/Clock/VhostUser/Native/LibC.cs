@@ -10,6 +10,7 @@ internal static partial class LibC
 
     public const int AF_UNIX = 1;
     public const int SOCK_STREAM = 1;
+    public const int SOCK_DGRAM = 2;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SCM_RIGHTS = 1;
@@ -30,6 +31,11 @@ internal static partial class LibC
     public const int MAP_SHARED = 0x1;
 
     public const int MFD_CLOEXEC = 0x1;
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
+    public const int F_DUPFD_CLOEXEC = 1030;
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;
@@ -89,6 +95,32 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
     public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Lib, EntryPoint = "getsockname", SetLastError = true)]
+    public static unsafe partial int GetSockName(int fd, byte* address, uint* addressLength);
+
+    /// <summary>True when <paramref name="fd"/> is a Unix socket bound to exactly <paramref name="path"/>.</summary>
+    public static unsafe bool IsBoundTo(int fd, string path)
+    {
+        byte* address = stackalloc byte[2 + SockaddrUnPathLength];
+        uint length = 2 + SockaddrUnPathLength;
+        if (GetSockName(fd, address, &length) != 0 || length <= 2 || *(ushort*)address != AF_UNIX)
+        {
+            return false;
+        }
+        var bound = new ReadOnlySpan<byte>(address + 2, (int)Math.Min(length - 2, (uint)SockaddrUnPathLength));
+        int end = bound.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end < 0 ? bound : bound.Slice(0, end)) == path;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "socketpair", SetLastError = true)]
+    public static unsafe partial int SocketPair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
+
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
@@ -125,6 +157,19 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int Stat(string path, byte* statBuffer);
 
+    /// <summary>st_dev and st_ino of an open fd (offsets 0 and 8 in x86_64's and the generic 64-bit struct stat).</summary>
+    public static unsafe bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode) identity)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (Fstat(fd, buffer) != 0)
+        {
+            identity = default;
+            return false;
+        }
+        identity = (*(ulong*)buffer, *(ulong*)(buffer + 8));
+        return true;
+    }
+
     /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
     public static unsafe bool IsSocketFile(string path)
     {
@@ -159,6 +204,31 @@ internal static partial class LibC
         address[0] = AF_UNIX;
         System.Text.Encoding.UTF8.GetBytes(path, address.Slice(2));
         return 2 + count + 1;
+    }
+
+    /// <summary>
+    /// Fills a sockaddr_un for a systemd-style address: "/path" is a file, "@name" the abstract name "\0name".
+    /// Returns its length, or -1 if the address is empty, relative or too long.
+    /// </summary>
+    public static int FillSockaddrUnOrAbstract(Span<byte> address, string name)
+    {
+        if (string.IsNullOrEmpty(name) || (name[0] != '/' && name[0] != '@'))
+        {
+            return -1;
+        }
+        if (name[0] == '/')
+        {
+            return FillSockaddrUn(address, name);
+        }
+        int count = System.Text.Encoding.UTF8.GetByteCount(name) - 1;
+        if (count + 1 > SockaddrUnPathLength || address.Length < 2 + SockaddrUnPathLength)
+        {
+            return -1;
+        }
+        address.Clear();
+        address[0] = AF_UNIX;
+        System.Text.Encoding.UTF8.GetBytes(name.AsSpan(1), address.Slice(3));
+        return 2 + 1 + count;
     }
 
     public static void CloseQuietly(int fd)
