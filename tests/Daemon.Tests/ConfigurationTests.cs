@@ -131,7 +131,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("serve:socketPath", "vhost.sock", "serve:socketPath = vhost.sock is not an absolute path: use a path starting with /")]
     [InlineData("serve:stateDirectory", "state", "serve:stateDirectory = state is not an absolute path: use a directory path starting with /, e.g. /run/virtsync/serve-state")]
     [InlineData("serve:stateDirectory", "", "serve:stateDirectory = (empty) is not an absolute path")]
-    [InlineData("serve:clocks", "utc,gps", "serve:clocks = gps is not allowed: use utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared or simulated")]
+    [InlineData("serve:clocks", "utc,gps", "serve:clocks = gps is not allowed: use utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared, simulated, simulated-utc, simulated-tai, simulated-smeared-noon or simulated-smeared-sls")]
     [InlineData("serve:clocks", "utc,utc", "serve:clocks = utc is listed twice")]
     [InlineData("serve:clocks", "", "serve:clocks = (empty) lists no clock")]
     [InlineData("serve:smearVariant", "linear", "serve:smearVariant = linear is not allowed: use none, noon or sls")]
