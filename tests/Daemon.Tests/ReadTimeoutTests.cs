@@ -113,11 +113,11 @@ public sealed class ReadTimeoutTests
         public Rig(bool withFallback)
         {
             Blocking = new BlockingClock(new ToyPhc(Guest, "/dev/ptp0"));
-            Preferred = new TimeBoundedReferenceClock(Blocking, ReadTimeout, Time);
+            Preferred = new TimeBoundedReferenceClock(Blocking, ReadTimeout, Time, firstReadTimeout: ReadTimeout);
             List<IReferenceClock> clocks = [Preferred];
             if (withFallback)
             {
-                Fallback = new TimeBoundedReferenceClock(new ToyPhc(Guest, "/dev/ptp1"), ReadTimeout, Time);
+                Fallback = new TimeBoundedReferenceClock(new ToyPhc(Guest, "/dev/ptp1"), ReadTimeout, Time, firstReadTimeout: ReadTimeout);
                 clocks.Add(Fallback);
             }
             var pipeline = new EnginePipeline(new SyncEngineOptions(), LeapSecondTable.Embedded, 9, Duration.FromNanoseconds(250_000_000));

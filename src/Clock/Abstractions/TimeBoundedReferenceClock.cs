@@ -10,6 +10,8 @@ namespace Sync.Clock.Abstractions;
 /// error. While that read is still stuck, later reads fail at once without touching the device (no pile-up). When
 /// the stuck read finally returns, its result is discarded as stale and the next read goes to the device again.
 /// The decorator owns the inner clock: it is disposed on the worker thread once no read is running on it.
+/// Until the clock has answered once, reads get <c>firstReadTimeout</c> (default 10 x <c>readTimeout</c>): the first read
+/// pays for warming up (a JIT-compiled daemon in the VM lab's emulated guest took more than 2 s for it under load).
 /// </summary>
 public sealed class TimeBoundedReferenceClock : IReferenceClock
 {
@@ -17,6 +19,8 @@ public sealed class TimeBoundedReferenceClock : IReferenceClock
 
     private readonly IReferenceClock _inner;
     private readonly TimeSpan _readTimeout;
+    private readonly TimeSpan _firstReadTimeout;
+    private volatile bool _answered;
     private readonly TimeProvider _time;
     private readonly Thread _worker;
     private readonly SemaphoreSlim _workAvailable = new(0);
@@ -26,12 +30,13 @@ public sealed class TimeBoundedReferenceClock : IReferenceClock
     private long _timeouts;
     private long _staleResults;
 
-    public TimeBoundedReferenceClock(IReferenceClock inner, TimeSpan readTimeout, TimeProvider? time = null)
+    public TimeBoundedReferenceClock(IReferenceClock inner, TimeSpan readTimeout, TimeProvider? time = null, TimeSpan? firstReadTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(readTimeout, TimeSpan.Zero);
         _inner = inner;
         _readTimeout = readTimeout;
+        _firstReadTimeout = firstReadTimeout is { } first ? (first > readTimeout ? first : readTimeout) : readTimeout * 10;
         _time = time ?? TimeProvider.System;
         _worker = new Thread(RunWorker) { IsBackground = true, Name = $"virtsync read {inner.Info.Path}" };
         _worker.Start();
@@ -71,17 +76,21 @@ public sealed class TimeBoundedReferenceClock : IReferenceClock
 
         // The timer exists before the worker can start the read, so a fake TimeProvider advanced after the inner
         // read began always fires it.
-        using (_time.CreateTimer(static state => ((PendingRead)state!).Signal.Set(), read, _readTimeout, Timeout.InfiniteTimeSpan))
+        var timeout = _answered ? _readTimeout : _firstReadTimeout;
+        using (_time.CreateTimer(static state => ((PendingRead)state!).Signal.Set(), read, timeout, Timeout.InfiniteTimeSpan))
         {
             _workAvailable.Release();
             read.Signal.Wait();
         }
 
         if (Interlocked.CompareExchange(ref read.State, Abandoned, Waiting) == Completed)
+        {
+            _answered = true;
             return read.Result;
+        }
         Interlocked.Increment(ref _timeouts);
         return new ClockError(ClockErrorKind.Timeout, "READ_TIMEOUT",
-            $"{_inner.Info.Path}: no answer from the clock within {_readTimeout.TotalMilliseconds:0.###} ms (the read is stuck in the driver)");
+            $"{_inner.Info.Path}: no answer from the clock within {timeout.TotalMilliseconds:0.###} ms (the read is stuck in the driver)");
     }
 
     private ClockError StillStuck(PendingRead stuck) =>

@@ -72,7 +72,7 @@ public sealed class TimeBoundedReferenceClockTests
     {
         var time = new FakeTimeProvider();
         var inner = new GatedClock();
-        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
+        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time, firstReadTimeout: ReadTimeout);
 
         var first = bounded.Read(9);
         var second = bounded.Read(9);
@@ -87,11 +87,39 @@ public sealed class TimeBoundedReferenceClockTests
     }
 
     [Fact]
-    public async Task AReadThatBlocksReturnsTimeoutAfterTheReadTimeout()
+    public async Task TheFirstReadGetsTenTimesTheTimeoutByDefaultLaterOnesTheTimeout()
     {
         var time = new FakeTimeProvider();
         var inner = new GatedClock();
         using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
+        inner.Close();
+
+        inner.ResetEntered();
+        var first = Task.Run(() => bounded.Read(9));
+        Assert.True(inner.WaitForRead());
+        time.Advance(ReadTimeout * 10 - TimeSpan.FromMilliseconds(1));
+        await Task.WhenAny(first, Task.Delay(TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken));
+        Assert.False(first.IsCompleted, "the first read may take up to 10 x the timeout");
+        inner.ResetEntered();
+        inner.Open();
+        Assert.True((await first.WaitAsync(Guard)).IsOk);
+
+        inner.Close();
+        inner.ResetEntered();
+        var second = Task.Run(() => bounded.Read(9));
+        Assert.True(inner.WaitForRead());
+        time.Advance(ReadTimeout);
+        var result = await second.WaitAsync(Guard);
+        Assert.Equal(ClockErrorKind.Timeout, result.Error!.Kind);
+        inner.Open();
+    }
+
+    [Fact]
+    public async Task AReadThatBlocksReturnsTimeoutAfterTheReadTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var inner = new GatedClock();
+        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time, firstReadTimeout: ReadTimeout);
         inner.Close();
 
         inner.ResetEntered();
@@ -117,7 +145,7 @@ public sealed class TimeBoundedReferenceClockTests
     {
         var time = new FakeTimeProvider();
         var inner = new GatedClock();
-        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
+        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time, firstReadTimeout: ReadTimeout);
         inner.Close();
         Assert.Equal(ClockErrorKind.Timeout, (await TimedOutRead(bounded, inner, time)).Error!.Kind);
 
@@ -138,7 +166,7 @@ public sealed class TimeBoundedReferenceClockTests
     {
         var time = new FakeTimeProvider();
         var inner = new GatedClock();
-        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
+        using var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time, firstReadTimeout: ReadTimeout);
         var before = bounded.Read(9);
         inner.Close();
         Assert.Equal(ClockErrorKind.Timeout, (await TimedOutRead(bounded, inner, time)).Error!.Kind);
@@ -158,7 +186,7 @@ public sealed class TimeBoundedReferenceClockTests
     public void DisposeStopsAnIdleWorkerAndDisposesTheClock()
     {
         var inner = new GatedClock();
-        var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, new FakeTimeProvider());
+        var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, new FakeTimeProvider(), firstReadTimeout: ReadTimeout);
         Assert.True(bounded.Read(9).IsOk);
 
         bounded.Dispose();
@@ -173,7 +201,7 @@ public sealed class TimeBoundedReferenceClockTests
     {
         var time = new FakeTimeProvider();
         var inner = new GatedClock();
-        var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time);
+        var bounded = new TimeBoundedReferenceClock(inner, ReadTimeout, time, firstReadTimeout: ReadTimeout);
         inner.Close();
         Assert.Equal(ClockErrorKind.Timeout, (await TimedOutRead(bounded, inner, time)).Error!.Kind);
 
@@ -188,7 +216,7 @@ public sealed class TimeBoundedReferenceClockTests
     [Fact]
     public void AnExceptionFromTheClockBecomesAnError()
     {
-        using var bounded = new TimeBoundedReferenceClock(new ThrowingClock(), ReadTimeout, new FakeTimeProvider());
+        using var bounded = new TimeBoundedReferenceClock(new ThrowingClock(), ReadTimeout, new FakeTimeProvider(), firstReadTimeout: ReadTimeout);
 
         var result = bounded.Read(9);
 
