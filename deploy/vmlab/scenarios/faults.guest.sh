@@ -7,10 +7,10 @@
 #                    the guest's own steps (a change of more than 1 ms from one second to the next
 #                    is more than the kernel's 500 ppm slew can do).
 # `virtsyncd status --json` is saved at the end of each phase. analyze.py does the rest.
-#   args: SYNC_S FOLLOW_S HOLDOVER_S (seconds per phase; defaults 50 110 40)
+#   args: SYNC_S FOLLOW_S HOLDOVER_S (seconds per phase; defaults 50 140 40)
 # shellcheck shell=sh
 . "$VMLAB_DIR/guest/lib.sh"
-sync_s=${1:-50} follow_s=${2:-110} holdover_s=${3:-40}
+sync_s=${1:-50} follow_s=${2:-140} holdover_s=${3:-40}
 if ! served_and_reference || [ -z "${VMLAB_VIRTSYNCD:-}" ]; then
   echo "{\"pass\":false,\"error\":\"needs our device, a built-in reference and VMLAB_VIRTSYNCD\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
   exit 1

@@ -17,7 +17,7 @@
 #     VMLAB_FAULT_RESTART=0: no restart (the guest must hold over without stepping).
 # Host wall-clock times of the events go to events.jsonl (analyze.py aligns them with the probes'
 # "wall", the guest's CLOCK_REALTIME, near host UTC).
-#   env: VMLAB_FAULT_SYNC_S (50), VMLAB_FAULT_FOLLOW_S (110), VMLAB_FAULT_HOLDOVER_S (40)
+#   env: VMLAB_FAULT_SYNC_S (50), VMLAB_FAULT_FOLLOW_S (140), VMLAB_FAULT_HOLDOVER_S (40)
 # shellcheck shell=bash
 SCENARIO_SERVE=1
 SCENARIO_BUILTIN=1
@@ -35,8 +35,8 @@ fault_epoch=$(date +%s.%N)
 SCENARIO_SERVE_ARGS=(--serve:clocks=simulated "--serve:simulated:epochUnixSeconds=$fault_epoch"
   "--serve:simulated:stepMs=$fault_step_ms" "--serve:simulated:stepAfterSeconds=$fault_step_after_s"
   "--serve:simulated:ratePpm=$fault_rate_ppm" "--serve:simulated:rateAfterSeconds=$fault_rate_after_s")
-SCENARIO_GUEST_ARGS=("${VMLAB_FAULT_SYNC_S:-50}" "${VMLAB_FAULT_FOLLOW_S:-110}" "${VMLAB_FAULT_HOLDOVER_S:-40}")
-SCENARIO_TIMEOUT=$(( ${VMLAB_FAULT_SYNC_S:-50} + ${VMLAB_FAULT_FOLLOW_S:-110} + ${VMLAB_FAULT_HOLDOVER_S:-40} + 240 ))
+SCENARIO_GUEST_ARGS=("${VMLAB_FAULT_SYNC_S:-50}" "${VMLAB_FAULT_FOLLOW_S:-140}" "${VMLAB_FAULT_HOLDOVER_S:-40}")
+SCENARIO_TIMEOUT=$(( ${VMLAB_FAULT_SYNC_S:-50} + ${VMLAB_FAULT_FOLLOW_S:-140} + ${VMLAB_FAULT_HOLDOVER_S:-40} + 240 ))
 
 fault_event() { # NAME HOST-WALL [EXTRA-JSON-MEMBERS]
   printf '{"event":"%s","host_wall":%s%s}\n' "$1" "$2" "${3:+,$3}" >>"$run_dir/events.jsonl"
