@@ -31,6 +31,14 @@ internal static partial class LibC
     public const int MAP_SHARED = 0x1;
 
     public const int MFD_CLOEXEC = 0x1;
+    public const int MFD_ALLOW_SEALING = 0x2;
+
+    // memfd seals (fcntl F_ADD_SEALS / F_GET_SEALS, linux/fcntl.h).
+    public const int F_ADD_SEALS = 1033;
+    public const int F_GET_SEALS = 1034;
+    public const int F_SEAL_SEAL = 0x1;
+    public const int F_SEAL_SHRINK = 0x2;
+    public const int F_SEAL_GROW = 0x4;
 
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
@@ -186,6 +194,9 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chown(string path, int owner, int group);
 
     [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unlink(string path);
