@@ -13,6 +13,7 @@ namespace Sync.Daemon.Tests;
 
 /// <summary>`serve` as a host service: its settings reach the vhost-user server, and what a connection owns dies with it.</summary>
 [Collection(nameof(MetricsTests))]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ServeServiceTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -28,6 +28,9 @@ public sealed record ServeOptions
     /// <summary>Upper bound of serve:maxConnections: each VM holds about 8 fds, and the unit's LimitNOFILE is 65536.</summary>
     public const int MaxMaxConnections = 7_000;
 
+    /// <summary>The default limit, which the shipped unit's fd store is sized for.</summary>
+    public const int DefaultMaxConnectionsForUnits = VhostUserServerOptions.DefaultMaxConnections;
+
     /// <summary>VMs served at once (serve:maxConnections); a front end over the limit is closed at once, counted and logged (rate-limited).</summary>
     public int MaxConnections { get; init; } = VhostUserServerOptions.DefaultMaxConnections;
 

@@ -195,6 +195,35 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
 
+    // epoll. struct epoll_event is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16, data at 8).
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public static readonly int EpollEventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static unsafe partial int EpollCtl(int epollFd, int operation, int fd, byte* epollEvent);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static unsafe partial int EpollWait(int epollFd, byte* events, int maxEvents, int timeoutMs);
+
+    /// <summary>epoll_ctl ADD/DEL of <paramref name="fd"/> for <paramref name="events"/>, tagged with <paramref name="data"/>.</summary>
+    public static unsafe int EpollControl(int epollFd, int operation, int fd, uint events, ulong data)
+    {
+        byte* buffer = stackalloc byte[16];
+        *(uint*)buffer = events;
+        *(ulong*)(buffer + EpollDataOffset) = data;
+        return EpollCtl(epollFd, operation, fd, buffer);
+    }
+
+    /// <summary>The data tag of event <paramref name="index"/> in an epoll_wait buffer.</summary>
+    public static unsafe ulong EpollData(byte* events, int index) => *(ulong*)(events + index * EpollEventBytes + EpollDataOffset);
+
     [LibraryImport(Lib, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, int owner, int group);
 
