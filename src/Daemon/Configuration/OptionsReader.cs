@@ -1,4 +1,5 @@
 using Sync.Clock.VhostUser;
+using Sync.Daemon.ClockBound;
 using Sync.Filters.Engine;
 using System.Globalization;
 using System.Net;
@@ -20,6 +21,7 @@ internal sealed class OptionsReader
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
+        "serve:maxConnections",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
         "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
         "serve:simulated:epochUnixSeconds",
@@ -28,6 +30,7 @@ internal sealed class OptionsReader
         "systemd:readyTimeoutSeconds", "systemd:statusIntervalSeconds",
         "logging:level", "logging:format",
         "chrony:enabled", "chrony:socketPath",
+        "clockBound:enabled", "clockBound:path", "clockBound:maxDriftPpm",
     ];
 
     private static readonly string[] ClockSelectorKeys = ["path", "clockName", "type"];
@@ -78,6 +81,7 @@ internal sealed class OptionsReader
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
+                MaxConnections = Int("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, ServeOptions.MaxMaxConnections),
                 Simulated = new SimulatedServedClockOptions
                 {
                     OffsetMs = Double("serve:simulated:offsetMs", 0, -1e9, 1e9),
@@ -111,6 +115,13 @@ internal sealed class OptionsReader
                 Enabled = Bool("chrony:enabled", false),
                 SocketPath = AbsolutePath("chrony:socketPath", ChronyOptions.DefaultSocketPath),
             },
+            ClockBound = new ClockBoundOptions
+            {
+                Enabled = Bool("clockBound:enabled", true),
+                Path = AbsolutePath("clockBound:path", ClockBoundSegment.DefaultPath),
+                MaxDriftPpm = Double("clockBound:maxDriftPpm", ClockBoundOptions.DefaultMaxDriftPpm,
+                    ClockBoundOptions.MinMaxDriftPpm, ClockBoundOptions.MaxMaxDriftPpm),
+            },
         };
         return options;
     }
@@ -127,7 +138,7 @@ internal sealed class OptionsReader
             if (section.Equals("serve", StringComparison.OrdinalIgnoreCase)) known.Insert(1, "serve:clocks");
             var hint = known.Count > 0
                 ? $"use one of {string.Join(", ", known)}"
-                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony";
+                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony, clockBound";
             Add(key, null, $"is not a known key: {hint}");
         }
     }
