@@ -20,6 +20,7 @@ internal sealed class OptionsReader
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
+        "serve:maxConnections",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
         "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
         "serve:simulated:epochUnixSeconds",
@@ -78,6 +79,7 @@ internal sealed class OptionsReader
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
+                MaxConnections = Int("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, ServeOptions.MaxMaxConnections),
                 Simulated = new SimulatedServedClockOptions
                 {
                     OffsetMs = Double("serve:simulated:offsetMs", 0, -1e9, 1e9),

@@ -25,6 +25,12 @@ public sealed record ServeOptions
     public SmearVariant MaybeSmearedVariant { get; init; } = SmearVariant.Unspecified;
     public bool AlarmsEnabled { get; init; } = true;
 
+    /// <summary>Upper bound of serve:maxConnections: each VM holds about 8 fds, and the unit's LimitNOFILE is 65536.</summary>
+    public const int MaxMaxConnections = 7_000;
+
+    /// <summary>VMs served at once (serve:maxConnections); a front end over the limit is closed at once, counted and logged (rate-limited).</summary>
+    public int MaxConnections { get; init; } = VhostUserServerOptions.DefaultMaxConnections;
+
     /// <summary>The "simulated" clock: host UTC plus faults, so the lab can test steps and rate errors without touching the host clock.</summary>
     public SimulatedServedClockOptions Simulated { get; init; } = new();
 }
