@@ -23,6 +23,16 @@ public sealed record DisciplineOptions
     public double MaxSlewRatePpm { get; init; } = DefaultMaxSlewRatePpm;
     public LeapPolicy LeapPolicy { get; init; } = LeapPolicy.Kernel;
 
+    /// <summary>
+    /// When another program is found steering the clock (its frequency, PLL or status bits differ from what we
+    /// last wrote), stop steering until the kernel's state has stayed unchanged this long, then start over.
+    /// 30 s: chronyd and ntpd write at least every 16 s (their shortest polls are 1-16 s), timesyncd at every poll.
+    /// </summary>
+    public const double DefaultForeignWriterQuietSeconds = 30;
+    public const double MinForeignWriterQuietSeconds = 1;
+    public const double MaxForeignWriterQuietSeconds = 86_400;
+    public double ForeignWriterQuietSeconds { get; init; } = DefaultForeignWriterQuietSeconds;
+
     /// <summary>False: observe only (compute and report, never call clock_adjtime with modes != 0).</summary>
     public bool WriteEnabled { get; init; } = true;
 }

@@ -19,7 +19,7 @@ internal sealed class OptionsReader
     [
         "sources:readIntervalSeconds", "sources:readTimeoutMs", "sources:samplesPerReading", "sources:filter", "sources:estimator", "sources:leapSecondsFile",
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
-        "discipline:leapPolicy", "discipline:writeEnabled",
+        "discipline:leapPolicy", "discipline:writeEnabled", "discipline:foreignWriterQuietSeconds",
         "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
         "serve:maxConnections", "serve:handshakeTimeoutSeconds", "serve:idleTimeoutSeconds", "serve:socketGroup", "serve:socketMode",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
@@ -72,6 +72,8 @@ internal sealed class OptionsReader
                 MaxSlewRatePpm = Double("discipline:maxSlewRatePpm", DisciplineOptions.DefaultMaxSlewRatePpm, 1, DisciplineOptions.MaxMaxSlewRatePpm),
                 LeapPolicy = Choice("discipline:leapPolicy", ConfigNames.LeapPolicies, LeapPolicy.Kernel),
                 WriteEnabled = Bool("discipline:writeEnabled", true),
+                ForeignWriterQuietSeconds = Double("discipline:foreignWriterQuietSeconds", DisciplineOptions.DefaultForeignWriterQuietSeconds,
+                    DisciplineOptions.MinForeignWriterQuietSeconds, DisciplineOptions.MaxForeignWriterQuietSeconds),
             },
             Serve = new ServeOptions
             {
