@@ -1,4 +1,5 @@
 using Sync.Clock.VhostUser;
+using Sync.Daemon.ClockBound;
 using Sync.Filters.Engine;
 using System.Globalization;
 using System.Net;
@@ -29,6 +30,7 @@ internal sealed class OptionsReader
         "systemd:readyTimeoutSeconds", "systemd:statusIntervalSeconds",
         "logging:level", "logging:format",
         "chrony:enabled", "chrony:socketPath",
+        "clockBound:enabled", "clockBound:path", "clockBound:maxDriftPpm",
     ];
 
     private static readonly string[] ClockSelectorKeys = ["path", "clockName", "type"];
@@ -113,6 +115,13 @@ internal sealed class OptionsReader
                 Enabled = Bool("chrony:enabled", false),
                 SocketPath = AbsolutePath("chrony:socketPath", ChronyOptions.DefaultSocketPath),
             },
+            ClockBound = new ClockBoundOptions
+            {
+                Enabled = Bool("clockBound:enabled", true),
+                Path = AbsolutePath("clockBound:path", ClockBoundSegment.DefaultPath),
+                MaxDriftPpm = Double("clockBound:maxDriftPpm", ClockBoundOptions.DefaultMaxDriftPpm,
+                    ClockBoundOptions.MinMaxDriftPpm, ClockBoundOptions.MaxMaxDriftPpm),
+            },
         };
         return options;
     }
@@ -129,7 +138,7 @@ internal sealed class OptionsReader
             if (section.Equals("serve", StringComparison.OrdinalIgnoreCase)) known.Insert(1, "serve:clocks");
             var hint = known.Count > 0
                 ? $"use one of {string.Join(", ", known)}"
-                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony";
+                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony, clockBound";
             Add(key, null, $"is not a known key: {hint}");
         }
     }
