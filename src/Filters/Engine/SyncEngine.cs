@@ -83,7 +83,12 @@ public sealed class SyncEngine
         Instant<Utc>? latest = null;
         foreach (var (id, reading) in readings)
         {
-            if (Accept(id, reading) is { } at && (latest is not { } l || at > l))
+            if (Accept(id, reading) is not { } at)
+                continue;
+            // One source read per step: the loop chose it (failover), so it is the one followed.
+            if (readings.Count == 1)
+                _selectedId = id;
+            if (latest is not { } l || at > l)
                 latest = at;
         }
         if (latest is not { } sampleAt)
