@@ -39,6 +39,7 @@ public sealed class SyncEngine
     private int? _continuousTaiMinusUtcSeconds;
     private double _targetRatePpm;
     private string? _selectedId;
+    private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
@@ -52,6 +53,12 @@ public sealed class SyncEngine
     public SyncState State => _controller.State;
     public long Steps => _controller.Steps;
     public long Discontinuities { get; private set; }
+
+    /// <summary>Jumps of the clock seen in one sample (<see cref="SyncEngineOptions.JumpThreshold"/>); each is also a discontinuity.</summary>
+    public long Jumps { get; private set; }
+
+    /// <summary>The most recent jump: when (local time of the sample that showed it) and by how much the offset moved.</summary>
+    public (Instant<Utc> At, Duration Size)? LastJump { get; private set; }
     public ClockEstimate? LastEstimate => _lastEstimate;
     public DisciplineController Controller => _controller;
 
@@ -80,17 +87,21 @@ public sealed class SyncEngine
     /// </summary>
     public ClockCommand? OnReadings(IReadOnlyList<(string Id, PhcReading Reading)> readings)
     {
+        // Commands take effect after the step's readings: estimates and adjustments are dated just after the last timestamp.
+        if (readings.Count == 0)
+            return null;
+        _readingEnd = new Instant<Utc>(readings.Max(r => r.Reading.Samples.Count == 0 ? long.MinValue + 1 : r.Reading.Samples.Max(t => t.SysAfterNs)) + 1);
         Instant<Utc>? latest = null;
+        ClockCommand? jumped = null;
         foreach (var (id, reading) in readings)
         {
-            if (Accept(id, reading) is not { } at)
-                continue;
-            // One source read per step: the loop chose it (failover), so it is the one followed.
-            if (readings.Count == 1)
-                _selectedId = id;
-            if (latest is not { } l || at > l)
+            var (accepted, jumpCommand) = Accept(id, reading, readings.Count == 1);
+            jumped ??= jumpCommand;
+            if (accepted is { } at && (latest is not { } l || at > l))
                 latest = at;
         }
+        if (jumped is not null)
+            return jumped;
         if (latest is not { } sampleAt)
             return null;
         if (_lastBatchEndAt is { } lastEnd && sampleAt - lastEnd < _options.UpdateInterval * 9 / 10)
@@ -99,33 +110,40 @@ public sealed class SyncEngine
         return Update();
     }
 
-    /// <summary>Reduce one reading into its source's batch; returns the sample's local time, or null when rejected.</summary>
-    private Instant<Utc>? Accept(string id, PhcReading reading)
+    /// <summary>
+    /// Reduce one reading into its source's batch; returns the sample's local time (null when rejected), or the
+    /// command when the followed source jumped.
+    /// </summary>
+    private (Instant<Utc>? At, ClockCommand? Jump) Accept(string id, PhcReading reading, bool onlyOne)
     {
         var source = Source(id, reading.PhcScale);
         source.Reach = (byte)((source.Reach << 1) | 1);
         source.Readings++;
         source.Method = reading.Method;
 
-        // Commands take effect after the reading: estimates and adjustments are dated just after its last timestamp.
-        var readingEnd = new Instant<Utc>(reading.Samples.Max(t => t.SysAfterNs) + 1);
-        if (readingEnd > _readingEnd)
-            _readingEnd = readingEnd;
         var reduced = source.Reducer.Reduce(reading);
         if (reduced.Sample is not { } sample)
         {
             source.LastFailure = reduced.RejectReason;
-            return null;
+            return (null, null);
         }
         source.LastDelay = sample.Delay;
 
         if (ToOffsetSample(sample, reading.PhcScale, source) is not { } offsetSample)
-            return null;
+            return (null, null);
         source.LastOffset = offsetSample.Offset;
         source.LastError = offsetSample.Error;
         source.Samples++;
+        // One source read per step: the loop chose it (failover), so it is the one followed.
+        if (onlyOne)
+            _selectedId = id;
+
+        // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
+        if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
+            return (null, OnJump(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, jump));
+
         source.Batch.Add(offsetSample);
-        return offsetSample.LocalTime;
+        return (offsetSample.LocalTime, null);
     }
 
     /// <summary>
@@ -215,7 +233,7 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand? MaxErrorRefresh()
     {
-        if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring)
+        if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring || _controller.JumpUncorrected)
             return null;
         var second = Math.DivRem(_readingEnd.Nanoseconds, Duration.NanosecondsPerSecond, out var rem) - (rem < 0 ? 1 : 0);
         if (second == _lastMaxErrorSecond)
@@ -256,8 +274,7 @@ public sealed class SyncEngine
         UpdateLeapState(localNow);
         var bound = Honest(_estimator.EstimateAt(localNow))?.ErrorBound ?? Duration.FromSeconds(16);
         var decision = _controller.Holdover(localNow, bound, _leapFlags);
-        if (decision.Adjustment is { } adjustment)
-            _estimator.NotifyAdjustment(adjustment);
+        Notify(decision.Adjustment);
         return Written(decision.Command, localNow);
     }
 
@@ -325,7 +342,58 @@ public sealed class SyncEngine
             _taiOffsetSeconds ?? 0,
             _controller.Steps,
             _controller.UpdateInterval,
-            _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList());
+            _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList())
+        {
+            StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
+            Jumps = Jumps,
+        };
+    }
+
+    private void Notify(LocalClockAdjustment? adjustment)
+    {
+        if (adjustment is not { } a)
+            return;
+        _estimator.NotifyAdjustment(a);
+        // After a backward step the local clock shows times it showed before: until it passes the step's instant
+        // again a sample's local time does not say on which side of the step it was taken.
+        if (a.Step < Duration.Zero)
+            _stepOverlapEnd = a.At;
+    }
+
+    /// <summary>How far the sample is off the prediction, when that is more than noise and the bound can explain.</summary>
+    private Duration? JumpIn(OffsetSample sample)
+    {
+        if (_options.JumpThreshold <= Duration.Zero || (_stepOverlapEnd is { } end && sample.LocalTime <= end)
+            || _estimator.EstimateAt(sample.LocalTime) is not { } predicted)
+            return null;
+        var deviation = sample.Offset - predicted.Offset;
+        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold;
+        return deviation.Abs() > explained ? deviation : null;
+    }
+
+    /// <summary>
+    /// The clock jumped: what the estimator knew about the offset is void. Restart it from this sample, drop the
+    /// interval's earlier samples (from before the jump) and let the controller correct the offset at once.
+    /// </summary>
+    private ClockCommand OnJump(OffsetSample sample, Duration jump)
+    {
+        Discontinuities++;
+        Jumps++;
+        LastJump = (sample.LocalTime, jump);
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _lastBatchEndAt = sample.LocalTime;
+        _lastFilteredAt = sample.LocalTime;
+        _lastCommandAt = sample.LocalTime;
+        _estimator.Reset();
+        _estimator.Add(sample);
+        _lastOffset = sample.Offset;
+
+        var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
+        UpdateLeapState(now);
+        var decision = _controller.Jump(now, sample.Offset, _leapFlags, _taiOffsetSeconds);
+        Notify(decision.Adjustment);
+        return Written(decision.Command, now);
     }
 
     private ClockCommand OnFilteredSample(OffsetSample sample)
@@ -351,8 +419,7 @@ public sealed class SyncEngine
             _recentOffsetsNs.Dequeue();
 
         var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
-        if (decision.Adjustment is { } adjustment)
-            _estimator.NotifyAdjustment(adjustment);
+        Notify(decision.Adjustment);
         return Written(decision.Command, now);
     }
 
