@@ -6,24 +6,21 @@ namespace Sync.Daemon.Configuration;
 /// <summary>The host-side vhost-user virtio-rtc device (section "serve").</summary>
 public sealed record ServeOptions
 {
-    public const string DefaultSocketPath = "/run/virtsync/vhost-rtc.sock";
-    public const string DefaultStateDirectory = "/run/virtsync/serve-state";
-
-    public string SocketPath { get; init; } = DefaultSocketPath;
+    public string SocketPath { get; init; } = ConfigKeys.Serve.SocketPath.Default;
 
     /// <summary>listen (QEMU connects; its default) or connect (QEMU's chardev has server=on; we reconnect, so a restarted `serve` takes over a running VM).</summary>
-    public VhostUserSocketRole SocketRole { get; init; } = VhostUserSocketRole.Listen;
+    public VhostUserSocketRole SocketRole { get; init; } = ConfigKeys.Serve.SocketRole.Default;
 
     /// <summary>
     /// Where each connection keeps its state file so that a restarted (or crashed) `serve` takes over the running VM
     /// from systemd's file descriptor store ($NOTIFY_SOCKET, FileDescriptorStoreMax=). Unused without a notify socket.
     /// </summary>
-    public string StateDirectory { get; init; } = DefaultStateDirectory;
-    public IReadOnlyList<ServedClock> Clocks { get; init; } = [ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon];
+    public string StateDirectory { get; init; } = ConfigKeys.Serve.StateDirectory.Default;
+    public IReadOnlyList<ServedClock> Clocks { get; init; } = ConfigKeys.Serve.Clocks.Default;
 
     /// <summary>What a utc-maybe-smeared clock really does: none (plain UTC), noon or sls.</summary>
-    public SmearVariant MaybeSmearedVariant { get; init; } = SmearVariant.Unspecified;
-    public bool AlarmsEnabled { get; init; } = true;
+    public SmearVariant MaybeSmearedVariant { get; init; } = ConfigKeys.Serve.SmearVariant.Default;
+    public bool AlarmsEnabled { get; init; } = ConfigKeys.Serve.Alarms.Default;
 
     /// <summary>The "simulated" clock: host UTC plus faults, so the lab can test steps and rate errors without touching the host clock.</summary>
     public SimulatedServedClockOptions Simulated { get; init; } = new();
@@ -35,17 +32,20 @@ public sealed record ServeOptions
 /// </summary>
 public sealed record SimulatedServedClockOptions
 {
-    public double OffsetMs { get; init; }
-    public double RatePpm { get; init; }
-    public double RateAfterSeconds { get; init; }
-    public double StepMs { get; init; }
-    public double StepAfterSeconds { get; init; }
-    /// <summary>"utc" (default), "tai", "utc-smeared-noon", "utc-smeared-sls": the scale the simulated clock serves.</summary>
-    public ServedClock Scale { get; init; } = ServedClock.Utc;
-    /// <summary>An extra inserted leap second at this UTC midnight (ISO 8601, e.g. 2026-11-26T00:00:00Z); empty: none.</summary>
-    public string LeapAtUtc { get; init; } = "";
+    public double OffsetMs { get; init; } = ConfigKeys.Simulated.OffsetMs.Default;
+    public double RatePpm { get; init; } = ConfigKeys.Simulated.RatePpm.Default;
+    public double RateAfterSeconds { get; init; } = ConfigKeys.Simulated.RateAfterSeconds.Default;
+    public double StepMs { get; init; } = ConfigKeys.Simulated.StepMs.Default;
+    public double StepAfterSeconds { get; init; } = ConfigKeys.Simulated.StepAfterSeconds.Default;
+
+    /// <summary>The scale the "simulated" clock serves: utc, tai, utc-smeared-noon or utc-smeared-sls (the scales defined from TAI).</summary>
+    public ClockScale Scale { get; init; } = ConfigKeys.Simulated.Scale.Default;
+
+    /// <summary>An extra inserted leap second that ends the day before this UTC midnight; null: none.</summary>
+    public DateTimeOffset? LeapAtUtc { get; init; } = ConfigKeys.Simulated.LeapAtUtc.Default;
+
     /// <summary>The moment the faults count from (Unix seconds); 0: serve's start. A restarted `serve` given the same epoch serves the same clock.</summary>
-    public double EpochUnixSeconds { get; init; }
+    public double EpochUnixSeconds { get; init; } = ConfigKeys.Simulated.EpochUnixSeconds.Default;
 }
 
 /// <summary>
