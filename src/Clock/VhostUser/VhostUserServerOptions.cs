@@ -16,8 +16,14 @@ public sealed record VhostUserServerOptions
     public UnixFileMode SocketMode { get; init; } =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
-    /// <summary>Connections served at once; further clients are accepted and closed at once.</summary>
-    public int MaxConnections { get; init; } = 64;
+    /// <summary>Default of <see cref="MaxConnections"/>: a thousand VMs per host with room to spare.</summary>
+    public const int DefaultMaxConnections = 1024;
+
+    /// <summary>Connections served at once (serve:maxConnections); further clients are accepted and closed at once.</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>A refusal over <see cref="MaxConnections"/> is logged at most this often (the count of the others with it).</summary>
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Ring features the transport implements and offers on top of the device's features.</summary>
     public ulong TransportFeatures { get; init; } =

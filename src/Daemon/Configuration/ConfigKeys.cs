@@ -115,6 +115,11 @@ public static class ConfigKeys
 
         public static readonly ConfigKey<bool> Alarms = Boolean("serve:alarms", true, "offer VIRTIO_RTC_F_ALARM",
             o => o.Serve.AlarmsEnabled, (o, v) => o with { Serve = o.Serve with { AlarmsEnabled = v } });
+
+        /// <summary>Upper bound 7000: each VM holds about 8 fds, and the unit's LimitNOFILE is 65536.</summary>
+        public static readonly ConfigKey<int> MaxConnections = Integer("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, 7_000, "VMs",
+            "VMs (vhost-user connections) served at once; a front end over the limit is closed at once, counted in `virtsync_serve_connections_refused_total` and logged at most every 10 s",
+            "16", o => o.Serve.MaxConnections, (o, v) => o with { Serve = o.Serve with { MaxConnections = v } });
     }
 
     /// <summary>The faults of the simulated served clocks, counted from serve:simulated:epochUnixSeconds.</summary>
@@ -216,7 +221,7 @@ public static class ConfigKeys
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
         Sources.LeapSecondsFile,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
-        Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms,
+        Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
         Simulated.OffsetMs, Simulated.RatePpm, Simulated.RateAfterSeconds, Simulated.StepMs, Simulated.StepAfterSeconds, Simulated.Scale,
         Simulated.LeapAtUtc, Simulated.EpochUnixSeconds,
         Metrics.Enabled, Metrics.Listen,

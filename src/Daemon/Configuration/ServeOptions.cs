@@ -22,6 +22,9 @@ public sealed record ServeOptions
     public SmearVariant MaybeSmearedVariant { get; init; } = ConfigKeys.Serve.SmearVariant.Default;
     public bool AlarmsEnabled { get; init; } = ConfigKeys.Serve.Alarms.Default;
 
+    /// <summary>VMs served at once (serve:maxConnections); a front end over the limit is closed at once, counted and logged (rate-limited).</summary>
+    public int MaxConnections { get; init; } = ConfigKeys.Serve.MaxConnections.Default;
+
     /// <summary>The "simulated" clock: host UTC plus faults, so the lab can test steps and rate errors without touching the host clock.</summary>
     public SimulatedServedClockOptions Simulated { get; init; } = new();
 }

@@ -46,6 +46,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                     Role = options.Serve.SocketRole,
                     StateDirectory = options.Serve.StateDirectory,
                     FileDescriptorStore = _fdStore,
+                    MaxConnections = options.Serve.MaxConnections,
                 },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());
@@ -54,6 +55,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                 metrics.ConnectionOpened();
                 _ = connection.Completion.ContinueWith(_ => metrics.ConnectionClosed(), TaskScheduler.Default);
             };
+            _server.ConnectionRefused += metrics.ConnectionRefused;
             _server.Start(inherited);
             LogServing(options.Serve.SocketPath, string.Join(", ", sources.Select(s => s.Scale.ToString())));
             if (inherited.Count > 0 || _fdStore is not null)

@@ -88,4 +88,37 @@ public sealed class VirtioRtcOverVhostUserTests : IDisposable
         Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(notification.Slice(8)));
         Assert.NotNull(served);
     }
+
+    [Fact]
+    public void AConnectionsDeviceAndItsAlarmTimerAreReleasedWhenTheFrontEndLeaves()
+    {
+        var served = new System.Collections.Concurrent.ConcurrentQueue<VirtioRtcDevice>();
+        using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = Path.Combine(_directory, "rtc.sock") },
+            () =>
+            {
+                var device = NewDevice();
+                served.Enqueue(device);
+                return device;
+            });
+        server.Start();
+        VirtioRtcDevice device;
+        using (var frontEnd = new VhostUserTestFrontEnd(server.SocketPath))
+        {
+            var (features, _) = frontEnd.StartLikeQemu(ulong.MaxValue);
+            frontEnd.DriverStartLikeQemu(features, queueCount: 2);
+            var driver = new VirtioRtcDriver(new FrontEndChannel(frontEnd));
+            Assert.Equal(UtcNowNs, driver.Read(0).Value);
+            device = Assert.Single(served);
+            Assert.False(device.AlarmTimerRunning); // idle: no timer at all
+            Assert.Null(driver.SetAlarm(0, (ulong)(UtcNowNs + 3_600_000_000_000), enabled: true));
+            Assert.True(device.AlarmTimerRunning); // armed: polled
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((server.ActiveConnectionCount > 0 || device.AlarmTimerRunning) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        Assert.Equal(0, server.ActiveConnectionCount);
+        Assert.False(device.AlarmTimerRunning); // disposed with its connection, armed alarm or not
+    }
 }
