@@ -3,8 +3,8 @@ using Sync.Bench;
 using Sync.Filters.Engine;
 
 // virtsync benchmarks (figures and comparisons; not unit tests).
-//   scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs phc2sys PI baseline (default: every
-//       built-in whose served clock is true time; a served step or rate is judged by `follow`)
+//   scenarios [NAME|FILE.json...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs the phc2sys PI
+//       baseline at the scenario's cadence (default: every built-in); a bad file exits 64 with the reason
 //   follow [SCENARIO.json|NAME (rate-change)] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time

@@ -215,6 +215,27 @@ public static class ConfigKeys
             o => o.Chrony.SocketPath, (o, v) => o with { Chrony = o.Chrony with { SocketPath = v } });
     }
 
+    /// <summary>The AWS ClockBound v2 shared-memory segment (docs/operations.md, "Bounds for applications").</summary>
+    public static class ClockBound
+    {
+        public static readonly ConfigKey<bool> Enabled = Boolean("clockBound:enabled", true,
+            "publish the bound for ClockBound clients (only while virtsyncd steers the clock)",
+            o => o.ClockBound.Enabled, (o, v) => o with { ClockBound = o.ClockBound with { Enabled = v } });
+
+        public static readonly ConfigKey<string> Path = new("clockBound:path", "path", Daemon.ClockBound.ClockBoundSegment.DefaultPath,
+            "absolute path", "", "the ClockBound v2 segment (see \"Bounds for applications\")", "/run/clockbound/test-shm0",
+            ConfigValues.FilePath, v => v, o => o.ClockBound.Path, (o, v) => o with { ClockBound = o.ClockBound with { Path = v } });
+
+        /// <summary>
+        /// 50 ppm: the drift ClockBound advises for honest bounds, and the largest rate jump a VM counter makes at live
+        /// migration or restore. Readers widen the bound by this x the time since as-of; virtsync publishes at every
+        /// read (0.25 s by default), so it adds at most 12.5 us. Lower it only where no rate jump can happen unseen.
+        /// </summary>
+        public static readonly ConfigKey<double> MaxDriftPpm = Number("clockBound:maxDriftPpm", 50, 0, 1000, "ppm",
+            "drift readers add per second since as-of", "10",
+            o => o.ClockBound.MaxDriftPpm, (o, v) => o with { ClockBound = o.ClockBound with { MaxDriftPpm = v } });
+    }
+
     /// <summary>Every key, in the order of the docs table and `--help`.</summary>
     public static readonly IReadOnlyList<ConfigKey> All =
     [
@@ -229,6 +250,7 @@ public static class ConfigKeys
         Systemd.ReadyTimeoutSeconds, Systemd.StatusIntervalSeconds,
         Logging.Level, Logging.Format,
         Chrony.Enabled, Chrony.SocketPath,
+        ClockBound.Enabled, ClockBound.Path, ClockBound.MaxDriftPpm,
     ];
 
     /// <summary>The sections, in table order.</summary>
