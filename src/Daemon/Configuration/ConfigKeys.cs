@@ -117,9 +117,58 @@ public static class ConfigKeys
             o => o.Serve.AlarmsEnabled, (o, v) => o with { Serve = o.Serve with { AlarmsEnabled = v } });
 
         /// <summary>Upper bound 7000: each VM holds about 8 fds, and the unit's LimitNOFILE is 65536.</summary>
-        public static readonly ConfigKey<int> MaxConnections = Integer("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, 7_000, "VMs",
+        public static readonly ConfigKey<int> MaxConnections = Integer("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, ServeOptions.MaxMaxConnections, "VMs",
             "VMs (vhost-user connections) served at once; a front end over the limit is closed at once, counted in `virtsync_serve_connections_refused_total` and logged at most every 10 s",
             "16", o => o.Serve.MaxConnections, (o, v) => o with { Serve = o.Serve with { MaxConnections = v } });
+
+        public static readonly ConfigKey<double> HandshakeTimeoutSeconds = Number("serve:handshakeTimeoutSeconds", 10, 0, 3_600, "s",
+            "a front end that has not sent SET_OWNER this long after connecting is dropped (QEMU sends it at once), so silent connections cannot hold slots; 0: none",
+            "30", o => o.Serve.HandshakeTimeoutSeconds, (o, v) => o with { Serve = o.Serve with { HandshakeTimeoutSeconds = v } });
+
+        public static readonly ConfigKey<double> IdleTimeoutSeconds = Number("serve:idleTimeoutSeconds", 0, 0, 1e7, "s",
+            "a connection without any vhost-user message or kick this long is dropped; 0 (default): never, since a guest without the virtio_rtc driver is silent for its whole life",
+            "3600", o => o.Serve.IdleTimeoutSeconds, (o, v) => o with { Serve = o.Serve with { IdleTimeoutSeconds = v } });
+
+        /// <summary>A group name (resolved with getgrnam at load) or a numeric gid; empty: the process's own group (gid -1).</summary>
+        public static readonly ConfigKey<(string Name, int Gid)> SocketGroup = new("serve:socketGroup", "group", ("", -1),
+            "a group name or numeric gid", "",
+            "group of the socket file (the process must be in it, e.g. `SupplementaryGroups=`); the shipped unit sets kvm, see \"Who may connect\"",
+            "0", ParseSocketGroup, v => v.Name,
+            o => (o.Serve.SocketGroup, o.Serve.SocketGroupId), (o, v) => o with { Serve = o.Serve with { SocketGroup = v.Name, SocketGroupId = v.Gid } },
+            defaultText: "(the process's group)");
+
+        public static readonly ConfigKey<UnixFileMode> SocketMode = new("serve:socketMode", "octal mode", ServeOptions.DefaultSocketMode,
+            "octal, the owner keeps rw", "", "permission bits of the socket file", "0666", ParseSocketMode,
+            v => "0" + Convert.ToString((int)v, 8),
+            o => o.Serve.SocketMode, (o, v) => o with { Serve = o.Serve with { SocketMode = v } });
+
+        private static bool ParseSocketGroup(string raw, out (string Name, int Gid) value, out string problem)
+        {
+            value = (raw, -1);
+            problem = "";
+            if (raw.Length == 0) return true;
+            if (Sync.Clock.VhostUser.Native.UnixGroups.TryResolve(raw, out int gid, out problem)) { value = (raw, gid); return true; }
+            problem += ": use a group QEMU runs in, e.g. kvm (libvirt-qemu:kvm), or a numeric gid";
+            return false;
+        }
+
+        /// <summary>Octal permission bits of a socket file; the owner must keep read and write.</summary>
+        private static bool ParseSocketMode(string raw, out UnixFileMode value, out string problem)
+        {
+            value = ServeOptions.DefaultSocketMode;
+            problem = "";
+            int mode = 0;
+            bool octal = raw.Length is >= 3 and <= 4 && raw.All(c => c is >= '0' and <= '7');
+            if (octal)
+                foreach (var c in raw) mode = mode * 8 + (c - '0');
+            if (!octal || mode > 0x1FF || (mode & 0x180) != 0x180)
+            {
+                problem = "is not an octal socket mode the owner can use: use e.g. 0660 (owner and group) or 0666 (anyone)";
+                return false;
+            }
+            value = (UnixFileMode)mode;
+            return true;
+        }
     }
 
     /// <summary>The faults of the simulated served clocks, counted from serve:simulated:epochUnixSeconds.</summary>
@@ -243,6 +292,7 @@ public static class ConfigKeys
         Sources.LeapSecondsFile,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
+        Serve.HandshakeTimeoutSeconds, Serve.IdleTimeoutSeconds, Serve.SocketGroup, Serve.SocketMode,
         Simulated.OffsetMs, Simulated.RatePpm, Simulated.RateAfterSeconds, Simulated.StepMs, Simulated.StepAfterSeconds, Simulated.Scale,
         Simulated.LeapAtUtc, Simulated.EpochUnixSeconds,
         Metrics.Enabled, Metrics.Listen,
