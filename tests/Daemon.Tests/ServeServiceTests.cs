@@ -13,6 +13,7 @@ namespace Sync.Daemon.Tests;
 
 /// <summary>`serve` as a host service: its settings reach the vhost-user server, and what a connection owns dies with it.</summary>
 [Collection(nameof(MetricsTests))]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ServeServiceTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -47,6 +48,61 @@ public sealed class ServeServiceTests : IDisposable
         Assert.Equal(5000, Load(("serve:maxConnections", "5000")).Options!.Serve.MaxConnections);
         var bad = Load(("serve:maxConnections", "0"));
         Assert.Contains("serve:maxConnections = 0 is out of range: use 1..7000", Assert.Single(bad.Errors).ToString());
+    }
+
+    [Fact]
+    public void TimeoutsAndSocketOwnershipAreReadAndValidated()
+    {
+        var defaults = Load().Options!.Serve;
+        Assert.Equal(10, defaults.HandshakeTimeoutSeconds);
+        Assert.Equal(0, defaults.IdleTimeoutSeconds);
+        Assert.Equal(-1, defaults.SocketGroupId);
+        Assert.Equal(ServeOptions.DefaultSocketMode, defaults.SocketMode);
+
+        var set = Load(("serve:handshakeTimeoutSeconds", "2.5"), ("serve:idleTimeoutSeconds", "600"), ("serve:socketGroup", "root"),
+            ("serve:socketMode", "0666")).Options!.Serve;
+        Assert.Equal(2.5, set.HandshakeTimeoutSeconds);
+        Assert.Equal(600, set.IdleTimeoutSeconds);
+        Assert.Equal(0, set.SocketGroupId);
+        Assert.Equal((UnixFileMode)0x1B6, set.SocketMode);
+        Assert.Equal(4242, Load(("serve:socketGroup", "4242")).Options!.Serve.SocketGroupId);
+
+        Assert.Contains("serve:socketGroup = no-such-group-xyz is not a group on this host",
+            Assert.Single(Load(("serve:socketGroup", "no-such-group-xyz")).Errors).ToString());
+        Assert.Contains("serve:socketMode = 0460 is not an octal socket mode the owner can use",
+            Assert.Single(Load(("serve:socketMode", "0460")).Errors).ToString());
+        Assert.Contains("serve:socketMode = rw-rw---- is not an octal socket mode",
+            Assert.Single(Load(("serve:socketMode", "rw-rw----")).Errors).ToString());
+        Assert.Contains("serve:handshakeTimeoutSeconds = -1 is out of range",
+            Assert.Single(Load(("serve:handshakeTimeoutSeconds", "-1")).Errors).ToString());
+    }
+
+    [Fact]
+    public async Task ServeAppliesSocketGroupModeAndHandshakeTimeout()
+    {
+        var socket = _dir.File("vhost.sock");
+        var options = Load(("serve:socketPath", socket), ("serve:clocks", "monotonic"), ("serve:stateDirectory", _dir.File("state")),
+            ("serve:socketGroup", "4242"), ("serve:socketMode", "0666"), ("serve:handshakeTimeoutSeconds", "0.3")).Options!;
+        using var metrics = new ServeMetrics();
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new Lifetime()), NullLoggerFactory.Instance);
+        await service.StartAsync(CancellationToken.None);
+        Assert.Equal((UnixFileMode)0x1B6, File.GetUnixFileMode(socket));
+        Assert.Equal(4242, GroupOf(socket));
+        using var silent = Connect(socket);
+        silent.ReceiveTimeout = 5000;
+        var started = DateTime.UtcNow;
+        Assert.Equal(0, silent.Receive(new byte[1])); // never sent SET_OWNER: dropped
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4));
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    internal static int GroupOf(string path)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%g", path]) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return int.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -149,6 +149,13 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             }
         }
         _ownsSocketFile = true;
+        if (_options.SocketGroupId >= 0 && LibC.Chown(path, -1, _options.SocketGroupId) != 0)
+        {
+            int errno = LibC.LastErrno;
+            CloseListener();
+            throw new IOException($"giving '{path}' group {_options.SocketGroupId} failed (errno {errno}): the process must be in that group "
+                + "(SupplementaryGroups= in the unit) or root");
+        }
         if (LibC.Chmod(path, (uint)_options.SocketMode) != 0 || LibC.Listen(_listenFd, ListenBacklog) != 0)
         {
             int errno = LibC.LastErrno;

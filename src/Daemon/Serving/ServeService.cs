@@ -47,6 +47,10 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                     StateDirectory = options.Serve.StateDirectory,
                     FileDescriptorStore = _fdStore,
                     MaxConnections = options.Serve.MaxConnections,
+                    HandshakeTimeout = TimeSpan.FromSeconds(options.Serve.HandshakeTimeoutSeconds),
+                    IdleTimeout = TimeSpan.FromSeconds(options.Serve.IdleTimeoutSeconds),
+                    SocketGroupId = options.Serve.SocketGroupId,
+                    SocketMode = options.Serve.SocketMode,
                 },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());

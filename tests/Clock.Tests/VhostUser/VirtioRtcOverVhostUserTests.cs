@@ -121,4 +121,34 @@ public sealed class VirtioRtcOverVhostUserTests : IDisposable
         Assert.Equal(0, server.ActiveConnectionCount);
         Assert.False(device.AlarmTimerRunning); // disposed with its connection, armed alarm or not
     }
+
+    [Fact]
+    public void AFrontEndThatTruncatesItsMemoryLosesOnlyItsOwnConnection()
+    {
+        using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = Path.Combine(_directory, "rtc.sock") }, NewDevice);
+        server.Start();
+        using var good = new VhostUserTestFrontEnd(server.SocketPath);
+        var (features, _) = good.StartLikeQemu(ulong.MaxValue);
+        good.DriverStartLikeQemu(features, queueCount: 2);
+        var driver = new VirtioRtcDriver(new FrontEndChannel(good));
+        Assert.Equal(UtcNowNs, driver.Read(0).Value);
+
+        using var hostile = new VhostUserTestFrontEnd(server.SocketPath, sealMemory: false);
+        hostile.StartLikeQemu(ulong.MaxValue);
+        hostile.SetU64(VhostUserRequest.SetFeatures, features);
+        Assert.True(hostile.Send(VhostUserRequest.SetMemTable, hostile.MemTablePayload(), [hostile.MemoryFd]));
+        Assert.Equal(0, Sync.Clock.VhostUser.Native.LibC.Ftruncate(hostile.MemoryFd, 0)); // would SIGBUS a back end that mapped it
+        Assert.True(hostile.IsClosedByBackEnd()); // refused: memory that can shrink is never mapped
+
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(UtcNowNs, driver.Read(0).Value); // every other VM keeps being served
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (server.ActiveConnectionCount != 1 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5); // the ended connection is released on a continuation
+        }
+        Assert.Equal(1, server.ActiveConnectionCount);
+    }
 }
