@@ -628,7 +628,7 @@ def analyze_truth(run_dir, guest, checks, metrics):
     metrics["truth"] = report
     check(checks, "truth: probe writes matched to QEMU's trace", report.get("matched", 0) >= 0.99 * max(1, report.get("probe_writes", 0)),
           f"{report.get('matched')}/{report.get('probe_writes')}")
-    t = report.get("truth") or {}
+    t = (report.get("narrowest") or {}).get("truth") or {}
     check(checks, "truth: seconds after settle", (t.get("seconds") or 0) > 0, t.get("seconds"))
 
 

@@ -18,7 +18,7 @@ log "served $SERVED_DEV, reference $REFERENCE_DEV, daemon $daemon"
 guest_match_clock "$REFERENCE_DEV"
 guest_step_clock "${VMLAB_INITIAL_STEP_S:--0.001}"
 
-"$VMLAB_BIN/truthprobe" -t "$duration" -r "${VMLAB_TRUTH_RATE:-100}" >"$VMLAB_OUT/truth-probe.txt" 2>"$VMLAB_OUT/truth-probe.err" &
+"$VMLAB_BIN/truthprobe" -t "$duration" -r "${VMLAB_TRUTH_RATE:-100}" -k "${VMLAB_TRUTH_BURST:-4}" >"$VMLAB_OUT/truth-probe.txt" 2>"$VMLAB_OUT/truth-probe.err" &
 truth_pid=$!
 "$PHCREAD" probe "$REFERENCE_DEV" -t "$duration" -n 5 -r "${VMLAB_PROBE_RATE:-10}" -c realtime \
   >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &

@@ -15,6 +15,6 @@ SCENARIO_GUEST_ARGS=("${VMLAB_TRUTH_DAEMON:-virtsync}" "${VMLAB_DURATION_S:-600}
 SCENARIO_TIMEOUT=$(( ${VMLAB_DURATION_S:-600} + 180 ))
 SCENARIO_QEMU_ARGS=(-chardev null,id=truthpar -device isa-parallel,chardev=truthpar,iobase=0x378
   -msg timestamp=on -trace parallel_ioport_write -D "$run_dir/truth-trace.log")
-for name in VMLAB_TRUTH_RATE VMLAB_SERVED_PROBE_RATE VMLAB_SETTLE_S VMLAB_INITIAL_STEP_S VMLAB_PROBE_RATE VMLAB_CHRONY_EXTRA; do
+for name in VMLAB_TRUTH_RATE VMLAB_TRUTH_BURST VMLAB_SERVED_PROBE_RATE VMLAB_SETTLE_S VMLAB_INITIAL_STEP_S VMLAB_PROBE_RATE VMLAB_CHRONY_EXTRA; do
   if [ -n "${!name:-}" ]; then SCENARIO_ENV+=("$name=${!name}"); fi
 done

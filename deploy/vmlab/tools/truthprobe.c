@@ -1,9 +1,10 @@
 /*
  * truthprobe: the VM lab's truth reference, independent of every virtio device (issue 11).
  *
- *   truthprobe [-t SECONDS] [-r WRITES_PER_S] [-p PORT] [-b CLOCKBOUND_SHM]
+ *   truthprobe [-t SECONDS] [-r BURSTS_PER_S] [-k WRITES_PER_BURST] [-p PORT] [-b CLOCKBOUND_SHM]
  *
- * Each write: read CLOCK_REALTIME (a), write one byte (the sequence number mod 256) to the data port of
+ * Each burst makes K writes back to back (default 4: the later ones run warm and give the narrowest brackets),
+ * then reads the daemons' bounds once for all of them. Each write: read CLOCK_REALTIME (a), write one byte (the sequence number mod 256) to the data port of
  * QEMU's isa-parallel device (PORT, default 0x378), read CLOCK_REALTIME again (b). QEMU runs with
  * `-msg timestamp=on -trace parallel_ioport_write -D FILE`, so the host stamps the write with its own UTC
  * (microseconds) while the guest's vCPU is inside the write: the host's instant lies between a and b. The
@@ -111,21 +112,23 @@ static int in_lab_guest(void)
 int main(int argc, char **argv)
 {
 	double seconds = 600, rate = 100;
+	int burst = 4;
 	unsigned port = 0x378;
 	const char *cb_path = "/var/run/clockbound/shm0";
 	int opt;
-	while ((opt = getopt(argc, argv, "t:r:p:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:k:p:b:")) != -1) {
 		switch (opt) {
 		case 't': seconds = atof(optarg); break;
 		case 'r': rate = atof(optarg); break;
+		case 'k': burst = atoi(optarg); break;
 		case 'p': port = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'b': cb_path = optarg; break;
 		default:
-			fprintf(stderr, "usage: truthprobe [-t SECONDS] [-r WRITES_PER_S] [-p PORT] [-b CLOCKBOUND_SHM]\n");
+			fprintf(stderr, "usage: truthprobe [-t SECONDS] [-r BURSTS_PER_S] [-k WRITES_PER_BURST] [-p PORT] [-b CLOCKBOUND_SHM]\n");
 			return 2;
 		}
 	}
-	if (rate <= 0 || rate > 10000 || seconds <= 0) { fprintf(stderr, "truthprobe: bad -t/-r\n"); return 2; }
+	if (rate <= 0 || rate > 10000 || seconds <= 0 || burst < 1 || burst > 64) { fprintf(stderr, "truthprobe: bad -t/-r/-k\n"); return 2; }
 	if (!in_lab_guest()) { fprintf(stderr, "truthprobe: refusing to write I/O ports outside the VM lab guest\n"); return 1; }
 	if (ioperm(port, 1, 1) != 0) { fprintf(stderr, "truthprobe: ioperm(0x%x): %s\n", port, strerror(errno)); return 1; }
 	static char buf[1 << 20];
@@ -135,24 +138,28 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	next = start;
 	int64_t period = (int64_t)(1e9 / rate), end = ns(&start) + (int64_t)(seconds * 1e9);
-	for (uint32_t seq = 0;; seq++) {
+	uint32_t seq = 0;
+	for (;;) {
 		next.tv_nsec += period;
 		while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; }
 		if (ns(&next) > end) break;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 
-		struct timespec a, b;
-		clock_gettime(CLOCK_REALTIME, &a);
-		outb((unsigned char)(seq & 0xff), port);
-		clock_gettime(CLOCK_REALTIME, &b);
+		struct timespec a[64], b[64];
+		for (int k = 0; k < burst; k++) {
+			clock_gettime(CLOCK_REALTIME, &a[k]);
+			outb((unsigned char)((seq + k) & 0xff), port);
+			clock_gettime(CLOCK_REALTIME, &b[k]);
+		}
 
 		struct timex tx;
 		memset(&tx, 0, sizeof tx);
 		int state = adjtimex(&tx);
 		struct cb_view cb = cb_read(cb_path);
-		printf("%u %lld %lld %ld %ld %d %d %lld %lld %d %d %lld\n", seq, (long long)ns(&a), (long long)ns(&b),
-			(long)tx.maxerror, (long)tx.esterror, tx.status, state, (long long)cb.c_ns, (long long)cb.width_ns,
-			cb.status, cb.state, (long long)cb.bound_ns);
+		for (int k = 0; k < burst; k++, seq++)
+			printf("%u %lld %lld %ld %ld %d %d %lld %lld %d %d %lld\n", seq, (long long)ns(&a[k]), (long long)ns(&b[k]),
+				(long)tx.maxerror, (long)tx.esterror, tx.status, state, (long long)cb.c_ns, (long long)cb.width_ns,
+				cb.status, cb.state, (long long)cb.bound_ns);
 	}
 	fflush(stdout);
 	return 0;
