@@ -220,7 +220,9 @@ public static class ConfigKeys
         /// chrony_exporter 9123, ntpd-rs 9975, OpenTelemetry's default 9464).
         /// </summary>
         public static readonly ConfigKey<(string Host, int Port)> Listen = new("metrics:listen", "HOST:PORT", ("127.0.0.1", 10123),
-            "HOST:PORT", "", "where /metrics listens", "[::1]:9999", ConfigValues.Listen, ConfigValues.FormatListen,
+            "HOST:PORT: an IPv4 address, [IPv6 address] or localhost; 0.0.0.0 and [::] for every address", "",
+            "where /metrics listens (every form works in every mode; [::] takes IPv4 scrapes too). A port in use or an address not of this host ends the start with one line naming this key, exit 78",
+            "[::1]:9999", ConfigValues.Listen, ConfigValues.FormatListen,
             o => (o.Metrics.Host, o.Metrics.Port), (o, v) => o with { Metrics = o.Metrics with { Host = v.Host, Port = v.Port } });
     }
 
