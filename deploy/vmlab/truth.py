@@ -314,11 +314,56 @@ def analyze(run_dir):
             key = f"state{r['cb_state']}/status{r['cb_status']}"
             statuses[key] = statuses.get(key, 0) + 1
         report["clockbound_reads"] = statuses
+    report["outage"] = outage(run_dir, pairs, inter, daemon, maxerr_min)
     report["devices"] = {
         "served": device_bias(os.path.join(out_dir, "served.jsonl"), inter, t0 + settle),
         "builtin": device_bias(os.path.join(out_dir, "reference.jsonl"), inter, t0 + settle),
     }
     return report
+
+
+def outage(run_dir, pairs, seconds_map, daemon, maxerr_min):
+    """With VMLAB_TRUTH_OUTAGE_AT_S the back end is killed and restarted (events.jsonl, host wall clock): what the
+    ClockBound client saw while it was gone, how soon, and whether the bounds held from the kill to 60 s after."""
+    events = {}
+    try:
+        with open(os.path.join(run_dir, "events.jsonl")) as f:
+            for line in f:
+                e = json.loads(line)
+                events[e["event"]] = float(e["host_wall"])
+    except (OSError, ValueError):
+        return None
+    if "kill" not in events:
+        return None
+    kill_ns = int(events["kill"] * 1e9)
+    restart_ns = int(events["restart"] * 1e9) if "restart" in events else None
+    end_ns = (restart_ns or kill_ns) + 60 * 1_000_000_000
+    rep = {"kill_host_wall": events["kill"], "restart_host_wall": events.get("restart"),
+           "down_s": round((restart_ns - kill_ns) / 1e9, 2) if restart_ns else None}
+    if daemon == "virtsync":
+        down = {}
+        free_at = sync_at = None
+        for r, _ in pairs:
+            if r["c"] < kill_ns:
+                continue
+            if restart_ns is None or r["c"] < restart_ns:
+                key = f"state{r['cb_state']}/status{r['cb_status']}"
+                down[key] = down.get(key, 0) + 1
+                if free_at is None and r["cb_state"] == 0 and r["cb_status"] == 2:
+                    free_at = r["c"]
+            elif sync_at is None and r["cb_state"] == 0 and r["cb_status"] == 1:
+                sync_at = r["c"]
+        rep["clockbound_reads_while_down"] = down
+        rep["freerunning_after_kill_s"] = round((free_at - kill_ns) / 1e9, 2) if free_at else None
+        rep["synchronized_after_restart_s"] = round((sync_at - restart_ns) / 1e9, 2) if sync_at and restart_ns else None
+    window = sorted((s, br) for s, br in seconds_map.items() if kill_ns // 1_000_000_000 <= s <= end_ns // 1_000_000_000)
+    cov = {"kernel_maxerror_as_written": coverage(window, lambda s, br: maxerr_min[s] * 1000)}
+    if daemon == "virtsync":
+        cov["clockbound_bound"] = coverage(window, lambda s, br: br["row"]["cb_bound"] if br["row"]["cb_state"] == 0 and br["row"]["cb_bound"] is not None else None)
+        cov["clockbound_client_interval"] = coverage(window, lambda s, br: br["row"]["cb_width"] if br["row"]["cb_state"] == 0 else None)
+    rep["coverage_kill_to_restart_plus_60s"] = cov
+    rep["error_kill_to_restart_plus_60s"] = stats([br["mid"] for _, br in window])
+    return rep
 
 
 def main(argv):
