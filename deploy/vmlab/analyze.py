@@ -638,6 +638,9 @@ def analyze_truth(run_dir, guest, checks, metrics):
             c = (part.get("coverage") or {}).get(name) or {}
             check(checks, f"truth: {name} never certainly violated", c.get("certain_violations") == 0,
                   f"{c.get('certain_violations')}/{c.get('seconds')} s, median bound {c.get('median_bound_ns')} ns")
+        every = report.get("clockbound_every_read") or {}
+        check(checks, "truth: no ClockBound client interval excluded the truth (every read)", every.get("certain_violations") == 0,
+              f"{every.get('certain_violations')}/{every.get('reads')}")
         after = report.get("clockbound_synchronized_after_s")
         check(checks, "truth: ClockBound Synchronized within 30 s of start", after is not None and after <= 30, after)
         o = report.get("outage")

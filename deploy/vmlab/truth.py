@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The VM lab's truth reference (issue 11): the guest clock's offset from the host's UTC through no virtio device.
 
-    deploy/vmlab/truth.py RUN_DIR [--json OUT]
+    deploy/vmlab/truth.py RUN_DIR [--json OUT] [--summary LABEL]   (LABEL: one Markdown table row)
 
 Inputs (written by scenarios/truth.*): RUN_DIR/truth-trace.log (QEMU's log trace backend with -msg timestamp=on:
 one line per write to the isa-parallel data port, stamped with the host's realtime clock, microseconds),
@@ -314,6 +314,17 @@ def analyze(run_dir):
             key = f"state{r['cb_state']}/status{r['cb_status']}"
             statuses[key] = statuses.get(key, 0) + 1
         report["clockbound_reads"] = statuses
+        # Every read a client made (not only each second's narrowest bracket), from the start: its interval must
+        # contain the truth whatever the status.
+        n = bad = 0
+        for r, host in pairs:
+            if r["cb_state"] != 0:
+                continue
+            n += 1
+            lo, hi = r["a"] - host - STAMP_QUANTUM_NS, r["b"] - host
+            if lo > r["cb_width"] or hi < -r["cb_width"]:
+                bad += 1
+        report["clockbound_every_read"] = {"reads": n, "certain_violations": bad}
     report["outage"] = outage(run_dir, pairs, inter, daemon, maxerr_min)
     report["devices"] = {
         "served": device_bias(os.path.join(out_dir, "served.jsonl"), inter, t0 + settle),
@@ -366,11 +377,33 @@ def outage(run_dir, pairs, seconds_map, daemon, maxerr_min):
     return rep
 
 
+def summary(report, label):
+    """One Markdown table row: truth +-, error mean/std/p99/max, the daemon's bounds (certain violations / seconds,
+    median bound, median / RMS), device biases."""
+    p = report["narrowest"]
+    t, e = p["truth"], p["error_vs_truth"]
+    us = lambda ns: "-" if ns is None else f"{ns / 1e3:.2f}"
+    bounds = []
+    for name, c in p["coverage"].items():
+        if c is None or name == "kernel_esterror":
+            continue
+        bounds.append(f"{name}: {c['certain_violations']}/{c['seconds']}, {us(c['median_bound_ns'])} us ({c.get('median_bound_over_rms')}x)")
+    est = p["coverage"].get("kernel_esterror") or {}
+    d = report.get("devices") or {}
+    dev = "; ".join(f"{k} {us(v['bias_ns'])} +- {us(v['uncertainty_ns'])} (window {us(v['median_window_ns'])})" for k, v in d.items() if v)
+    return (f"| {label} | +-{us(t['uncertainty_ns_median'])} (intersected +-{us(report['intersected']['truth']['uncertainty_ns_median'])}) "
+            f"| {us(e['mean_ns'])} / {us(e['std_ns'])} / {us(e['p99_abs_ns'])} / {us(e['max_abs_ns'])} "
+            f"| {'; '.join(bounds)} | esterror {est.get('certain_violations')}/{est.get('seconds')} | {dev} |")
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     report = analyze(argv[1])
+    if "--summary" in argv:
+        print(summary(report, argv[argv.index("--summary") + 1]))
+        return 0
     text = json.dumps(report, indent=2)
     if "--json" in argv:
         with open(argv[argv.index("--json") + 1], "w") as f:

@@ -94,6 +94,9 @@ public sealed class TruthAnalysisTests : IDisposable
         Assert.Equal(0, coverage.GetProperty("clockbound_bound").GetProperty("possible_violations").GetInt32());
         Assert.Equal(30_000, coverage.GetProperty("clockbound_bound").GetProperty("median_bound_ns").GetDouble());
         Assert.Equal(0.0, r.GetProperty("clockbound_synchronized_after_s").GetDouble(), 0.01);
+        // Every client read, not only each second's narrowest: the 100 writes of the -50 us seconds.
+        Assert.Equal(100, r.GetProperty("clockbound_every_read").GetProperty("certain_violations").GetInt32());
+        Assert.Equal(Seconds * WritesPerSecond - 1, r.GetProperty("clockbound_every_read").GetProperty("reads").GetInt32());
 
         // The outage: FreeRunning at the first write after the kill, Synchronized at the first after the restart;
         // the -50 us seconds fall inside kill .. restart + 60 s.
