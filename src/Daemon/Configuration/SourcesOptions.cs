@@ -6,7 +6,7 @@ public sealed record SourcesOptions
 {
     public const double DefaultReadIntervalSeconds = 0.25;
     public const double MinReadIntervalSeconds = 0.01;
-    public const double MaxReadIntervalSeconds = 64;
+    public const double MaxReadIntervalSeconds = 3600;
 
     /// <summary>
     /// 9 samples per reading: at 4 readings/s that is 36 samples/s per clock (more than chrony's 25/s at dpoll 0)

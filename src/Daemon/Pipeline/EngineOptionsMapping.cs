@@ -16,6 +16,7 @@ public static class EngineOptionsMapping
         {
             Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
             Estimator = options.Sources.Estimator,
+            ReadInterval = Duration.FromSeconds(options.Sources.ReadIntervalSeconds),
             Leap = options.Discipline.LeapPolicy,
             Discipline = defaults.Discipline with
             {

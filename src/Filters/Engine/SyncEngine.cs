@@ -9,9 +9,8 @@ namespace Sync.Filters.Engine;
 
 /// <summary>
 /// The sans-I/O sync core: PHC readings in, clock commands out. Each reading is reduced to one sample,
-/// converted to UTC by the reference's time scale and the leap policy, collected for one update interval and
-/// median-filtered; the filtered sample feeds the estimator (unless it starts a discontinuity), and the
-/// estimate drives the discipline controller. The caller applies each command to the clock it steers.
+/// converted to UTC by the reference's time scale and the leap policy, and fed to the estimator (unless it starts a
+/// discontinuity): every reading, whatever the read interval; the estimate drives the discipline controller. The caller applies each command to the clock it steers.
 /// </summary>
 public sealed class SyncEngine
 {
@@ -22,10 +21,8 @@ public sealed class SyncEngine
     private readonly IClockEstimator _estimator;
     private readonly DisciplineController _controller;
     private readonly Dictionary<string, SourceState> _sources = [];
-    private readonly List<OffsetSample> _batch = [];
     private readonly Queue<double> _recentOffsetsNs = new();
     private Instant<Utc>? _lastFilteredAt;
-    private Instant<Utc>? _lastBatchEndAt;
     private Instant<Utc> _readingEnd;
     private Instant<Utc>? _lastCommandAt;
     private ClockEstimate? _lastEstimate;
@@ -45,8 +42,11 @@ public sealed class SyncEngine
         _options = options;
         _leapTable = leapTable;
         _estimator = EstimatorFactory.Create(options.Estimator, options.Kalman, options.Regression);
-        _controller = new DisciplineController(options.Discipline, initialFrequencyPpm);
+        _controller = new DisciplineController(options.Discipline, initialFrequencyPpm, options.ReadInterval);
     }
+
+    /// <summary>The options in effect (the read interval among them).</summary>
+    public SyncEngineOptions Options => _options;
 
     public SyncState State => _controller.State;
     public long Steps => _controller.Steps;
@@ -86,15 +86,8 @@ public sealed class SyncEngine
         source.Samples++;
         _selectedId = id;
 
-        _batch.Add(offsetSample);
-        if (_lastBatchEndAt is { } lastEnd
-            && offsetSample.LocalTime - lastEnd < _options.UpdateInterval * 9 / 10)
-            return null;
-        _lastBatchEndAt = offsetSample.LocalTime;
-
-        var filtered = MedianFilter.Combine(_batch);
-        _batch.Clear();
-        return filtered is { } f ? OnFilteredSample(f.Sample) : null;
+        // Every reading updates the estimate: the estimator's averaging follows the read interval, whatever it is.
+        return OnFilteredSample(offsetSample);
     }
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
@@ -111,9 +104,9 @@ public sealed class SyncEngine
     /// <summary>Called on the timer when no reading happened: keeps the kernel's bound growing in holdover.</summary>
     public ClockCommand? HoldoverIfDue(Instant<Utc> localNow)
     {
-        if (_lastFilteredAt is { } last && localNow - last < _options.HoldoverAfter)
+        if (_lastFilteredAt is { } last && localNow - last < _options.EffectiveHoldoverAfter)
             return null;
-        if (_lastCommandAt is { } lastCommand && localNow - lastCommand < _options.UpdateInterval)
+        if (_lastCommandAt is { } lastCommand && localNow - lastCommand < _options.ReadInterval)
             return null;
         _lastCommandAt = localNow;
         UpdateLeapState(localNow);
@@ -154,7 +147,7 @@ public sealed class SyncEngine
         long SmearNs(long cont) => LeapSmear.FromTai(new Instant<Tai>(cont + k0Ns), variant, _leapTable).Nanoseconds - cont;
         var smearNs = SmearNs(continuousNs);
         // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
-        var spanNs = Math.Max(_options.UpdateInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
+        var spanNs = Math.Max(_options.ReadInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
         var slopePpm = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs * 1e6;
         _targetRatePpm = slopePpm;
         return estimate with
@@ -185,12 +178,20 @@ public sealed class SyncEngine
             _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList());
     }
 
-    private ClockCommand OnFilteredSample(OffsetSample sample)
+    private ClockCommand? OnFilteredSample(OffsetSample sample)
     {
         _lastFilteredAt = sample.LocalTime;
         _lastDelayNs = sample.Delay.Nanoseconds;
         _lastCommandAt = sample.LocalTime;
-        if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
+        var outcome = _estimator.Add(sample);
+        if (outcome is SampleOutcome.OutOfOrder or SampleOutcome.Invalid)
+        {
+            // Not newer than the last sample on the local clock: the clock was just stepped back and the samples
+            // taken since are on the new axis before the old one's newest. They carry nothing the estimate can use
+            // until the clock passes that point again, and acting on the unchanged estimate would repeat the step.
+            return null;
+        }
+        if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
             _controller.EnterRecovery();

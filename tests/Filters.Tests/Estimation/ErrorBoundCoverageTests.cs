@@ -35,7 +35,7 @@ public class ErrorBoundCoverageTests
     public void KalmanBoundCoversWithModelledWanderAndNoise()
     {
         var osc = new SyntheticOscillator(new Random(99), 0, 3_000, wanderNs2PerS3: 1, noiseSdNs: 30);
-        var (coverage, ratio, rms) = Run(new KalmanEstimator(new KalmanOptions { FrequencyWanderS2PerS3 = 1e-18 }), osc, 1);
+        var (coverage, ratio, rms) = Run(new KalmanEstimator(new KalmanOptions { Wander = WanderOptions.Fixed(1e-18) }), osc, 1);
         Assert.True(coverage >= 0.999, $"coverage {coverage:F5}, rms {rms:F2} ns, ratio {ratio:F2}");
         Assert.True(ratio <= 4, $"mean bound / rms = {ratio:F2}");
     }
@@ -78,7 +78,8 @@ public class ErrorBoundCoverageTests
         var e = est.EstimateAt(osc.Now)!;
         Assert.True(Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) <= 4 * e.OffsetStdDev.Nanoseconds + 1);
         Assert.True(Math.Abs(e.FrequencyPpm - osc.TrueFreqNsPerS / 1e3) <= 4 * e.FrequencyStdDevPpm);
-        Assert.True(e.OffsetStdDev.Nanoseconds < 25, $"offset sd {e.OffsetStdDev} after 600 samples of 50 ns noise");
-        Assert.True(e.FrequencyStdDevPpm < 0.005);
+        // 22 ns for a filter told the true wander; the learnt one adds the spread of the wander levels still in play.
+        Assert.True(e.OffsetStdDev.Nanoseconds < 30, $"offset sd {e.OffsetStdDev} after 600 samples of 50 ns noise");
+        Assert.True(e.FrequencyStdDevPpm < 0.01, $"frequency sd {e.FrequencyStdDevPpm} ppm");
     }
 }
