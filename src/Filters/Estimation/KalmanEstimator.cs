@@ -30,6 +30,7 @@ public sealed class KalmanEstimator : IClockEstimator
     private readonly DriftCusum? _drift;
 
     private readonly WanderModelBank _bank;
+    private readonly ThirdDifferenceNoise _thirdDifferences;
     private readonly double _boundMissProbability;
 
     private bool _initialized;
@@ -46,6 +47,9 @@ public sealed class KalmanEstimator : IClockEstimator
         _detector = new ChangeDetector(_options.Detector);
         if (_options.DriftThresholdSigmas > 0) _drift = new DriftCusum(_options.DriftSlackSigmas, _options.DriftThresholdSigmas);
         _bank = new WanderModelBank(_options.Wander, _options.PhaseDiffusionS2PerS);
+        // Consecutive third differences share three samples: a quarter of the noise adaptation's rate gives about as
+        // many independent ones as the innovations' running mean has (scatter about 15 %).
+        _thirdDifferences = new ThirdDifferenceNoise((_options.NoiseAdaptationRate > 0 ? _options.NoiseAdaptationRate : 1.0 / 64) / 4);
         _boundMissProbability = MathNet.Numerics.SpecialFunctions.Erfc(_options.BoundSigmas / Math.Sqrt(2));
     }
 
@@ -244,7 +248,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {
-        if (!keepLearnt) _bank.ForgetWander();
+        if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); }
+        else _thirdDifferences.Restart();
         _initialized = false;
         _held.Clear();
         _ledger.Clear();
@@ -278,6 +283,11 @@ public sealed class KalmanEstimator : IClockEstimator
         _bank.Shift(_ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds),
             (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3);
         _stateTimeNs += _ledger.StepsNs(at) - _ledger.StepsNs(stateTime);
+        _thirdDifferences.Shift(t =>
+        {
+            var ti = new Instant<Utc>(t);
+            return (_ledger.StepsNs(at) - _ledger.StepsNs(ti), _ledger.PhaseNs(at) - _ledger.PhaseNs(ti) + freqAtPpm * 1e-6 * (t - at.Nanoseconds));
+        });
         _ledger.FoldUpTo(at);
     }
 
@@ -291,6 +301,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _bank.Update(sample.Offset.Nanoseconds, r, SecondsSinceState(sample.LocalTime.Nanoseconds), correction);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
+        _thirdDifferences.Add(sample.LocalTime.Nanoseconds, sample.Offset.Nanoseconds, baseVarianceNs2);
         SampleCount++;
         if (adapt && _options.NoiseAdaptationRate > 0)
         {
@@ -314,8 +325,17 @@ public sealed class KalmanEstimator : IClockEstimator
             _scaleFromInnovations = Math.Clamp((1 - rate) * _scaleFromInnovations + rate * fromInnovation, MinNoiseScale, MaxNoiseScale);
             _scaleFromResiduals = Math.Clamp((1 - rate) * _scaleFromResiduals + rate * fromResidual, MinNoiseScale, MaxNoiseScale);
             _noiseScale = Math.Max(_scaleFromInnovations, _scaleFromResiduals);
+            // Once the third differences of the samples have measured the noise (model-free, see
+            // ThirdDifferenceNoise), that measurement is the scale: the innovations' estimates carry little about R
+            // when the wander dominates them, and lean on the wander being right.
+            if (_thirdDifferences.ScaleWithMargin(ThirdDifferenceMarginSigmas) is { } measured)
+                _noiseScale = Math.Clamp(measured, MinNoiseScale, MaxNoiseScale);
         }
     }
+
+    /// <summary>The measured noise scale is raised by this many of its own standard deviations (see
+    /// <see cref="ThirdDifferenceNoise.ScaleWithMargin"/>).</summary>
+    private const double ThirdDifferenceMarginSigmas = 0.5;
 
     /// <summary>Samples over which a jump of the learnt wander counts as one manoeuvre.</summary>
     private const int ManoeuvreSamples = 8;

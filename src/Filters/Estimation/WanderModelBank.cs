@@ -85,39 +85,58 @@ public sealed class WanderModelBank
     /// </summary>
     public double OffsetHalfWidthNs(double dtS, double missProbability)
     {
-        var mean = Predict(dtS).OffsetNs;
+        var combined = Predict(dtS);
+        var mean = combined.OffsetNs;
         if (_models.Length == 1) return HalfWidthForSingle(Math.Sqrt(Math.Max(0, _scratch[0].P00)), missProbability);
-        // Levels too unlikely to matter are left out and their weight charged to the miss budget in full.
-        double budget = missProbability;
+        // Levels too unlikely to matter (below 1 % of the miss probability, e.g. those at the weight floor) are left
+        // out and their whole weight charged to the miss budget: the bound can only get wider for it.
+        double budget = missProbability, skipBelow = missProbability * 0.01;
         double hi = 0;
         for (int i = 0; i < _models.Length; i++)
         {
-            if (_weights[i] < missProbability * 1e-3) { budget -= _weights[i]; continue; }
+            if (_weights[i] < skipBelow) { budget -= _weights[i]; continue; }
             double sd = Math.Sqrt(Math.Max(0, _scratch[i].P00));
             hi = Math.Max(hi, Math.Abs(_scratch[i].OffsetNs - mean) + 40 * sd);
         }
         if (budget <= 0 || hi <= 0) return hi;
+        // Bisection, started from the moment-matched Gaussian's half-width.
         double lo = 0;
-        for (int iteration = 0; iteration < 40 && hi - lo > 1e-3 * Math.Max(1, lo); iteration++)
+        double guess = HalfWidthForSingle(Math.Sqrt(Math.Max(0, combined.P00)), missProbability);
+        if (guess > 0 && guess < hi)
         {
-            double b = (lo + hi) / 2;
-            if (MassOutside(b, mean, missProbability) > budget) lo = b; else hi = b;
+            if (MassOutside(guess, mean, skipBelow) > budget) lo = guess; else hi = guess;
+        }
+        for (int iteration = 0; iteration < 60 && hi - lo > 1e-3 * Math.Max(1, lo); iteration++)
+        {
+            double b = lo == 0 ? hi / 2 : Math.Min((lo + hi) / 2, 2 * lo);
+            if (MassOutside(b, mean, skipBelow) > budget) lo = b; else hi = b;
         }
         return hi;
     }
 
-    private double MassOutside(double b, double mean, double missProbability)
+    private double MassOutside(double b, double mean, double skipBelow)
     {
         double mass = 0;
         for (int i = 0; i < _models.Length; i++)
         {
-            if (_weights[i] < missProbability * 1e-3) continue;
+            if (_weights[i] < skipBelow) continue;
             double sd = Math.Sqrt(Math.Max(0, _scratch[i].P00));
             double d = _scratch[i].OffsetNs - mean;
             if (sd <= 0) { mass += Math.Abs(d) > b ? _weights[i] : 0; continue; }
-            mass += _weights[i] * 0.5 * (SpecialFunctions.Erfc((b - d) / (sd * Math.Sqrt(2))) + SpecialFunctions.Erfc((b + d) / (sd * Math.Sqrt(2))));
+            mass += _weights[i] * 0.5 * (Erfc((b - d) / (sd * Math.Sqrt(2))) + Erfc((b + d) / (sd * Math.Sqrt(2))));
         }
         return mass;
+    }
+
+    /// <summary>Complementary error function, relative error below 1.2e-7 everywhere (Numerical Recipes' erfcc,
+    /// Chebyshev fit): plenty for a coverage quantile, and much cheaper than a full-precision one.</summary>
+    internal static double Erfc(double x)
+    {
+        double z = Math.Abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
     }
 
     private static double HalfWidthForSingle(double sd, double missProbability) =>

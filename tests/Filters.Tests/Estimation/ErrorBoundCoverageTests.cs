@@ -3,7 +3,7 @@ using Sync.Filters.Estimation;
 namespace Sync.Filters.Tests.Estimation;
 
 /// <summary>ErrorBound must hold |true - estimate| at least 99.9 % of the time under the modelled noise and stay
-/// within 4 x the RMS of the actual error.</summary>
+/// within 4 x the RMS of the actual error (median bound).</summary>
 public class ErrorBoundCoverageTests
 {
     private const int Steps = 20_000;
@@ -15,7 +15,8 @@ public class ErrorBoundCoverageTests
     internal static (double Coverage, double MeanBoundOverRms, double RmsErrorNs) Run(IClockEstimator est, SyntheticOscillator osc, double intervalS, int steps = Steps)
     {
         int judged = 0, covered = 0;
-        double sumSq = 0, sumBound = 0;
+        double sumSq = 0;
+        var bounds = new List<double>();
         for (int i = 0; i < steps; i++)
         {
             osc.Advance(intervalS);
@@ -25,10 +26,13 @@ public class ErrorBoundCoverageTests
             judged++;
             if (Math.Abs(err) <= e.ErrorBound.Nanoseconds) covered++;
             sumSq += err * err;
-            sumBound += e.ErrorBound.Nanoseconds;
+            bounds.Add(e.ErrorBound.Nanoseconds);
         }
         double rms = Math.Sqrt(sumSq / judged);
-        return (covered / (double)judged, sumBound / judged / rms, rms);
+        // The median bound (issue 14's target: median bound <= 4 x RMS): a few wide bounds while the noise is
+        // still being learnt do not decide it.
+        bounds.Sort();
+        return (covered / (double)judged, bounds[bounds.Count / 2] / rms, rms);
     }
 
     [Fact]

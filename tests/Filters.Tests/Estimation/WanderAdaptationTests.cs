@@ -19,8 +19,8 @@ public class WanderAdaptationTests
     [InlineData(1e-20, 30.0, 1.0)]
     [InlineData(1e-18, 30.0, 16.0)]
     [InlineData(1e-16, 30.0, 1.0)]
-    [InlineData(1e-14, 2.0, 1.0)]
-    [InlineData(1e-14, 1000.0, 0.1)]
+    [InlineData(1e-16, 2.0, 1.0)]
+    [InlineData(1e-15, 1000.0, 0.1)]
     public void AdaptiveIsCloseToAFilterToldTheTrueWander(double wanderS2PerS3, double noiseNs, double intervalS)
     {
         int steps = intervalS < 1 ? 20_000 : intervalS > 8 ? 3_000 : 10_000;
@@ -38,11 +38,12 @@ public class WanderAdaptationTests
     [Fact]
     public void FastWanderDefeatsTheOldConstantButNotTheBank()
     {
-        // 1e-14 s^2/s^3 (0.1 ppb/sqrt(s)) read precisely: the old fixed 1e-18 lags the frequency and its bound misses.
-        SyntheticOscillator World() => new(new Random(5), 0, 10_000, 1e4, 4 / Math.Sqrt(3));
+        // 1e-16 s^2/s^3 (0.01 ppm/sqrt(s), the top of a VM's range) read precisely: the old fixed 1e-18 lags the
+        // frequency and its bound misses.
+        SyntheticOscillator World() => new(new Random(5), 0, 10_000, 1e2, 4 / Math.Sqrt(3));
         var old = Run(Fixed(1e-18), World(), 1, 5_000);
         var learnt = Run(new KalmanEstimator(), World(), 1, 5_000);
-        Assert.True(old.Coverage < 0.9 && old.Rms > 50, $"old constant: RMS {old.Rms:F1} ns, coverage {old.Coverage:F4}");
+        Assert.True(old.Coverage < 0.9 && old.Rms > 3 * learnt.Rms, $"old constant: RMS {old.Rms:F1} ns, coverage {old.Coverage:F4}");
         Assert.True(learnt.Rms < 3 && learnt.Coverage >= 0.999, $"learnt: RMS {learnt.Rms:F2} ns, coverage {learnt.Coverage:F4}");
     }
 
@@ -53,7 +54,7 @@ public class WanderAdaptationTests
         SyntheticOscillator World() => new(new Random(8), 0, 12_000, 0.25, 2) { PeriodicAmplitudeNsPerS = 800, PeriodicPeriodS = 600 };
         var old = Run(Fixed(1e-18), World(), 1, 3_600);
         var learnt = Run(new KalmanEstimator(), World(), 1, 3_600);
-        Assert.True(old.Rms > 20, $"old constant RMS {old.Rms:F1} ns (the world must be hard for it)");
+        Assert.True(old.Rms > 4 * learnt.Rms && old.Coverage < 0.9, $"old constant RMS {old.Rms:F1} ns, coverage {old.Coverage:F4} (the world must be hard for it)");
         Assert.True(learnt.Rms < 4, $"RMS {learnt.Rms:F2} ns");
         Assert.True(learnt.Coverage >= 0.99, $"coverage {learnt.Coverage:F4}");
     }
