@@ -620,7 +620,37 @@ def analyze_leap(run_dir, guest, checks, metrics):
     else:
         check(checks, f"{policy} policy: CLOCK_REALTIME never stepped backwards", all(x["s"] > 0 for x in rt_jumps), rt_jumps or None)
 
+def analyze_truth(run_dir, guest, checks, metrics):
+    """truth: see truth.py. Checks the truth itself (matched writes); coverage figures go to the metrics."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import truth  # noqa: E402  (deploy/vmlab/truth.py)
+    report = truth.analyze(run_dir)
+    metrics["truth"] = report
+    check(checks, "truth: probe writes matched to QEMU's trace", report.get("matched", 0) >= 0.99 * max(1, report.get("probe_writes", 0)),
+          f"{report.get('matched')}/{report.get('probe_writes')}")
+    part = report.get("narrowest") or {}
+    t = part.get("truth") or {}
+    check(checks, "truth: seconds after settle", (t.get("seconds") or 0) > 0, t.get("seconds"))
+    if report.get("daemon") == "virtsync":
+        # Issue 11's targets for virtsync: no second where a published bound is certainly violated, ClockBound
+        # Synchronized within 30 s, FreeRunning while the back end is gone (runs with an outage).
+        for name in ("kernel_maxerror_as_written", "clockbound_bound", "clockbound_client_interval"):
+            c = (part.get("coverage") or {}).get(name) or {}
+            check(checks, f"truth: {name} never certainly violated", c.get("certain_violations") == 0,
+                  f"{c.get('certain_violations')}/{c.get('seconds')} s, median bound {c.get('median_bound_ns')} ns")
+        every = report.get("clockbound_every_read") or {}
+        check(checks, "truth: no ClockBound client interval excluded the truth (every read)", every.get("certain_violations") == 0,
+              f"{every.get('certain_violations')}/{every.get('reads')}")
+        after = report.get("clockbound_synchronized_after_s")
+        check(checks, "truth: ClockBound Synchronized within 30 s of start", after is not None and after <= 30, after)
+        o = report.get("outage")
+        if o:
+            check(checks, "truth: ClockBound FreeRunning while the back end is gone", o.get("freerunning_after_kill_s") is not None,
+                  o.get("freerunning_after_kill_s"))
+
+
 ANALYZERS = {
+    "truth": analyze_truth,
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,

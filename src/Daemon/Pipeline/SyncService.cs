@@ -54,6 +54,9 @@ public sealed partial class SyncService(
                     chrony.Send(snapshot.At, offset);
             };
         loop.CommandIssued += command => LogCommand(command.ToString());
+        var steps = new StepReporter(loggers.CreateLogger<StepReporter>(), pipeline.Engine);
+        loop.CommandIssued += steps.OnCommand;
+        loop.Updated += _ => steps.AfterStep();
         var announced = false;
         loop.Updated += snapshot =>
         {

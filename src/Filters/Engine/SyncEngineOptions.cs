@@ -1,6 +1,7 @@
 using Sync.Filters.Discipline;
 using Sync.Filters.Estimation;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Time;
 
 namespace Sync.Filters.Engine;
@@ -19,9 +20,10 @@ public sealed record SyncEngineOptions
 
     /// <summary>
     /// Time between readings (configuration: sources:readIntervalSeconds, 0.01..3600 s; the simulator: the
-    /// scenario's poll_interval_s). Every reading updates the estimate and the clock; the time constants that are
-    /// not counted in readings follow it (holdover after <see cref="HoldoverAfterReadings"/> readings, the
-    /// smear's feed-forward span). Default 0.25 s, the daemon's default.
+    /// scenario's poll_interval_s). Every reading step is an update of the estimate and the clock (a step's
+    /// readings, one per source, are combined); the time constants that are not counted in readings follow it
+    /// (holdover after <see cref="HoldoverAfterReadings"/> readings, the smear's feed-forward span). Default
+    /// 0.25 s, the daemon's default.
     /// </summary>
     public Duration ReadInterval { get; init; } = Duration.FromMilliseconds(250);
 
@@ -35,6 +37,19 @@ public sealed record SyncEngineOptions
     /// </summary>
     public int AsymmetryMemory { get; init; } = 64;
 
+    /// <summary>
+    /// Fixed per-source calibrations by source id (the clock's device path): the path's offsets read Correction
+    /// too high, and the truth is within Allowance of the corrected offset (`sources:calibration`, measured by
+    /// `virtsyncd calibrate`). A configured calibration replaces the half window as that source's allowance.
+    /// </summary>
+    public IReadOnlyDictionary<string, SourceCalibration> Calibrations { get; init; } = new Dictionary<string, SourceCalibration>();
+
+    /// <summary>
+    /// When several sources are read, measure each wider path against the selected (narrower) one
+    /// (<see cref="PathCalibration"/>) and use that calibration where its allowance beats the half window.
+    /// </summary>
+    public bool CalibrateWiderPaths { get; init; } = true;
+
     /// <summary>Tuning of the Kalman estimator (defaults: <see cref="KalmanOptions"/>).</summary>
     public KalmanOptions Kalman { get; init; } = new();
 
@@ -45,6 +60,15 @@ public sealed record SyncEngineOptions
 
     /// <summary>No reference samples must be taken this close to a leap second (the UTC reading is ambiguous there).</summary>
     public Duration LeapQuietWindow { get; init; } = Duration.FromSeconds(2);
+
+    /// <summary>
+    /// A single sample off the estimator's prediction by more than this plus everything that could explain it (the
+    /// sample's delay and error, the estimate's bound) is a jump of the clock: a pause, snapshot restore or
+    /// migration moved it, no noise can. It is acted on at that sample (stepped back where steps after a
+    /// discontinuity are allowed) instead of after the detector's run of outliers. Default 1 ms, the recovery step
+    /// threshold: smaller jumps are found by the detector a few updates later and slewed. Zero turns it off.
+    /// </summary>
+    public Duration JumpThreshold { get; init; } = Duration.FromMilliseconds(1);
 
     /// <summary>No sample for this long means holdover, or for <see cref="HoldoverAfterReadings"/> read intervals
     /// when that is longer. Default 3 s.</summary>

@@ -1,5 +1,6 @@
 using Sync.Filters.Discipline;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Time;
 
 namespace Sync.Filters.Status;
@@ -22,7 +23,14 @@ public sealed record SyncSnapshot(
     int TaiOffsetSeconds,
     long Steps,
     Duration UpdateInterval,
-    IReadOnlyList<SourceSnapshot> Sources);
+    IReadOnlyList<SourceSnapshot> Sources)
+{
+    /// <summary>Steps by reason (their sum is Steps); empty when the pipeline does not say.</summary>
+    public IReadOnlyList<(StepReason Reason, long Count)> StepsByReason { get; init; } = [];
+
+    /// <summary>Jumps of the clock seen in one sample since start (a pause, restore or migration).</summary>
+    public long Jumps { get; init; }
+}
 
 public sealed record SourceSnapshot(
     string Path,
@@ -35,4 +43,25 @@ public sealed record SourceSnapshot(
     Duration? LastOffset,
     Duration? LastError,
     long Samples,
-    string? LastFailure);
+    string? LastFailure)
+{
+    /// <summary>The window (mean sys_after - sys_before) of the last update's filtered sample.</summary>
+    public Duration? Window { get; init; }
+
+    /// <summary>The last update's offset after the calibration's correction.</summary>
+    public Duration? CorrectedOffset { get; init; }
+
+    /// <summary>The calibration's correction (the path's asymmetry) in the last update.</summary>
+    public Duration? Correction { get; init; }
+
+    /// <summary>How far the truth may be from the corrected offset: the calibrated allowance or half the window.</summary>
+    public Duration? Allowance { get; init; }
+
+    public CalibrationOrigin Calibration { get; init; }
+
+    /// <summary>Used (selected), agreeing, left out as a falseticker, or no sample in the last update.</summary>
+    public SourceVerdict Verdict { get; init; }
+
+    /// <summary>Pairs measured against a narrower path so far.</summary>
+    public int CalibrationPairs { get; init; }
+}
