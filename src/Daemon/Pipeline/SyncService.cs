@@ -36,7 +36,7 @@ public sealed partial class SyncService(
             : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
 
         var now = system.Now();
-        var table = SystemLeapTable.Load(now, _log, options.Sources.LeapSecondsFile);
+        var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
