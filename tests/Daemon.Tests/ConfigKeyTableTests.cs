@@ -92,7 +92,7 @@ public sealed class ConfigKeyTableTests : IDisposable
         foreach (var key in ConfigKeys.All)
             Assert.Contains($"{key.Name}", output.ToString());
         Assert.Contains("sources:readIntervalSeconds", output.ToString());
-        Assert.Contains("0.25 s (0.01..64)", output.ToString());
+        Assert.Contains("0.25 s (0.01..3600)", output.ToString());
     }
 
     [Theory]

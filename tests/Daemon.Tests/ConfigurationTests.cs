@@ -108,9 +108,9 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Theory]
-    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..64")]
+    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..3600")]
     [InlineData("sources:readTimeoutMs", "0", "sources:readTimeoutMs = 0 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "120000", "sources:readTimeoutMs = 120000 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "2s", "sources:readTimeoutMs = 2s is not a whole number: use 10..60000")]

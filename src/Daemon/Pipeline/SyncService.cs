@@ -43,7 +43,7 @@ public sealed partial class SyncService(
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
-        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine);
         using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
         loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
