@@ -110,9 +110,9 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Theory]
-    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..64")]
+    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..3600")]
     [InlineData("sources:readTimeoutMs", "0", "sources:readTimeoutMs = 0 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "120000", "sources:readTimeoutMs = 120000 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "2s", "sources:readTimeoutMs = 2s is not a whole number: use 10..60000")]
@@ -129,7 +129,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("discipline:foreignWriterQuietSeconds", "0", "discipline:foreignWriterQuietSeconds = 0 is out of range: use 1..86400")]
     [InlineData("discipline:makestepLimit", "-2", "discipline:makestepLimit = -2 is out of range: use -1..1000000")]
     [InlineData("discipline:maxSlewRatePpm", "200000", "discipline:maxSlewRatePpm = 200000 is out of range: use 1..100500")]
-    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew, follow-smear or unsmear")]
+    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew or follow-smear")]
     [InlineData("discipline:writeEnabled", "yes", "discipline:writeEnabled = yes is not allowed: use true or false")]
     [InlineData("serve:socketPath", "vhost.sock", "serve:socketPath = vhost.sock is not an absolute path: use a path starting with /")]
     [InlineData("serve:stateDirectory", "state", "serve:stateDirectory = state is not an absolute path: use a directory path starting with /, e.g. /run/virtsync/serve-state")]

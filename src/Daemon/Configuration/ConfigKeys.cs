@@ -24,8 +24,8 @@ public static class ConfigKeys
             ClockSelectorItem, FormatSelector, o => o.Sources.Clocks, (o, v) => o with { Sources = o.Sources with { Clocks = v } },
             mayBeEmpty: true, itemFields: ["path", "clockName", "type"], defaultText: "[] (all virtio clocks)");
 
-        public static readonly ConfigKey<double> ReadIntervalSeconds = Number("sources:readIntervalSeconds", 0.25, 0.01, 64, "s",
-            "time between readings", "0.5",
+        public static readonly ConfigKey<double> ReadIntervalSeconds = Number("sources:readIntervalSeconds", 0.25, 0.01, 3600, "s",
+            "time between readings; every reading updates the estimate and the clock, and the time constants follow it (docs/architecture.md)", "0.5",
             o => o.Sources.ReadIntervalSeconds, (o, v) => o with { Sources = o.Sources with { ReadIntervalSeconds = v } });
 
         /// <summary>
@@ -91,7 +91,7 @@ public static class ConfigKeys
             o => o.Discipline.MaxSlewRatePpm, (o, v) => o with { Discipline = o.Discipline with { MaxSlewRatePpm = v } });
 
         public static readonly ConfigKey<LeapPolicy> LeapPolicy = Choice("discipline:leapPolicy", ConfigNames.LeapPolicies, Filters.Engine.LeapPolicy.Kernel,
-            "leap-second handling", "slew",
+            "leap-second handling: kernel = the kernel inserts or deletes the second (a smeared noon/sls reference is unsmeared to UTC first); slew = no kernel flag, the 1 s offset is slewed; follow-smear = a smeared reference is followed as it is", "slew",
             o => o.Discipline.LeapPolicy, (o, v) => o with { Discipline = o.Discipline with { LeapPolicy = v } });
 
         public static readonly ConfigKey<bool> WriteEnabled = Boolean("discipline:writeEnabled", true, "false = observe only",

@@ -24,10 +24,12 @@ public sealed class DisciplineController
     /// sets STA_UNSYNC, and it is what we publish while a jump is uncorrected.</summary>
     public static readonly Duration UnsynchronizedMaxError = Duration.FromSeconds(16);
 
-    public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0)
+    /// <param name="expectedUpdateInterval">The interval until the first two updates measure it (default 1 s).</param>
+    public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0, Duration? expectedUpdateInterval = null)
     {
         _options = options;
         _commandedPpm = initialFrequencyPpm;
+        if (expectedUpdateInterval is { } interval && interval > Duration.Zero) _updateInterval = interval;
     }
 
     public SyncState State { get; private set; } = SyncState.Acquiring;
