@@ -126,7 +126,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("discipline:makestepThresholdSeconds", "-1", "discipline:makestepThresholdSeconds = -1 is out of range")]
     [InlineData("discipline:makestepLimit", "-2", "discipline:makestepLimit = -2 is out of range: use -1..1000000")]
     [InlineData("discipline:maxSlewRatePpm", "200000", "discipline:maxSlewRatePpm = 200000 is out of range: use 1..100500")]
-    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew, follow-smear or unsmear")]
+    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew or follow-smear")]
     [InlineData("discipline:writeEnabled", "yes", "discipline:writeEnabled = yes is not allowed: use true or false")]
     [InlineData("serve:socketPath", "vhost.sock", "serve:socketPath = vhost.sock is not an absolute path: use a path starting with /")]
     [InlineData("serve:stateDirectory", "state", "serve:stateDirectory = state is not an absolute path: use a directory path starting with /, e.g. /run/virtsync/serve-state")]

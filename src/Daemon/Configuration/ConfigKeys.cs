@@ -91,7 +91,7 @@ public static class ConfigKeys
             o => o.Discipline.MaxSlewRatePpm, (o, v) => o with { Discipline = o.Discipline with { MaxSlewRatePpm = v } });
 
         public static readonly ConfigKey<LeapPolicy> LeapPolicy = Choice("discipline:leapPolicy", ConfigNames.LeapPolicies, Filters.Engine.LeapPolicy.Kernel,
-            "leap-second handling", "slew",
+            "leap-second handling: kernel = the kernel inserts or deletes the second (a smeared noon/sls reference is unsmeared to UTC first); slew = no kernel flag, the 1 s offset is slewed; follow-smear = a smeared reference is followed as it is", "slew",
             o => o.Discipline.LeapPolicy, (o, v) => o with { Discipline = o.Discipline with { LeapPolicy = v } });
 
         public static readonly ConfigKey<bool> WriteEnabled = Boolean("discipline:writeEnabled", true, "false = observe only",
