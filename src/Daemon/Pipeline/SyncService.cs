@@ -36,14 +36,14 @@ public sealed partial class SyncService(
             : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
 
         var now = system.Now();
-        var table = SystemLeapTable.Load(now, _log, options.Sources.LeapSecondsFile);
+        var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
-        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine);
         using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
         loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;

@@ -37,13 +37,21 @@ public static class StatusRenderer
         b.AppendLine("===========================================================================================================");
         foreach (var src in s.Sources)
         {
-            char state = src.Selected ? '*' : src.Reach == 0 || src.LastFailure is not null ? '?' : '+';
+            char state = src.Selected ? '*' : src.Verdict == "falseticker" ? 'x' : src.Reach == 0 || src.LastFailure is not null ? '?' : '+';
             string type = src.Type + VariantSuffix(src);
             b.Append(Inv, $"#{state} {Fit(src.Path, 29),-29} {Fit(type, 18),-18} {Fit(src.Method ?? "-", 14),-14} {Convert.ToString(src.Reach & 0xFF, 8),5} {src.Samples,9}  ");
             b.Append(Inv, $"{(src.LastDelaySeconds is { } d ? Short(d, false) : "-"),-8}  ");
             b.Append(src.LastOffsetSeconds is { } o ? Short(o, true) : "-");
             if (src.LastErrorSeconds is { } e) b.Append(" +/- ").Append(Short(e, false));
             b.AppendLine();
+            if (src.WindowSeconds is { } w)
+            {
+                b.Append(Inv, $"     window {Short(w, false)}, calibration {src.Calibration}");
+                if (src.CorrectionSeconds is { } c && src.Calibration != "none") b.Append(" correction ").Append(Short(c, true));
+                if (src.AllowanceSeconds is { } a) b.Append(" allowance ").Append(Short(a, false));
+                if (src.CorrectedOffsetSeconds is { } co) b.Append(", corrected offset ").Append(Short(co, true));
+                b.Append(", ").AppendLine(src.Verdict);
+            }
             if (src.LastFailure is not null) b.Append("     last failure: ").AppendLine(src.LastFailure);
         }
         if (s.Sources.Count == 0) b.AppendLine("   (no sources)");
