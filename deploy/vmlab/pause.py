@@ -68,8 +68,11 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
     report = {"daemon": daemon, "pauses_s": pauses, "probe_seconds": len(rows), "pauses": [], "steps": _steps(out_dir, daemon)}
     start = 0
     for p in pauses:
+        # The pause's own jump: half the pause at least (a daemon still converging may be a few ms off before it).
+        limit_ns = max(JUMP_NS, p * 1e9 / 2)
+        previous_ns = abs(rows[start - 1]["best_offset_ns"]) if start > 0 else 0
         jump = next((i for i in range(start, len(rows))
-                     if abs(rows[i]["median_offset_ns"]) > JUMP_NS or abs(rows[i]["best_offset_ns"]) > JUMP_NS), None)
+                     if min(abs(rows[i]["median_offset_ns"]), abs(rows[i]["best_offset_ns"])) > previous_ns + limit_ns), None)
         entry = {"pause_s": p, "jump_second": None, "recovery_s": None}
         report["pauses"].append(entry)
         if jump is None:
@@ -92,7 +95,7 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
             entry["max_abs_error_after_recovery_us"] = round(max(abs(r["best_offset_ns"]) for r in held) / 1e3, 1)
             start = recovered + len(held)
         else:
-            start = len(rows)
+            start = jump + 1  # never recovered: the next pause is the next, larger jump
     return report
 
 
