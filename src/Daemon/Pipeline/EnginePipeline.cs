@@ -30,4 +30,6 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
     public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
 
     public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
+
+    public void Restart(double currentFrequencyPpm) => Engine.Restart(currentFrequencyPpm);
 }

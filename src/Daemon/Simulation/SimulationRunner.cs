@@ -32,7 +32,8 @@ public static class SimulationRunner
             : throw new InvalidOperationException("the simulated virtio-rtc device failed a READ");
 
         var pipeline = makePipeline(world);
-        var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock);
+        var loop = new SyncLoop(pipeline, world.Phcs.ToList<Sync.Clock.Abstractions.IReferenceClock>(), world.GuestClock,
+            combine: world.SecondPhc is not null);
         if (onSnapshot is not null)
             loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared

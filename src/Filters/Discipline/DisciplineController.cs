@@ -171,6 +171,21 @@ public sealed class DisciplineController
         _stepsByReason[(int)reason]++;
     }
 
+    /// <summary>
+    /// Start over as at start-up from the frequency the kernel has now (someone else steered the clock meanwhile):
+    /// nothing learnt before is kept but the step counts.
+    /// </summary>
+    public void Restart(double currentFrequencyPpm)
+    {
+        _commandedPpm = currentFrequencyPpm;
+        _basePpm = null;
+        _lastUpdate = null;
+        _updates = 0;
+        _recoveryUpdates = null;
+        JumpUncorrected = false;
+        State = SyncState.Acquiring;
+    }
+
     /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>
     public void EnterRecovery()
     {

@@ -256,6 +256,23 @@ public sealed class SyncEngine
         return command;
     }
 
+    /// <summary>
+    /// Forget the estimate and start over as at start-up, from the kernel's current frequency: the clock was steered
+    /// by someone else (see <see cref="ForeignWriterGuard"/>), so nothing learnt about it holds.
+    /// </summary>
+    public void Restart(double currentFrequencyPpm)
+    {
+        _estimator.Reset();
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _lastFilteredAt = null;
+        _lastBatchEndAt = null;
+        _lastCommandAt = null;
+        _lastEstimate = null;
+        _stepOverlapEnd = null;
+        _controller.Restart(currentFrequencyPpm);
+    }
+
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
     public ClockCommand? OnMissedReading(string id, Instant<Utc> localNow, string reason)
     {
