@@ -26,15 +26,18 @@ public sealed class ChronySockTests : IDisposable
     }
 
     [Fact]
-    public void OffsetIsReferenceMinusLocalAndKeepsNanoseconds()
+    public void OffsetIsReferenceMinusLocalWithNoSubMicrosecondBias()
     {
         // System clock read 1795000000.123456789; it was 500 ns fast (local - reference = +500 ns).
         var at = Instant<Utc>.FromSeconds(1_795_000_000, 123_456_789);
         var sample = ChronySockSample.FromMeasurement(at, Duration.FromNanoseconds(500), ChronyLeap.Normal);
         Assert.Equal(1_795_000_000, sample.Seconds);
         Assert.Equal(123_456, sample.Microseconds);
-        // reference time = tv + offset = (…123456 us) + (789 ns - 500 ns)
-        Assert.Equal(289e-9, sample.OffsetSeconds, 15);
+        // chronyd takes the reference at tv as tv + offset. At tv (789 ns before the read) the clock was 500 ns
+        // fast as well, so the reference then was ...123455.500 us: the offset is -500 ns, with no sub-us bias.
+        Assert.Equal(-500e-9, sample.OffsetSeconds, 15);
+        var referenceAtTvNs = (sample.Seconds * 1_000_000_000L + sample.Microseconds * 1000) + sample.OffsetSeconds * 1e9;
+        Assert.Equal(at.Nanoseconds - 789 - 500, referenceAtTvNs, 3);
     }
 
     [Fact]
@@ -43,7 +46,7 @@ public sealed class ChronySockTests : IDisposable
         var sample = ChronySockSample.FromMeasurement(new Instant<Utc>(-1), Duration.Zero, ChronyLeap.Normal);
         Assert.Equal(-1, sample.Seconds);
         Assert.Equal(999_999, sample.Microseconds);
-        Assert.Equal(999e-9, sample.OffsetSeconds, 15);
+        Assert.Equal(0, sample.OffsetSeconds, 15);
     }
 
     [Fact]

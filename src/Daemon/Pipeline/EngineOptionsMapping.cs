@@ -17,6 +17,7 @@ public static class EngineOptionsMapping
             Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
             Estimator = options.Sources.Estimator,
             Leap = options.Discipline.LeapPolicy,
+            Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
             Discipline = defaults.Discipline with
             {
                 Steps = new StepPolicy(Duration.FromSeconds(options.Discipline.MakestepThresholdSeconds), options.Discipline.MakestepLimit),

@@ -13,8 +13,10 @@ namespace Sync.Daemon.Pipeline;
 /// <summary>
 /// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock, then runs the
 /// <see cref="SyncLoop"/> at the configured read interval, publishing every snapshot. Writes the clock only when
-/// the configuration allows it; with --dry-run it logs each clock_adjtime call instead; with the chrony agent
-/// enabled it sends the filtered offsets to chronyd and leaves the clock to it.
+/// the configuration allows it. Otherwise (--dry-run, write_enabled = false, the chrony agent) the engine only
+/// observes: a <see cref="ClockObserver"/> reads the kernel's frequency back before each reading so the estimates
+/// stay true while someone else (or nobody) steers; --dry-run logs each clock_adjtime call it would make (Debug);
+/// the chrony agent sends each reading's own offset to chronyd.
 /// </summary>
 public sealed partial class SyncService(
     VirtsyncOptions options, SyncStatusPublisher publisher, TimeProvider time, DaemonExit exit,
@@ -39,20 +41,23 @@ public sealed partial class SyncService(
         var table = SystemLeapTable.Load(now, _log, options.Sources.LeapSecondsFile);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
+        var observing = !options.MaySteerClock;
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
-        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true);
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true,
+            observer: observing ? new ClockObserver(system, pipeline.Engine) : null);
         using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
         loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
         if (chrony is not null)
-            loop.Updated += snapshot =>
-            {
-                if (snapshot.LastOffset is { } offset)
-                    chrony.Send(snapshot.At, offset);
-            };
+        {
+            // One sample per reading, each with its own offset and time; the leap flag as the engine last set it.
+            var leap = ChronyLeap.Normal;
+            loop.Updated += snapshot => leap = ChronySockSample.LeapOf(snapshot.LeapStatus);
+            pipeline.Engine.ReadingMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
+        }
         loop.CommandIssued += command => LogCommand(command.ToString());
         var announced = false;
         loop.Updated += snapshot =>

@@ -108,6 +108,12 @@ public sealed class DisciplineController
         return new DisciplineDecision(command, adjustment);
     }
 
+    /// <summary>
+    /// Observe mode: the kernel's correction as read back (someone else may have changed it, and this controller's
+    /// own commands were not applied), so the next proposed command starts from it.
+    /// </summary>
+    public void FollowKernel(double frequencyPpm) => _commandedPpm = frequencyPpm;
+
     /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>
     public void EnterRecovery()
     {
@@ -121,7 +127,7 @@ public sealed class DisciplineController
     /// changes f by (c2 - c1)(1 - f1)/(1 + c2), f1 the error before (in holdover taken as 0). At ordinary
     /// corrections this is c2 - c1 within a few 1e-5; following UTC_SLS's 1000 ppm smear the difference is 1 ppm.
     /// </summary>
-    private static double LocalRateChangePpm(double oldPpm, double newPpm, double frequencyErrorPpm) =>
+    public static double LocalRateChangePpm(double oldPpm, double newPpm, double frequencyErrorPpm) =>
         (newPpm - oldPpm) * (1 - frequencyErrorPpm * 1e-6) / (1 + newPpm * 1e-6);
 
     /// <summary>The correction that makes the clock run at (1 + target rate) of the reference's rate:

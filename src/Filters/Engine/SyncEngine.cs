@@ -39,6 +39,8 @@ public sealed class SyncEngine
     private int? _continuousTaiMinusUtcSeconds;
     private double _targetRatePpm;
     private string? _selectedId;
+    private double? _kernelPpm;
+    private Instant<Utc>? _kernelReadAt;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -49,7 +51,22 @@ public sealed class SyncEngine
     }
 
     public SyncState State => _controller.State;
-    public long Steps => _controller.Steps;
+
+    /// <summary>Steps commanded and applied (always 0 when observing: nothing is applied).</summary>
+    public long Steps => Observing ? 0 : _controller.Steps;
+
+    /// <summary>Frequency changes someone else made to the clock, seen by <see cref="OnKernelFrequency"/>.</summary>
+    public long ExternalAdjustments { get; private set; }
+
+    /// <summary>
+    /// Raised for every reading that gave a sample: the reading's own offset (local - reference, reduced over the
+    /// reading's window), dated at its own local time, before the median filter. The chrony agent sends these.
+    /// </summary>
+    public event Action<string, OffsetSample>? ReadingMeasured;
+
+    private bool Observing => _options.Control == ClockControl.Observe;
+
+    public ClockControl Control => _options.Control;
     public long Discontinuities { get; private set; }
     public ClockEstimate? LastEstimate => _lastEstimate;
     public DisciplineController Controller => _controller;
@@ -85,6 +102,7 @@ public sealed class SyncEngine
         source.LastError = offsetSample.Error;
         source.Samples++;
         _selectedId = id;
+        ReadingMeasured?.Invoke(id, TargetOffset(offsetSample));
 
         _batch.Add(offsetSample);
         if (_lastBatchEndAt is { } lastEnd
@@ -119,9 +137,34 @@ public sealed class SyncEngine
         UpdateLeapState(localNow);
         var bound = Honest(_estimator.EstimateAt(localNow))?.ErrorBound ?? Duration.FromSeconds(16);
         var decision = _controller.Holdover(localNow, bound, _leapFlags);
-        if (decision.Adjustment is { } adjustment)
+        if (decision.Adjustment is { } adjustment && !Observing)
             _estimator.NotifyAdjustment(adjustment);
         return decision.Command;
+    }
+
+    /// <summary>
+    /// Observe mode: the kernel's frequency correction (freq plus tick, ppm) as read back at localNow, before each
+    /// reading. A change since the last read was made by someone else (chronyd slews by changing the frequency):
+    /// the estimator is told of it as an adjustment dated half way between the two reads, so its model follows the
+    /// clock as it really runs. The controller's idea of the current correction is set to the kernel's, so the
+    /// commands it proposes (shown by a dry run) start from the truth. Ignored when steering.
+    /// </summary>
+    public void OnKernelFrequency(Instant<Utc> localNow, double frequencyPpm)
+    {
+        if (!Observing || !double.IsFinite(frequencyPpm))
+            return;
+        if (_kernelPpm is { } previous && frequencyPpm != previous)
+        {
+            var at = _kernelReadAt is { } before && before < localNow ? before + (localNow - before) / 2 : localNow;
+            if (_lastFilteredAt is { } lastSample && at <= lastSample)
+                at = lastSample + Duration.FromNanoseconds(1);
+            var changePpm = DisciplineController.LocalRateChangePpm(previous, frequencyPpm, _lastEstimate?.FrequencyPpm ?? 0);
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(at, changePpm, Duration.Zero));
+            ExternalAdjustments++;
+        }
+        _kernelPpm = frequencyPpm;
+        _kernelReadAt = localNow;
+        _controller.FollowKernel(frequencyPpm);
     }
 
     /// <summary>
@@ -148,19 +191,31 @@ public sealed class SyncEngine
         _targetRatePpm = 0;
         if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
             return estimate;
-        var k0Ns = k0 * Duration.NanosecondsPerSecond;
         // The continuous axis now: the local clock minus its estimated offset from it.
         var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
-        long SmearNs(long cont) => LeapSmear.FromTai(new Instant<Tai>(cont + k0Ns), variant, _leapTable).Nanoseconds - cont;
-        var smearNs = SmearNs(continuousNs);
+        var smearNs = SmearNsAt(continuousNs, variant, k0);
         // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
         var spanNs = Math.Max(_options.UpdateInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
-        var slopePpm = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs * 1e6;
+        var slopePpm = (SmearNsAt(continuousNs + spanNs, variant, k0) - smearNs) / (double)spanNs * 1e6;
         _targetRatePpm = slopePpm;
         return estimate with
         {
             Offset = estimate.Offset - Duration.FromNanoseconds(smearNs),
         };
+    }
+
+    /// <summary>smeared(t) - t for t on the continuous axis (TAI - k0 s), ns.</summary>
+    private long SmearNsAt(long continuousNs, SmearVariant variant, int k0) =>
+        LeapSmear.FromTai(new Instant<Tai>(continuousNs + k0 * Duration.NanosecondsPerSecond), variant, _leapTable).Nanoseconds - continuousNs;
+
+    /// <summary>A sample against what the clock must follow: following a computable smear, the smeared time (the
+    /// sample itself is on the continuous axis); otherwise the sample as it is.</summary>
+    private OffsetSample TargetOffset(OffsetSample sample)
+    {
+        if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
+            return sample;
+        var continuousNs = sample.LocalTime.Nanoseconds - sample.Offset.Nanoseconds;
+        return sample with { Offset = sample.Offset - Duration.FromNanoseconds(SmearNsAt(continuousNs, variant, k0)) };
     }
 
     public SyncSnapshot Snapshot(Instant<Utc> now)
@@ -209,7 +264,7 @@ public sealed class SyncEngine
             _recentOffsetsNs.Dequeue();
 
         var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
-        if (decision.Adjustment is { } adjustment)
+        if (decision.Adjustment is { } adjustment && !Observing)
             _estimator.NotifyAdjustment(adjustment);
         return decision.Command;
     }

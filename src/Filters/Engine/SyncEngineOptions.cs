@@ -47,4 +47,7 @@ public sealed record SyncEngineOptions
     public Duration HoldoverAfter { get; init; } = Duration.FromSeconds(3);
 
     public DisciplineOptions Discipline { get; init; } = new();
+
+    /// <summary>Steer (default: the commands are applied) or Observe (they are not: chrony agent, dry run).</summary>
+    public ClockControl Control { get; init; } = ClockControl.Steer;
 }
