@@ -37,6 +37,14 @@ for unit in virtsyncd.service virtsyncd-serve.service; do
   sed "s#/usr/local/bin/virtsyncd#$prefix/bin/virtsyncd#" "$here/systemd/$unit" > "$unitdir/$unit"
   chmod 0644 "$unitdir/$unit"
 done
+# FileDescriptorStorePreserve= needs systemd >= 254 (Debian 12 has 252): a drop-in only where it is understood.
+systemd_version=$(systemctl --version 2>/dev/null | awk 'NR==1 {print $2}')
+if [[ "${systemd_version:-0}" =~ ^[0-9]+$ ]] && (( systemd_version >= 254 )); then
+  install -d "$unitdir/virtsyncd-serve.service.d"
+  install -m 0644 "$here/systemd/virtsyncd-serve.service.d/fdstore-preserve.conf" "$unitdir/virtsyncd-serve.service.d/fdstore-preserve.conf"
+else
+  echo "install.sh: systemd ${systemd_version:-unknown} < 254: serve's fd store lasts over restarts and crashes, not over a stop (no FileDescriptorStorePreserve=)"
+fi
 install -m 0644 "$here/udev/70-virtsync-ptp.rules" "$udevdir/70-virtsync-ptp.rules"
 if [[ ! -e "$confdir/virtsync.json" ]]; then
   install -m 0644 "$here/virtsync.json" "$confdir/virtsync.json"

@@ -7,14 +7,24 @@ using Sync.Filters.Time;
 namespace Sync.Bench;
 
 /// <summary>
-/// The comparison baseline, written here from linuxptp's documented behaviour: phc2sys with its defaults —
-/// 5 samples per reading at 1 Hz, the fastest sample's midpoint, the PI servo (kp 0.7, ki 0.3 at a 1 s
-/// interval), the first update estimating frequency from two offsets, and one step at start above 20 us.
+/// The comparison baseline, written here from linuxptp's documented behaviour: phc2sys's reading (5 samples per
+/// reading, the fastest sample's midpoint), read at the scenario's own cadence, with linuxptp's PI servo and its
+/// default interval scaling (pi_proportional_scale 0.7, exponent -0.3, norm_max 0.7; pi_integral_scale 0.3,
+/// exponent 0.4, norm_max 0.3: kp = min(0.7 T^-0.3, 0.7 / T), ki = min(0.3 T^0.4, 0.3 / T), i.e. kp 0.7, ki 0.3
+/// at T = 1 s), the first update estimating frequency from two offsets, and one step at start above 20 us.
 /// The reference is taken as UTC (phc2sys knows no time scales beyond a fixed offset).
 /// </summary>
-public sealed class Phc2sysBaseline : ISyncPipeline
+public sealed class Phc2sysBaseline(Duration readInterval) : ISyncPipeline
 {
-    private const double Kp = 0.7, Ki = 0.3;
+    private readonly double _kp = ScaledKp(readInterval.Nanoseconds / 1e9), _ki = ScaledKi(readInterval.Nanoseconds / 1e9);
+
+    public Phc2sysBaseline() : this(Duration.FromSeconds(1)) { }
+
+    /// <summary>linuxptp's pi_sync_interval with its default pi_proportional_* settings.</summary>
+    public static double ScaledKp(double intervalS) => Math.Min(0.7 * Math.Pow(intervalS, -0.3), 0.7 / intervalS);
+
+    /// <summary>linuxptp's pi_sync_interval with its default pi_integral_* settings.</summary>
+    public static double ScaledKi(double intervalS) => Math.Min(0.3 * Math.Pow(intervalS, 0.4), 0.3 / intervalS);
     private const long FirstStepThresholdNs = 20_000;
     private const double MaxPpb = 500_000;
     /// <summary>phc2sys -O -37: how its users run it against a TAI clock (fixed; it does not follow leap seconds).</summary>
@@ -27,7 +37,7 @@ public sealed class Phc2sysBaseline : ISyncPipeline
 
     public string Name => "phc2sys-pi";
     public int SamplesPerReading => 5;
-    public Duration ReadInterval => Duration.FromSeconds(1);
+    public Duration ReadInterval => readInterval;
     public long Steps { get; private set; }
     public long Discontinuities => 0;
 
@@ -63,8 +73,8 @@ public sealed class Phc2sysBaseline : ISyncPipeline
                 }
                 return new ClockCommand { FrequencyPpm = -_driftPpb / 1000 };
             default:
-                var kiTerm = Ki * offsetNs;
-                var ppb = Math.Clamp(Kp * offsetNs + _driftPpb + kiTerm, -MaxPpb, MaxPpb);
+                var kiTerm = _ki * offsetNs;
+                var ppb = Math.Clamp(_kp * offsetNs + _driftPpb + kiTerm, -MaxPpb, MaxPpb);
                 _driftPpb = Math.Clamp(_driftPpb + kiTerm, -MaxPpb, MaxPpb);
                 return new ClockCommand { FrequencyPpm = -ppb / 1000, Status = KernelStatus.None };
         }

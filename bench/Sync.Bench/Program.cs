@@ -3,12 +3,14 @@ using Sync.Bench;
 using Sync.Filters.Engine;
 
 // virtsync benchmarks (figures and comparisons; not unit tests).
-//   scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs phc2sys PI baseline (default: every
-//       built-in whose served clock is true time; a served step or rate is judged by `follow`)
+//   scenarios [NAME|FILE.json...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs the phc2sys PI
+//       baseline at the scenario's cadence (default: every built-in); a bad file exits 64 with the reason
 //   follow [SCENARIO.json|NAME (rate-change)] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
 //   fuzz [--cases N] [--seed N]                                                   seeded random virtqueue driver
+//   serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH]
+//       `virtsyncd serve` under N VMs of its own vhost-user client: served/refused, latencies, serve's CPU/RSS, churn, SIGTERM
 var mode = args.Length > 0 ? args[0] : "scenarios";
 var rest = args.Skip(1).ToList();
 string? Option(string name)
@@ -43,7 +45,13 @@ switch (mode)
         var cases = Option("--cases") is { } c ? long.Parse(c, CultureInfo.InvariantCulture) : 1_000_000;
         var fuzzSeed = Option("--seed") is { } fs ? int.Parse(fs, CultureInfo.InvariantCulture) : 1;
         return VirtqueueFuzz.Run(cases, fuzzSeed);
+    case "serve-load":
+        var loadConnections = Option("--connections") is { } lc ? int.Parse(lc, CultureInfo.InvariantCulture) : 1000;
+        var loadRate = Option("--rate") is { } lr ? double.Parse(lr, CultureInfo.InvariantCulture) : 10;
+        var loadSeconds = Option("--seconds") is { } ls ? double.Parse(ls, CultureInfo.InvariantCulture) : 60;
+        var loadChurn = Option("--churn") is { } lch ? int.Parse(lch, CultureInfo.InvariantCulture) : 0;
+        return ServeLoad.Run(loadConnections, loadRate, loadSeconds, loadChurn, Option("--serve-binary"));
     default:
-        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz]");
+        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz | serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH]]");
         return 64;
 }

@@ -95,7 +95,7 @@ args=(
   -fsdev "local,id=repo,path=$REPO_ROOT,security_model=none,readonly=on,multidevs=remap"
   -device virtio-9p-pci,fsdev=repo,mount_tag=vmlab_repo
   -kernel "$kernel"
-  -append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 loglevel=4 $append"
+  -append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$init panic=-1 loglevel=4 no_timer_check $append"
 )
 i=0
 for sock in "${vhost[@]}"; do

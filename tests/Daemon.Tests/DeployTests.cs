@@ -79,4 +79,23 @@ public sealed class DeployTests
         foreach (var (type, link) in new[] { (0, "ptp_virtio_utc"), (1, "ptp_virtio_tai"), (2, "ptp_virtio_monotonic"), (3, "ptp_virtio_utc_smeared") })
             Assert.Contains($"ATTR{{clock_name}}==\"Virtio PTP type {type}/variant *\", SYMLINK+=\"{link}\"", rules);
     }
+
+    [Fact]
+    public void ServeUnitFitsAThousandVmsAndANonRootQemuOnSystemd252()
+    {
+        var unit = Read("deploy/systemd/virtsyncd-serve.service");
+        // The fd store holds every VM's fds (~10 each) at the default limit, and the process may open them.
+        int store = int.Parse(Regex.Match(unit, @"(?m)^FileDescriptorStoreMax=(\d+)").Groups[1].Value);
+        Assert.True(store >= ServeOptions.DefaultMaxConnectionsForUnits * 10 + 1, $"FileDescriptorStoreMax={store}");
+        int files = int.Parse(Regex.Match(unit, @"(?m)^LimitNOFILE=(\d+)").Groups[1].Value);
+        Assert.True(files >= ServeOptions.MaxMaxConnections * 9, $"LimitNOFILE={files}");
+        // systemd 252 (Debian 12) does not know FileDescriptorStorePreserve=: only in the drop-in install.sh adds on >= 254.
+        Assert.DoesNotMatch(@"(?m)^FileDescriptorStorePreserve=", unit);
+        Assert.Contains("FileDescriptorStorePreserve=yes", Read("deploy/systemd/virtsyncd-serve.service.d/fdstore-preserve.conf"));
+        Assert.Contains("systemd_version >= 254", Read("deploy/install.sh"));
+        // A QEMU run as libvirt-qemu:kvm reaches the socket: the directory is traversable, the socket is group kvm.
+        Assert.Contains("RuntimeDirectoryMode=0755", unit);
+        Assert.Contains("SupplementaryGroups=kvm", unit);
+        Assert.Contains("Environment=VIRTSYNC__SERVE__SOCKETGROUP=kvm", unit);
+    }
 }

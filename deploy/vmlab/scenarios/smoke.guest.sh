@@ -30,11 +30,15 @@ for d in /dev/ptp*; do
   add "EXTENDED2 on $d" "$(echo "$r" | grep -q '"samples"' && echo true || echo false)"
 done
 if [ -n "$utc" ] && [ -n "$tai" ]; then
-  u=$("$PHCREAD" read "$utc" -n 5 | tr '{' '\n' | awk -F'[:,}]' '/offset_ns/ { print $2; exit }')
-  t=$("$PHCREAD" read "$tai" -n 5 | tr '{' '\n' | awk -F'[:,}]' '/offset_ns/ { print $2; exit }')
+  first_offset() { "$PHCREAD" read "$1" -n 5 | tr '{' '\n' | awk -F'[:,}]' '/offset_ns/ { print $2; exit }'; }
+  # UTC, TAI, UTC: the guest's own clock is not disciplined yet and under a loaded TCG host it can run
+  # milliseconds off between two reads, so TAI is compared with the mean of the UTC reads around it and
+  # the tolerance grows by how far the guest clock moved against UTC meanwhile.
+  u1=$(first_offset "$utc"); t=$(first_offset "$tai"); u2=$(first_offset "$utc")
   # offset = sys - phc, so TAI - UTC = offset(UTC) - offset(TAI)
-  tai_utc=$(awk -v u="$u" -v t="$t" 'BEGIN { printf "%.3f", (u - t) / 1e9 }')
-  add "TAI - UTC is 37 s" "$(awk -v x="$tai_utc" 'BEGIN { print (x > 36.99 && x < 37.01) ? "true" : "false" }')" "$tai_utc"
+  tai_utc=$(awk -v a="$u1" -v b="$u2" -v t="$t" 'BEGIN { printf "%.6f", ((a + b) / 2 - t) / 1e9 }')
+  slack=$(awk -v a="$u1" -v b="$u2" 'BEGIN { d = (a - b) / 1e9; if (d < 0) d = -d; printf "%.6f", 0.01 + d }')
+  add "TAI - UTC is 37 s" "$(awk -v x="$tai_utc" -v s="$slack" 'BEGIN { print (x > 37 - s && x < 37 + s) ? "true" : "false" }')" "$tai_utc"
 fi
 
 # 3. and 4. The daemon in the guest.

@@ -15,7 +15,7 @@ public sealed class Oscillator
     private readonly long _originNs;
     private readonly SimRandom _random;
     private readonly double _wanderPerStepPpm;
-    private readonly double _angularPerNs;
+    private readonly (double AmplitudePpm, double AngularPerNs, double PhaseRad)[] _terms;
     private readonly List<(long AtNs, double Ppm)> _jumps = [];
 
     private long _walkStepStartNs;
@@ -24,14 +24,13 @@ public sealed class Oscillator
 
     public Oscillator(OscillatorSettings settings, ulong seed, long originTrueNs)
     {
-        if (!double.IsFinite(settings.OffsetPpm) || !double.IsFinite(settings.WanderPpmPerSqrtS) || settings.WanderPpmPerSqrtS < 0
-            || !double.IsFinite(settings.PeriodicAmplitudePpm) || !(settings.PeriodicPeriodS > 0))
-            throw new ArgumentException("oscillator: offset/amplitude must be finite, wander >= 0, period > 0", nameof(settings));
+        var problems = settings.Validate("oscillator.").ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems), nameof(settings));
         _settings = settings;
         _originNs = originTrueNs;
         _random = SimRandom.Derive(seed, 0x05C1);
         _wanderPerStepPpm = settings.WanderPpmPerSqrtS * Math.Sqrt(WanderStepNs / 1e9);
-        _angularPerNs = 2 * Math.PI / (settings.PeriodicPeriodS * 1e9);
+        _terms = [.. settings.AllPeriodicTerms().Select(t => (t.AmplitudePpm, 2 * Math.PI / (t.PeriodS * 1e9), t.PhaseRad))];
         _walkStepStartNs = originTrueNs;
     }
 
@@ -49,7 +48,9 @@ public sealed class Oscillator
     {
         AdvanceWalk(trueNs);
         var tau = trueNs - _originNs;
-        var ppm = _settings.OffsetPpm + _walkFreqPpm + _settings.PeriodicAmplitudePpm * Math.Sin(_angularPerNs * tau);
+        var ppm = _settings.OffsetPpm + _walkFreqPpm;
+        foreach (var (amplitude, angular, phase) in _terms)
+            ppm += amplitude * Math.Sin(angular * tau + phase);
         foreach (var (atNs, jumpPpm) in _jumps)
             if (trueNs >= atNs) ppm += jumpPpm;
         return ppm;
@@ -61,8 +62,8 @@ public sealed class Oscillator
         AdvanceWalk(trueNs);
         double tau = trueNs - _originNs;
         var phase = _settings.OffsetPpm * PpmToFraction * tau;
-        if (_settings.PeriodicAmplitudePpm != 0)
-            phase += _settings.PeriodicAmplitudePpm * PpmToFraction * (1 - Math.Cos(_angularPerNs * tau)) / _angularPerNs;
+        foreach (var (amplitude, angular, start) in _terms)
+            phase += amplitude * PpmToFraction * (Math.Cos(start) - Math.Cos(angular * tau + start)) / angular;
         phase += _walkPhaseAtStepStartNs + _walkFreqPpm * PpmToFraction * (trueNs - _walkStepStartNs);
         foreach (var (atNs, jumpPpm) in _jumps)
             if (trueNs > atNs) phase += jumpPpm * PpmToFraction * (trueNs - atNs);

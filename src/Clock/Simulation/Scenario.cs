@@ -78,13 +78,7 @@ public sealed record Scenario
         if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add("maybe_smeared_behaviour must be \"smear\" or \"step\"");
         if (ReadingMode is not ("precise" or "extended")) problems.Add("reading_mode must be \"precise\" or \"extended\"");
         if (Oscillator is null) problems.Add("oscillator must not be null");
-        else
-        {
-            if (!double.IsFinite(Oscillator.OffsetPpm) || Math.Abs(Oscillator.OffsetPpm) > 1000) problems.Add("oscillator.offset_ppm must be in [-1000, 1000]");
-            if (!double.IsFinite(Oscillator.WanderPpmPerSqrtS) || Oscillator.WanderPpmPerSqrtS < 0 || Oscillator.WanderPpmPerSqrtS > 10) problems.Add("oscillator.wander_ppm_per_sqrt_s must be in [0, 10]");
-            if (!double.IsFinite(Oscillator.PeriodicAmplitudePpm) || Math.Abs(Oscillator.PeriodicAmplitudePpm) > 1000) problems.Add("oscillator.periodic_amplitude_ppm must be in [-1000, 1000]");
-            if (!double.IsFinite(Oscillator.PeriodicPeriodS) || Oscillator.PeriodicPeriodS <= 0) problems.Add("oscillator.periodic_period_s must be > 0");
-        }
+        else problems.AddRange(Oscillator.Validate("oscillator."));
         if (Delay is null) problems.Add("delay must not be null");
         else problems.AddRange(Delay.Validate("delay."));
         if (!double.IsFinite(InitialGuestOffsetMs) || Math.Abs(InitialGuestOffsetMs) > 1e9) problems.Add("initial_guest_offset_ms must be a finite number within +-1e9");

@@ -22,8 +22,8 @@ public static class ScenarioCatalog
         BurstPeriodS = 300,
         BurstDurationS = 20,
         BurstJitterNs = 15_000,
-        // 2 % of the round trip off the midpoint (a constant ~0.45 us no filter can see), within the 3 % the
-        // engine assumes by default (SyncEngineOptions.DelayAsymmetryUncertainty); +-5 % random per sample.
+        // 2 % of the round trip off the midpoint (a constant ~0.45 us no filter can see), well within the half
+        // window the engine allows by causality; +-5 % random per sample.
         AsymmetryFraction = 0.52,
         AsymmetrySpread = 0.05,
         OutlierProbability = 0.002,

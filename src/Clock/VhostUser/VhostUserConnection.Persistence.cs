@@ -147,6 +147,7 @@ public sealed partial class VhostUserConnection
             return false;
         }
         _restored = true;
+        _ownerSet = true; // a connection taken over was set up long ago
         Persist(storeAll: true);
         return true;
     }

@@ -41,6 +41,10 @@ public sealed partial class VhostUserConnection : IDisposable
     private readonly object _wakeGate = new();
     private bool _wakeClosed;
     private Thread? _thread;
+    // Timeouts: when accepted, when last active (message or kick), whether the handshake reached SET_OWNER.
+    private readonly long _acceptedMs = Environment.TickCount64;
+    private long _lastActivityMs = Environment.TickCount64;
+    private bool _ownerSet;
 
     // Memory regions with the fd each was mapped from (kept open so it can be stored and restored), by slot.
     private readonly List<MemorySlot> _memorySlots = new();
@@ -185,8 +189,18 @@ public sealed partial class VhostUserConnection : IDisposable
             int ready;
             fixed (LibC.PollFd* pollPointer = polls)
             {
-                ready = LibC.Poll(pollPointer, (nuint)count, -1);
+                ready = LibC.Poll(pollPointer, (nuint)count, PollTimeoutMs());
             }
+            if (ready == 0)
+            {
+                if (TimedOut() is { } timeout)
+                {
+                    Fail(timeout);
+                    return;
+                }
+                continue;
+            }
+            _lastActivityMs = Environment.TickCount64;
             if (ready < 0)
             {
                 if (LibC.LastErrno == LibC.EINTR)
@@ -227,6 +241,40 @@ public sealed partial class VhostUserConnection : IDisposable
             }
         }
         End("stopped");
+    }
+
+    /// <summary>
+    /// Until the nearer of the deadlines: SET_OWNER within <see cref="VhostUserServerOptions.HandshakeTimeout"/> of
+    /// the accept (QEMU sends it right after connecting), some message or kick within
+    /// <see cref="VhostUserServerOptions.IdleTimeout"/> of the last; -1 (wait forever) when neither applies.
+    /// </summary>
+    private int PollTimeoutMs()
+    {
+        long now = Environment.TickCount64;
+        long deadline = long.MaxValue;
+        if (!_ownerSet && _options.HandshakeTimeout > TimeSpan.Zero)
+        {
+            deadline = _acceptedMs + (long)_options.HandshakeTimeout.TotalMilliseconds;
+        }
+        if (_options.IdleTimeout > TimeSpan.Zero)
+        {
+            deadline = Math.Min(deadline, _lastActivityMs + (long)_options.IdleTimeout.TotalMilliseconds);
+        }
+        return deadline == long.MaxValue ? -1 : (int)Math.Clamp(deadline - now, 0, int.MaxValue);
+    }
+
+    private string? TimedOut()
+    {
+        long now = Environment.TickCount64;
+        if (!_ownerSet && _options.HandshakeTimeout > TimeSpan.Zero && now - _acceptedMs >= (long)_options.HandshakeTimeout.TotalMilliseconds)
+        {
+            return $"no SET_OWNER within {_options.HandshakeTimeout.TotalSeconds:0.###} s of connecting (serve:handshakeTimeoutSeconds)";
+        }
+        if (_options.IdleTimeout > TimeSpan.Zero && now - _lastActivityMs >= (long)_options.IdleTimeout.TotalMilliseconds)
+        {
+            return $"no message or kick for {_options.IdleTimeout.TotalSeconds:0.###} s (serve:idleTimeoutSeconds)";
+        }
+        return null;
     }
 
     private bool IsRunnable(int q) => _vrings[q].Started && _vrings[q].Enabled && _vrings[q].AddressSet;
@@ -382,6 +430,7 @@ public sealed partial class VhostUserConnection : IDisposable
             case VhostUserRequest.SetFeatures:
                 return SetFeatures(payload, ref problem);
             case VhostUserRequest.SetOwner:
+                _ownerSet = true;
                 return NoPayload(payload, ref problem) ? Outcome.Done : Outcome.Fatal;
             case VhostUserRequest.ResetOwner:
             case VhostUserRequest.ResetDevice:

@@ -32,11 +32,16 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private volatile bool _stopping;
     private int _nextConnectionId;
     private long _accepted;
+    private long _refused;
+    private long _refusedAtLastLog;
+    private long _lastRefusalLogMs = long.MinValue;
     private bool _ownsSocketFile;
     private bool _listenerStored;
     private int _inheritedListenFd = -1;
     private readonly ConnectionStateDirectory? _stateDirectory;
     private readonly List<VhostUserConnection> _restored = new();
+    // Many VMs start at once on a host (a reboot): a deep backlog keeps their connects waiting, not failing.
+    private const int ListenBacklog = 1024;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VhostUserServer(VhostUserServerOptions options, Func<IVirtioDevice> deviceFactory, ILogger<VhostUserServer>? logger = null)
@@ -71,6 +76,12 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Front ends closed at once because <see cref="VhostUserServerOptions.MaxConnections"/> were open.</summary>
+    public long RefusedCount => Interlocked.Read(ref _refused);
+
+    /// <summary>Raised (on the accept thread) for each front end refused over the limit; metrics count it.</summary>
+    public event Action? ConnectionRefused;
 
     /// <summary>Raised (on the accept thread) for each accepted connection; tests and metrics watch it.</summary>
     public event Action<VhostUserConnection>? ConnectionAccepted;
@@ -138,7 +149,14 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             }
         }
         _ownsSocketFile = true;
-        if (LibC.Chmod(path, (uint)_options.SocketMode) != 0 || LibC.Listen(_listenFd, 16) != 0)
+        if (_options.SocketGroupId >= 0 && LibC.Chown(path, -1, _options.SocketGroupId) != 0)
+        {
+            int errno = LibC.LastErrno;
+            CloseListener();
+            throw new IOException($"giving '{path}' group {_options.SocketGroupId} failed (errno {errno}): the process must be in that group "
+                + "(SupplementaryGroups= in the unit) or root");
+        }
+        if (LibC.Chmod(path, (uint)_options.SocketMode) != 0 || LibC.Listen(_listenFd, ListenBacklog) != 0)
         {
             int errno = LibC.LastErrno;
             CloseListener();
@@ -345,8 +363,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         Interlocked.Increment(ref _accepted);
         if (ActiveConnectionCount >= _options.MaxConnections)
         {
-            _logger.LogWarning("vhost-user server: {Max} connections already, refusing another", _options.MaxConnections);
-            LibC.Close(clientFd);
+            Refuse(clientFd);
             return null;
         }
         IVirtioDevice device;
@@ -365,6 +382,36 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         _logger.LogInformation("vhost-user server: connection {Id} accepted", id);
         Register(connection, device);
         return connection;
+    }
+
+    /// <summary>
+    /// Closes a front end over the limit, counts it and raises <see cref="ConnectionRefused"/>; the warning is logged
+    /// at most once per <see cref="VhostUserServerOptions.RefusalLogInterval"/> with the number refused meanwhile, so a
+    /// reconnecting front end cannot flood the journal.
+    /// </summary>
+    private void Refuse(int clientFd)
+    {
+        long refused = Interlocked.Increment(ref _refused);
+        try
+        {
+            ConnectionRefused?.Invoke();
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user server: a ConnectionRefused handler failed");
+        }
+        LibC.Close(clientFd); // after counting: the front end sees the close only once the refusal is visible
+        long now = Environment.TickCount64;
+        if (_lastRefusalLogMs != long.MinValue && now - _lastRefusalLogMs < (long)_options.RefusalLogInterval.TotalMilliseconds)
+        {
+            return;
+        }
+        long since = refused - _refusedAtLastLog;
+        _lastRefusalLogMs = now;
+        _refusedAtLastLog = refused;
+        _logger.LogWarning(
+            "vhost-user server: {Max} connections open (serve:maxConnections), refused {Count} front end(s) since the last warning, {Total} in all",
+            _options.MaxConnections, since, refused);
     }
 
     private void Register(VhostUserConnection connection, IVirtioDevice device)

@@ -16,16 +16,45 @@ public sealed record VhostUserServerOptions
     public UnixFileMode SocketMode { get; init; } =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
-    /// <summary>Connections served at once; further clients are accepted and closed at once.</summary>
-    public int MaxConnections { get; init; } = 64;
+    /// <summary>Default of <see cref="MaxConnections"/>: a thousand VMs per host with room to spare.</summary>
+    public const int DefaultMaxConnections = 1024;
+
+    /// <summary>
+    /// Group the socket file is given after bind (serve:socketGroup), e.g. kvm's gid so QEMU run by libvirt
+    /// (libvirt-qemu:kvm) may connect with a 0660 socket; -1: the process's group. The process must be in it (or root).
+    /// </summary>
+    public int SocketGroupId { get; init; } = -1;
+
+    /// <summary>Connections served at once (serve:maxConnections); further clients are accepted and closed at once.</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>
+    /// A front end that has not sent SET_OWNER this long after connecting is dropped (serve:handshakeTimeoutSeconds),
+    /// so silent connections cannot hold slots under <see cref="MaxConnections"/>. QEMU sends it at once. Zero: never.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A connection with no message and no kick this long is dropped (serve:idleTimeoutSeconds). Zero (default):
+    /// never, since a guest without the virtio_rtc driver is silent for its whole life.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>A refusal over <see cref="MaxConnections"/> is logged at most this often (the count of the others with it).</summary>
+    public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Ring features the transport implements and offers on top of the device's features.</summary>
     public ulong TransportFeatures { get; init; } =
         VirtqueueFeatures.Version1 | VirtqueueFeatures.IndirectDescriptors | VirtqueueFeatures.EventIndex;
 
-    /// <summary>Protocol features offered. CONFIGURE_MEM_SLOTS is implemented but off by default (QEMU 11 was observed with SET_MEM_TABLE).</summary>
+    /// <summary>
+    /// Protocol features offered: only what the device uses. CONFIG is not offered (virtio-rtc has no config space,
+    /// and QEMU 11.1 warns at every connection when a back end offers it); GET_CONFIG is still answered with zeros
+    /// for a front end that asks anyway. CONFIGURE_MEM_SLOTS is implemented but off by default (QEMU 11 was
+    /// observed with SET_MEM_TABLE).
+    /// </summary>
     public VhostUserProtocolFeatures ProtocolFeatures { get; init; } =
-        VhostUserProtocolFeatures.MultiQueue | VhostUserProtocolFeatures.ReplyAck | VhostUserProtocolFeatures.Config
+        VhostUserProtocolFeatures.MultiQueue | VhostUserProtocolFeatures.ReplyAck
         | VhostUserProtocolFeatures.ResetDevice | VhostUserProtocolFeatures.Status;
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Sync.Clock.VhostUser;
+using Sync.Daemon.ClockBound;
 using Sync.Filters.Engine;
 using System.Globalization;
 using System.Net;
@@ -20,6 +21,7 @@ internal sealed class OptionsReader
         "discipline:makestepThresholdSeconds", "discipline:makestepLimit", "discipline:maxSlewRatePpm",
         "discipline:leapPolicy", "discipline:writeEnabled",
         "serve:socketPath", "serve:socketRole", "serve:stateDirectory", "serve:smearVariant", "serve:alarms",
+        "serve:maxConnections", "serve:handshakeTimeoutSeconds", "serve:idleTimeoutSeconds", "serve:socketGroup", "serve:socketMode",
         "serve:simulated:offsetMs", "serve:simulated:ratePpm", "serve:simulated:rateAfterSeconds",
         "serve:simulated:stepMs", "serve:simulated:stepAfterSeconds", "serve:simulated:scale", "serve:simulated:leapAtUtc",
         "serve:simulated:epochUnixSeconds",
@@ -28,6 +30,7 @@ internal sealed class OptionsReader
         "systemd:readyTimeoutSeconds", "systemd:statusIntervalSeconds",
         "logging:level", "logging:format",
         "chrony:enabled", "chrony:socketPath",
+        "clockBound:enabled", "clockBound:path", "clockBound:maxDriftPpm",
     ];
 
     private static readonly string[] ClockSelectorKeys = ["path", "clockName", "type"];
@@ -78,6 +81,12 @@ internal sealed class OptionsReader
                 Clocks = ServedClocks(),
                 MaybeSmearedVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, SmearVariant.Unspecified),
                 AlarmsEnabled = Bool("serve:alarms", true),
+                MaxConnections = Int("serve:maxConnections", VhostUserServerOptions.DefaultMaxConnections, 1, ServeOptions.MaxMaxConnections),
+                HandshakeTimeoutSeconds = Double("serve:handshakeTimeoutSeconds", 10, 0, 3_600),
+                IdleTimeoutSeconds = Double("serve:idleTimeoutSeconds", 0, 0, 1e7),
+                SocketGroup = _config["serve:socketGroup"] ?? "",
+                SocketGroupId = SocketGroup("serve:socketGroup"),
+                SocketMode = SocketMode("serve:socketMode"),
                 Simulated = new SimulatedServedClockOptions
                 {
                     OffsetMs = Double("serve:simulated:offsetMs", 0, -1e9, 1e9),
@@ -111,6 +120,13 @@ internal sealed class OptionsReader
                 Enabled = Bool("chrony:enabled", false),
                 SocketPath = AbsolutePath("chrony:socketPath", ChronyOptions.DefaultSocketPath),
             },
+            ClockBound = new ClockBoundOptions
+            {
+                Enabled = Bool("clockBound:enabled", true),
+                Path = AbsolutePath("clockBound:path", ClockBoundSegment.DefaultPath),
+                MaxDriftPpm = Double("clockBound:maxDriftPpm", ClockBoundOptions.DefaultMaxDriftPpm,
+                    ClockBoundOptions.MinMaxDriftPpm, ClockBoundOptions.MaxMaxDriftPpm),
+            },
         };
         return options;
     }
@@ -127,7 +143,7 @@ internal sealed class OptionsReader
             if (section.Equals("serve", StringComparison.OrdinalIgnoreCase)) known.Insert(1, "serve:clocks");
             var hint = known.Count > 0
                 ? $"use one of {string.Join(", ", known)}"
-                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony";
+                : "sections are sources, discipline, serve, metrics, status, systemd, logging, chrony, clockBound";
             Add(key, null, $"is not a known key: {hint}");
         }
     }
@@ -224,6 +240,33 @@ internal sealed class OptionsReader
     {
         var names = table.Select(t => t.Name).ToList();
         return names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " or " + names[^1];
+    }
+
+    /// <summary>A group name (resolved with getgrnam) or numeric gid; -1 when unset or empty.</summary>
+    private int SocketGroup(string key)
+    {
+        var raw = Raw(key);
+        if (string.IsNullOrEmpty(raw)) return -1;
+        if (Sync.Clock.VhostUser.Native.UnixGroups.TryResolve(raw, out int gid, out string problem)) return gid;
+        Add(key, raw, $"{problem}: use a group QEMU runs in, e.g. kvm (libvirt-qemu:kvm), or a numeric gid");
+        return -1;
+    }
+
+    /// <summary>Octal permission bits of a socket file; the owner must keep read and write.</summary>
+    private UnixFileMode SocketMode(string key)
+    {
+        var raw = Raw(key);
+        if (raw is null) return ServeOptions.DefaultSocketMode;
+        int mode = 0;
+        bool octal = raw.Length is >= 3 and <= 4 && raw.All(c => c is >= '0' and <= '7');
+        if (octal)
+            foreach (var c in raw) mode = mode * 8 + (c - '0');
+        if (!octal || mode > 0x1FF || (mode & 0x180) != 0x180)
+        {
+            Add(key, raw, "is not an octal socket mode the owner can use: use e.g. 0660 (owner and group) or 0666 (anyone)");
+            return ServeOptions.DefaultSocketMode;
+        }
+        return (UnixFileMode)mode;
     }
 
     private string AbsolutePath(string key, string fallback)

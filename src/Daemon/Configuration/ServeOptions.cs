@@ -25,6 +25,33 @@ public sealed record ServeOptions
     public SmearVariant MaybeSmearedVariant { get; init; } = SmearVariant.Unspecified;
     public bool AlarmsEnabled { get; init; } = true;
 
+    /// <summary>Upper bound of serve:maxConnections: each VM holds about 8 fds, and the unit's LimitNOFILE is 65536.</summary>
+    public const int MaxMaxConnections = 7_000;
+
+    /// <summary>The default limit, which the shipped unit's fd store is sized for.</summary>
+    public const int DefaultMaxConnectionsForUnits = VhostUserServerOptions.DefaultMaxConnections;
+
+    /// <summary>VMs served at once (serve:maxConnections); a front end over the limit is closed at once, counted and logged (rate-limited).</summary>
+    public int MaxConnections { get; init; } = VhostUserServerOptions.DefaultMaxConnections;
+
+    /// <summary>Seconds a front end may take from connecting to SET_OWNER (serve:handshakeTimeoutSeconds); 0: no limit.</summary>
+    public double HandshakeTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>Seconds without any message or kick after which a connection is dropped (serve:idleTimeoutSeconds); 0 (default): never.</summary>
+    public double IdleTimeoutSeconds { get; init; }
+
+    /// <summary>The socket file's group (serve:socketGroup), a name or gid, resolved at load; -1: the process's own group.</summary>
+    public int SocketGroupId { get; init; } = -1;
+
+    /// <summary>The group as configured (for messages); empty when unset.</summary>
+    public string SocketGroup { get; init; } = "";
+
+    /// <summary>The socket file's permission bits (serve:socketMode, octal, default 0660).</summary>
+    public UnixFileMode SocketMode { get; init; } = DefaultSocketMode;
+
+    public const UnixFileMode DefaultSocketMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
     /// <summary>The "simulated" clock: host UTC plus faults, so the lab can test steps and rate errors without touching the host clock.</summary>
     public SimulatedServedClockOptions Simulated { get; init; } = new();
 }

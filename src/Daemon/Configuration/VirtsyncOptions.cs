@@ -1,3 +1,5 @@
+using Sync.Daemon.ClockBound;
+
 namespace Sync.Daemon.Configuration;
 
 /// <summary>The whole validated configuration: file, then VIRTSYNC__ environment, then command line.</summary>
@@ -13,6 +15,7 @@ public sealed record VirtsyncOptions
     public SystemdOptions Systemd { get; init; } = new();
     public LoggingOptions Logging { get; init; } = new();
     public ChronyOptions Chrony { get; init; } = new();
+    public ClockBoundOptions ClockBound { get; init; } = new();
 
     /// <summary>Set by --dry-run: read and compute everything, change nothing (no clock writes, nothing sent to chrony).</summary>
     public bool DryRun { get; init; }

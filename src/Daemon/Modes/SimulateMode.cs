@@ -93,23 +93,27 @@ public static class SimulateMode
     {
         static string Ns(double? ns) => ns is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + " ns" : "-";
         o.WriteLine();
+        o.WriteLine($"  figures after a {r.WarmUpS:0} s warm-up, {r.EventWindowS:0} s after each event left out (docs/scenarios.md, \"Figures\")");
         o.WriteLine($"  {"converged after",-22} {(r.ConvergeS is { } c ? c.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
+        o.WriteLine($"  {"mean offset",-22} {Ns(r.MeanOffsetNs)}");
+        o.WriteLine($"  {"std deviation",-22} {Ns(r.StdOffsetNs)}");
         o.WriteLine($"  {"RMS offset",-22} {Ns(r.RmsOffsetNs)}");
         o.WriteLine($"  {"max |offset|",-22} {Ns(r.MaxAbsOffsetNs)}");
         o.WriteLine($"  {"median bound",-22} {Ns(r.MedianBoundNs)}");
         o.WriteLine($"  {"bound coverage",-22} {(r.BoundCoverage is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}");
+        o.WriteLine($"  {"coverage in events",-22} {(r.EventBoundCoverage is { } eb ? eb.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}");
         o.WriteLine($"  {"steps",-22} {r.Steps}");
         o.WriteLine($"  {"discontinuities",-22} {r.Discontinuities}");
         foreach (var e in r.Events)
-            o.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s  recovered after {(e.RecoveryS is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
+            o.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s  recovered (within {e.ThresholdNs:0} ns for 60 s) after {(e.RecoveryS is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
         o.WriteLine($"  {"wall time",-22} {r.WallTimeS:0.00} s");
     }
 
     private static void WriteCsv(string path, IReadOnlyList<TracePoint> trace)
     {
-        var sb = new StringBuilder("t_s,true_offset_ns,bound_ns,estimated_offset_ns,state\n");
+        var sb = new StringBuilder("t_s,true_offset_ns,bound_ns,estimated_offset_ns,state,served_fault_ns\n");
         foreach (var p in trace)
-            sb.Append(CultureInfo.InvariantCulture, $"{p.TimeS:0.000},{p.TrueOffsetNs},{p.BoundNs},{p.EstimatedOffsetNs},{p.State}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{p.TimeS:0.000},{p.TrueOffsetNs},{p.BoundNs},{p.EstimatedOffsetNs},{p.State},{p.ServedFaultNs}\n");
         File.WriteAllText(path, sb.ToString());
     }
 

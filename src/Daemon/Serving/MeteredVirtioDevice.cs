@@ -6,9 +6,17 @@ using Sync.Daemon.Telemetry;
 
 namespace Sync.Daemon.Serving;
 
-/// <summary>A device decorator that counts every request by type and status and times its service.</summary>
-public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metrics) : IVirtioDevice
+/// <summary>
+/// A device decorator that counts every request by type and status and times its service. Disposing it disposes
+/// the inner device (its alarm timer): the server disposes a connection's device when the connection ends.
+/// </summary>
+public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metrics) : IVirtioDevice, IDisposable
 {
+    /// <summary>The device this decorator meters.</summary>
+    public IVirtioDevice Inner => inner;
+
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+
     public uint DeviceId => inner.DeviceId;
     public ulong DeviceFeatures => inner.DeviceFeatures;
     public int QueueCount => inner.QueueCount;

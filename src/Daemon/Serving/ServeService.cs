@@ -46,6 +46,11 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                     Role = options.Serve.SocketRole,
                     StateDirectory = options.Serve.StateDirectory,
                     FileDescriptorStore = _fdStore,
+                    MaxConnections = options.Serve.MaxConnections,
+                    HandshakeTimeout = TimeSpan.FromSeconds(options.Serve.HandshakeTimeoutSeconds),
+                    IdleTimeout = TimeSpan.FromSeconds(options.Serve.IdleTimeoutSeconds),
+                    SocketGroupId = options.Serve.SocketGroupId,
+                    SocketMode = options.Serve.SocketMode,
                 },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());
@@ -54,6 +59,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                 metrics.ConnectionOpened();
                 _ = connection.Completion.ContinueWith(_ => metrics.ConnectionClosed(), TaskScheduler.Default);
             };
+            _server.ConnectionRefused += metrics.ConnectionRefused;
             _server.Start(inherited);
             LogServing(options.Serve.SocketPath, string.Join(", ", sources.Select(s => s.Scale.ToString())));
             if (inherited.Count > 0 || _fdStore is not null)

@@ -19,7 +19,7 @@ public static class PngPlot
         {
             var t0 = trace[0].TimeS;
             var t1 = Math.Max(trace[^1].TimeS, t0 + 1e-9);
-            var maxNs = trace.Max(p => Math.Max(Math.Abs((double)p.TrueOffsetNs), p.BoundNs));
+            var maxNs = trace.Max(p => Math.Max(Math.Abs((double)p.ErrorNs), p.BoundNs));
             var decades = Math.Clamp((int)Math.Ceiling(Math.Log10(Math.Max(maxNs, 10))), 1, 12);
             int X(double t) => Left + (int)((t - t0) / (t1 - t0) * (Width - Left - Right - 1));
             int Y(double ns) => Top + (int)((1 - Math.Log10(Math.Max(ns, 1)) / decades) * (Height - Top - Bottom - 1));
@@ -36,7 +36,7 @@ public static class PngPlot
                 Text(pixels, X(t) - 8, Height - Bottom + 8, ((long)Math.Round(t)).ToString(System.Globalization.CultureInfo.InvariantCulture), 0xFF000000);
             }
             Series(pixels, trace, p => p.BoundNs, X, Y, 0xFFD03030);
-            Series(pixels, trace, p => Math.Abs((double)p.TrueOffsetNs), X, Y, 0xFF2050C0);
+            Series(pixels, trace, p => Math.Abs((double)p.ErrorNs), X, Y, 0xFF2050C0);
         }
         HLine(pixels, Left, Width - Right, Height - Bottom, 0xFF000000);
         VLine(pixels, Left, Top, Height - Bottom, 0xFF000000);

@@ -1,52 +1,77 @@
 namespace Sync.Daemon.Simulation;
 
 /// <summary>
-/// Computes a run's figures from its trace. Convergence is the first time |offset| < 1 us and staying so until
-/// the first scheduled event; RMS, max and bound coverage count everything after it (events included);
-/// each event's recovery is the time until |offset| < 1 us again and staying so until the next later event.
+/// Computes a run's figures from its trace by the definitions of <see cref="FigureRules"/> (the same for
+/// `simulate`'s report.json and the benchmark): steady figures (mean, standard deviation, RMS, max, coverage,
+/// median bound) over the samples after the warm-up and outside every event window; bound coverage inside the
+/// windows separately; convergence and each event's recovery as "back within X and staying within X for the hold
+/// time".
 /// </summary>
 public static class ReportCalculator
 {
-    public const long ConvergedNs = 1_000;
+    private const string DeviceRemoved = "device_removed";
+    private const string DeviceReturned = "device_returned";
 
     public static SimulationReport Compute(
         string scenario, long seed, double durationS, IReadOnlyList<TracePoint> trace,
-        IReadOnlyList<(double TimeS, string Kind)> events, long steps, long discontinuities)
+        IReadOnlyList<(double TimeS, string Kind)> events, long steps, long discontinuities,
+        double pollIntervalS = 1, FigureRules? rules = null)
     {
-        var quietEnd = events.Count > 0 ? IndexAt(trace, events[0].TimeS) : trace.Count;
-        var convergeIndex = FirstIndexStayingConverged(trace, 0, quietEnd);
-        double sumSq = 0, max = 0;
-        long covered = 0, counted = 0, bounded = 0;
+        rules ??= FigureRules.Default;
+        var warmUpS = rules.WarmUpS(pollIntervalS, durationS);
+        var windowS = rules.EventWindowS(pollIntervalS);
+        var windows = ExcludedWindows(events, windowS);
+
+        double sum = 0, sumSq = 0, max = 0;
+        long steady = 0, steadyBounded = 0, steadyCovered = 0, eventBounded = 0, eventCovered = 0;
         var bounds = new List<double>();
-        if (convergeIndex is { } start)
+        foreach (var p in trace)
         {
-            for (var i = start; i < trace.Count; i++)
+            if (p.TimeS < warmUpS) continue;
+            var err = (double)p.ErrorNs;
+            var abs = Math.Abs(err);
+            var covered = p.BoundNs >= 0 && abs <= p.BoundNs;
+            if (windows.Any(w => p.TimeS >= w.From && p.TimeS < w.Until))
             {
-                var abs = Math.Abs((double)trace[i].TrueOffsetNs);
-                sumSq += abs * abs;
-                max = Math.Max(max, abs);
-                counted++;
-                if (trace[i].BoundNs < 0)
-                    continue;
-                bounded++;
-                if (abs <= trace[i].BoundNs)
-                    covered++;
-                bounds.Add(trace[i].BoundNs);
+                if (p.BoundNs < 0) continue;
+                eventBounded++;
+                if (covered) eventCovered++;
+                continue;
             }
+            steady++;
+            sum += err;
+            sumSq += err * err;
+            max = Math.Max(max, abs);
+            if (p.BoundNs < 0) continue;
+            steadyBounded++;
+            if (covered) steadyCovered++;
+            bounds.Add(p.BoundNs);
         }
         bounds.Sort();
+        double? mean = steady == 0 ? null : sum / steady;
+        double? rms = steady == 0 ? null : Math.Sqrt(sumSq / steady);
+        double? std = steady == 0 ? null : Math.Sqrt(Math.Max(0, sumSq / steady - mean!.Value * mean.Value));
+        double? medianBound = bounds.Count == 0 ? null : bounds[bounds.Count / 2];
 
+        var firstEventIndex = events.Count > 0 ? IndexAt(trace, events.Min(e => e.TimeS)) : trace.Count;
+        var converge = FirstIndexHolding(trace, 0, firstEventIndex, rules.RecoveryFloorNs, rules.RecoveryHoldS);
+
+        var threshold = rules.RecoveryThresholdNs(rms);
         var eventResults = new List<ScheduledEventResult>();
-        for (var e = 0; e < events.Count; e++)
+        foreach (var (t, kind) in events)
         {
-            var (t, kind) = events[e];
-            // Simultaneous events (a migration's step and frequency jump) share one window: up to the next later event.
-            var next = e + 1;
-            while (next < events.Count && events[next].TimeS <= t) next++;
-            var end = next < events.Count ? IndexAt(trace, events[next].TimeS) : trace.Count;
-            var from = IndexAt(trace, t);
-            var recovered = FirstIndexStayingConverged(trace, from, end);
-            eventResults.Add(new ScheduledEventResult(t, kind, recovered is { } r ? Math.Max(0, trace[r].TimeS - t) : null));
+            if (kind == DeviceReturned) continue; // judged with its removal
+            // An outage is judged from the device's return; other events from the instant they happen.
+            var origin = t;
+            if (kind == DeviceRemoved && events.Where(e => e.Kind == DeviceReturned && e.TimeS >= t).Select(e => e.TimeS).DefaultIfEmpty(double.NaN).Min() is var back && !double.IsNaN(back))
+                origin = back;
+            var nextS = events.Where(e => e.TimeS > origin).Select(e => e.TimeS).DefaultIfEmpty(double.PositiveInfinity).Min();
+            var from = IndexAt(trace, origin);
+            var end = double.IsPositiveInfinity(nextS) ? trace.Count : IndexAt(trace, nextS);
+            var recovered = FirstIndexHolding(trace, from, end, threshold, rules.RecoveryHoldS);
+            var worst = 0.0;
+            for (var i = IndexAt(trace, t); i < end; i++) worst = Math.Max(worst, Math.Abs((double)trace[i].ErrorNs));
+            eventResults.Add(new ScheduledEventResult(t, kind, recovered is { } r ? Math.Max(0, trace[r].TimeS - origin) : null, threshold, worst));
         }
 
         return new SimulationReport
@@ -54,26 +79,61 @@ public static class ReportCalculator
             Scenario = scenario,
             Seed = seed,
             DurationS = durationS,
-            RmsOffsetNs = counted == 0 ? null : Math.Sqrt(sumSq / counted),
-            MaxAbsOffsetNs = counted == 0 ? null : max,
-            ConvergeS = convergeIndex is { } c ? trace[c].TimeS : null,
+            RmsOffsetNs = rms,
+            MaxAbsOffsetNs = steady == 0 ? null : max,
+            MeanOffsetNs = mean,
+            StdOffsetNs = std,
+            ConvergeS = converge is { } c ? trace[c].TimeS : null,
             Steps = steps,
-            BoundCoverage = bounded == 0 ? null : (double)covered / bounded,
-            MedianBoundNs = bounds.Count == 0 ? null : bounds[bounds.Count / 2],
+            BoundCoverage = steadyBounded == 0 ? null : (double)steadyCovered / steadyBounded,
+            EventBoundCoverage = eventBounded == 0 ? null : (double)eventCovered / eventBounded,
+            BoundedSamples = steadyBounded + eventBounded,
+            UncoveredSamples = steadyBounded - steadyCovered + eventBounded - eventCovered,
+            SteadySamples = steady,
+            MedianBoundNs = medianBound,
+            MedianBoundOverRms = medianBound is { } b && rms is { } q && q > 0 ? b / q : null,
             Discontinuities = discontinuities,
             Events = eventResults,
+            WarmUpS = warmUpS,
+            EventWindowS = windowS,
         };
     }
 
-    /// <summary>The first index in [from, end) from which |offset| stays under 1 us up to end, or null.</summary>
-    private static int? FirstIndexStayingConverged(IReadOnlyList<TracePoint> trace, int from, int end)
+    /// <summary>[from, until) spans left out of the steady figures: windowS after each event; an outage from its start to windowS after its end.</summary>
+    public static IReadOnlyList<(double From, double Until)> ExcludedWindows(IReadOnlyList<(double TimeS, string Kind)> events, double windowS)
     {
+        var windows = new List<(double, double)>();
+        foreach (var (t, kind) in events)
+        {
+            var until = t + windowS;
+            if (kind == DeviceRemoved)
+            {
+                var back = events.Where(e => e.Kind == DeviceReturned && e.TimeS >= t).Select(e => e.TimeS).DefaultIfEmpty(double.PositiveInfinity).Min();
+                until = back + windowS;
+            }
+            windows.Add((t, until));
+        }
+        return windows;
+    }
+
+    /// <summary>
+    /// The first index i in [from, end) with |error| within thresholdNs from trace[i] on for holdS seconds (or up to
+    /// end, when that comes first), or null.
+    /// </summary>
+    public static int? FirstIndexHolding(IReadOnlyList<TracePoint> trace, int from, int end, double thresholdNs, double holdS)
+    {
+        // Scan backwards, remembering the time of the first point out of the threshold after each index.
         int? first = null;
+        var nextOutS = double.PositiveInfinity;
         for (var i = end - 1; i >= from; i--)
         {
-            if (Math.Abs(trace[i].TrueOffsetNs) >= ConvergedNs)
-                break;
-            first = i;
+            if (Math.Abs((double)trace[i].ErrorNs) > thresholdNs)
+            {
+                nextOutS = trace[i].TimeS;
+                continue;
+            }
+            if (double.IsPositiveInfinity(nextOutS) || nextOutS - trace[i].TimeS >= holdS)
+                first = i;
         }
         return first;
     }

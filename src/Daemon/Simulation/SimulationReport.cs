@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Sync.Daemon.Simulation;
 
-/// <summary>The figures of one simulation run (report.json).</summary>
+/// <summary>
+/// The figures of one simulation run (report.json), by the definitions of <see cref="FigureRules"/>: the steady
+/// figures count the samples after the warm-up outside every event window; the error is guest minus served clock.
+/// </summary>
 public sealed record SimulationReport
 {
     [JsonPropertyName("scenario")] public required string Scenario { get; init; }
@@ -16,6 +19,19 @@ public sealed record SimulationReport
     [JsonPropertyName("median_bound_ns")] public required double? MedianBoundNs { get; init; }
     [JsonPropertyName("discontinuities")] public required long Discontinuities { get; init; }
     [JsonPropertyName("events")] public required IReadOnlyList<ScheduledEventResult> Events { get; init; }
+    /// <summary>Mean of the signed error over the steady span (the bias).</summary>
+    [JsonPropertyName("mean_offset_ns")] public double? MeanOffsetNs { get; init; }
+    /// <summary>Standard deviation of the error over the steady span (RMS^2 = mean^2 + std^2).</summary>
+    [JsonPropertyName("std_offset_ns")] public double? StdOffsetNs { get; init; }
+    [JsonPropertyName("median_bound_over_rms")] public double? MedianBoundOverRms { get; init; }
+    /// <summary>Coverage of the samples inside event windows and outages (after the warm-up).</summary>
+    [JsonPropertyName("event_bound_coverage")] public double? EventBoundCoverage { get; init; }
+    /// <summary>Samples that bear a bound, steady span plus event windows (pooled coverage needs the counts).</summary>
+    [JsonPropertyName("bounded_samples")] public long BoundedSamples { get; init; }
+    [JsonPropertyName("uncovered_samples")] public long UncoveredSamples { get; init; }
+    [JsonPropertyName("steady_samples")] public long SteadySamples { get; init; }
+    [JsonPropertyName("warm_up_s")] public double WarmUpS { get; init; }
+    [JsonPropertyName("event_window_s")] public double EventWindowS { get; init; }
     [JsonPropertyName("wall_time_s")] public double WallTimeS { get; init; }
 }
 

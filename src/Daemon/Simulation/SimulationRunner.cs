@@ -21,7 +21,7 @@ public static class SimulationRunner
     /// <param name="onSnapshot">Called with the loop's snapshot after every read.</param>
     public static SimulationResult Run(Scenario scenario, Func<ScenarioWorld, ISyncPipeline> makePipeline,
         LeapPolicy policy, Action<double>? progress = null, CancellationToken? realtime = null,
-        Action<Filters.Status.SyncSnapshot>? onSnapshot = null)
+        Action<Filters.Status.SyncSnapshot>? onSnapshot = null, FigureRules? rules = null)
     {
         var wall = Stopwatch.StartNew();
         var world = ScenarioWorld.Create(scenario);
@@ -59,7 +59,8 @@ public static class SimulationRunner
                 trueOffsetNs,
                 pipeline.Bound(local)?.Nanoseconds ?? -1,
                 loop.Current?.LastOffset?.Nanoseconds,
-                loop.Current?.State.ToString() ?? ""));
+                loop.Current?.State.ToString() ?? "",
+                world.ServedClock.FaultOffsetNs(world.World.TrueNs)));
             if (realtime is { } token)
             {
                 if (token.WaitHandle.WaitOne(TimeSpan.FromTicks(intervalNs / 100)))
@@ -76,7 +77,7 @@ public static class SimulationRunner
 
         var events = world.Events.Select(e => (e.AtElapsedNs / 1e9, e.Kind)).ToList();
         var report = ReportCalculator.Compute(scenario.Name, (long)scenario.Seed, scenario.DurationS, trace, events,
-            pipeline.Steps, pipeline.Discontinuities) with { WallTimeS = wall.Elapsed.TotalSeconds };
+            pipeline.Steps, pipeline.Discontinuities, scenario.PollIntervalS, rules) with { WallTimeS = wall.Elapsed.TotalSeconds };
         return new SimulationResult(pipeline.Name, report, trace);
     }
 

@@ -34,4 +34,5 @@ public static class MetricNames
     public const string ServeRequestDurationSeconds = "virtsync_serve_request_duration_seconds";
     public const string ServeConnections = "virtsync_serve_connections";
     public const string ServeAlarmsFiredTotal = "virtsync_serve_alarms_fired_total";
+    public const string ServeConnectionsRefusedTotal = "virtsync_serve_connections_refused_total";
 }

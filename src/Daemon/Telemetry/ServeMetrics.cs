@@ -21,6 +21,7 @@ public sealed class ServeMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _alarms;
+    private readonly Counter<long> _refused;
     private readonly ConcurrentDictionary<string, byte> _seenLabels = new(StringComparer.Ordinal);
 
     public ServeMetrics()
@@ -31,6 +32,8 @@ public sealed class ServeMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBucketsSeconds });
         _connections = _meter.CreateUpDownCounter<long>(MetricNames.ServeConnections, description: "Open vhost-user connections.");
         _alarms = _meter.CreateCounter<long>(MetricNames.ServeAlarmsFiredTotal, description: "Alarm notifications sent to guests.");
+        _refused = _meter.CreateCounter<long>(MetricNames.ServeConnectionsRefusedTotal,
+            description: "Front ends closed at once because serve:maxConnections connections were open.");
     }
 
     /// <summary>msgType e.g. "READ", "CROSS_TS", "CLOCK_CAP"; status e.g. "ok", "unsupp", "nodev", "inval".</summary>
@@ -44,6 +47,7 @@ public sealed class ServeMetrics : IDisposable
 
     public void ConnectionOpened() => _connections.Add(1);
     public void ConnectionClosed() => _connections.Add(-1);
+    public void ConnectionRefused() => _refused.Add(1);
     public void AlarmFired(string clock) => _alarms.Add(1, new KeyValuePair<string, object?>("clock", Label(clock)));
 
     private string Label(string? value)

@@ -33,7 +33,7 @@ public sealed class SyncEngine
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private int? _observedTaiMinusUtc;
-    private long _lastDelayNs;
+    private readonly Queue<long> _recentHalfWindowsNs = new();
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
@@ -41,6 +41,7 @@ public sealed class SyncEngine
     private string? _selectedId;
     private double? _kernelPpm;
     private Instant<Utc>? _kernelReadAt;
+    private long _lastMaxErrorSecond = long.MinValue;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -107,12 +108,38 @@ public sealed class SyncEngine
         _batch.Add(offsetSample);
         if (_lastBatchEndAt is { } lastEnd
             && offsetSample.LocalTime - lastEnd < _options.UpdateInterval * 9 / 10)
-            return null;
+            return MaxErrorRefresh();
         _lastBatchEndAt = offsetSample.LocalTime;
 
         var filtered = MedianFilter.Combine(_batch);
         _batch.Clear();
         return filtered is { } f ? OnFilteredSample(f.Sample) : null;
+    }
+
+    /// <summary>
+    /// The kernel adds 500 us to maxerror at every whole second after it was written (the NTP frequency
+    /// tolerance). Between updates the engine rewrites it with the current bound on the first reading after each
+    /// whole second, so what adjtimex shows exceeds the bound by 500 us for at most one read interval a second.
+    /// </summary>
+    private ClockCommand? MaxErrorRefresh()
+    {
+        if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring)
+            return null;
+        var second = Math.DivRem(_readingEnd.Nanoseconds, Duration.NanosecondsPerSecond, out var rem) - (rem < 0 ? 1 : 0);
+        if (second == _lastMaxErrorSecond)
+            return null;
+        return Written(new ClockCommand { MaxError = CurrentBound(_readingEnd) }, _readingEnd);
+    }
+
+    /// <summary>Remembers the whole second in which maxerror was last written.</summary>
+    private ClockCommand Written(ClockCommand command, Instant<Utc> at)
+    {
+        if (command.MaxError is not null)
+        {
+            var second = Math.DivRem(at.Nanoseconds, Duration.NanosecondsPerSecond, out var rem) - (rem < 0 ? 1 : 0);
+            _lastMaxErrorSecond = second;
+        }
+        return command;
     }
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
@@ -139,7 +166,7 @@ public sealed class SyncEngine
         var decision = _controller.Holdover(localNow, bound, _leapFlags);
         if (decision.Adjustment is { } adjustment && !Observing)
             _estimator.NotifyAdjustment(adjustment);
-        return decision.Command;
+        return Written(decision.Command, localNow);
     }
 
     /// <summary>
@@ -174,9 +201,15 @@ public sealed class SyncEngine
     public Duration CurrentBound(Instant<Utc> now) =>
         Honest(_estimator.EstimateAt(now)) is { } e ? e.Offset.Abs() + e.ErrorBound : Duration.FromSeconds(16);
 
-    /// <summary>The delay asymmetry no estimator can see, as a systematic error: DelayAsymmetryUncertainty x delay.</summary>
+    /// <summary>
+    /// The delay asymmetry no estimator can see, as a systematic error. Causality is all that is known without a
+    /// narrower path: the reference was read somewhere inside [sys_before, sys_after], so a sample's offset is
+    /// off by at most half its window (chrony's root delay / 2), and an estimate made of recent samples by at most
+    /// the widest of their half windows (<see cref="SyncEngineOptions.AsymmetryMemory"/> filtered samples back).
+    /// Cross-timestamps have a zero window: their bound stays tight.
+    /// </summary>
     public Duration AsymmetryError =>
-        Duration.FromNanoseconds((long)Math.Ceiling(_options.DelayAsymmetryUncertainty * _lastDelayNs));
+        Duration.FromNanoseconds(_recentHalfWindowsNs.Count == 0 ? 0 : _recentHalfWindowsNs.Max());
 
     private ClockEstimate? Honest(ClockEstimate? estimate) =>
         estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
@@ -243,7 +276,9 @@ public sealed class SyncEngine
     private ClockCommand OnFilteredSample(OffsetSample sample)
     {
         _lastFilteredAt = sample.LocalTime;
-        _lastDelayNs = sample.Delay.Nanoseconds;
+        _recentHalfWindowsNs.Enqueue((sample.Delay.Nanoseconds + 1) / 2);
+        while (_recentHalfWindowsNs.Count > Math.Max(1, _options.AsymmetryMemory))
+            _recentHalfWindowsNs.Dequeue();
         _lastCommandAt = sample.LocalTime;
         if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
         {
@@ -266,7 +301,7 @@ public sealed class SyncEngine
         var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
         if (decision.Adjustment is { } adjustment && !Observing)
             _estimator.NotifyAdjustment(adjustment);
-        return decision.Command;
+        return Written(decision.Command, now);
     }
 
     private OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale)

@@ -24,13 +24,11 @@ public sealed record SyncEngineOptions
     public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
 
     /// <summary>
-    /// How far from the round trip's midpoint the reference may really have been read, as a fraction of the
-    /// sample's delay: an error no filter can see (only a measurement against an independent reference can), so
-    /// fraction x delay is added to every published bound as a systematic error. Default 0.03 (3 %), the
-    /// assumption the built-in scenarios are consistent with; chrony assumes the worst case, 0.5 (delay / 2).
-    /// Cross-timestamps (zero delay) are unaffected.
+    /// How many filtered samples back the asymmetry allowance looks: the published bound includes half the widest
+    /// window (mean round trip, sys_after - sys_before) among the last this many filtered samples, because the
+    /// estimate still carries their read points (default 64, about the Kalman filter's memory at 1 s updates).
     /// </summary>
-    public double DelayAsymmetryUncertainty { get; init; } = 0.03;
+    public int AsymmetryMemory { get; init; } = 64;
 
     /// <summary>Tuning of the Kalman estimator (defaults: <see cref="KalmanOptions"/>).</summary>
     public KalmanOptions Kalman { get; init; } = new();

@@ -83,11 +83,52 @@ public class GuestMemoryTests
         }
     }
 
-    internal static int CreateMemfd(long sizeBytes)
+    [Fact]
+    public void MappedMemoryRefusesAMemfdThatCanShrinkAndAFileThatCannotBeSealed()
     {
-        int fd = LibC.MemfdCreate("virtsync-test", LibC.MFD_CLOEXEC);
+        using var memory = new MappedGuestMemory();
+        var region = new GuestMemoryRegion(0, 0x1000, 0, 0);
+        int unsealed = CreateMemfd(0x1000, seal: false);
+        try
+        {
+            Assert.False(memory.TryAddRegion(region, unsealed, out string error));
+            Assert.Contains("not sealed against shrinking", error);
+            Assert.Contains("seal=on", error);
+        }
+        finally
+        {
+            LibC.Close(unsealed);
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"vu-mem-{Guid.NewGuid():N}");
+        File.WriteAllBytes(path, new byte[0x1000]);
+        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            Assert.False(memory.TryAddRegion(region, (int)file.DangerousGetHandle(), out string error));
+            Assert.Contains("not a sealable memfd", error);
+        }
+        File.Delete(path);
+        int sealedFd = CreateMemfd(0x1000);
+        try
+        {
+            Assert.True(memory.TryAddRegion(region, sealedFd, out string error), error);
+            Assert.NotEqual(0, LibC.Ftruncate(sealedFd, 0)); // what the seal buys: the front end cannot shrink it any more
+        }
+        finally
+        {
+            LibC.Close(sealedFd);
+        }
+    }
+
+    /// <summary>A memfd like QEMU's memory-backend-memfd (seal=on by default: no shrinking, no growing, no more seals).</summary>
+    internal static int CreateMemfd(long sizeBytes, bool seal = true)
+    {
+        int fd = LibC.MemfdCreate("virtsync-test", LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
         Assert.True(fd >= 0, $"memfd_create failed: errno {LibC.LastErrno}");
         Assert.Equal(0, LibC.Ftruncate(fd, sizeBytes));
+        if (seal)
+        {
+            Assert.Equal(0, LibC.Fcntl(fd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL));
+        }
         return fd;
     }
 }

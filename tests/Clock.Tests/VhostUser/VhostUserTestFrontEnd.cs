@@ -25,7 +25,8 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     private readonly Dictionary<int, (SplitVirtqueueDriver Driver, int KickFd, int CallFd)> _queues = new();
     private ulong _nextBuffer = BufferArea;
 
-    public VhostUserTestFrontEnd(string socketPath)
+    /// <param name="sealMemory">false: guest memory a hostile front end can still truncate (memfd without F_SEAL_SHRINK).</param>
+    public VhostUserTestFrontEnd(string socketPath, bool sealMemory = true)
     {
         _socketFd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
@@ -40,7 +41,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
             }
         }
         _channel = new UnixStreamChannel(_socketFd, -1, () => false);
-        _memFd = GuestMemoryTests.CreateMemfd(MemoryBytes);
+        _memFd = GuestMemoryTests.CreateMemfd(MemoryBytes, sealMemory);
         _memory = (byte*)LibC.Mmap(null, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
         _guestMemory = new PointerGuestMemory(_memory, MemoryBytes);
     }

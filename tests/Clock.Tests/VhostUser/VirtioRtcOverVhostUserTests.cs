@@ -88,4 +88,67 @@ public sealed class VirtioRtcOverVhostUserTests : IDisposable
         Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(notification.Slice(8)));
         Assert.NotNull(served);
     }
+
+    [Fact]
+    public void AConnectionsDeviceAndItsAlarmTimerAreReleasedWhenTheFrontEndLeaves()
+    {
+        var served = new System.Collections.Concurrent.ConcurrentQueue<VirtioRtcDevice>();
+        using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = Path.Combine(_directory, "rtc.sock") },
+            () =>
+            {
+                var device = NewDevice();
+                served.Enqueue(device);
+                return device;
+            });
+        server.Start();
+        VirtioRtcDevice device;
+        using (var frontEnd = new VhostUserTestFrontEnd(server.SocketPath))
+        {
+            var (features, _) = frontEnd.StartLikeQemu(ulong.MaxValue);
+            frontEnd.DriverStartLikeQemu(features, queueCount: 2);
+            var driver = new VirtioRtcDriver(new FrontEndChannel(frontEnd));
+            Assert.Equal(UtcNowNs, driver.Read(0).Value);
+            device = Assert.Single(served);
+            Assert.False(device.AlarmTimerRunning); // idle: no timer at all
+            Assert.Null(driver.SetAlarm(0, (ulong)(UtcNowNs + 3_600_000_000_000), enabled: true));
+            Assert.True(device.AlarmTimerRunning); // armed: polled
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((server.ActiveConnectionCount > 0 || device.AlarmTimerRunning) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        Assert.Equal(0, server.ActiveConnectionCount);
+        Assert.False(device.AlarmTimerRunning); // disposed with its connection, armed alarm or not
+    }
+
+    [Fact]
+    public void AFrontEndThatTruncatesItsMemoryLosesOnlyItsOwnConnection()
+    {
+        using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = Path.Combine(_directory, "rtc.sock") }, NewDevice);
+        server.Start();
+        using var good = new VhostUserTestFrontEnd(server.SocketPath);
+        var (features, _) = good.StartLikeQemu(ulong.MaxValue);
+        good.DriverStartLikeQemu(features, queueCount: 2);
+        var driver = new VirtioRtcDriver(new FrontEndChannel(good));
+        Assert.Equal(UtcNowNs, driver.Read(0).Value);
+
+        using var hostile = new VhostUserTestFrontEnd(server.SocketPath, sealMemory: false);
+        hostile.StartLikeQemu(ulong.MaxValue);
+        hostile.SetU64(VhostUserRequest.SetFeatures, features);
+        Assert.True(hostile.Send(VhostUserRequest.SetMemTable, hostile.MemTablePayload(), [hostile.MemoryFd]));
+        Assert.Equal(0, Sync.Clock.VhostUser.Native.LibC.Ftruncate(hostile.MemoryFd, 0)); // would SIGBUS a back end that mapped it
+        Assert.True(hostile.IsClosedByBackEnd()); // refused: memory that can shrink is never mapped
+
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(UtcNowNs, driver.Read(0).Value); // every other VM keeps being served
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (server.ActiveConnectionCount != 1 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5); // the ended connection is released on a continuation
+        }
+        Assert.Equal(1, server.ActiveConnectionCount);
+    }
 }

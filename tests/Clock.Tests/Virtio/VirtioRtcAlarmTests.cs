@@ -51,6 +51,29 @@ public class VirtioRtcAlarmTests : IDisposable
     }
 
     [Fact]
+    public void TheAlarmTimerExistsOnlyWhileAnAlarmIsEnabled()
+    {
+        Assert.False(_device.AlarmTimerRunning);
+        Assert.Null(_driver.SetAlarm(AlarmClock, 5000 * Second, enabled: false));
+        Assert.False(_device.AlarmTimerRunning);
+        Assert.Null(_driver.SetAlarmEnabled(AlarmClock, true));
+        Assert.True(_device.AlarmTimerRunning);
+        Assert.Null(_driver.SetAlarmEnabled(AlarmClock, false));
+        Assert.False(_device.AlarmTimerRunning);
+        Assert.Null(_driver.SetAlarm(AlarmClock, 5000 * Second, enabled: true));
+        Assert.True(_device.AlarmTimerRunning);
+        _device.SetDriverFeatures(VirtioRtcConstants.FeatureVersion1); // the driver did not take alarms
+        Assert.False(_device.AlarmTimerRunning);
+        _device.Reset(); // a reset offers alarms again, and the enabled alarm survives it
+        Assert.True(_device.AlarmTimerRunning);
+        _device.Dispose();
+        Assert.False(_device.AlarmTimerRunning);
+        _smeared.NowNs = 6000 * Second;
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Empty(DrainNotifications());
+    }
+
+    [Fact]
     public void InitialAlarm_IsTimeZeroAndDisabled_AndNeverFires()
     {
         Assert.Equal(new VirtioRtcAlarm(0, false), _driver.ReadAlarm(AlarmClock).Value);

@@ -4,81 +4,160 @@ namespace Sync.Daemon.Tests.Simulation;
 
 public class ReportCalculatorTests
 {
-    private static List<TracePoint> Trace(params (double T, long OffsetNs, long BoundNs)[] points) =>
-        points.Select(p => new TracePoint(p.T, p.OffsetNs, p.BoundNs, null, "Tracking")).ToList();
+    // No warm-up and a 10 s event window unless a test says otherwise, so the figures are easy to check by hand.
+    private static readonly FigureRules Rules = new() { WarmUpMinS = 0, WarmUpPolls = 0, EventWindowMinS = 10, EventWindowPolls = 0 };
+
+    private static List<TracePoint> Trace(Func<int, long> offsetAt, int seconds, long boundNs = 2_000) =>
+        Enumerable.Range(0, seconds).Select(i => new TracePoint(i, offsetAt(i), boundNs, null, "")).ToList();
+
+    private static SimulationReport Compute(List<TracePoint> trace, params (double, string)[] events) =>
+        ReportCalculator.Compute("t", 1, trace.Count, trace, events, 0, 0, 1, Rules);
 
     [Fact]
-    public void ConvergenceIsTheFirstTimeTheOffsetStaysUnderOneMicrosecond()
+    public void SteadyFiguresSplitBiasFromScatterAndCountEveryPointAfterTheWarmUp()
     {
-        var trace = Trace((0, 50_000, 60_000), (1, 900, 1_000), (2, 1_500, 2_000), (3, 500, 600), (4, -400, 600), (5, 300, 600));
-        var report = ReportCalculator.Compute("t", 1, 6, trace, [], 0, 0);
+        // 100 + -/+ 30 alternating: mean 100, std 30, RMS sqrt(100^2 + 30^2).
+        var trace = Trace(i => i % 2 == 0 ? 70 : 130, 100);
 
-        Assert.Equal(3, report.ConvergeS);
-        Assert.Equal(500, report.MaxAbsOffsetNs);
-        Assert.Equal(Math.Sqrt((500.0 * 500 + 400.0 * 400 + 300.0 * 300) / 3), report.RmsOffsetNs!.Value, 6);
-        Assert.Equal(1.0, report.BoundCoverage);
+        var report = Compute(trace);
+
+        Assert.Equal(100, report.MeanOffsetNs!.Value, 9);
+        Assert.Equal(30, report.StdOffsetNs!.Value, 9);
+        Assert.Equal(Math.Sqrt(100 * 100 + 30 * 30), report.RmsOffsetNs!.Value, 9);
+        Assert.Equal(130, report.MaxAbsOffsetNs);
+        Assert.Equal(100, report.SteadySamples);
+        Assert.Equal(2_000 / Math.Sqrt(100 * 100 + 30 * 30), report.MedianBoundOverRms!.Value, 9);
     }
 
     [Fact]
-    public void CoverageCountsSamplesOutsideTheBound()
+    public void TheWarmUpIsFixedAndNotChosenByThePipeline()
     {
-        var trace = Trace((0, 100, 200), (1, 300, 200), (2, 100, 200), (3, -100, 200));
-        var report = ReportCalculator.Compute("t", 1, 4, trace, [], 0, 0);
+        // A pipeline that is terrible for 400 s and then perfect: the default rules judge from 300 s on, so its
+        // bad stretch counts (the old rule started at "converged" and hid it).
+        var trace = Trace(i => i < 400 ? 50_000 : 0, 1000);
 
-        Assert.Equal(0.75, report.BoundCoverage);
+        var report = ReportCalculator.Compute("t", 1, 1000, trace, [], 0, 0, 1, FigureRules.Default);
+
+        Assert.Equal(300, report.WarmUpS);
+        Assert.Equal(700, report.SteadySamples);
+        Assert.Equal(50_000, report.MaxAbsOffsetNs);
+        Assert.Equal(Math.Sqrt(100.0 / 700) * 50_000, report.RmsOffsetNs!.Value, 6);
     }
 
     [Fact]
-    public void EachEventGetsItsRecoveryTime()
+    public void WarmUpScalesWithThePollIntervalButLeavesHalfTheRun()
     {
-        var trace = Trace((0, 10, 20), (1, 10, 20), (2, 50_000, 60_000), (3, 5_000, 6_000), (4, 800, 900), (5, 100, 200));
-        var report = ReportCalculator.Compute("t", 1, 6, trace, [(2.0, "guest_step")], 1, 1);
+        Assert.Equal(300, FigureRules.Default.WarmUpS(1, 7200));
+        Assert.Equal(32 * 64, FigureRules.Default.WarmUpS(64, 20_000));
+        Assert.Equal(60, FigureRules.Default.WarmUpS(1, 120));
+        Assert.Equal(8 * 64, FigureRules.Default.EventWindowS(64));
+    }
 
-        Assert.Equal(0, report.ConvergeS);
-        Assert.Single(report.Events);
-        Assert.Equal(2.0, report.Events[0].RecoveryS);
+    [Fact]
+    public void CoverageCountsSamplesOutsideTheBoundInsideAndOutsideEventWindows()
+    {
+        var trace = Trace(i => i is 3 or 25 ? 5_000 : 100, 40);
+
+        var report = Compute(trace, (20.0, "guest_step"));
+
+        Assert.Equal(29.0 / 30, report.BoundCoverage!.Value, 9); // 40 points, 10 in the window, one miss at 3 s
+        Assert.Equal(0.9, report.EventBoundCoverage!.Value, 9); // 10 in the window, one miss at 25 s
+        Assert.Equal(40, report.BoundedSamples);
+        Assert.Equal(2, report.UncoveredSamples);
     }
 
     [Fact]
     public void NoBoundMeansNoCoverageFigure()
     {
-        var report = ReportCalculator.Compute("t", 1, 2, Trace((0, 10, -1), (1, 10, -1)), [], 0, 0);
+        var report = Compute(Trace(_ => 10, 5, boundNs: -1));
 
         Assert.Null(report.BoundCoverage);
+        Assert.Null(report.MedianBoundNs);
+        Assert.NotNull(report.RmsOffsetNs);
     }
 
     [Fact]
-    public void NeverConvergingLeavesTheFiguresEmpty()
+    public void OneNoisySampleDoesNotDecideConvergence()
     {
-        var report = ReportCalculator.Compute("t", 1, 2, Trace((0, 5_000, 1), (1, 5_000, 1)), [], 0, 0);
+        // Under 1 us from 5 s on, except one 1.5 us sample at 90 s: the old "stays under 1 us from then on" rule
+        // would have said 91 s; the error stayed within 1 us for 60 s from 5 s on.
+        var trace = Trace(i => i < 5 ? 10_000 : i == 90 ? 1_500 : 100, 200);
 
-        Assert.Null(report.ConvergeS);
-        Assert.Null(report.RmsOffsetNs);
+        var report = Compute(trace);
+
+        Assert.Equal(5, report.ConvergeS);
     }
 
-    private static List<TracePoint> Trace(Func<int, long> offsetAt, int seconds) =>
-        Enumerable.Range(0, seconds).Select(i => new TracePoint(i, offsetAt(i), 2_000, null, "")).ToList();
+    [Fact]
+    public void RecoveryIsBackWithinTenTimesTheSteadyRmsAndStayingThereForSixtySeconds()
+    {
+        // Steady 50 ns (RMS < 100 ns, so X = the 1 us floor); a step at 100 s; within X from 110 s, one 1.2 us excursion at
+        // 130 s (inside 60 s of 110, so 110 does not count), within from 131 s for good.
+        var trace = Trace(i => i is >= 100 and < 110 ? 3_000_000 : i == 130 ? 1_200 : 50, 400);
+
+        var report = Compute(trace, (100.0, "guest_step"));
+
+        var e = Assert.Single(report.Events);
+        Assert.Equal(1_000, e.ThresholdNs);
+        Assert.Equal(31, e.RecoveryS);
+        Assert.Equal(3_000_000, e.MaxAbsErrorNs);
+    }
+
+    [Fact]
+    public void TheRecoveryThresholdFollowsTheSteadyRms()
+    {
+        // Steady error 5 us: X = 50 us, so a run that settles back at 5 us after a step recovers at once.
+        var trace = Trace(i => i is >= 100 and < 103 ? 3_000_000 : 5_000, 400, boundNs: 50_000);
+
+        var report = Compute(trace, (100.0, "guest_step"));
+
+        Assert.Equal(50_000, report.Events[0].ThresholdNs);
+        Assert.Equal(3, report.Events[0].RecoveryS);
+    }
 
     [Fact]
     public void SimultaneousEventsShareTheRecoveryWindow()
     {
-        // Converged from 5 s; at 50 s a step and a frequency jump; back under 1 us from 70 s.
-        var trace = Trace(i => i < 5 ? 10_000 : i is >= 50 and < 70 ? 5_000_000 : 100, 100);
+        var trace = Trace(i => i is >= 50 and < 58 ? 5_000_000 : 100, 200);
 
-        var report = ReportCalculator.Compute("x", 1, 100, trace, [(50.0, "guest_step"), (50.0, "guest_freq_jump")], 1, 1);
+        var report = Compute(trace, (50.0, "guest_step"), (50.0, "guest_freq_jump"));
 
-        Assert.Equal(5, report.ConvergeS);
-        Assert.All(report.Events, e => Assert.Equal(20, e.RecoveryS));
+        Assert.All(report.Events, e => Assert.Equal(8, e.RecoveryS));
     }
 
     [Fact]
     public void RecoveryThatNeverHappensIsNull()
     {
-        var trace = Trace(i => i < 50 ? 0 : 5_000, 100);
-
-        var report = ReportCalculator.Compute("x", 1, 100, trace, [(50.0, "guest_step")], 0, 0);
+        // Off by 5 us from the event to the end (inside its window, so the steady RMS stays 0 and X = 1 us).
+        var report = Compute(Trace(i => i < 50 ? 0 : 5_000, 58), (50.0, "guest_step"));
 
         Assert.Null(report.Events[0].RecoveryS);
-        Assert.Equal(5_000, report.MaxAbsOffsetNs);
+    }
+
+    [Fact]
+    public void AnOutageIsLeftOutOfTheSteadyFiguresAndJudgedFromTheDevicesReturn()
+    {
+        // Device gone 100..200 s: the error grows to 50 us; back within 1 us 5 s after the return.
+        var trace = Trace(i => i is >= 100 and < 205 ? 50_000 : 100, 400);
+
+        var report = Compute(trace, (100.0, "device_removed"), (200.0, "device_returned"));
+
+        var e = Assert.Single(report.Events);
+        Assert.Equal("device_removed", e.Kind);
+        Assert.Equal(5, e.RecoveryS);
+        Assert.Equal(100, report.MaxAbsOffsetNs);
+        Assert.Equal(400 - 110, report.SteadySamples);
+    }
+
+    [Fact]
+    public void TheErrorIsMeasuredAgainstTheServedClock()
+    {
+        // The served clock stepped +1 ms at 50 s and the guest followed: no error, no event cost.
+        var trace = Enumerable.Range(0, 200).Select(i => new TracePoint(i, i >= 50 ? 1_000_100 : 100, 2_000, null, "", i >= 50 ? 1_000_000 : 0)).ToList();
+
+        var report = Compute(trace, (50.0, "served_step"));
+
+        Assert.Equal(100, report.MaxAbsOffsetNs);
+        Assert.Equal(0, report.Events[0].RecoveryS);
     }
 }

@@ -1,6 +1,7 @@
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;
 using Sync.Filters.Leap;
+using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
 namespace Sync.Filters.Tests.Engine;
@@ -110,20 +111,80 @@ public class SyncEngineTests
     }
 
     [Fact]
-    public void BoundIncludesTheAssumedDelayAsymmetry()
+    public void BoundIncludesHalfTheWindowOfTheSamplesUsed()
     {
-        Duration BoundWith(double asymmetry)
+        // Causality is all the engine knows: the reference was read somewhere in a ~20 us window, so the bound
+        // must allow half of it however well the samples agree with each other.
+        var clock = new ToyGuestClock(frequencyErrorPpm: 8, initialOffsetNs: 10_000, seed: 7, delayNs: 20_000);
+        var (engine, _) = Run(clock, new SyncEngineOptions(), ClockScale.Utc, 60);
+
+        Assert.InRange(engine.AsymmetryError.Nanoseconds, 10_000, 10_100);
+        Assert.True(engine.CurrentBound(clock.LocalNow) >= engine.AsymmetryError);
+    }
+
+    [Fact]
+    public void TheAllowanceFollowsTheWidestRecentWindowThenForgetsIt()
+    {
+        var engine = new SyncEngine(new SyncEngineOptions { AsymmetryMemory = 8 }, LeapSecondTable.Embedded);
+        var wide = new ToyGuestClock(frequencyErrorPpm: 0, initialOffsetNs: 0, seed: 9, delayNs: 100_000, jitterNs: 0);
+        var narrow = new ToyGuestClock(frequencyErrorPpm: 0, initialOffsetNs: 0, seed: 9, delayNs: 2_000, jitterNs: 0);
+        void Feed(ToyGuestClock clock, int seconds)
         {
-            var clock = new ToyGuestClock(frequencyErrorPpm: 8, initialOffsetNs: 10_000, seed: 7, delayNs: 20_000);
-            var (engine, _) = Run(clock, new SyncEngineOptions { DelayAsymmetryUncertainty = asymmetry }, ClockScale.Utc, 60);
-            return engine.CurrentBound(clock.LocalNow);
+            for (var i = 0; i < seconds * 4; i++)
+            {
+                clock.Advance(250_000_000);
+                engine.OnReading("ptp0", clock.Read(1, ClockScale.Utc));
+            }
         }
 
-        var without = BoundWith(0);
-        var with = BoundWith(0.05);
+        Feed(wide, 3);
+        Assert.Equal(50_000, engine.AsymmetryError.Nanoseconds);
+        Feed(narrow, 2);
+        Assert.Equal(50_000, engine.AsymmetryError.Nanoseconds);
+        Feed(narrow, 20);
+        Assert.Equal(1_000, engine.AsymmetryError.Nanoseconds);
+    }
 
-        // 5 % of the ~20 us delay: about 1 us more (the runs are identical otherwise).
-        Assert.InRange((with - without).Nanoseconds, 950, 1_100);
+    [Fact]
+    public void CrossTimestampsKeepTheBoundTight()
+    {
+        var engine = new SyncEngine(new SyncEngineOptions(), LeapSecondTable.Embedded);
+        var t = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds;
+        for (var i = 0; i < 240; i++)
+        {
+            t += 250_000_000;
+            var reading = new PhcReading(ReadingMethod.Precise, ClockScale.Utc, [new SampleTriple(t, t - 500, t)]);
+            engine.OnReading("ptp0", reading);
+        }
+
+        Assert.Equal(Duration.Zero, engine.AsymmetryError);
+        Assert.True(engine.CurrentBound(new Instant<Utc>(t)) < Duration.FromMicroseconds(2), $"bound {engine.CurrentBound(new Instant<Utc>(t))}");
+    }
+
+    [Fact]
+    public void MaxErrorIsRewrittenOnTheFirstReadingOfEverySecond()
+    {
+        // The kernel adds 500 us to maxerror at each whole second: the engine rewrites it every second, so what
+        // a reader sees is the bound except for one read interval after each second boundary.
+        var clock = new ToyGuestClock(frequencyErrorPpm: 5, initialOffsetNs: 0, seed: 10);
+        var engine = new SyncEngine(new SyncEngineOptions { UpdateInterval = Duration.FromSeconds(4) }, LeapSecondTable.Embedded);
+        var secondsWritten = new HashSet<long>();
+        for (var i = 0; i < 4 * 60; i++)
+        {
+            clock.Advance(250_000_000);
+            if (engine.OnReading("ptp0", clock.Read(9, ClockScale.Utc)) is { } command)
+            {
+                clock.Apply(command);
+                if (command.MaxError is { } maxError && i >= 4 * 20)
+                {
+                    secondsWritten.Add(clock.LocalNow.Nanoseconds / Duration.NanosecondsPerSecond);
+                    Assert.InRange(maxError.Nanoseconds, engine.AsymmetryError.Nanoseconds, 1_000_000);
+                }
+            }
+        }
+
+        // Updates come every 4 s; maxerror still changes in (nearly) every one of the last 40 seconds.
+        Assert.InRange(secondsWritten.Count, 38, 41);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ internal static class ClockIds
     public const int Realtime = 0;
     public const int Monotonic = 1;
     public const int MonotonicRaw = 4;
+    public const int MonotonicCoarse = 6;
     public const int Boottime = 7;
     public const int Tai = 11;
 

@@ -7,7 +7,10 @@ namespace Sync.Clock.VhostUser;
 /// connection thread owns it, maps on SET_MEM_TABLE/ADD_MEM_REG and unmaps on replace, REM_MEM_REG and
 /// disconnect. Each region is mapped from file offset 0 with length mmap_offset + size (as libvhost-user
 /// does, since mmap_offset need not be page aligned), and its guest memory starts mmap_offset bytes in.
-/// The fd must be at least that long (checked with fstat: touching pages past the end would raise SIGBUS).
+/// The fd must be at least that long (checked with fstat: touching pages past the end would raise SIGBUS), and it
+/// must be a memfd sealed against shrinking (F_SEAL_SHRINK, what QEMU's memory-backend-memfd does with its default
+/// seal=on): a front end that truncated its memory after SET_MEM_TABLE would otherwise kill the whole process with
+/// SIGBUS, and every other VM's device with it.
 /// </summary>
 public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
 {
@@ -91,6 +94,10 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
             error = $"region fd is {fileSize} bytes, shorter than mmap_offset + size = {mapLength}";
             return false;
         }
+        if (!CannotShrink(fd, out error))
+        {
+            return false;
+        }
         void* address = LibC.Mmap(null, (nuint)mapLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (address == (void*)-1)
         {
@@ -128,6 +135,26 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
     }
 
     public void Dispose() => Clear();
+
+    /// <summary>True when the fd is a memfd with F_SEAL_SHRINK; otherwise the reason, naming the QEMU setting that fixes it.</summary>
+    public static bool CannotShrink(int fd, out string error)
+    {
+        int seals = LibC.Fcntl(fd, LibC.F_GET_SEALS, 0);
+        if (seals < 0)
+        {
+            error = $"region fd is not a sealable memfd (F_GET_SEALS errno {LibC.LastErrno}): its owner could truncate it and crash serve; "
+                + "give the VM memory-backend-memfd (seal=on, the default; hugetlb=on for huge pages)";
+            return false;
+        }
+        if ((seals & LibC.F_SEAL_SHRINK) == 0)
+        {
+            error = $"region memfd is not sealed against shrinking (seals 0x{seals:x}, no F_SEAL_SHRINK): "
+                + "use memory-backend-memfd with seal=on (QEMU's default)";
+            return false;
+        }
+        error = "";
+        return true;
+    }
 
     // st_size sits at byte 48 of struct stat on both x86_64 and the generic 64-bit layout (arm64).
     private const int StatSizeOffset = 48;

@@ -31,6 +31,14 @@ internal static partial class LibC
     public const int MAP_SHARED = 0x1;
 
     public const int MFD_CLOEXEC = 0x1;
+    public const int MFD_ALLOW_SEALING = 0x2;
+
+    // memfd seals (fcntl F_ADD_SEALS / F_GET_SEALS, linux/fcntl.h).
+    public const int F_ADD_SEALS = 1033;
+    public const int F_GET_SEALS = 1034;
+    public const int F_SEAL_SEAL = 0x1;
+    public const int F_SEAL_SHRINK = 0x2;
+    public const int F_SEAL_GROW = 0x4;
 
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
@@ -186,6 +194,38 @@ internal static partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
+
+    // epoll. struct epoll_event is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16, data at 8).
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public static readonly int EpollEventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static unsafe partial int EpollCtl(int epollFd, int operation, int fd, byte* epollEvent);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static unsafe partial int EpollWait(int epollFd, byte* events, int maxEvents, int timeoutMs);
+
+    /// <summary>epoll_ctl ADD/DEL of <paramref name="fd"/> for <paramref name="events"/>, tagged with <paramref name="data"/>.</summary>
+    public static unsafe int EpollControl(int epollFd, int operation, int fd, uint events, ulong data)
+    {
+        byte* buffer = stackalloc byte[16];
+        *(uint*)buffer = events;
+        *(ulong*)(buffer + EpollDataOffset) = data;
+        return EpollCtl(epollFd, operation, fd, buffer);
+    }
+
+    /// <summary>The data tag of event <paramref name="index"/> in an epoll_wait buffer.</summary>
+    public static unsafe ulong EpollData(byte* events, int index) => *(ulong*)(events + index * EpollEventBytes + EpollDataOffset);
+
+    [LibraryImport(Lib, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chown(string path, int owner, int group);
 
     [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unlink(string path);

@@ -9,6 +9,8 @@ namespace Sync.Clock.Virtio.Rtc;
 /// alarm per alarm-capable clock, notifying on alarmq. Every input is untrusted guest data: nothing throws,
 /// nothing is written past the response size, and the used length is 0 (no room for a head), 8 (an error or
 /// head-only reply) or the exact response size. Safe to call from a transport thread while the alarm timer runs.
+/// The alarm poll timer exists only while an alarm is enabled (and the driver negotiated alarms): an idle device
+/// costs no wake-ups, and <see cref="Dispose"/> releases the timer for good.
 /// </summary>
 public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
 {
@@ -19,7 +21,9 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _renotifyInterval;
     private readonly ILogger _logger;
-    private readonly ITimer? _pollTimer;
+    private readonly TimeSpan _pollInterval;
+    private ITimer? _pollTimer;
+    private bool _disposed;
 
     private readonly Lock _gate = new();
     private readonly List<ushort> _pendingNotifications = [];
@@ -49,9 +53,13 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             _offersAlarm = true;
         }
         DeviceFeatures = VirtioRtcConstants.FeatureVersion1 | (_offersAlarm ? VirtioRtcConstants.FeatureAlarm : 0);
-        if (_offersAlarm)
-            _pollTimer = _time.CreateTimer(static state => ((VirtioRtcDevice)state!).PollAlarms(), this,
-                options.AlarmPollInterval, options.AlarmPollInterval);
+        _pollInterval = options.AlarmPollInterval;
+    }
+
+    /// <summary>Whether the alarm poll timer currently exists (only while an alarm is armed); for tests and soak checks.</summary>
+    public bool AlarmTimerRunning
+    {
+        get { lock (_gate) return _pollTimer is not null; }
     }
 
     public uint DeviceId => VirtioRtcConstants.DeviceId;
@@ -78,6 +86,7 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             _alarmNegotiated = _offersAlarm && (negotiated & VirtioRtcConstants.FeatureAlarm) != 0;
             if (!_alarmNegotiated)
                 DropPendingNotifications();
+            UpdatePollTimer();
         }
     }
 
@@ -136,6 +145,7 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             foreach (var alarm in _alarms)
                 if (alarm is not null)
                     alarm.Notified = false;
+            UpdatePollTimer();
         }
         PollAlarms();
     }
@@ -163,7 +173,55 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             NotificationPending?.Invoke(VirtioRtcConstants.AlarmQueueIndex);
     }
 
-    public void Dispose() => _pollTimer?.Dispose();
+    /// <summary>Stops the alarm timer for good; the device answers no more alarms (a connection's device dies with it).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            UpdatePollTimer();
+        }
+    }
+
+    /// <summary>Under the lock: the poll timer runs exactly while an alarm is enabled and negotiated, and the device lives.</summary>
+    private void UpdatePollTimer()
+    {
+        bool wanted = !_disposed && _alarmNegotiated && _enabledAlarmCount > 0;
+        if (wanted && _pollTimer is null)
+            _pollTimer = _time.CreateTimer(static state => ((VirtioRtcDevice)state!).PollAlarms(), this, _pollInterval, _pollInterval);
+        else if (!wanted && _pollTimer is not null)
+        {
+            _pollTimer.Dispose();
+            _pollTimer = null;
+        }
+    }
+
+    /// <summary>Alarm time and enable of every alarm-capable clock (null for the others), for persistence across a restart.</summary>
+    public IReadOnlyList<(ulong TimeNs, bool Enabled)?> SnapshotAlarms()
+    {
+        lock (_gate)
+            return [.. _alarms.Select(a => a is null ? ((ulong, bool)?)null : (a.TimeNs, a.Enabled))];
+    }
+
+    /// <summary>Restores alarms saved by <see cref="SnapshotAlarms"/> (a restarted `serve` taking over a VM); unknown clocks are ignored.</summary>
+    public void RestoreAlarms(IReadOnlyList<(ulong TimeNs, bool Enabled)?> saved)
+    {
+        lock (_gate)
+        {
+            for (int i = 0; i < Math.Min(saved.Count, _alarms.Length); i++)
+            {
+                if (_alarms[i] is not { } alarm || saved[i] is not { } s)
+                    continue;
+                if (s.Enabled != alarm.Enabled)
+                    _enabledAlarmCount += s.Enabled ? 1 : -1;
+                alarm.TimeNs = s.TimeNs;
+                alarm.Enabled = s.Enabled;
+                alarm.Notified = false;
+            }
+            UpdatePollTimer();
+        }
+        PollAlarms();
+    }
 
     /// <summary>One line per clock for start-up logs: id, scale, source, alarm and cross-timestamp support.</summary>
     public IReadOnlyList<string> DescribeClocks() =>
@@ -240,6 +298,7 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             if (enable != alarm.Enabled)
                 _enabledAlarmCount += enable ? 1 : -1;
             alarm.Enabled = enable;
+            UpdatePollTimer();
             alarm.Notified = false;
             if (alarm.Queued)
             {

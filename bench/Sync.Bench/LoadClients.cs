@@ -1,0 +1,335 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Sync.Clock.VhostUser;
+using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio.Rtc;
+
+namespace Sync.Bench;
+
+/// <summary>
+/// Many vhost-user front ends written from the spec (the way QEMU 11 sets up vhost-user-rtc-pci), driven from one
+/// thread with epoll on their call eventfds. Each VM: a sealed 64 KiB memfd as guest memory, requestq (16 entries)
+/// at 0, one READ of clock 0 in flight at a time.
+/// </summary>
+internal sealed unsafe class LoadClients : IDisposable
+{
+    private const int MemoryBytes = 64 * 1024;
+    private const ushort QueueSize = 16;
+    private const ulong RequestAddress = 0x8000;
+    private const ulong ResponseAddress = 0x8100;
+    private const ulong ProtocolFeaturesBit = 1ul << 30;
+    private const ulong Version1 = 1ul << 32;
+
+    private readonly string _socket;
+    private readonly List<Vm> _vms = [];
+    private readonly int _epoll;
+
+    public LoadClients(string socket)
+    {
+        _socket = socket;
+        _epoll = LibC.EpollCreate1(LibC.EPOLL_CLOEXEC);
+    }
+
+    public int Count => _vms.Count;
+
+    /// <summary>Connects and sets up <paramref name="count"/> VMs; returns how many the back end refused (closed during the handshake).</summary>
+    public int Connect(int count)
+    {
+        int refused = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var vm = Vm.Open(_socket);
+            if (vm is null)
+            {
+                refused++;
+                continue;
+            }
+            LibC.EpollControl(_epoll, LibC.EPOLL_CTL_ADD, vm.CallFd, LibC.EPOLLIN, (ulong)_vms.Count);
+            _vms.Add(vm);
+        }
+        return refused;
+    }
+
+    /// <summary>One churn cycle: connect, handshake, one READ, close. False if any step failed.</summary>
+    public bool Cycle()
+    {
+        using var vm = Vm.Open(_socket);
+        if (vm is null)
+        {
+            return false;
+        }
+        vm.Post();
+        var poll = new LibC.PollFd { Fd = vm.CallFd, Events = LibC.POLLIN };
+        if (LibC.Poll(&poll, 1, 5000) != 1)
+        {
+            return false;
+        }
+        EventFds.Drain(vm.CallFd);
+        return vm.TryComplete(out bool ok) && ok;
+    }
+
+    public sealed class Result
+    {
+        public long Served;
+        public long Errors;
+        public long Unanswered;
+        public double WallSeconds;
+        public List<long> LatenciesNs = [];
+
+        public double Percentile(double p)
+        {
+            if (LatenciesNs.Count == 0)
+            {
+                return double.NaN;
+            }
+            LatenciesNs.Sort();
+            return LatenciesNs[Math.Min(LatenciesNs.Count - 1, (int)(p * LatenciesNs.Count))];
+        }
+    }
+
+    /// <summary>Each VM sends <paramref name="rate"/> READs per second, spread evenly over the VMs, for <paramref name="seconds"/>.</summary>
+    public Result Drive(double rate, double seconds)
+    {
+        var result = new Result();
+        var start = Stopwatch.GetTimestamp();
+        long durationTicks = (long)(seconds * Stopwatch.Frequency);
+        if (rate <= 0 || _vms.Count == 0)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(seconds));
+            result.WallSeconds = seconds;
+            return result;
+        }
+        double intervalTicks = Stopwatch.Frequency / (rate * _vms.Count); // between two posts, over all VMs
+        long posts = 0;
+        byte* events = stackalloc byte[LibC.EpollEventBytes * 256];
+        while (true)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now - start >= durationTicks)
+            {
+                break;
+            }
+            // Post every READ that is due (round robin); a VM whose last READ is unanswered skips its turn.
+            while (start + (long)(posts * intervalTicks) <= now)
+            {
+                var vm = _vms[(int)(posts % _vms.Count)];
+                if (vm.InFlight)
+                {
+                    result.Unanswered++;
+                }
+                else
+                {
+                    vm.Post();
+                }
+                posts++;
+            }
+            long nextDue = start + (long)(posts * intervalTicks);
+            int timeoutMs = (int)Math.Clamp((nextDue - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency, 0, 100);
+            int ready = LibC.EpollWait(_epoll, events, 256, timeoutMs);
+            for (int i = 0; i < ready; i++)
+            {
+                var vm = _vms[(int)LibC.EpollData(events, i)];
+                EventFds.Drain(vm.CallFd);
+                long done = Stopwatch.GetTimestamp();
+                while (vm.TryComplete(out bool ok))
+                {
+                    result.Served++;
+                    if (!ok)
+                    {
+                        result.Errors++;
+                    }
+                    result.LatenciesNs.Add((long)((done - vm.PostedAt) * 1e9 / Stopwatch.Frequency));
+                }
+            }
+        }
+        result.WallSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return result;
+    }
+
+    public void Dispose()
+    {
+        foreach (var vm in _vms)
+        {
+            vm.Dispose();
+        }
+        _vms.Clear();
+        LibC.CloseQuietly(_epoll);
+    }
+
+    /// <summary>One VM's front end: socket, guest memory, requestq ring and its eventfds.</summary>
+    private sealed class Vm : IDisposable
+    {
+        private readonly int _socketFd;
+        private readonly int _memFd;
+        private readonly byte* _memory;
+        private readonly UnixStreamChannel _channel;
+        private readonly SplitVirtqueueDriver _driver;
+        private readonly int _kickFd;
+        public int CallFd { get; }
+        public bool InFlight { get; private set; }
+        public long PostedAt { get; private set; }
+
+        private Vm(int socketFd)
+        {
+            _socketFd = socketFd;
+            _channel = new UnixStreamChannel(socketFd, -1, () => false);
+            _memFd = LibC.MemfdCreate("serve-load", LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+            LibC.Ftruncate(_memFd, MemoryBytes);
+            LibC.Fcntl(_memFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
+            _memory = (byte*)LibC.Mmap(null, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
+            _driver = new SplitVirtqueueDriver(new Memory(_memory), SplitVirtqueueLayout.Contiguous(0, QueueSize));
+            _kickFd = EventFds.Create();
+            CallFd = EventFds.Create();
+        }
+
+        public static Vm? Open(string socketPath)
+        {
+            int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+            byte* address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
+            int length = LibC.FillSockaddrUn(new Span<byte>(address, 2 + LibC.SockaddrUnPathLength), socketPath);
+            if (fd < 0 || LibC.Connect(fd, address, (uint)length) != 0)
+            {
+                LibC.CloseQuietly(fd);
+                return null;
+            }
+            var vm = new Vm(fd);
+            if (!vm.Handshake())
+            {
+                vm.Dispose();
+                return null;
+            }
+            return vm;
+        }
+
+        /// <summary>QEMU's order: features, protocol features, owner, call fds; then the driver start: features, memory, ring.</summary>
+        private bool Handshake()
+        {
+            if (Get(VhostUserRequest.GetFeatures) is not { } features || Get(VhostUserRequest.GetProtocolFeatures) is not { } protocol)
+            {
+                return false;
+            }
+            ulong wantedProtocol = protocol & (ulong)(VhostUserProtocolFeatures.ReplyAck | VhostUserProtocolFeatures.MultiQueue);
+            var layout = _driver.Layout;
+            Span<byte> ring = stackalloc byte[40];
+            ring.Clear();
+            BinaryPrimitives.WriteUInt64LittleEndian(ring[8..], (ulong)_memory + layout.DescriptorTableAddress);
+            BinaryPrimitives.WriteUInt64LittleEndian(ring[16..], (ulong)_memory + layout.UsedRingAddress);
+            BinaryPrimitives.WriteUInt64LittleEndian(ring[24..], (ulong)_memory + layout.AvailRingAddress);
+            Span<byte> table = stackalloc byte[40];
+            BinaryPrimitives.WriteUInt32LittleEndian(table, 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(table[4..], 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(table[8..], 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(table[16..], MemoryBytes);
+            BinaryPrimitives.WriteUInt64LittleEndian(table[24..], (ulong)_memory);
+            BinaryPrimitives.WriteUInt64LittleEndian(table[32..], 0);
+            return Send(VhostUserRequest.SetProtocolFeatures, U64(wantedProtocol))
+                && Send(VhostUserRequest.SetOwner, [])
+                && Send(VhostUserRequest.SetFeatures, U64(features & (Version1 | ProtocolFeaturesBit)))
+                && Send(VhostUserRequest.SetMemTable, table, [_memFd])
+                && Send(VhostUserRequest.SetVringNum, State(0, QueueSize))
+                && Send(VhostUserRequest.SetVringBase, State(0, 0))
+                && Send(VhostUserRequest.SetVringAddr, ring)
+                && Send(VhostUserRequest.SetVringCall, U64(0), [CallFd])
+                && Send(VhostUserRequest.SetVringKick, U64(0), [_kickFd])
+                && SendWithAck(VhostUserRequest.SetVringEnable, State(0, 1));
+        }
+
+        /// <summary>Places a READ of clock 0 (request, then a device-writable response buffer) and kicks.</summary>
+        public void Post()
+        {
+            VirtioRtcCodec.EncodeRead(new Span<byte>(_memory + RequestAddress, 16), 0);
+            _driver.WriteDescriptor(0, RequestAddress, (uint)VirtioRtcMessageSizes.Request(VirtioRtcMessageType.Read), SplitVirtqueueDriver.FlagNext, 1);
+            _driver.WriteDescriptor(1, ResponseAddress, 16, SplitVirtqueueDriver.FlagWrite, 0);
+            InFlight = true;
+            PostedAt = Stopwatch.GetTimestamp();
+            _driver.MakeAvailable(0);
+            EventFds.Signal(_kickFd);
+        }
+
+        /// <summary>Takes one used element; <paramref name="ok"/> when it is a whole READ response with status OK.</summary>
+        public bool TryComplete(out bool ok)
+        {
+            ok = false;
+            if (!_driver.TryTakeUsed(out _, out uint length))
+            {
+                return false;
+            }
+            InFlight = false;
+            ok = length == 16 && _memory[ResponseAddress] == (byte)VirtioRtcStatus.Ok;
+            return true;
+        }
+
+        private ulong? Get(VhostUserRequest request)
+        {
+            if (!Send(request, []))
+            {
+                return null;
+            }
+            Span<byte> reply = stackalloc byte[VhostUserHeader.Bytes + 8];
+            var fds = new List<int>();
+            if (_channel.ReceiveExact(reply, fds) != UnixStreamChannel.ReceiveStatus.Ok)
+            {
+                return null;
+            }
+            return BinaryPrimitives.ReadUInt64LittleEndian(reply[VhostUserHeader.Bytes..]);
+        }
+
+        private bool SendWithAck(VhostUserRequest request, ReadOnlySpan<byte> payload)
+        {
+            if (!Send(request, payload, default, VhostUserHeader.Version1 | VhostUserHeader.NeedReplyFlag))
+            {
+                return false;
+            }
+            Span<byte> reply = stackalloc byte[VhostUserHeader.Bytes + 8];
+            var fds = new List<int>();
+            return _channel.ReceiveExact(reply, fds) == UnixStreamChannel.ReceiveStatus.Ok
+                && BinaryPrimitives.ReadUInt64LittleEndian(reply[VhostUserHeader.Bytes..]) == 0;
+        }
+
+        private bool Send(VhostUserRequest request, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds = default, uint flags = VhostUserHeader.Version1)
+        {
+            Span<byte> message = stackalloc byte[VhostUserHeader.Bytes + payload.Length];
+            new VhostUserHeader((uint)request, flags, (uint)payload.Length).Write(message);
+            payload.CopyTo(message[VhostUserHeader.Bytes..]);
+            return _channel.SendAll(message, fds);
+        }
+
+        private static byte[] U64(ulong value)
+        {
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+            return bytes;
+        }
+
+        private static byte[] State(uint index, uint value)
+        {
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes, index);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), value);
+            return bytes;
+        }
+
+        public void Dispose()
+        {
+            LibC.CloseQuietly(_socketFd);
+            LibC.CloseQuietly(_kickFd);
+            LibC.CloseQuietly(CallFd);
+            LibC.Munmap(_memory, MemoryBytes);
+            LibC.CloseQuietly(_memFd);
+        }
+    }
+
+    private sealed class Memory(byte* memory) : IGuestMemory
+    {
+        public bool TryGetSpan(ulong guestPhysicalAddress, uint length, out Span<byte> span)
+        {
+            if (guestPhysicalAddress > MemoryBytes || length > MemoryBytes - guestPhysicalAddress)
+            {
+                span = default;
+                return false;
+            }
+            span = new Span<byte>(memory + guestPhysicalAddress, (int)length);
+            return true;
+        }
+    }
+}

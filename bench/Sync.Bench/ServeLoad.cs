@@ -1,0 +1,287 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Sync.Clock.VhostUser;
+using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio.Rtc;
+
+namespace Sync.Bench;
+
+/// <summary>
+/// `serve-load`: starts `virtsyncd serve` (or uses --serve-binary), connects N vhost-user front ends of its own over
+/// the real socket (QEMU-like handshake, sealed memfd guest memory, one READ in flight each), sends R READs per
+/// second per VM for S seconds from one epoll thread, and prints served/refused/errors, client round-trip and
+/// server-side (the serve histogram) latency percentiles, serve's CPU and RSS. `--churn N` then runs N
+/// connect-handshake-READ-close cycles and compares serve's fds, RSS and idle CPU with the start, and times SIGTERM.
+/// Targets (issue 12): 1,000 VMs x 10/s: 0 refused, server p99 &lt;= 5 us, client p99 &lt;= 200 us, CPU &lt;= 10 %, RSS &lt;= 60 MB;
+/// idle &lt;= 0.5 %; churn: fds and RSS back within 10 %.
+/// </summary>
+public static class ServeLoad
+{
+    public static int Run(int connections, double rate, double seconds, int churn, string? serveBinary)
+    {
+        var dir = Path.Combine("/tmp", $"vs-load-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        var socket = Path.Combine(dir, "vhost.sock");
+        int port = FreePort();
+        using var serve = ServeProcess.Start(serveBinary, dir, socket, port, connections + 64);
+        Console.WriteLine($"serve-load: {connections} VMs x {rate}/s READ for {seconds} s, churn {churn}; serve pid {serve.Pid} ({serve.Command}); "
+            + $"{Environment.ProcessorCount} cpus shared with other work (figures are indicative)");
+        var baseline = ProcStats.Of(serve.Pid);
+        Console.WriteLine($"serve at start: RSS {baseline.RssMb:0.0} MB, {baseline.Fds} fds");
+
+        using var load = new LoadClients(socket);
+        var connectWatch = Stopwatch.StartNew();
+        int refused = load.Connect(connections);
+        Console.WriteLine($"connected {load.Count} VMs in {connectWatch.Elapsed.TotalSeconds:0.00} s (handshake done), refused {refused}");
+
+        var before = ProcStats.Of(serve.Pid);
+        var serverBefore = Scrape(port);
+        var self = ProcStats.Of(Environment.ProcessId);
+        var result = load.Drive(rate, seconds);
+        var after = ProcStats.Of(serve.Pid);
+        var selfAfter = ProcStats.Of(Environment.ProcessId);
+        var serverAfter = Scrape(port);
+        double wall = result.WallSeconds;
+        double cpu = (after.CpuSeconds - before.CpuSeconds) / wall * 100;
+        double clientCpu = (selfAfter.CpuSeconds - self.CpuSeconds) / wall * 100;
+        var server = ServerHistogram.Delta(serverBefore, serverAfter);
+        Console.WriteLine($"served {result.Served} READs ({result.Served / wall:0} /s), errors {result.Errors}, refused {refused}, late/unanswered {result.Unanswered}");
+        Console.WriteLine($"client round trip: p50 {Us(result.Percentile(0.50))} p99 {Us(result.Percentile(0.99))} p99.9 {Us(result.Percentile(0.999))} max {Us(result.Percentile(1))}  (target p99 <= 200 us)");
+        Console.WriteLine($"server service time (histogram upper bounds): p50 <= {Us(server.Percentile(0.50) * 1e9)} p99 <= {Us(server.Percentile(0.99) * 1e9)} over {server.Count} READs  (target p99 <= 5 us)");
+        Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds; load client CPU {clientCpu:0.0} %");
+        Console.WriteLine($"serve metrics: connections {MetricValue(serverAfter, "virtsync_serve_connections")}, refused {MetricValue(serverAfter, "virtsync_serve_connections_refused_total")}");
+
+        var idleStart = ProcStats.Of(serve.Pid);
+        Thread.Sleep(5000);
+        var idleEnd = ProcStats.Of(serve.Pid);
+        Console.WriteLine($"idle with {load.Count} VMs connected: serve CPU {(idleEnd.CpuSeconds - idleStart.CpuSeconds) / 5 * 100:0.00} % (target <= 0.5 %)");
+        load.Dispose();
+        WaitFor(() => ProcStats.Of(serve.Pid).Fds <= baseline.Fds + 2, 10_000);
+
+        if (churn > 0)
+        {
+            Churn(serve, churn, socket);
+        }
+        var stop = serve.Terminate();
+        Console.WriteLine($"SIGTERM: serve exited in {stop.TotalMilliseconds:0} ms (target <= 5000 ms)");
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        return 0;
+    }
+
+    private static void Churn(ServeProcess serve, int cycles, string socket)
+    {
+        using var warm = new LoadClients(socket);
+        for (int i = 0; i < 200; i++)
+        {
+            warm.Cycle();
+        }
+        Thread.Sleep(1000);
+        var start = ProcStats.Of(serve.Pid);
+        var watch = Stopwatch.StartNew();
+        int failures = 0;
+        for (int i = 0; i < cycles; i++)
+        {
+            if (!warm.Cycle())
+            {
+                failures++;
+            }
+            if ((i + 1) % 20_000 == 0)
+            {
+                var now = ProcStats.Of(serve.Pid);
+                Console.WriteLine($"  churn {i + 1}: RSS {now.RssMb:0.0} MB, {now.Fds} fds, {(i + 1) / watch.Elapsed.TotalSeconds:0} cycles/s");
+            }
+        }
+        Thread.Sleep(2000);
+        var end = ProcStats.Of(serve.Pid);
+        Thread.Sleep(3000);
+        var idle = ProcStats.Of(serve.Pid);
+        Console.WriteLine($"churn {cycles} connect-handshake-READ-close cycles in {watch.Elapsed.TotalSeconds:0.0} s, {failures} failed: "
+            + $"fds {start.Fds} -> {end.Fds}, RSS {start.RssMb:0.0} -> {end.RssMb:0.0} MB ({(end.RssMb / start.RssMb - 1) * 100:+0;-0} %, target +-10 %), "
+            + $"CPU afterwards {(idle.CpuSeconds - end.CpuSeconds) / 3 * 100:0.00} %");
+    }
+
+    private static string Us(double ns) => double.IsNaN(ns) ? "n/a" : $"{ns / 1000:0.0} us";
+
+    private static void WaitFor(Func<bool> condition, int timeoutMs)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (!condition() && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(50);
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static string Scrape(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            return http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return "";
+        }
+    }
+
+    private static string MetricValue(string scrape, string name)
+    {
+        var m = Regex.Match(scrape, "(?m)^" + Regex.Escape(name) + @"(\{[^}]*\})? (\S+)");
+        return m.Success ? m.Groups[2].Value : "absent";
+    }
+
+    /// <summary>READ service times from serve's own histogram (virtsync_serve_request_duration_seconds, type=read).</summary>
+    private sealed class ServerHistogram
+    {
+        private readonly List<(double Le, double Count)> _buckets;
+
+        private ServerHistogram(List<(double Le, double Count)> buckets) => _buckets = buckets;
+
+        public double Count => _buckets.Count > 0 ? _buckets[^1].Count : 0;
+
+        public static ServerHistogram Delta(string before, string after)
+        {
+            var b = Parse(before);
+            var a = Parse(after);
+            return new ServerHistogram([.. a.Select(x => (x.Key, x.Value - b.GetValueOrDefault(x.Key)))]);
+        }
+
+        private static SortedDictionary<double, double> Parse(string scrape)
+        {
+            var result = new SortedDictionary<double, double>();
+            foreach (Match m in Regex.Matches(scrape, @"(?m)^virtsync_serve_request_duration_seconds_bucket\{([^}]*)\} (\S+)"))
+            {
+                var labels = m.Groups[1].Value;
+                if (!labels.Contains("type=\"read\"", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                var le = Regex.Match(labels, "le=\"([^\"]+)\"").Groups[1].Value;
+                double bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+                result[bound] = result.GetValueOrDefault(bound) + double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            }
+            return result;
+        }
+
+        public double Percentile(double p)
+        {
+            if (Count <= 0)
+            {
+                return double.NaN;
+            }
+            foreach (var (le, count) in _buckets)
+            {
+                if (count >= p * Count)
+                {
+                    return le;
+                }
+            }
+            return double.PositiveInfinity;
+        }
+    }
+
+    private readonly record struct ProcStats(double CpuSeconds, double RssMb, int Fds)
+    {
+        public static ProcStats Of(int pid)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                double cpu = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+                var rssLine = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                double rssKb = double.Parse(rssLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                int fds = Directory.GetFiles($"/proc/{pid}/fd").Length;
+                return new ProcStats(cpu, rssKb / 1024, fds);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return new ProcStats(double.NaN, double.NaN, -1);
+            }
+        }
+    }
+
+    /// <summary>The `virtsyncd serve` under test: the given binary, else virtsyncd.dll next to this tool under `dotnet`.</summary>
+    private sealed class ServeProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private ServeProcess(Process process, string command)
+        {
+            _process = process;
+            Command = command;
+        }
+
+        public int Pid => _process.Id;
+        public string Command { get; }
+
+        public static ServeProcess Start(string? binary, string dir, string socket, int port, int maxConnections)
+        {
+            var config = Path.Combine(dir, "virtsync.json");
+            File.WriteAllText(config, "{}");
+            string[] serveArgs =
+            [
+                "serve", "--config", config, "--metrics", $"127.0.0.1:{port}", $"--serve:socketPath={socket}",
+                $"--serve:stateDirectory={Path.Combine(dir, "state")}", "--serve:clocks=utc,tai,monotonic",
+                $"--serve:maxConnections={maxConnections}", "--status:enabled=false", "--logging:level=warning",
+            ];
+            var psi = binary is null
+                ? new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "virtsyncd.dll"), .. serveArgs])
+                : new ProcessStartInfo(binary, serveArgs);
+            psi.RedirectStandardOutput = true;
+            psi.RedirectStandardError = true;
+            var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start serve");
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  [serve] {e.Data}"); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  [serve] {e.Data}"); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var deadline = Environment.TickCount64 + 30_000;
+            while (!File.Exists(socket) && !process.HasExited && Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(50);
+            }
+            if (!File.Exists(socket))
+            {
+                throw new InvalidOperationException($"serve did not create {socket} (exit {(process.HasExited ? process.ExitCode : -1)})");
+            }
+            Thread.Sleep(500); // let the runtime settle before the baseline
+            return new ServeProcess(process, $"{psi.FileName} {string.Join(' ', psi.ArgumentList)}");
+        }
+
+        /// <summary>SIGTERM (by pid, our own child) and the time until it exited.</summary>
+        public TimeSpan Terminate()
+        {
+            var watch = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+            if (!_process.WaitForExit(10_000))
+            {
+                _process.Kill();
+                return TimeSpan.MaxValue;
+            }
+            return watch.Elapsed;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics.Metrics;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sync.Clock.Virtio.Rtc;
+using Sync.Daemon.Configuration;
+using Sync.Daemon.Hosting;
+using Sync.Daemon.Serving;
+using Sync.Daemon.Telemetry;
+using Sync.Filters.Time;
+
+namespace Sync.Daemon.Tests;
+
+/// <summary>`serve` as a host service: its settings reach the vhost-user server, and what a connection owns dies with it.</summary>
+[Collection(nameof(MetricsTests))]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class ServeServiceTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private sealed class Lifetime : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public bool Stopped { get; private set; }
+        public void StopApplication() => Stopped = true;
+    }
+
+    private ConfigurationLoadResult Load(params (string Key, string Value)[] overrides)
+    {
+        var path = _dir.File("virtsync.json");
+        File.WriteAllText(path, "{}");
+        return ConfigurationLoader.Load(new ConfigurationInputs
+        {
+            ConfigPath = path,
+            Environment = new Dictionary<string, string?>(),
+            Overrides = overrides.Select(o => new KeyValuePair<string, string?>(o.Key, o.Value)).ToList(),
+        });
+    }
+
+    [Fact]
+    public void MaxConnectionsDefaultsTo1024AndIsValidated()
+    {
+        Assert.Equal(1024, Load().Options!.Serve.MaxConnections);
+        Assert.Equal(5000, Load(("serve:maxConnections", "5000")).Options!.Serve.MaxConnections);
+        var bad = Load(("serve:maxConnections", "0"));
+        Assert.Contains("serve:maxConnections = 0 is out of range: use 1..7000", Assert.Single(bad.Errors).ToString());
+    }
+
+    [Fact]
+    public void TimeoutsAndSocketOwnershipAreReadAndValidated()
+    {
+        var defaults = Load().Options!.Serve;
+        Assert.Equal(10, defaults.HandshakeTimeoutSeconds);
+        Assert.Equal(0, defaults.IdleTimeoutSeconds);
+        Assert.Equal(-1, defaults.SocketGroupId);
+        Assert.Equal(ServeOptions.DefaultSocketMode, defaults.SocketMode);
+
+        var set = Load(("serve:handshakeTimeoutSeconds", "2.5"), ("serve:idleTimeoutSeconds", "600"), ("serve:socketGroup", "root"),
+            ("serve:socketMode", "0666")).Options!.Serve;
+        Assert.Equal(2.5, set.HandshakeTimeoutSeconds);
+        Assert.Equal(600, set.IdleTimeoutSeconds);
+        Assert.Equal(0, set.SocketGroupId);
+        Assert.Equal((UnixFileMode)0x1B6, set.SocketMode);
+        Assert.Equal(4242, Load(("serve:socketGroup", "4242")).Options!.Serve.SocketGroupId);
+
+        Assert.Contains("serve:socketGroup = no-such-group-xyz is not a group on this host",
+            Assert.Single(Load(("serve:socketGroup", "no-such-group-xyz")).Errors).ToString());
+        Assert.Contains("serve:socketMode = 0460 is not an octal socket mode the owner can use",
+            Assert.Single(Load(("serve:socketMode", "0460")).Errors).ToString());
+        Assert.Contains("serve:socketMode = rw-rw---- is not an octal socket mode",
+            Assert.Single(Load(("serve:socketMode", "rw-rw----")).Errors).ToString());
+        Assert.Contains("serve:handshakeTimeoutSeconds = -1 is out of range",
+            Assert.Single(Load(("serve:handshakeTimeoutSeconds", "-1")).Errors).ToString());
+    }
+
+    [Fact]
+    public async Task ServeAppliesSocketGroupModeAndHandshakeTimeout()
+    {
+        var socket = _dir.File("vhost.sock");
+        var options = Load(("serve:socketPath", socket), ("serve:clocks", "monotonic"), ("serve:stateDirectory", _dir.File("state")),
+            ("serve:socketGroup", "4242"), ("serve:socketMode", "0666"), ("serve:handshakeTimeoutSeconds", "0.3")).Options!;
+        using var metrics = new ServeMetrics();
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new Lifetime()), NullLoggerFactory.Instance);
+        await service.StartAsync(CancellationToken.None);
+        Assert.Equal((UnixFileMode)0x1B6, File.GetUnixFileMode(socket));
+        Assert.Equal(4242, GroupOf(socket));
+        using var silent = Connect(socket);
+        silent.ReceiveTimeout = 5000;
+        var started = DateTime.UtcNow;
+        Assert.Equal(0, silent.Receive(new byte[1])); // never sent SET_OWNER: dropped
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4));
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    internal static int GroupOf(string path)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%g", path]) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return int.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task AFrontEndOverServeMaxConnectionsIsClosedAndCounted()
+    {
+        var socket = _dir.File("vhost.sock");
+        var options = Load(("serve:maxConnections", "1"), ("serve:socketPath", socket), ("serve:clocks", "monotonic"),
+            ("serve:stateDirectory", _dir.File("state"))).Options!;
+        long refused = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == MetricNames.ServeConnectionsRefusedTotal) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref refused, value));
+        listener.Start();
+        using var metrics = new ServeMetrics();
+        var lifetime = new Lifetime();
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(lifetime), NullLoggerFactory.Instance);
+        await service.StartAsync(CancellationToken.None);
+        Assert.False(lifetime.Stopped);
+
+        using var first = Connect(socket);
+        using var second = Connect(socket);
+        second.ReceiveTimeout = 5000;
+        Assert.Equal(0, second.Receive(new byte[1])); // closed by the server at once
+        Assert.Equal(1, Interlocked.Read(ref refused));
+        first.Blocking = false;
+        Assert.Throws<SocketException>(() => first.Receive(new byte[1])); // still open (EAGAIN)
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    private static Socket Connect(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        return socket;
+    }
+
+    [Fact]
+    public void DisposingTheMeteredDeviceStopsTheInnerDevicesAlarmTimer()
+    {
+        var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions
+        {
+            Clocks = [new DeviceClock(new FixedClock(), AlarmCapable: true)],
+        });
+        using var metrics = new ServeMetrics();
+        var metered = new MeteredVirtioDevice(device, metrics);
+        var driver = new VirtioRtcDriver(new DirectRequestChannel(metered));
+        Assert.Null(driver.SetAlarm(0, ulong.MaxValue, enabled: true));
+        Assert.True(device.AlarmTimerRunning);
+        metered.Dispose();
+        Assert.False(device.AlarmTimerRunning);
+    }
+
+    private sealed class FixedClock : Sync.Clock.Abstractions.IHostClockSource
+    {
+        public ClockScale Scale => ClockScale.Utc;
+        public long ReadNanoseconds() => 1_000_000_000;
+    }
+}
