@@ -5,6 +5,8 @@ using Sync.Filters.Engine;
 // virtsync benchmarks (figures and comparisons; not unit tests).
 //   scenarios [NAME|FILE.json...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs the phc2sys PI
 //       baseline at the scenario's cadence (default: every built-in); a bad file exits 64 with the reason
+//   worlds --count N --seed S [--jobs J] [--only I] [--dump DIR] [--quiet] [--estimator kalman|regression]
+//       N random worlds (docs/scenarios.md "Random worlds"): virtsync vs the same-cadence PI and the oracle, distributions and targets
 //   follow [SCENARIO.json|NAME (rate-change)] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
@@ -29,6 +31,31 @@ switch (mode)
         var duration = Option("--duration") is { } d ? double.Parse(d, CultureInfo.InvariantCulture) : (double?)null;
         var estimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         return ScenarioComparison.Run(rest, seed, duration, estimator);
+    case "worlds":
+        int count = 300, jobs = Environment.ProcessorCount;
+        ulong worldSeed = 1;
+        int? only = null;
+        try
+        {
+            if (Option("--count") is { } wc) count = int.Parse(wc, CultureInfo.InvariantCulture);
+            if (Option("--seed") is { } ws) worldSeed = ulong.Parse(ws, CultureInfo.InvariantCulture);
+            if (Option("--jobs") is { } wj) jobs = int.Parse(wj, CultureInfo.InvariantCulture);
+            if (Option("--only") is { } wo) only = int.Parse(wo, CultureInfo.InvariantCulture);
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"bench worlds: {e.Message} (--count, --seed, --jobs and --only take whole numbers)");
+            return 64;
+        }
+        var dump = Option("--dump");
+        var worldEstimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
+        var quiet = rest.Remove("--quiet");
+        if (rest.Count > 0)
+        {
+            Console.Error.WriteLine($"bench worlds: unknown argument(s) {string.Join(" ", rest)}; usage: worlds --count N --seed S [--jobs J] [--only I] [--dump DIR] [--quiet]");
+            return 64;
+        }
+        return WorldsBenchmark.Run(count, worldSeed, jobs, only, dump, quiet, worldEstimator);
     case "follow":
         var followSeed = Option("--seed") is { } fsd ? ulong.Parse(fsd, CultureInfo.InvariantCulture) : 1;
         var followSeeds = Option("--seeds") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20;

@@ -620,7 +620,20 @@ def analyze_leap(run_dir, guest, checks, metrics):
     else:
         check(checks, f"{policy} policy: CLOCK_REALTIME never stepped backwards", all(x["s"] > 0 for x in rt_jumps), rt_jumps or None)
 
+def analyze_truth(run_dir, guest, checks, metrics):
+    """truth: see truth.py. Checks the truth itself (matched writes); coverage figures go to the metrics."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import truth  # noqa: E402  (deploy/vmlab/truth.py)
+    report = truth.analyze(run_dir)
+    metrics["truth"] = report
+    check(checks, "truth: probe writes matched to QEMU's trace", report.get("matched", 0) >= 0.99 * max(1, report.get("probe_writes", 0)),
+          f"{report.get('matched')}/{report.get('probe_writes')}")
+    t = (report.get("narrowest") or {}).get("truth") or {}
+    check(checks, "truth: seconds after settle", (t.get("seconds") or 0) > 0, t.get("seconds"))
+
+
 ANALYZERS = {
+    "truth": analyze_truth,
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,

@@ -15,6 +15,7 @@
 #     --builtin-rtc       QEMU's own virtio-rtc-pci (one UTC clock from the host's realtime clock);
 #                         repeatable. PCI order: vhost-user devices first, then the built-in ones.
 #     --env NAME=VALUE    exported to the scenario (repeatable)
+#     --qemu-arg ARG      one more QEMU argument, appended last (repeatable)
 #     --timeout SECONDS   whole boot, default 300
 #     --kernel FILE       default: kernel.sh (VIRTSYNC_LAB_KERNEL, the prebuilt lab kernel, or a build)
 #     --init FILE         default: guest/init.sh
@@ -32,6 +33,7 @@ run_dir="" kernel="" init=$VMLAB_DIR/guest/init.sh timeout_s=300 smp=2 mem=1G ap
 builtin=0 reconnect_ms="" qemu_listens=0
 vhost=()
 envs=()
+qemu_extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --run-dir) run_dir=$2; shift 2 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --vhost-reconnect-ms) reconnect_ms=$2; shift 2 ;;
     --vhost-qemu-listens) qemu_listens=1; shift ;;
     --builtin-rtc) builtin=$((builtin + 1)); shift ;;
+    --qemu-arg) qemu_extra+=("$2"); shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;
@@ -108,6 +111,7 @@ for sock in "${vhost[@]}"; do
   i=$((i + 1))
 done
 for ((j = 0; j < builtin; j++)); do args+=(-device virtio-rtc-pci); done
+args+=("${qemu_extra[@]}")
 printf '%q ' "$VMLAB_DIR/qemu.sh" "${args[@]}" >"$run_dir/qemu.cmdline"
 
 started_ns=$(date +%s%N)

@@ -13,7 +13,8 @@
 #                      with --connect and connects again when restarted), SCENARIO_SERVE_SUPERVISED (1: serve
 #                      runs under tools/fdstore.py, systemd's fd store for the lab: restarted after
 #                      SCENARIO_SERVE_RESTART_DELAY_S when it dies, with its connections' fds; the
-#                      child's PID is in serve-child.pid), and may define scenario_during (runs on the
+#                      child's PID is in serve-child.pid), SCENARIO_QEMU_ARGS (extra QEMU arguments,
+#                      e.g. the truth scenario's traced isa-parallel port), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
@@ -51,7 +52,7 @@ lab_require_root
 
 SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS="" SCENARIO_QEMU_LISTENS=0
 SCENARIO_SERVE_SUPERVISED=0 SCENARIO_SERVE_RESTART_DELAY_S=0
-SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=()
+SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=() SCENARIO_QEMU_ARGS=()
 scenario_during() { :; }
 # shellcheck source=/dev/null
 . "$host_def"
@@ -139,6 +140,7 @@ for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
 [ -n "$SCENARIO_VHOST_RECONNECT_MS" ] && boot_args+=(--vhost-reconnect-ms "$SCENARIO_VHOST_RECONNECT_MS")
 [ "$SCENARIO_QEMU_LISTENS" = 1 ] && boot_args+=(--vhost-qemu-listens)
 for e in "${SCENARIO_ENV[@]}"; do boot_args+=(--env "$e"); done
+for a in "${SCENARIO_QEMU_ARGS[@]}"; do boot_args+=(--qemu-arg "$a"); done
 
 if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
   daemon_dir=""

@@ -84,7 +84,9 @@ public sealed class MetricsTests
         Assert.Equal(1, Value(scrape, MetricNames.SyncState));
         Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
         Assert.Contains("service_name=\"virtsyncd\"", scrape);
-        Assert.Equal(2, Value(scrape, MetricNames.StepsTotal));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.StepsTotal}{{reason=\"startup\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.StepsTotal}{{reason=\"jump\"}}"));
+        Assert.Equal(0, Value(scrape, $"{MetricNames.StepsTotal}{{reason=\"discontinuity\"}}"));
         Assert.Equal(255, Value(scrape, $"{MetricNames.SourceReachability}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"));
         Assert.Equal(42, Value(scrape, $"{MetricNames.SourceSamplesTotal}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"));
         Assert.Equal(1, Value(scrape, $"{MetricNames.SourceReadingMethod}{{method=\"precise\",path=\"/dev/ptp3\",type=\"utc-smeared\",variant=\"noon\"}}"));

@@ -74,7 +74,8 @@ public sealed class StatusTests : IDisposable
             Assert.Contains("Error bound     : 0.000002400 seconds", output);
             Assert.Contains("Leap status     : Normal", output);
             Assert.Contains("TAI offset      : 37 seconds", output);
-            Assert.Contains("Steps           : 3", output);
+            Assert.Contains("Steps           : 3 (startup 1, jump 2)", output);
+            Assert.Contains("Clock jumps     : 2", output);
             Assert.Contains("State           : tracking", output);
             Assert.Matches(@"(?m)^#\* /dev/ptp_virtio_tai\s+tai\s+extended\s+377\s+42\s+3200ns\s+-150ns \+/- 1600ns\s*$", output);
             Assert.Matches(@"(?m)^#\? /dev/ptp3\s+utc-smeared/noon\s+precise\s+5\s+7\s+12us\s+\+2500ns\s*$", output);

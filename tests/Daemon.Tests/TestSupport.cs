@@ -44,7 +44,11 @@ internal static class Snapshots
         TaiOffsetSeconds: 37,
         Steps: steps,
         UpdateInterval: Duration.FromMilliseconds(250),
-        Sources: sources.Length > 0 ? sources : [Tai(), Smeared()]);
+        Sources: sources.Length > 0 ? sources : [Tai(), Smeared()])
+    {
+        StepsByReason = [(StepReason.Startup, Math.Min(steps, 1)), (StepReason.Discontinuity, 0), (StepReason.Jump, Math.Max(0, steps - 1))],
+        Jumps = Math.Max(0, steps - 1),
+    };
 
     public static SyncSnapshot Acquiring() => new(
         At, SyncState.Acquiring, null, null, Duration.Zero, 0, 0, 0, Duration.FromSeconds(16), KernelStatus.Unsynchronized, 0, 0,

@@ -59,6 +59,9 @@ public sealed partial class SyncService(
             pipeline.Engine.ReadingMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
         }
         loop.CommandIssued += command => LogCommand(command.ToString());
+        var steps = new StepReporter(loggers.CreateLogger<StepReporter>(), pipeline.Engine);
+        loop.CommandIssued += steps.OnCommand;
+        loop.Updated += _ => steps.AfterStep();
         var announced = false;
         loop.Updated += snapshot =>
         {

@@ -27,6 +27,12 @@ public sealed record StatusDocument
     public string LeapStatus { get; init; } = "normal";
     public int TaiOffsetSeconds { get; init; }
     public long Steps { get; init; }
+
+    /// <summary>Steps by reason name (startup, discontinuity, jump); sums to Steps when the pipeline says.</summary>
+    public IReadOnlyDictionary<string, long> StepsByReason { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Jumps of the clock seen in one sample (pause, restore, migration) since start.</summary>
+    public long Jumps { get; init; }
     public double UpdateIntervalSeconds { get; init; }
     public IReadOnlyList<StatusSource> Sources { get; init; } = [];
 
@@ -44,6 +50,8 @@ public sealed record StatusDocument
         LeapStatus = LeapName(s.LeapStatus),
         TaiOffsetSeconds = s.TaiOffsetSeconds,
         Steps = s.Steps,
+        StepsByReason = s.StepsByReason.ToDictionary(x => StepReasons.Name(x.Reason), x => x.Count),
+        Jumps = s.Jumps,
         UpdateIntervalSeconds = s.UpdateInterval.TotalSeconds,
         Sources = s.Sources.Select(StatusSource.From).ToList(),
     };

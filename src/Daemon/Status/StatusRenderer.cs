@@ -26,7 +26,10 @@ public static class StatusRenderer
         Line(b, "Update interval", $"{s.UpdateIntervalSeconds.ToString("0.000", Inv)} seconds");
         Line(b, "Leap status", LeapText(s.LeapStatus));
         Line(b, "TAI offset", $"{s.TaiOffsetSeconds} seconds");
-        Line(b, "Steps", s.Steps.ToString(Inv));
+        Line(b, "Steps", s.Steps.ToString(Inv) + (s.StepsByReason.Any(x => x.Value > 0)
+            ? " (" + string.Join(", ", s.StepsByReason.Where(x => x.Value > 0).Select(x => $"{x.Key} {x.Value.ToString(Inv)}")) + ")"
+            : ""));
+        if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         Line(b, "State", s.State);
         b.AppendLine();
 

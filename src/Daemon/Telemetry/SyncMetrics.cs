@@ -34,8 +34,8 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         Gauge(MetricNames.TaiOffsetSeconds, "s", "TAI - UTC in seconds as set in the kernel.", s => s.TaiOffsetSeconds);
         Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery.", s => (double)(int)s.State);
         Gauge(MetricNames.UpdateIntervalSeconds, "s", "Interval between clock updates.", s => s.UpdateInterval.TotalSeconds);
-        _meter.CreateObservableCounter(MetricNames.StepsTotal, () => _provider.Current is { } s ? [new Measurement<long>(s.Steps)] : Array.Empty<Measurement<long>>(),
-            description: "Steps of the system clock since start.");
+        _meter.CreateObservableCounter(MetricNames.StepsTotal, Steps,
+            description: "Steps of the system clock since start, by reason (startup, discontinuity, jump).");
 
         SourceGauge(MetricNames.SourceReachability, null, "Reachability register (8 bits, bit 0 = last reading).", s => s.Reach);
         SourceGauge(MetricNames.SourceDelaySeconds, "s", "Delay of the last reading.", s => s.LastDelay?.TotalSeconds);
@@ -87,6 +87,18 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         if (_provider.Current is not { } snapshot) yield break;
         foreach (var source in snapshot.Sources)
             if (read(source) is { } value) yield return new Measurement<double>(value, SourceTags(source));
+    }
+
+    private IEnumerable<Measurement<long>> Steps()
+    {
+        if (_provider.Current is not { } snapshot) yield break;
+        if (snapshot.StepsByReason.Count == 0)
+        {
+            yield return new Measurement<long>(snapshot.Steps);
+            yield break;
+        }
+        foreach (var (reason, count) in snapshot.StepsByReason)
+            yield return new Measurement<long>(count, new KeyValuePair<string, object?>("reason", StepReasons.Name(reason)));
     }
 
     private IEnumerable<Measurement<long>> SourceSamples()

@@ -14,6 +14,9 @@ public sealed record ClockCommand
 
     public double? FrequencyPpm { get; init; }
     public Duration? Step { get; init; }
+
+    /// <summary>Why Step is set (null when it is not).</summary>
+    public StepReason? StepReason { get; init; }
     public KernelStatus? Status { get; init; }
     public Duration? MaxError { get; init; }
     public Duration? EstimatedError { get; init; }

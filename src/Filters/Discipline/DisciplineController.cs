@@ -18,6 +18,11 @@ public sealed class DisciplineController
     private Duration _updateInterval = Duration.FromSeconds(1);
     private long _updates;
     private long? _recoveryUpdates;
+    private readonly long[] _stepsByReason = new long[StepReasons.Names.Count];
+
+    /// <summary>The bound the kernel takes as "unsynchronized" (NTP_PHASE_LIMIT, 16 s): maxerror at or above it
+    /// sets STA_UNSYNC, and it is what we publish while a jump is uncorrected.</summary>
+    public static readonly Duration UnsynchronizedMaxError = Duration.FromSeconds(16);
 
     public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0)
     {
@@ -28,6 +33,13 @@ public sealed class DisciplineController
     public SyncState State { get; private set; } = SyncState.Acquiring;
     public long Steps { get; private set; }
     public long Updates => _updates;
+
+    /// <summary>Steps so far, by reason.</summary>
+    public long StepsFor(StepReason reason) => _stepsByReason[(int)reason];
+
+    /// <summary>A jump was seen and no update since has found the offset back within the recovery threshold: the
+    /// kernel is told "unsynchronized" (STA_UNSYNC, maxerror 16 s) meanwhile.</summary>
+    public bool JumpUncorrected { get; private set; }
 
     /// <summary>The total frequency correction last commanded (base plus slew).</summary>
     public double CommandedFrequencyPpm => _commandedPpm;
@@ -57,14 +69,17 @@ public sealed class DisciplineController
         var step = Duration.Zero;
         var residual = estimate.Offset;
         if (_recoveryUpdates is { } r) _recoveryUpdates = r + 1;
-        var stepAllowed = _options.Steps.AllowsStep(estimate.Offset, _updates)
+        var startupStep = _options.Steps.AllowsStep(estimate.Offset, _updates);
+        var stepAllowed = startupStep
             || (_options.Steps.AfterDiscontinuity && _recoveryUpdates is { } n && _options.Steps.AllowsStep(estimate.Offset, n)
                 && estimate.Offset.Abs() > _options.Steps.RecoveryThreshold);
+        StepReason? reason = null;
         if (stepAllowed)
         {
             step = -estimate.Offset;
             residual = Duration.Zero;
-            Steps++;
+            reason = startupStep ? StepReason.Startup : StepReason.Discontinuity;
+            CountStep(reason.Value);
         }
 
         var newPpm = Math.Clamp(basePpm + SlewPpm(residual), -_options.MaxFrequencyPpm, _options.MaxFrequencyPpm);
@@ -73,12 +88,18 @@ public sealed class DisciplineController
 
         State = State == SyncState.Recovery && !frequencyTrusted ? SyncState.Recovery : SyncState.Tracking;
 
+        // After a jump the clock stays "unsynchronized" until an update finds it back (a step in this update
+        // corrects it, but only the next sample shows that it did).
+        if (JumpUncorrected && step == Duration.Zero && estimate.Offset.Abs() <= _options.Steps.RecoveryThreshold)
+            JumpUncorrected = false;
         var command = new ClockCommand
         {
             FrequencyPpm = newPpm,
             Step = step == Duration.Zero ? null : step,
-            Status = leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap),
-            MaxError = residual.Abs() + estimate.ErrorBound,
+            StepReason = reason,
+            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
+                | (JumpUncorrected ? KernelStatus.Unsynchronized : KernelStatus.None),
+            MaxError = JumpUncorrected ? UnsynchronizedMaxError : residual.Abs() + estimate.ErrorBound,
             EstimatedError = estimate.OffsetStdDev,
             TaiOffsetSeconds = taiOffsetSeconds,
         };
@@ -94,7 +115,7 @@ public sealed class DisciplineController
         var changePpm = basePpm - _commandedPpm;
         _commandedPpm = basePpm;
 
-        var unsynchronized = State == SyncState.Acquiring
+        var unsynchronized = State == SyncState.Acquiring || JumpUncorrected
             || (_lastUpdate is { } last && now - last > _options.UnsyncAfter);
         var status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
             | (unsynchronized ? KernelStatus.Unsynchronized : KernelStatus.None);
@@ -102,7 +123,7 @@ public sealed class DisciplineController
         {
             FrequencyPpm = changePpm == 0 ? null : basePpm,
             Status = status,
-            MaxError = errorBound,
+            MaxError = JumpUncorrected ? UnsynchronizedMaxError : errorBound,
         };
         var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, LocalRateChangePpm(basePpm - changePpm, basePpm, 0), Duration.Zero);
         return new DisciplineDecision(command, adjustment);
@@ -113,6 +134,46 @@ public sealed class DisciplineController
     /// own commands were not applied), so the next proposed command starts from it.
     /// </summary>
     public void FollowKernel(double frequencyPpm) => _commandedPpm = frequencyPpm;
+
+    /// <summary>
+    /// One sample showed the clock jumped by about -offset (the VM was paused, restored or migrated): step it back at
+    /// once where the policy allows steps after a discontinuity, else slew as fast as allowed; either way keep the
+    /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
+    /// finds the offset back within the recovery threshold. The caller resets the estimator.
+    /// </summary>
+    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, KernelStatus leapFlags, int? taiOffsetSeconds)
+    {
+        EnterRecovery();
+        JumpUncorrected = true;
+        var basePpm = _basePpm ?? _commandedPpm;
+        var step = Duration.Zero;
+        var residual = offset;
+        if (_options.Steps.AfterDiscontinuity)
+        {
+            step = -offset;
+            residual = Duration.Zero;
+            CountStep(StepReason.Jump);
+        }
+        var newPpm = Math.Clamp(basePpm + SlewPpm(residual), -_options.MaxFrequencyPpm, _options.MaxFrequencyPpm);
+        var changePpm = newPpm - _commandedPpm;
+        _commandedPpm = newPpm;
+        var command = new ClockCommand
+        {
+            FrequencyPpm = newPpm,
+            Step = step == Duration.Zero ? null : step,
+            StepReason = step == Duration.Zero ? null : StepReason.Jump,
+            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            MaxError = UnsynchronizedMaxError,
+            TaiOffsetSeconds = taiOffsetSeconds,
+        };
+        return new DisciplineDecision(command, new LocalClockAdjustment(now, LocalRateChangePpm(newPpm - changePpm, newPpm, 0), step));
+    }
+
+    private void CountStep(StepReason reason)
+    {
+        Steps++;
+        _stepsByReason[(int)reason]++;
+    }
 
     /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>
     public void EnterRecovery()

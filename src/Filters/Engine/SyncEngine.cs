@@ -41,6 +41,7 @@ public sealed class SyncEngine
     private string? _selectedId;
     private double? _kernelPpm;
     private Instant<Utc>? _kernelReadAt;
+    private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
@@ -69,6 +70,12 @@ public sealed class SyncEngine
 
     public ClockControl Control => _options.Control;
     public long Discontinuities { get; private set; }
+
+    /// <summary>Jumps of the clock seen in one sample (<see cref="SyncEngineOptions.JumpThreshold"/>); each is also a discontinuity.</summary>
+    public long Jumps { get; private set; }
+
+    /// <summary>The most recent jump: when (local time of the sample that showed it) and by how much the offset moved.</summary>
+    public (Instant<Utc> At, Duration Size)? LastJump { get; private set; }
     public ClockEstimate? LastEstimate => _lastEstimate;
     public DisciplineController Controller => _controller;
 
@@ -105,6 +112,9 @@ public sealed class SyncEngine
         _selectedId = id;
         ReadingMeasured?.Invoke(id, TargetOffset(offsetSample));
 
+        if (JumpIn(offsetSample) is { } jump)
+            return OnJump(offsetSample, jump);
+
         _batch.Add(offsetSample);
         if (_lastBatchEndAt is { } lastEnd
             && offsetSample.LocalTime - lastEnd < _options.UpdateInterval * 9 / 10)
@@ -123,7 +133,7 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand? MaxErrorRefresh()
     {
-        if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring)
+        if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring || _controller.JumpUncorrected)
             return null;
         var second = Math.DivRem(_readingEnd.Nanoseconds, Duration.NanosecondsPerSecond, out var rem) - (rem < 0 ? 1 : 0);
         if (second == _lastMaxErrorSecond)
@@ -164,8 +174,7 @@ public sealed class SyncEngine
         UpdateLeapState(localNow);
         var bound = Honest(_estimator.EstimateAt(localNow))?.ErrorBound ?? Duration.FromSeconds(16);
         var decision = _controller.Holdover(localNow, bound, _leapFlags);
-        if (decision.Adjustment is { } adjustment && !Observing)
-            _estimator.NotifyAdjustment(adjustment);
+        Notify(decision.Adjustment);
         return Written(decision.Command, localNow);
     }
 
@@ -270,7 +279,58 @@ public sealed class SyncEngine
             _taiOffsetSeconds ?? 0,
             _controller.Steps,
             _controller.UpdateInterval,
-            _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList());
+            _sources.Values.Select(s => s.ToSnapshot(s.Id == _selectedId)).ToList())
+        {
+            StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
+            Jumps = Jumps,
+        };
+    }
+
+    /// <summary>Tells the estimator of an adjustment the controller made; when observing, nothing was applied.</summary>
+    private void Notify(LocalClockAdjustment? adjustment)
+    {
+        if (adjustment is not { } a || Observing)
+            return;
+        _estimator.NotifyAdjustment(a);
+        // After a backward step the local clock shows times it showed before: until it passes the step's instant
+        // again a sample's local time does not say on which side of the step it was taken.
+        if (a.Step < Duration.Zero)
+            _stepOverlapEnd = a.At;
+    }
+
+    /// <summary>How far the sample is off the prediction, when that is more than noise and the bound can explain.</summary>
+    private Duration? JumpIn(OffsetSample sample)
+    {
+        if (_options.JumpThreshold <= Duration.Zero || (_stepOverlapEnd is { } end && sample.LocalTime <= end)
+            || _estimator.EstimateAt(sample.LocalTime) is not { } predicted)
+            return null;
+        var deviation = sample.Offset - predicted.Offset;
+        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold;
+        return deviation.Abs() > explained ? deviation : null;
+    }
+
+    /// <summary>
+    /// The clock jumped: what the estimator knew about the offset is void. Restart it from this sample, drop the
+    /// interval's earlier samples (from before the jump) and let the controller correct the offset at once.
+    /// </summary>
+    private ClockCommand OnJump(OffsetSample sample, Duration jump)
+    {
+        Discontinuities++;
+        Jumps++;
+        LastJump = (sample.LocalTime, jump);
+        _batch.Clear();
+        _lastBatchEndAt = sample.LocalTime;
+        _lastFilteredAt = sample.LocalTime;
+        _lastCommandAt = sample.LocalTime;
+        _estimator.Reset();
+        _estimator.Add(sample);
+        _lastOffset = sample.Offset;
+
+        var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
+        UpdateLeapState(now);
+        var decision = _controller.Jump(now, sample.Offset, _leapFlags, _taiOffsetSeconds);
+        Notify(decision.Adjustment);
+        return Written(decision.Command, now);
     }
 
     private ClockCommand OnFilteredSample(OffsetSample sample)
@@ -299,8 +359,7 @@ public sealed class SyncEngine
             _recentOffsetsNs.Dequeue();
 
         var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
-        if (decision.Adjustment is { } adjustment && !Observing)
-            _estimator.NotifyAdjustment(adjustment);
+        Notify(decision.Adjustment);
         return Written(decision.Command, now);
     }
 

@@ -41,6 +41,15 @@ public sealed record SyncEngineOptions
     /// <summary>No reference samples must be taken this close to a leap second (the UTC reading is ambiguous there).</summary>
     public Duration LeapQuietWindow { get; init; } = Duration.FromSeconds(2);
 
+    /// <summary>
+    /// A single sample off the estimator's prediction by more than this plus everything that could explain it (the
+    /// sample's delay and error, the estimate's bound) is a jump of the clock: a pause, snapshot restore or
+    /// migration moved it, no noise can. It is acted on at that sample (stepped back where steps after a
+    /// discontinuity are allowed) instead of after the detector's run of outliers. Default 1 ms, the recovery step
+    /// threshold: smaller jumps are found by the detector a few updates later and slewed. Zero turns it off.
+    /// </summary>
+    public Duration JumpThreshold { get; init; } = Duration.FromMilliseconds(1);
+
     /// <summary>No filtered sample for this long means holdover.</summary>
     public Duration HoldoverAfter { get; init; } = Duration.FromSeconds(3);
 

@@ -22,7 +22,14 @@ public sealed record SyncSnapshot(
     int TaiOffsetSeconds,
     long Steps,
     Duration UpdateInterval,
-    IReadOnlyList<SourceSnapshot> Sources);
+    IReadOnlyList<SourceSnapshot> Sources)
+{
+    /// <summary>Steps by reason (their sum is Steps); empty when the pipeline does not say.</summary>
+    public IReadOnlyList<(StepReason Reason, long Count)> StepsByReason { get; init; } = [];
+
+    /// <summary>Jumps of the clock seen in one sample since start (a pause, restore or migration).</summary>
+    public long Jumps { get; init; }
+}
 
 public sealed record SourceSnapshot(
     string Path,

@@ -38,6 +38,9 @@ internal sealed class ToyGuestClock(double frequencyErrorPpm, long initialOffset
         AddLocal(ns * (frequencyErrorPpm + _correctionPpm) * 1e-6);
     }
 
+    /// <summary>The VM is paused (as under TCG): true time goes on, the guest's clock stands still.</summary>
+    public void Pause(long ns) => _trueNs += ns;
+
     public void Apply(ClockCommand command)
     {
         if (command.FrequencyPpm is { } ppm) _correctionPpm = ppm;

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sync.Clock.Simulation;
+using Sync.Daemon.Simulation;
+using Sync.Filters.Engine;
+
+namespace Sync.Bench;
+
+/// <summary>
+/// `worlds --count N --seed S`: N random worlds (<see cref="WorldGenerator"/>, ranges in docs/scenarios.md), each
+/// run with virtsync, the phc2sys-style PI at the world's cadence and the oracle (<see cref="OracleOptions"/>), judged
+/// by the same <see cref="FigureRules"/>; prints the distributions (median, p95, worst world with its parameters)
+/// and the issue's targets next to what was reached. Figures, not assertions: the exit code is 0 unless the
+/// arguments are wrong.
+/// </summary>
+public static class WorldsBenchmark
+{
+    private sealed record WorldResult(int Index, Scenario Scenario, WorldRuns Runs)
+    {
+        public SimulationReport Ours => Runs.Virtsync.Report;
+        public double? StdRatio => ScenarioComparison.Ratio(Ours.StdOffsetNs, Runs.Pi.Report.StdOffsetNs);
+        public double? OracleRatio => ScenarioComparison.Ratio(Ours.RmsOffsetNs, Runs.Oracle?.Report.RmsOffsetNs);
+        public double? Coverage => Ours.BoundedSamples == 0 ? null : 1 - Ours.UncoveredSamples / (double)Ours.BoundedSamples;
+        public bool Symmetric => Scenario.Method == Sync.Filters.Samples.ReadingMethod.Precise
+            || (Scenario.Delay.AsymmetryFraction == 0.5 && Scenario.Delay.AsymmetrySpread <= 0.05);
+        /// <summary>Steps policy allows: one at the start, one per served or guest step of 1 ms or more, one per outage.</summary>
+        public long AllowedSteps => 1 + Scenario.Events.Count(e =>
+            e.Kind is ScenarioEvent.ServedStep or ScenarioEvent.GuestStep && Math.Abs(e.StepMs ?? 0) >= 1 || e.Kind == ScenarioEvent.DeviceRemoved);
+    }
+
+    public static int Run(int count, ulong seed, int jobs, int? only, string? dumpDir, bool quiet, EstimatorKind? estimator)
+    {
+        var indices = only is { } o ? [o] : Enumerable.Range(0, count).ToArray();
+        var scenarios = indices.Select(i => WorldGenerator.Generate(seed, i)).ToArray();
+        if (dumpDir is not null)
+        {
+            Directory.CreateDirectory(dumpDir);
+            foreach (var s in scenarios)
+                File.WriteAllText(Path.Combine(dumpDir, s.Name + ".json"), ScenarioLoader.ToJson(s));
+            Console.WriteLine($"wrote {scenarios.Length} world(s) to {dumpDir} (run one with: virtsyncd simulate --scenario {Path.Combine(dumpDir, scenarios[0].Name + ".json")})");
+        }
+
+        var wall = Stopwatch.StartNew();
+        var results = new WorldResult[indices.Length];
+        var done = 0;
+        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs) }, k =>
+        {
+            results[k] = new WorldResult(indices[k], scenarios[k], WorldRuns.Run(scenarios[k], estimator, oracle: true));
+            var n = Interlocked.Increment(ref done);
+            if (!quiet) Console.Error.Write($"\r  {n}/{indices.Length} worlds, {wall.Elapsed.TotalSeconds:0} s");
+        });
+        if (!quiet) Console.Error.WriteLine();
+
+        if (only is not null)
+        {
+            var r = results[0];
+            Console.WriteLine($"{r.Scenario.Name}: {r.Scenario.Description}");
+            Console.WriteLine($"oracle frequency noise q = {OracleOptions.FrequencyNoise(r.Scenario):0.###e0} s^2/s^3, measurement sigma {Math.Sqrt(OracleOptions.MeasurementVarianceS2(r.Scenario)) * 1e9:0.#} ns");
+            Console.WriteLine($"{"scenario",-20} {"pipeline",-11} {"conv s",7} {"mean ns",9} {"std ns",9} {"RMS ns",9} {"max ns",10} {"bound ns",9} {"cover",7} {"steps",5} {"recov s",10} {"wall s",6}");
+            ScenarioComparison.Print(r.Scenario.Name, "virtsync", r.Ours);
+            ScenarioComparison.Print(r.Scenario.Name, "phc2sys-pi", r.Runs.Pi.Report);
+            ScenarioComparison.Print(r.Scenario.Name, "oracle", r.Runs.Oracle!.Report);
+            foreach (var e in r.Ours.Events)
+                Console.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s: recovered {(e.RecoveryS is { } rs ? rs.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")} (within {e.ThresholdNs:0} ns), worst {e.MaxAbsErrorNs:0} ns");
+            Console.WriteLine($"  coverage steady {Fmt(r.Ours.BoundCoverage, "0.0000")}, in events {Fmt(r.Ours.EventBoundCoverage, "0.0000")}; std/PI {Fmt(r.StdRatio)}, RMS/oracle {Fmt(r.OracleRatio)}");
+            return 0;
+        }
+
+        if (!quiet)
+        {
+            Console.WriteLine($"{"world",6} {"poll s",7} {"mode",-8} {"std ns",9} {"PI std",9} {"std/PI",7} {"RMS ns",9} {"oracle",9} {"RMS/or",7} {"cover",7} {"bnd/RMS",7} {"steps",5} {"recov s",14}");
+            foreach (var r in results)
+            {
+                var recov = string.Join("/", r.Ours.Events.Where(e => WorldRuns.IsStepLike(e.Kind)).Select(e => Fmt(e.RecoveryS, "0")));
+                Console.WriteLine($"{r.Index,6} {r.Scenario.PollIntervalS,7:0.###} {r.Scenario.ReadingMode,-8} {Fmt(r.Ours.StdOffsetNs, "0.0"),9} {Fmt(r.Runs.Pi.Report.StdOffsetNs, "0.0"),9} {Fmt(r.StdRatio),7} {Fmt(r.Ours.RmsOffsetNs, "0.0"),9} {Fmt(r.Runs.Oracle!.Report.RmsOffsetNs, "0.0"),9} {Fmt(r.OracleRatio),7} {Fmt(r.Coverage, "0.0000"),7} {Fmt(r.Ours.MedianBoundOverRms),7} {r.Ours.Steps,5} {(recov.Length == 0 ? "-" : recov),14}");
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{results.Length} worlds, seed {seed}, {wall.Elapsed.TotalSeconds:0} s wall ({Math.Max(1, jobs)} job(s)); estimator {(estimator ?? new SyncEngineOptions().Estimator).ToString().ToLowerInvariant()}");
+        Distribution("std / same-cadence PI std", results, r => r.StdRatio);
+        Distribution("RMS / oracle RMS", results, r => r.OracleRatio);
+        Distribution("coverage (per world, all judged samples)", results, r => r.Coverage, worstIsLowest: true, format: "0.0000");
+        Distribution("median bound / RMS (symmetric read point)", results.Where(r => r.Symmetric).ToArray(), r => r.Ours.MedianBoundOverRms);
+        Distribution("|mean| / RMS (bias share)", results, r => r.Ours.MeanOffsetNs is { } m && r.Ours.RmsOffsetNs is { } q && q > 0 ? Math.Abs(m) / q : null);
+
+        Console.WriteLine();
+        Console.WriteLine("targets (issue 14):");
+        var std = results.Select(r => r.StdRatio).OfType<double>().ToList();
+        Target($"std <= 0.5x PI in >= 95 % of worlds", Share(std, x => x <= 0.5), 0.95, $"{std.Count(x => x > 1.0)} world(s) > 1.0x (target 0)");
+        var oracle = results.Select(r => r.OracleRatio).OfType<double>().ToList();
+        Target("RMS <= 1.3x oracle in >= 95 % of worlds", Share(oracle, x => x <= 1.3), 0.95, "");
+        var coverages = results.Select(r => r.Coverage).OfType<double>().ToList();
+        long bounded = results.Sum(r => r.Ours.BoundedSamples), uncovered = results.Sum(r => r.Ours.UncoveredSamples);
+        var pooled = bounded == 0 ? double.NaN : 1 - uncovered / (double)bounded;
+        Target("coverage >= 0.999 in every world", Share(coverages, x => x >= 0.999), 1.0,
+            $"pooled {pooled:0.00000} over {bounded} samples (target >= 0.999)");
+        var symmetric = results.Where(r => r.Symmetric).Select(r => r.Ours.MedianBoundOverRms).OfType<double>().ToList();
+        Target("median bound <= 4x RMS (symmetric read point)", Share(symmetric, x => x <= 4), 1.0, $"{symmetric.Count} symmetric worlds");
+        var events = results.SelectMany(r => r.Ours.Events.Where(e => WorldRuns.IsStepLike(e.Kind)).Select(e => (r, e))).ToList();
+        Target("recovered within 60 s after every event", Share(events, p => p.e.RecoveryS is { } s && s <= 60), 1.0,
+            $"{events.Count} events, {events.Count(p => p.e.RecoveryS is null)} never; slowest: {Slowest(events)}", of: "events");
+        var extraSteps = results.Where(r => r.Ours.Steps > r.AllowedSteps).ToList();
+        Target("no step policy does not allow", results.Length == 0 ? 1 : 1 - extraSteps.Count / (double)results.Length, 1.0,
+            extraSteps.Count == 0 ? "" : $"worlds with more steps than start + >= 1 ms steps + outages: {string.Join(", ", extraSteps.Take(10).Select(r => $"#{r.Index} ({r.Ours.Steps})"))}");
+        return 0;
+    }
+
+    private static string Slowest(List<(WorldResult r, ScheduledEventResult e)> events)
+    {
+        if (events.Count == 0) return "-";
+        var (r, e) = events.OrderByDescending(p => p.e.RecoveryS ?? double.PositiveInfinity).First();
+        return $"#{r.Index} {e.Kind} at {e.TimeS:0} s: {Fmt(e.RecoveryS, "0.0")} s";
+    }
+
+    private static void Distribution(string what, WorldResult[] results, Func<WorldResult, double?> value, bool worstIsLowest = false, string format = "0.00")
+    {
+        var values = results.Select(r => (r, v: value(r))).Where(p => p.v is not null).Select(p => (p.r, v: p.v!.Value)).OrderBy(p => p.v).ToList();
+        if (values.Count == 0)
+        {
+            Console.WriteLine($"{what}: no figures");
+            return;
+        }
+        var median = values[values.Count / 2].v;
+        var p95 = worstIsLowest ? values[(int)Math.Floor(0.05 * (values.Count - 1))].v : values[(int)Math.Ceiling(0.95 * (values.Count - 1))].v;
+        var worst = worstIsLowest ? values[0] : values[^1];
+        Console.WriteLine($"{what}: median {median.ToString(format, CultureInfo.InvariantCulture)}, {(worstIsLowest ? "p5" : "p95")} {p95.ToString(format, CultureInfo.InvariantCulture)}, worst {worst.v.ToString(format, CultureInfo.InvariantCulture)} ({values.Count} worlds)");
+        Console.WriteLine($"    worst: #{worst.r.Index} {worst.r.Scenario.Description}");
+    }
+
+    private static double Share<T>(IReadOnlyCollection<T> values, Func<T, bool> ok) => values.Count == 0 ? double.NaN : values.Count(ok) / (double)values.Count;
+
+    private static void Target(string what, double reached, double target, string more, string of = "worlds") =>
+        Console.WriteLine($"  {(reached >= target ? "met   " : "MISSED")} {what}: {reached * 100:0.0} % of {of}{(more.Length > 0 ? "; " + more : "")}");
+
+    private static string Fmt(double? v, string f = "0.00") => v is { } x ? x.ToString(f, CultureInfo.InvariantCulture) : "-";
+}

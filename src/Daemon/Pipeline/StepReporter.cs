@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using Sync.Filters.Discipline;
+using Sync.Filters.Engine;
+
+namespace Sync.Daemon.Pipeline;
+
+/// <summary>
+/// Says at Warning what an operator must know happened to the clock: every step (its size and reason) and every
+/// jump the engine saw in one sample (a pause, restore or migration), whether or not it was stepped. The counts
+/// are in the snapshot (virtsync_steps_total{reason}, status), so logs and metrics agree.
+/// </summary>
+public sealed partial class StepReporter(ILogger log, SyncEngine engine)
+{
+    private long _jumpsReported;
+
+    /// <summary>Call with every command the loop issues (the dry run's too: it says what would be done).</summary>
+    public void OnCommand(ClockCommand command)
+    {
+        ReportJumps(command);
+        if (command.Step is { } step)
+            LogStep(step.TotalSeconds, StepReasons.Name(command.StepReason ?? StepReason.Startup));
+    }
+
+    /// <summary>Call after every loop step: reports a jump that came with no command.</summary>
+    public void AfterStep() => ReportJumps(null);
+
+    private void ReportJumps(ClockCommand? command)
+    {
+        if (engine.Jumps == _jumpsReported || engine.LastJump is not { } jump)
+            return;
+        _jumpsReported = engine.Jumps;
+        var action = command?.StepReason == StepReason.Jump ? "stepping back"
+            : "slewing (steps after a discontinuity are not allowed)";
+        LogJump(jump.Size.TotalSeconds, action);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "clock jump: the offset moved by {JumpSeconds:+0.000000;-0.000000} s between two samples (VM paused, restored or migrated); kernel told unsynchronized until corrected; {Action}")]
+    private partial void LogJump(double jumpSeconds, string action);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "stepped the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason})")]
+    private partial void LogStep(double stepSeconds, string reason);
+}
