@@ -17,7 +17,16 @@ public static class ServedFaultFollowing
 
     public static int Run(string scenarioFileOrName, ulong firstSeed, int seeds, double? durationS, double? ratePpm)
     {
-        var scenario = File.Exists(scenarioFileOrName) ? ScenarioLoader.LoadFile(scenarioFileOrName) : ScenarioCatalog.Get(scenarioFileOrName);
+        Scenario scenario;
+        try
+        {
+            scenario = SimulateMode.LoadScenario(scenarioFileOrName);
+        }
+        catch (ScenarioException e)
+        {
+            Console.Error.WriteLine($"bench follow: {e.Message}");
+            return 64;
+        }
         if (durationS is { } d) scenario = scenario with { DurationS = d };
         if (ratePpm is { } rate)
             scenario = scenario with

@@ -133,7 +133,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("serve:stateDirectory", "", "serve:stateDirectory = (empty) is not an absolute path")]
     [InlineData("serve:clocks", "utc,gps", "serve:clocks = gps is not allowed: use utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared, simulated, simulated-utc, simulated-tai, simulated-smeared-noon or simulated-smeared-sls")]
     [InlineData("serve:clocks", "utc,utc", "serve:clocks = utc is listed twice")]
-    [InlineData("serve:clocks", "", "serve:clocks = (empty) lists no clock")]
+    [InlineData("serve:clocks", "", "serve:clocks = (empty) lists nothing: use one or more of utc, tai")]
     [InlineData("serve:smearVariant", "linear", "serve:smearVariant = linear is not allowed: use none, noon or sls")]
     [InlineData("serve:alarms", "on", "serve:alarms = on is not allowed: use true or false")]
     [InlineData("metrics:enabled", "1", "metrics:enabled = 1 is not allowed: use true or false")]
@@ -149,8 +149,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("logging:format", "xml", "logging:format = xml is not allowed: use auto, systemd, simple or json")]
     [InlineData("chrony:enabled", "sometimes", "chrony:enabled = sometimes is not allowed: use true or false")]
     [InlineData("chrony:socketPath", "chrony.sock", "chrony:socketPath = chrony.sock is not an absolute path")]
-    [InlineData("sources:readInterval", "1", "sources:readInterval: is not a known key: use one of sources:clocks, sources:readIntervalSeconds")]
-    [InlineData("sourcez:x", "1", "sourcez:x: is not a known key: sections are sources, discipline")]
+    [InlineData("sources:readInterval", "1", "sources:readInterval: is not a known key: did you mean sources:readIntervalSeconds? (the sources keys are sources:clocks, sources:readIntervalSeconds")]
+    [InlineData("sourcez:x", "1", "sourcez:x: is not a known key: use one of the keys in docs/operations.md; sections are sources, discipline")]
     public void BadValueNamesKeyValueAndWhatIsAllowed(string key, string value, string expected)
     {
         var result = Load("{}", null, (key, value));

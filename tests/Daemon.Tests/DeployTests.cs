@@ -40,7 +40,7 @@ public sealed class DeployTests
 
     [Fact]
     public void ScrapeConfigTargetsTheDefaultPort() =>
-        Assert.Contains($"127.0.0.1:{MetricsOptions.DefaultPort}", Read("deploy/prometheus/prometheus.yml"));
+        Assert.Contains($"127.0.0.1:{ConfigKeys.Metrics.Listen.Default.Port}", Read("deploy/prometheus/prometheus.yml"));
 
     [Fact]
     public void DockerfilePublishesLikeCiAndRunsServeAsNonRoot()
@@ -69,7 +69,7 @@ public sealed class DeployTests
         Assert.DoesNotMatch(@"(?m)^PrivateDevices=yes", unit);
         // TimeoutStartSec must leave room for the READY timeout.
         var timeout = int.Parse(Regex.Match(unit, @"(?m)^TimeoutStartSec=(\d+)").Groups[1].Value);
-        Assert.True(timeout > SystemdOptions.DefaultReadyTimeoutSeconds);
+        Assert.True(timeout > ConfigKeys.Systemd.ReadyTimeoutSeconds.Default);
     }
 
     [Fact]

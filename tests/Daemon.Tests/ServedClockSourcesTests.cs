@@ -29,13 +29,13 @@ public sealed class ServedClockSourcesTests
         var options = new SimulatedServedClockOptions
         {
             OffsetMs = (midnight - HostNow).TotalMilliseconds - 100_000,
-            LeapAtUtc = "2026-11-27T00:00:00Z",
+            LeapAtUtc = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero),
         };
         var host = new SettableTai(HostTaiNs(HostNow));
         var time = new FakeTimeProvider(HostNow);
-        var utc = ServedClockSources.Simulated(options with { Scale = ServedClock.Utc }, LeapSecondTable.Embedded, host, time);
-        var tai = ServedClockSources.Simulated(options with { Scale = ServedClock.Tai }, LeapSecondTable.Embedded, host, time);
-        var smeared = ServedClockSources.Simulated(options with { Scale = ServedClock.UtcSmearedNoon }, LeapSecondTable.Embedded, host, time);
+        var utc = ServedClockSources.Simulated(options with { Scale = ClockScale.Utc }, LeapSecondTable.Embedded, host, time);
+        var tai = ServedClockSources.Simulated(options with { Scale = ClockScale.Tai }, LeapSecondTable.Embedded, host, time);
+        var smeared = ServedClockSources.Simulated(options with { Scale = ClockScale.UtcSmearedNoonLinear }, LeapSecondTable.Embedded, host, time);
 
         Assert.Equal(midnight.ToUnixTimeSeconds() - 100, utc.ReadNanoseconds() / Second);
         Assert.Equal(37 * Second, tai.ReadNanoseconds() - utc.ReadNanoseconds());

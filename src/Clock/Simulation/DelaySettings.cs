@@ -28,7 +28,7 @@ public sealed record DelaySettings
     {
         if (!(BaseDelayNs >= 0) || !double.IsFinite(BaseDelayNs)) yield return $"{prefix}base_delay_ns must be a finite number >= 0";
         if (!(JitterNs >= 0) || !double.IsFinite(JitterNs)) yield return $"{prefix}jitter_ns must be a finite number >= 0";
-        if (JitterDistribution is not ("exponential" or "lognormal")) yield return $"{prefix}jitter_distribution must be \"exponential\" or \"lognormal\", not \"{JitterDistribution}\"";
+        if (JitterDistribution is not ("exponential" or "lognormal")) yield return $"{prefix}jitter_distribution must be \"exponential\" or \"lognormal\", not \"{JitterDistribution}\"{Scenario.DidYouMean(JitterDistribution, ["exponential", "lognormal"])}";
         if (!(BurstPeriodS >= 0) || !double.IsFinite(BurstPeriodS)) yield return $"{prefix}burst_period_s must be >= 0 (0 = no bursts)";
         if (!(BurstDurationS >= 0) || BurstDurationS > BurstPeriodS && BurstPeriodS > 0) yield return $"{prefix}burst_duration_s must be in [0, burst_period_s]";
         if (!(BurstJitterNs >= 0) || !double.IsFinite(BurstJitterNs)) yield return $"{prefix}burst_jitter_ns must be a finite number >= 0";

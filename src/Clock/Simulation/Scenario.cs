@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
@@ -35,9 +36,12 @@ public sealed record Scenario
     public double InitialGuestOffsetMs { get; set; }
     public List<ScenarioEvent> Events { get; set; } = [];
 
+    [JsonIgnore]
     public long DurationNs => (long)Math.Round(DurationS * 1e9);
+    [JsonIgnore]
     public long PollIntervalNs => (long)Math.Round(PollIntervalS * 1e9);
 
+    [JsonIgnore]
     public ClockScale ServedScale => ServedClock switch
     {
         "utc" => ClockScale.Utc,
@@ -50,8 +54,10 @@ public sealed record Scenario
         _ => throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}"),
     };
 
+    [JsonIgnore]
     public ReadingMethod Method => ReadingMode == "precise" ? ReadingMethod.Precise : ReadingMethod.Extended;
 
+    [JsonIgnore]
     public MaybeSmearedBehaviour MaybeSmeared => MaybeSmearedBehaviour == "step"
         ? Simulation.MaybeSmearedBehaviour.Step
         : Simulation.MaybeSmearedBehaviour.Smear;
@@ -65,6 +71,10 @@ public sealed record Scenario
         return true;
     }
 
+    /// <summary>" (did you mean \"x\"?)" when value is a likely typo of one of names; "" otherwise.</summary>
+    internal static string DidYouMean(string? value, IEnumerable<string> names) =>
+        value is not null && ScenarioJsonCheck.Nearest(value, names) is { } nearest ? $" (did you mean \"{nearest}\"?)" : "";
+
     /// <summary>Every problem with this scenario, each naming the field and what is allowed; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -74,9 +84,9 @@ public sealed record Scenario
         if (!TryParseStartUtc(out _)) problems.Add($"start_utc \"{StartUtc}\" is not an ISO 8601 UTC time like 2026-11-25T00:00:00Z");
         if (!double.IsFinite(PollIntervalS) || PollIntervalS < 0.01 || PollIntervalS > 3600) problems.Add("poll_interval_s must be in [0.01, 3600]");
         if (SamplesPerReading is < 1 or > SimulatedPhc.MaxSamplesPerReading) problems.Add($"samples_per_reading must be in 1..{SimulatedPhc.MaxSamplesPerReading}");
-        if (!ServedClockNames.Contains(ServedClock)) problems.Add($"served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}");
-        if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add("maybe_smeared_behaviour must be \"smear\" or \"step\"");
-        if (ReadingMode is not ("precise" or "extended")) problems.Add("reading_mode must be \"precise\" or \"extended\"");
+        if (!ServedClockNames.Contains(ServedClock)) problems.Add($"served_clock \"{ServedClock}\" is unknown{DidYouMean(ServedClock, ServedClockNames)}; valid: {string.Join(", ", ServedClockNames)}");
+        if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add($"maybe_smeared_behaviour must be \"smear\" or \"step\", not \"{MaybeSmearedBehaviour}\"{DidYouMean(MaybeSmearedBehaviour, ["smear", "step"])}");
+        if (ReadingMode is not ("precise" or "extended")) problems.Add($"reading_mode must be \"precise\" or \"extended\", not \"{ReadingMode}\"{DidYouMean(ReadingMode, ["precise", "extended"])}");
         if (Oscillator is null) problems.Add("oscillator must not be null");
         else problems.AddRange(Oscillator.Validate("oscillator."));
         if (Delay is null) problems.Add("delay must not be null");

@@ -203,5 +203,5 @@ public static class ScenarioCatalog
     /// <summary>The built-in scenario of that name; an unknown name gives a ScenarioException listing the valid ones.</summary>
     public static Scenario Get(string name) => TryGet(name, out var scenario)
         ? scenario
-        : throw new ScenarioException($"unknown scenario '{name}'; built-in scenarios: {string.Join(", ", Names)} (or give a scenario file)");
+        : throw new ScenarioException($"unknown scenario '{name}'{Scenario.DidYouMean(name, Names)}; built-in scenarios: {string.Join(", ", Names)} (or give a scenario file)");
 }

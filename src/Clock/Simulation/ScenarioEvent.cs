@@ -50,7 +50,7 @@ public sealed record ScenarioEvent
                 if (LeapDirection is not ("insert" or "delete")) yield return $"{prefix}leap needs leap: \"insert\" or \"delete\"";
                 break;
             default:
-                yield return $"{prefix}kind \"{Kind}\" is unknown; valid kinds: {string.Join(", ", Kinds)}";
+                yield return $"{prefix}kind \"{Kind}\" is unknown{Scenario.DidYouMean(Kind, Kinds)}; valid kinds: {string.Join(", ", Kinds)}";
                 break;
         }
     }

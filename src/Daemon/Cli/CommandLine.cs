@@ -99,13 +99,17 @@ internal static class CommandLine
         w.WriteLine();
         w.WriteLine("Options:");
         w.WriteLine("  --config PATH          configuration file (default /etc/virtsync/virtsync.json, JSON with comments)");
-        w.WriteLine("  --metrics HOST:PORT    Prometheus endpoint (default 127.0.0.1:10123)");
+        w.WriteLine($"  --metrics HOST:PORT    Prometheus endpoint (default {Configuration.ConfigKeys.Metrics.Listen.DefaultText})");
         w.WriteLine("  --dry-run              read and compute, but never change the clock nor feed chrony");
         w.WriteLine("  --json                 machine-readable output (status)");
         w.WriteLine("  --Section:Key=VALUE    set any configuration key, e.g. --sources:readIntervalSeconds=0.5");
         w.WriteLine("  --version, --help");
         w.WriteLine();
         w.WriteLine("Configuration precedence: file < environment (VIRTSYNC__SECTION__KEY) < command line.");
+        w.WriteLine();
+        w.WriteLine("Configuration keys (default, allowed values, meaning; docs/operations.md has the same table):");
+        w.Write(Configuration.ConfigKeys.HelpLines());
+        w.WriteLine();
         w.WriteLine("Exit codes: 0 ok, 1 runtime failure, 3 status: daemon not running, 64 usage, 78 configuration error.");
         return w.ToString();
     }

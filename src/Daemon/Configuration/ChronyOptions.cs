@@ -6,8 +6,6 @@ namespace Sync.Daemon.Configuration;
 /// </summary>
 public sealed record ChronyOptions
 {
-    public const string DefaultSocketPath = "/run/chrony/virtsync.sock";
-
-    public bool Enabled { get; init; }
-    public string SocketPath { get; init; } = DefaultSocketPath;
+    public bool Enabled { get; init; } = ConfigKeys.Chrony.Enabled.Default;
+    public string SocketPath { get; init; } = ConfigKeys.Chrony.SocketPath.Default;
 }

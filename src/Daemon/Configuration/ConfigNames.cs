@@ -47,12 +47,35 @@ public static class ConfigNames
     public static readonly IReadOnlyList<(string Name, LogFormat Value)> LogFormats =
         [("auto", LogFormat.Auto), ("systemd", LogFormat.Systemd), ("simple", LogFormat.Simple), ("json", LogFormat.Json)];
 
-    public static string Name<T>(IReadOnlyList<(string Name, T Value)> table, T value) where T : struct, Enum
+    /// <summary>
+    /// The scales a simulated served clock (serve:simulated:scale) can serve: the ones whose conversion from TAI is
+    /// defined. monotonic and utc-maybe-smeared are not scales of a simulated clock.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, ClockScale Value)> SimulatedScales =
+    [
+        ("utc", ClockScale.Utc), ("tai", ClockScale.Tai),
+        ("utc-smeared-noon", ClockScale.UtcSmearedNoonLinear), ("utc-smeared-sls", ClockScale.UtcSmearedSls),
+    ];
+
+    public static string Name<T>(IReadOnlyList<(string Name, T Value)> table, T value) where T : struct
     {
         foreach (var (name, v) in table)
             if (EqualityComparer<T>.Default.Equals(v, value)) return name;
-        return value.ToString();
+        return value.ToString()!;
     }
+
+    /// <summary>The value named <paramref name="raw"/> (any case) in the table.</summary>
+    public static bool TryParse<T>(IReadOnlyList<(string Name, T Value)> table, string raw, out T value) where T : struct
+    {
+        foreach (var (name, v) in table)
+        {
+            if (name.Equals(raw, StringComparison.OrdinalIgnoreCase)) { value = v; return true; }
+        }
+        value = default;
+        return false;
+    }
+
+    public static IEnumerable<string> Names<T>(IReadOnlyList<(string Name, T Value)> table) => table.Select(t => t.Name);
 
     public static string TimeScaleName(TimeScale scale) => Name(TimeScales, scale);
     public static string ServedClockName(ServedClock clock) => Name(ServedClocks, clock);

@@ -29,7 +29,10 @@ public static class ConfigurationLoader
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                errors.Add(new ConfigurationError("--config", path, $"cannot be read: {e.Message}"));
+                // Our own words: the daemon is built with UseSystemResourceKeys, so e.Message would be a raw resource key.
+                errors.Add(new ConfigurationError("--config", path, e is UnauthorizedAccessException
+                    ? "cannot be read: permission denied; make it readable by the daemon's user"
+                    : "cannot be read (I/O error): check the file and its file system"));
             }
         }
         else if (explicitPath)
@@ -48,7 +51,8 @@ public static class ConfigurationLoader
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or JsonException)
         {
-            return new ConfigurationLoadResult(null, [new ConfigurationError("--config", path, $"is not valid configuration JSON: {e.Message}")]);
+            return new ConfigurationLoadResult(null, [new ConfigurationError("--config", path,
+                "is not valid configuration JSON: use objects of sections holding keys, values as strings, numbers, booleans or arrays")]);
         }
 
         var options = OptionsReader.Read(root, errors) with { DryRun = inputs.DryRun };
@@ -65,6 +69,26 @@ public static class ConfigurationLoader
         }
     }
 
+    /// <summary>Keys are case-insensitive: "readIntervalSeconds" twice (in any case) is an error, not "the last one wins".</summary>
+    private static void CheckDuplicates(JsonElement element, string prefix, List<ConfigurationError> errors)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in element.EnumerateObject())
+            {
+                var key = prefix.Length == 0 ? property.Name : $"{prefix}:{property.Name}";
+                if (!seen.Add(property.Name)) errors.Add(new ConfigurationError(key, null, "appears twice in the file: keep one"));
+                else CheckDuplicates(property.Value, key, errors);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (var item in element.EnumerateArray()) CheckDuplicates(item, $"{prefix}:{i++}", errors);
+        }
+    }
+
     private static void CheckJson(byte[] bytes, string path, List<ConfigurationError> errors)
     {
         try
@@ -72,6 +96,8 @@ public static class ConfigurationLoader
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 errors.Add(new ConfigurationError("--config", path, "must hold a JSON object at the top level"));
+            else
+                CheckDuplicates(document.RootElement, "", errors);
         }
         catch (JsonException e)
         {

@@ -4,25 +4,13 @@ namespace Sync.Daemon.Configuration;
 /// <summary>How `sync` steers the system clock (section "discipline").</summary>
 public sealed record DisciplineOptions
 {
-    /// <summary>chrony's common `makestep 1.0 3`: step when off by more than 1 s, in the first 3 updates only.</summary>
-    public const double DefaultMakestepThresholdSeconds = 0.00002;
-    public const int DefaultMakestepLimit = 3;
-
-    /// <summary>
-    /// 500 ppm: the kernel's own freq limit (no tick games), what ntpd allows and what applications tolerate as a
-    /// rate error (0.05 %); a VM's counter is within +-50 ppm, and larger errors (snapshot restore, migration)
-    /// are stepped. 83333 gives chrony's maxslewrate; the hard limit is freq + tick = 100500 ppm.
-    /// </summary>
-    public const double DefaultMaxSlewRatePpm = 83_333;
-    public const double MaxMaxSlewRatePpm = 100_500;
-
-    public double MakestepThresholdSeconds { get; init; } = DefaultMakestepThresholdSeconds;
+    public double MakestepThresholdSeconds { get; init; } = ConfigKeys.Discipline.MakestepThresholdSeconds.Default;
 
     /// <summary>Updates in which a step is allowed: -1 = always, 0 = never.</summary>
-    public int MakestepLimit { get; init; } = DefaultMakestepLimit;
-    public double MaxSlewRatePpm { get; init; } = DefaultMaxSlewRatePpm;
-    public LeapPolicy LeapPolicy { get; init; } = LeapPolicy.Kernel;
+    public int MakestepLimit { get; init; } = ConfigKeys.Discipline.MakestepLimit.Default;
+    public double MaxSlewRatePpm { get; init; } = ConfigKeys.Discipline.MaxSlewRatePpm.Default;
+    public LeapPolicy LeapPolicy { get; init; } = ConfigKeys.Discipline.LeapPolicy.Default;
 
     /// <summary>False: observe only (compute and report, never call clock_adjtime with modes != 0).</summary>
-    public bool WriteEnabled { get; init; } = true;
+    public bool WriteEnabled { get; init; } = ConfigKeys.Discipline.WriteEnabled.Default;
 }

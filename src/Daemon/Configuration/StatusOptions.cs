@@ -3,8 +3,6 @@ namespace Sync.Daemon.Configuration;
 /// <summary>The read-only control socket that `virtsyncd status` reads (section "status").</summary>
 public sealed record StatusOptions
 {
-    public const string DefaultSocketPath = "/run/virtsync/status.sock";
-
-    public bool Enabled { get; init; } = true;
-    public string SocketPath { get; init; } = DefaultSocketPath;
+    public bool Enabled { get; init; } = ConfigKeys.Status.Enabled.Default;
+    public string SocketPath { get; init; } = ConfigKeys.Status.SocketPath.Default;
 }

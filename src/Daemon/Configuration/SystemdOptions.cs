@@ -4,10 +4,8 @@ namespace Sync.Daemon.Configuration;
 public sealed record SystemdOptions
 {
     /// <summary>READY=1 is sent at the first good sample, or after this long without one (so boot goes on).</summary>
-    public const double DefaultReadyTimeoutSeconds = 30;
-
-    public double ReadyTimeoutSeconds { get; init; } = DefaultReadyTimeoutSeconds;
+    public double ReadyTimeoutSeconds { get; init; } = ConfigKeys.Systemd.ReadyTimeoutSeconds.Default;
 
     /// <summary>Shortest gap between two STATUS= updates.</summary>
-    public double StatusIntervalSeconds { get; init; } = 1;
+    public double StatusIntervalSeconds { get; init; } = ConfigKeys.Systemd.StatusIntervalSeconds.Default;
 }

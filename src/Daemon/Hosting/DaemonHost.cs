@@ -81,7 +81,24 @@ public static class DaemonHost
         services.AddHostedService(sp => new WatchdogService(sp.GetRequiredService<SystemdNotifier>(), environment.Systemd, environment.Time,
             hasLoop ? sp.GetRequiredService<ISyncStatusProvider>() : null, TimeSpan.FromSeconds(options.Systemd.ReadyTimeoutSeconds)));
 
-        if (options.Metrics.Enabled) AddPrometheus(services, options.Metrics);
+        if (options.Metrics.Enabled)
+        {
+            services.AddSingleton(_ => new ProcessMetrics(role));
+            services.AddHostedService(sp => sp.GetRequiredService<ProcessMetrics>());
+            // Bound now, before anything starts: a port in use or a foreign address ends the start with one line (exit 78).
+            var endpoint = MetricsEndpoint.Bind(options.Metrics, out string problem);
+            if (endpoint is null)
+            {
+                // Run ends before the host starts, so nothing else (status socket, serve's socket) starts in vain.
+                services.AddSingleton(new StartProblem(ExitCodes.ConfigError, problem));
+            }
+            else
+            {
+                services.AddSingleton(endpoint);
+                services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
+                AddPrometheus(services, endpoint);
+            }
+        }
         return builder;
     }
 
@@ -91,6 +108,12 @@ public static class DaemonHost
         error ??= Console.Error;
         // Resolved before Run: Run disposes the host (and its service provider) when it ends.
         var exit = host.Services.GetService<DaemonExit>();
+        if (host.Services.GetService<StartProblem>() is { } problem)
+        {
+            error.WriteLine($"virtsyncd: {problem.Reason}");
+            (host as IDisposable)?.Dispose();
+            return problem.ExitCode;
+        }
         try
         {
             host.Run();
@@ -112,7 +135,10 @@ public static class DaemonHost
         }
     }
 
-    private static void AddPrometheus(IServiceCollection services, MetricsOptions metrics)
+    /// <summary>Found while building (e.g. metrics:listen's port in use): <see cref="Run"/> prints the one line and exits with the code, starting nothing.</summary>
+    private sealed record StartProblem(int ExitCode, string Reason);
+
+    private static void AddPrometheus(IServiceCollection services, MetricsEndpoint endpoint)
     {
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("virtsyncd", serviceVersion: DaemonVersion.Text, autoGenerateServiceInstanceId: false))
@@ -120,8 +146,8 @@ public static class DaemonHost
             .AddMeter(MetricNames.MeterName)
             .AddPrometheusHttpListener(o =>
             {
-                o.Host = metrics.Host;
-                o.Port = metrics.Port;
+                o.Host = endpoint.ExporterHost;
+                o.Port = endpoint.ExporterPort;
                 o.ScopeInfoEnabled = false;
                 o.ScrapeResponseCacheDurationMilliseconds = 0;
             }));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Sync.Clock.Abstractions;
 using Sync.Clock.HostClocks;
 using Sync.Clock.Simulation;
@@ -24,10 +23,10 @@ public static class ServedClockSources
                 ServedClock.UtcSmearedNoon => factory.Create(HostClockKind.UtcSmearedNoonLinear),
                 ServedClock.UtcSmearedSls => factory.Create(HostClockKind.UtcSmearedSls),
                 ServedClock.UtcMaybeSmeared => factory.Create(HostClockKind.UtcMaybeSmeared),
-                ServedClock.SimulatedUtc => Simulated(serve.Simulated with { Scale = ServedClock.Utc }, table, factory.Tai, time),
-                ServedClock.SimulatedTai => Simulated(serve.Simulated with { Scale = ServedClock.Tai }, table, factory.Tai, time),
-                ServedClock.SimulatedSmearedNoon => Simulated(serve.Simulated with { Scale = ServedClock.UtcSmearedNoon }, table, factory.Tai, time),
-                ServedClock.SimulatedSmearedSls => Simulated(serve.Simulated with { Scale = ServedClock.UtcSmearedSls }, table, factory.Tai, time),
+                ServedClock.SimulatedUtc => Simulated(serve.Simulated with { Scale = ClockScale.Utc }, table, factory.Tai, time),
+                ServedClock.SimulatedTai => Simulated(serve.Simulated with { Scale = ClockScale.Tai }, table, factory.Tai, time),
+                ServedClock.SimulatedSmearedNoon => Simulated(serve.Simulated with { Scale = ClockScale.UtcSmearedNoonLinear }, table, factory.Tai, time),
+                ServedClock.SimulatedSmearedSls => Simulated(serve.Simulated with { Scale = ClockScale.UtcSmearedSls }, table, factory.Tai, time),
                 _ => Simulated(serve.Simulated, table, factory.Tai, time),
             });
         }
@@ -40,20 +39,9 @@ public static class ServedClockSources
     /// </summary>
     public static SimulatedHostClock Simulated(SimulatedServedClockOptions o, LeapSecondTable table, IHostClockSource hostTai, TimeProvider time)
     {
-        if (o.LeapAtUtc.Length > 0)
-        {
-            if (!DateTimeOffset.TryParse(o.LeapAtUtc, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var leap)
-                || leap.UtcDateTime.TimeOfDay != TimeSpan.Zero)
-                throw new ArgumentException($"serve:simulated:leapAtUtc = {o.LeapAtUtc} is not a UTC midnight: use e.g. 2026-11-26T00:00:00Z");
+        if (o.LeapAtUtc is { } leap)
             table = table.WithLeap(Instant<Utc>.FromSeconds(leap.ToUnixTimeSeconds()), 1);
-        }
-        var scale = o.Scale switch
-        {
-            ServedClock.Tai => ClockScale.Tai,
-            ServedClock.UtcSmearedNoon => ClockScale.UtcSmearedNoonLinear,
-            ServedClock.UtcSmearedSls => ClockScale.UtcSmearedSls,
-            _ => ClockScale.Utc,
-        };
+        var scale = o.Scale;
         var startTaiNs = hostTai.ReadNanoseconds();
         if (o.EpochUnixSeconds > 0)
             startTaiNs -= (long)Math.Round((time.GetUtcNow().ToUnixTimeMilliseconds() / 1e3 - o.EpochUnixSeconds) * 1e9);

@@ -10,6 +10,15 @@ public static class MetricNames
 
     public const string BuildInfo = "virtsync_build_info";
 
+    // The process, in every mode (names of the Prometheus client libraries' process collector).
+    public const string ProcessCpuSecondsTotal = "process_cpu_seconds_total";
+    public const string ProcessResidentMemoryBytes = "process_resident_memory_bytes";
+    public const string ProcessOpenFds = "process_open_fds";
+    public const string ProcessStartTimeSeconds = "process_start_time_seconds";
+    public const string DotnetGcCollectionsTotal = "dotnet_gc_collections_total";
+    public const string DotnetGcHeapBytes = "dotnet_gc_heap_bytes";
+    public const string DotnetGcPauseSecondsTotal = "dotnet_gc_pause_seconds_total";
+
     public const string OffsetSeconds = "virtsync_offset_seconds";
     public const string RmsOffsetSeconds = "virtsync_rms_offset_seconds";
     public const string FrequencyPpms = "virtsync_frequency_ppms";

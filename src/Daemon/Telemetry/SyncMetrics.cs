@@ -21,8 +21,7 @@ public sealed class SyncMetrics : IHostedService, IDisposable
     {
         _provider = provider;
         _meter = new Meter(MetricNames.MeterName, DaemonVersion.Text);
-        _meter.CreateObservableGauge(MetricNames.BuildInfo, () => new Measurement<long>(1, new KeyValuePair<string, object?>("version", DaemonVersion.Text)),
-            description: "Always 1; the version label names the running build.");
+        // virtsync_build_info comes from ProcessMetrics, in every mode.
 
         Gauge(MetricNames.OffsetSeconds, "s", "Last offset of the system clock from the reference (local - reference).", s => s.LastOffset?.TotalSeconds);
         Gauge(MetricNames.RmsOffsetSeconds, "s", "Long-term RMS of the offsets.", s => s.RmsOffset.TotalSeconds);

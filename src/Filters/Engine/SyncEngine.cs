@@ -2,6 +2,7 @@ using Sync.Filters.Discipline;
 using Sync.Filters.Estimation;
 using Sync.Filters.Leap;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Status;
 using Sync.Filters.Time;
 
@@ -22,7 +23,6 @@ public sealed class SyncEngine
     private readonly IClockEstimator _estimator;
     private readonly DisciplineController _controller;
     private readonly Dictionary<string, SourceState> _sources = [];
-    private readonly List<OffsetSample> _batch = [];
     private readonly Queue<double> _recentOffsetsNs = new();
     private Instant<Utc>? _lastFilteredAt;
     private Instant<Utc>? _lastBatchEndAt;
@@ -33,7 +33,7 @@ public sealed class SyncEngine
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private int? _observedTaiMinusUtc;
-    private readonly Queue<long> _recentHalfWindowsNs = new();
+    private readonly Queue<long> _recentAllowancesNs = new();
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
@@ -79,52 +79,172 @@ public sealed class SyncEngine
     public ClockEstimate? LastEstimate => _lastEstimate;
     public DisciplineController Controller => _controller;
 
-    /// <summary>Register a reference clock so it shows in the snapshot before its first reading.</summary>
-    public void AddSource(string id, string name, ClockScale scale) =>
-        _sources.TryAdd(id, new SourceState(id, name, scale, new ReadingReducer(_options.Reduction, _options.ReadingPrecision)));
+    /// <summary>Register a reference clock so it shows in the snapshot before its first reading (in order of preference).</summary>
+    public void AddSource(string id, string name, ClockScale scale)
+    {
+        if (_sources.ContainsKey(id))
+            return;
+        _sources[id] = new SourceState(id, name, scale, new ReadingReducer(_options.Reduction, _options.ReadingPrecision))
+        {
+            Preference = _sources.Count,
+            Configured = _options.Calibrations.TryGetValue(id, out var calibration) ? calibration : null,
+        };
+    }
 
     /// <summary>TAI - UTC as read from a device that serves both (preferred over an expired table).</summary>
     public void ObserveTaiMinusUtc(int seconds) => _observedTaiMinusUtc = seconds;
 
     /// <summary>A reading of source id; returns the command to apply, or null when there is nothing to do yet.</summary>
-    public ClockCommand? OnReading(string id, PhcReading reading)
+    public ClockCommand? OnReading(string id, PhcReading reading) => OnReadings([(id, reading)]);
+
+    /// <summary>
+    /// The readings of one step, one per source read (several when sources are combined): each is reduced into its
+    /// source's batch; once an update interval is complete the sources are combined (<see cref="SourceCombiner"/>)
+    /// and the selected source's filtered sample feeds the estimator. Returns the command to apply, or null.
+    /// </summary>
+    public ClockCommand? OnReadings(IReadOnlyList<(string Id, PhcReading Reading)> readings)
+    {
+        // Commands take effect after the step's readings: estimates and adjustments are dated just after the last timestamp.
+        if (readings.Count == 0)
+            return null;
+        _readingEnd = new Instant<Utc>(readings.Max(r => r.Reading.Samples.Count == 0 ? long.MinValue + 1 : r.Reading.Samples.Max(t => t.SysAfterNs)) + 1);
+        Instant<Utc>? latest = null;
+        ClockCommand? jumped = null;
+        foreach (var (id, reading) in readings)
+        {
+            var (accepted, jumpCommand) = Accept(id, reading, readings.Count == 1);
+            jumped ??= jumpCommand;
+            if (accepted is { } at && (latest is not { } l || at > l))
+                latest = at;
+        }
+        if (jumped is not null)
+            return jumped;
+        if (latest is not { } sampleAt)
+            return null;
+        if (_lastBatchEndAt is { } lastEnd && sampleAt - lastEnd < _options.UpdateInterval * 9 / 10)
+            return MaxErrorRefresh();
+        _lastBatchEndAt = sampleAt;
+        return Update();
+    }
+
+    /// <summary>
+    /// Reduce one reading into its source's batch; returns the sample's local time (null when rejected), or the
+    /// command when the followed source jumped.
+    /// </summary>
+    private (Instant<Utc>? At, ClockCommand? Jump) Accept(string id, PhcReading reading, bool onlyOne)
     {
         var source = Source(id, reading.PhcScale);
         source.Reach = (byte)((source.Reach << 1) | 1);
         source.Readings++;
         source.Method = reading.Method;
 
-        // Commands take effect after the reading: estimates and adjustments are dated just after its last timestamp.
-        _readingEnd = new Instant<Utc>(reading.Samples.Max(t => t.SysAfterNs) + 1);
         var reduced = source.Reducer.Reduce(reading);
         if (reduced.Sample is not { } sample)
         {
             source.LastFailure = reduced.RejectReason;
-            return null;
+            return (null, null);
         }
         source.LastDelay = sample.Delay;
 
-        if (ToOffsetSample(sample, reading.PhcScale) is not { } offsetSample)
-            return null;
+        if (ToOffsetSample(sample, reading.PhcScale, source) is not { } offsetSample)
+            return (null, null);
         source.LastOffset = offsetSample.Offset;
         source.LastError = offsetSample.Error;
         source.Samples++;
-        _selectedId = id;
-        ReadingMeasured?.Invoke(id, TargetOffset(offsetSample));
+        // One source read per step: the loop chose it (failover), so it is the one followed.
+        if (onlyOne)
+            _selectedId = id;
+        // The chrony agent's sample: each reading of the followed source, calibrated, against what the clock must follow.
+        if (id == _selectedId || _selectedId is null)
+            ReadingMeasured?.Invoke(id, TargetOffset(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, source.Smear));
 
-        if (JumpIn(offsetSample) is { } jump)
-            return OnJump(offsetSample, jump);
+        // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
+        if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
+            return (null, OnJump(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, jump));
 
-        _batch.Add(offsetSample);
-        if (_lastBatchEndAt is { } lastEnd
-            && offsetSample.LocalTime - lastEnd < _options.UpdateInterval * 9 / 10)
-            return MaxErrorRefresh();
-        _lastBatchEndAt = offsetSample.LocalTime;
-
-        var filtered = MedianFilter.Combine(_batch);
-        _batch.Clear();
-        return filtered is { } f ? OnFilteredSample(f.Sample) : null;
+        source.Batch.Add(offsetSample);
+        return (offsetSample.LocalTime, null);
     }
+
+    /// <summary>
+    /// One update: each source's batch is median-filtered and calibrated (a configured calibration, else one
+    /// measured against a narrower path when it beats causality, else the causal half window); the sources are
+    /// combined by their bounds, falsetickers left out; wider paths are measured against the selected one; the
+    /// selected sample feeds the estimator with its allowance as the bound's systematic part.
+    /// </summary>
+    private ClockCommand? Update()
+    {
+        var candidates = new List<Candidate>();
+        foreach (var source in _sources.Values)
+        {
+            source.Verdict = SourceVerdict.NoSample;
+            if (source.Batch.Count == 0)
+                continue;
+            var filtered = MedianFilter.Combine(source.Batch);
+            var spreadNs = BatchStandardErrorNs(source.Batch);
+            source.Batch.Clear();
+            if (filtered is not { } f)
+                continue;
+            var causal = Duration.FromNanoseconds((f.Sample.Delay.Nanoseconds + 1) / 2);
+            var (calibration, origin) = source.Configured is { } configured ? (configured, CalibrationOrigin.Configured)
+                : _options.CalibrateWiderPaths && source.Measured.Current is { } measured && measured.Allowance < causal ? (measured, CalibrationOrigin.Measured)
+                : (new SourceCalibration(Duration.Zero, causal), CalibrationOrigin.None);
+            source.Calibration = calibration;
+            source.Origin = origin;
+            source.LastWindow = f.Sample.Delay;
+            var corrected = f.Sample with { Offset = f.Sample.Offset - calibration.Correction };
+            source.LastCorrectedOffset = corrected.Offset;
+            candidates.Add(new Candidate(source, f.Sample, corrected, causal, calibration.Allowance + Duration.FromNanoseconds((long)Math.Ceiling(3 * spreadNs))));
+        }
+        if (candidates.Count == 0)
+            return null;
+
+        var newest = candidates.Max(c => c.Corrected.LocalTime);
+        var intervals = candidates.Select(c => new SourceInterval(
+            c.Source.Id,
+            c.Corrected.Offset,
+            c.HalfWidth + Duration.FromNanoseconds((long)Math.Ceiling((newest - c.Corrected.LocalTime).Nanoseconds * MaxRateDifference)),
+            c.Source.Preference)).ToList();
+        var combined = SourceCombiner.Combine(intervals, _selectedId);
+        foreach (var c in candidates)
+            c.Source.Verdict = combined.Verdicts[c.Source.Id];
+        var chosen = candidates.First(c => c.Source.Id == combined.Selected);
+        _selectedId = chosen.Source.Id;
+
+        if (_options.CalibrateWiderPaths)
+        {
+            foreach (var wide in candidates)
+            {
+                if (wide.Source == chosen.Source || wide.Source.Configured is not null || wide.Causal <= chosen.Source.Calibration.Allowance)
+                    continue;
+                // Only pairs that causality allows: a path that steps or breaks is reported, not calibrated away.
+                var difference = (wide.Raw.Offset - chosen.Corrected.Offset).Abs();
+                if (difference <= wide.Causal + chosen.HalfWidth)
+                    wide.Source.Measured.Add(wide.Raw.Offset, chosen.Corrected.Offset, chosen.Source.Calibration.Allowance);
+            }
+        }
+
+        _lastAmbiguity = chosen.Source.Ambiguity;
+        _smear = chosen.Source.Smear;
+        _recentAllowancesNs.Enqueue(chosen.Source.Calibration.Allowance.Nanoseconds);
+        while (_recentAllowancesNs.Count > Math.Max(1, _options.AsymmetryMemory))
+            _recentAllowancesNs.Dequeue();
+        return OnFilteredSample(chosen.Corrected);
+    }
+
+    /// <summary>Sources read a little apart in time are compared as if read together: the clock moves at most this much meanwhile (the kernel's 500 ppm).</summary>
+    private const double MaxRateDifference = 500e-6;
+
+    private static double BatchStandardErrorNs(List<OffsetSample> batch)
+    {
+        if (batch.Count < 2)
+            return 0;
+        var mean = batch.Average(s => (double)s.Offset.Nanoseconds);
+        var variance = batch.Sum(s => Math.Pow(s.Offset.Nanoseconds - mean, 2)) / (batch.Count - 1);
+        return Math.Sqrt(variance / batch.Count);
+    }
+
+    private sealed record Candidate(SourceState Source, OffsetSample Raw, OffsetSample Corrected, Duration Causal, Duration HalfWidth);
 
     /// <summary>
     /// The kernel adds 500 us to maxerror at every whole second after it was written (the NTP frequency
@@ -218,7 +338,7 @@ public sealed class SyncEngine
     /// Cross-timestamps have a zero window: their bound stays tight.
     /// </summary>
     public Duration AsymmetryError =>
-        Duration.FromNanoseconds(_recentHalfWindowsNs.Count == 0 ? 0 : _recentHalfWindowsNs.Max());
+        Duration.FromNanoseconds(_recentAllowancesNs.Count == 0 ? 0 : _recentAllowancesNs.Max());
 
     private ClockEstimate? Honest(ClockEstimate? estimate) =>
         estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
@@ -252,9 +372,9 @@ public sealed class SyncEngine
 
     /// <summary>A sample against what the clock must follow: following a computable smear, the smeared time (the
     /// sample itself is on the continuous axis); otherwise the sample as it is.</summary>
-    private OffsetSample TargetOffset(OffsetSample sample)
+    private OffsetSample TargetOffset(OffsetSample sample, SmearVariant? smear)
     {
-        if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
+        if (smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
             return sample;
         var continuousNs = sample.LocalTime.Nanoseconds - sample.Offset.Nanoseconds;
         return sample with { Offset = sample.Offset - Duration.FromNanoseconds(SmearNsAt(continuousNs, variant, k0)) };
@@ -318,7 +438,8 @@ public sealed class SyncEngine
         Discontinuities++;
         Jumps++;
         LastJump = (sample.LocalTime, jump);
-        _batch.Clear();
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
         _lastBatchEndAt = sample.LocalTime;
         _lastFilteredAt = sample.LocalTime;
         _lastCommandAt = sample.LocalTime;
@@ -336,9 +457,6 @@ public sealed class SyncEngine
     private ClockCommand OnFilteredSample(OffsetSample sample)
     {
         _lastFilteredAt = sample.LocalTime;
-        _recentHalfWindowsNs.Enqueue((sample.Delay.Nanoseconds + 1) / 2);
-        while (_recentHalfWindowsNs.Count > Math.Max(1, _options.AsymmetryMemory))
-            _recentHalfWindowsNs.Dequeue();
         _lastCommandAt = sample.LocalTime;
         if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
         {
@@ -363,7 +481,7 @@ public sealed class SyncEngine
         return Written(decision.Command, now);
     }
 
-    private OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale)
+    private OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale, SourceState source)
     {
         // A reading near a leap is ambiguous (UTC repeats a second) unless it comes from a computable smear.
         var followsComputableSmear = scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear
@@ -374,7 +492,7 @@ public sealed class SyncEngine
 
         Instant<Utc> referenceUtc;
         var ambiguity = Duration.Zero;
-        _smear = null;
+        source.Smear = null;
         if (followsComputableSmear)
         {
             // Estimate against a continuous axis (the reference unsmeared to TAI, minus TAI - UTC fixed at the
@@ -383,7 +501,7 @@ public sealed class SyncEngine
             var tai = LeapSmear.ToTai(new Instant<UtcSmeared>(sample.Reference.Nanoseconds), scale.Variant, _leapTable);
             _continuousTaiMinusUtcSeconds ??= _leapTable.TaiMinusUtcAt(sample.LocalTime);
             referenceUtc = new Instant<Utc>(tai.Nanoseconds - _continuousTaiMinusUtcSeconds.Value * Duration.NanosecondsPerSecond);
-            _smear = scale.Variant;
+            source.Smear = scale.Variant;
         }
         else if (scale.Scale == TimeScale.UtcSmeared && _options.Leap == LeapPolicy.FollowSmear)
         {
@@ -412,7 +530,7 @@ public sealed class SyncEngine
             ambiguity = converted.Ambiguity;
         }
         // The ambiguity is systematic (averaging does not shrink it): it widens the bound, not the sample's noise.
-        _lastAmbiguity = ambiguity;
+        source.Ambiguity = ambiguity;
         return new OffsetSample(sample.LocalTime, sample.LocalTime - referenceUtc, sample.Delay, sample.Error);
     }
 
@@ -447,6 +565,12 @@ public sealed class SyncEngine
     {
         public string Id { get; } = id;
         public ReadingReducer Reducer { get; } = reducer;
+        public int Preference { get; init; }
+        public SourceCalibration? Configured { get; init; }
+        public PathCalibration Measured { get; } = new();
+        public List<OffsetSample> Batch { get; } = [];
+        public Duration Ambiguity { get; set; }
+        public SmearVariant? Smear { get; set; }
         public byte Reach { get; set; }
         public long Readings { get; set; }
         public long Samples { get; set; }
@@ -455,8 +579,26 @@ public sealed class SyncEngine
         public Duration? LastOffset { get; set; }
         public Duration? LastError { get; set; }
         public string? LastFailure { get; set; }
+        public Duration? LastWindow { get; set; }
+        public Duration? LastCorrectedOffset { get; set; }
+        public SourceCalibration Calibration { get; set; }
+        public CalibrationOrigin Origin { get; set; }
+        public SourceVerdict Verdict { get; set; }
 
         public SourceSnapshot ToSnapshot(bool selected) =>
-            new(Id, name, scale, selected, Reach, Method, LastDelay, LastOffset, LastError, Samples, LastFailure);
+            new(Id, name, scale, selected, Reach, Method, LastDelay, LastOffset, LastError, Samples, LastFailure)
+            {
+                Window = LastWindow,
+                CorrectedOffset = LastCorrectedOffset,
+                Correction = LastWindow is null ? null : Calibration.Correction,
+                Allowance = LastWindow is null ? null : Calibration.Allowance,
+                Calibration = Origin,
+                Verdict = Verdict,
+                CalibrationPairs = Measured.Count,
+            };
     }
+
+    /// <summary>The calibration each source has now (configured, measured or none), by source id.</summary>
+    public IReadOnlyDictionary<string, (SourceCalibration Calibration, CalibrationOrigin Origin, SourceCalibration? Measured)> Calibrations =>
+        _sources.Values.ToDictionary(s => s.Id, s => (s.Calibration, s.Origin, s.Measured.Current));
 }

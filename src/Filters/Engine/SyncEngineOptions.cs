@@ -1,6 +1,7 @@
 using Sync.Filters.Discipline;
 using Sync.Filters.Estimation;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Time;
 
 namespace Sync.Filters.Engine;
@@ -29,6 +30,19 @@ public sealed record SyncEngineOptions
     /// estimate still carries their read points (default 64, about the Kalman filter's memory at 1 s updates).
     /// </summary>
     public int AsymmetryMemory { get; init; } = 64;
+
+    /// <summary>
+    /// Fixed per-source calibrations by source id (the clock's device path): the path's offsets read Correction
+    /// too high, and the truth is within Allowance of the corrected offset (`sources:calibration`, measured by
+    /// `virtsyncd calibrate`). A configured calibration replaces the half window as that source's allowance.
+    /// </summary>
+    public IReadOnlyDictionary<string, SourceCalibration> Calibrations { get; init; } = new Dictionary<string, SourceCalibration>();
+
+    /// <summary>
+    /// When several sources are read, measure each wider path against the selected (narrower) one
+    /// (<see cref="PathCalibration"/>) and use that calibration where its allowance beats the half window.
+    /// </summary>
+    public bool CalibrateWiderPaths { get; init; } = true;
 
     /// <summary>Tuning of the Kalman estimator (defaults: <see cref="KalmanOptions"/>).</summary>
     public KalmanOptions Kalman { get; init; } = new();

@@ -1,5 +1,6 @@
 using Sync.Filters.Discipline;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Time;
 
 namespace Sync.Filters.Status;
@@ -42,4 +43,25 @@ public sealed record SourceSnapshot(
     Duration? LastOffset,
     Duration? LastError,
     long Samples,
-    string? LastFailure);
+    string? LastFailure)
+{
+    /// <summary>The window (mean sys_after - sys_before) of the last update's filtered sample.</summary>
+    public Duration? Window { get; init; }
+
+    /// <summary>The last update's offset after the calibration's correction.</summary>
+    public Duration? CorrectedOffset { get; init; }
+
+    /// <summary>The calibration's correction (the path's asymmetry) in the last update.</summary>
+    public Duration? Correction { get; init; }
+
+    /// <summary>How far the truth may be from the corrected offset: the calibrated allowance or half the window.</summary>
+    public Duration? Allowance { get; init; }
+
+    public CalibrationOrigin Calibration { get; init; }
+
+    /// <summary>Used (selected), agreeing, left out as a falseticker, or no sample in the last update.</summary>
+    public SourceVerdict Verdict { get; init; }
+
+    /// <summary>Pairs measured against a narrower path so far.</summary>
+    public int CalibrationPairs { get; init; }
+}

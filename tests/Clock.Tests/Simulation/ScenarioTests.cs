@@ -161,7 +161,7 @@ public class ScenarioTests
     [InlineData("""{ "name": "x", "samples_per_reading": 40 }""", "samples_per_reading must be in 1..25")]
     [InlineData("""{ "name": "x", "delay": { "asymmetry_fraction": 2 } }""", "delay.asymmetry_fraction")]
     [InlineData("""{ "name": "x", "start_utc": "yesterday" }""", "start_utc")]
-    [InlineData("""{ "name": """, "invalid scenario JSON")]
+    [InlineData("""{ "name": """, "the text ends too early")]
     [InlineData("null", "null")]
     public void BadFilesGiveClearErrors(string json, string expected)
     {
