@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Buffers.Binary;
 using Sync.Daemon.Chrony;
 using Sync.Filters.Time;
@@ -91,5 +92,43 @@ public sealed class ChronySockTests : IDisposable
         using var refclock = new ChronySockRefclock(chronyd.Address, dryRun: true);
         Assert.False(refclock.Send(Instant<Utc>.FromSeconds(1), Duration.Zero));
         Assert.Empty(chronyd.Drain());
+    }
+
+    [Fact]
+    public void SocketStateIsLoggedOncePerChangeAndCounted()
+    {
+        var log = new ListLogger();
+        var path = _dir.File("virtsync.sock");
+        using var refclock = new ChronySockRefclock(path, logger: log);
+
+        // No chronyd yet: every sample is dropped, one Warning for the state.
+        for (var i = 0; i < 5; i++)
+            Assert.False(refclock.Send(Instant<Utc>.FromSeconds(1 + i), Duration.Zero));
+        Assert.False(refclock.Feeding);
+        Assert.Equal(5, refclock.Dropped);
+        Assert.Single(log.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains(path, log.Entries[0].Message);
+
+        // chronyd starts: feeding, said once.
+        using (var chronyd = new DatagramSink(path))
+        {
+            for (var i = 0; i < 3; i++)
+                Assert.True(refclock.Send(Instant<Utc>.FromSeconds(10 + i), Duration.Zero));
+            Assert.True(refclock.Feeding);
+            Assert.Equal(3, refclock.Sent);
+            Assert.Null(refclock.LastError);
+            Assert.Equal(3, chronyd.Drain().Count);
+        }
+        Assert.Equal(2, log.Entries.Count);
+        Assert.Equal(LogLevel.Information, log.Entries[1].Level);
+
+        // chronyd gone again: one more Warning however many samples are dropped.
+        File.Delete(path);
+        for (var i = 0; i < 4; i++)
+            refclock.Send(Instant<Utc>.FromSeconds(20 + i), Duration.Zero);
+        Assert.Equal(9, refclock.Dropped);
+        Assert.Equal(2, log.Entries.Count(e => e.Level == LogLevel.Warning));
+        Assert.False(refclock.Feeding);
+        Assert.NotNull(refclock.LastError);
     }
 }

@@ -31,6 +31,12 @@ public static class StatusRenderer
             : ""));
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         Line(b, "State", s.State);
+        if (s.Chrony is { } c)
+        {
+            Line(b, "chrony agent", (c.DryRun ? "dry run, sending nothing" : c.Feeding ? "feeding yes" : "feeding NO")
+                + $", {c.SamplesSent.ToString(Inv)} sent, {c.SamplesDropped.ToString(Inv)} dropped ({c.SocketPath})");
+            if (c.LastError is not null) Line(b, "chrony error", c.LastError);
+        }
         b.AppendLine();
 
         b.AppendLine("MS Path                          Type               Method         Reach   Samples  Delay     Last sample");
