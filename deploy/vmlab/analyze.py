@@ -628,8 +628,25 @@ def analyze_truth(run_dir, guest, checks, metrics):
     metrics["truth"] = report
     check(checks, "truth: probe writes matched to QEMU's trace", report.get("matched", 0) >= 0.99 * max(1, report.get("probe_writes", 0)),
           f"{report.get('matched')}/{report.get('probe_writes')}")
-    t = (report.get("narrowest") or {}).get("truth") or {}
+    part = report.get("narrowest") or {}
+    t = part.get("truth") or {}
     check(checks, "truth: seconds after settle", (t.get("seconds") or 0) > 0, t.get("seconds"))
+    if report.get("daemon") == "virtsync":
+        # Issue 11's targets for virtsync: no second where a published bound is certainly violated, ClockBound
+        # Synchronized within 30 s, FreeRunning while the back end is gone (runs with an outage).
+        for name in ("kernel_maxerror_as_written", "clockbound_bound", "clockbound_client_interval"):
+            c = (part.get("coverage") or {}).get(name) or {}
+            check(checks, f"truth: {name} never certainly violated", c.get("certain_violations") == 0,
+                  f"{c.get('certain_violations')}/{c.get('seconds')} s, median bound {c.get('median_bound_ns')} ns")
+        every = report.get("clockbound_every_read") or {}
+        check(checks, "truth: no ClockBound client interval excluded the truth (every read)", every.get("certain_violations") == 0,
+              f"{every.get('certain_violations')}/{every.get('reads')}")
+        after = report.get("clockbound_synchronized_after_s")
+        check(checks, "truth: ClockBound Synchronized within 30 s of start", after is not None and after <= 30, after)
+        o = report.get("outage")
+        if o:
+            check(checks, "truth: ClockBound FreeRunning while the back end is gone", o.get("freerunning_after_kill_s") is not None,
+                  o.get("freerunning_after_kill_s"))
 
 
 ANALYZERS = {

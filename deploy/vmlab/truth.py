@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The VM lab's truth reference (issue 11): the guest clock's offset from the host's UTC through no virtio device.
 
-    deploy/vmlab/truth.py RUN_DIR [--json OUT]
+    deploy/vmlab/truth.py RUN_DIR [--json OUT] [--summary LABEL]   (LABEL: one Markdown table row)
 
 Inputs (written by scenarios/truth.*): RUN_DIR/truth-trace.log (QEMU's log trace backend with -msg timestamp=on:
 one line per write to the isa-parallel data port, stamped with the host's realtime clock, microseconds),
@@ -314,6 +314,18 @@ def analyze(run_dir):
             key = f"state{r['cb_state']}/status{r['cb_status']}"
             statuses[key] = statuses.get(key, 0) + 1
         report["clockbound_reads"] = statuses
+        # Every read a client made (not only each second's narrowest bracket), from the start: its interval must
+        # contain the truth whatever the status.
+        n = bad = 0
+        for r, host in pairs:
+            if r["cb_state"] != 0:
+                continue
+            n += 1
+            lo, hi = r["a"] - host - STAMP_QUANTUM_NS, r["b"] - host
+            if lo > r["cb_width"] or hi < -r["cb_width"]:
+                bad += 1
+        report["clockbound_every_read"] = {"reads": n, "certain_violations": bad}
+    report["outage"] = outage(run_dir, pairs, inter, daemon, maxerr_min)
     report["devices"] = {
         "served": device_bias(os.path.join(out_dir, "served.jsonl"), inter, t0 + settle),
         "builtin": device_bias(os.path.join(out_dir, "reference.jsonl"), inter, t0 + settle),
@@ -321,11 +333,77 @@ def analyze(run_dir):
     return report
 
 
+def outage(run_dir, pairs, seconds_map, daemon, maxerr_min):
+    """With VMLAB_TRUTH_OUTAGE_AT_S the back end is killed and restarted (events.jsonl, host wall clock): what the
+    ClockBound client saw while it was gone, how soon, and whether the bounds held from the kill to 60 s after."""
+    events = {}
+    try:
+        with open(os.path.join(run_dir, "events.jsonl")) as f:
+            for line in f:
+                e = json.loads(line)
+                events[e["event"]] = float(e["host_wall"])
+    except (OSError, ValueError):
+        return None
+    if "kill" not in events:
+        return None
+    kill_ns = int(events["kill"] * 1e9)
+    restart_ns = int(events["restart"] * 1e9) if "restart" in events else None
+    end_ns = (restart_ns or kill_ns) + 60 * 1_000_000_000
+    rep = {"kill_host_wall": events["kill"], "restart_host_wall": events.get("restart"),
+           "down_s": round((restart_ns - kill_ns) / 1e9, 2) if restart_ns else None}
+    if daemon == "virtsync":
+        down = {}
+        free_at = sync_at = None
+        for r, _ in pairs:
+            if r["c"] < kill_ns:
+                continue
+            if restart_ns is None or r["c"] < restart_ns:
+                key = f"state{r['cb_state']}/status{r['cb_status']}"
+                down[key] = down.get(key, 0) + 1
+                if free_at is None and r["cb_state"] == 0 and r["cb_status"] == 2:
+                    free_at = r["c"]
+            elif sync_at is None and r["cb_state"] == 0 and r["cb_status"] == 1:
+                sync_at = r["c"]
+        rep["clockbound_reads_while_down"] = down
+        rep["freerunning_after_kill_s"] = round((free_at - kill_ns) / 1e9, 2) if free_at else None
+        rep["synchronized_after_restart_s"] = round((sync_at - restart_ns) / 1e9, 2) if sync_at and restart_ns else None
+    window = sorted((s, br) for s, br in seconds_map.items() if kill_ns // 1_000_000_000 <= s <= end_ns // 1_000_000_000)
+    cov = {"kernel_maxerror_as_written": coverage(window, lambda s, br: maxerr_min[s] * 1000)}
+    if daemon == "virtsync":
+        cov["clockbound_bound"] = coverage(window, lambda s, br: br["row"]["cb_bound"] if br["row"]["cb_state"] == 0 and br["row"]["cb_bound"] is not None else None)
+        cov["clockbound_client_interval"] = coverage(window, lambda s, br: br["row"]["cb_width"] if br["row"]["cb_state"] == 0 else None)
+    rep["coverage_kill_to_restart_plus_60s"] = cov
+    rep["error_kill_to_restart_plus_60s"] = stats([br["mid"] for _, br in window])
+    return rep
+
+
+def summary(report, label):
+    """One Markdown table row: truth +-, error mean/std/p99/max, the daemon's bounds (certain violations / seconds,
+    median bound, median / RMS), device biases."""
+    p = report["narrowest"]
+    t, e = p["truth"], p["error_vs_truth"]
+    us = lambda ns: "-" if ns is None else f"{ns / 1e3:.2f}"
+    bounds = []
+    for name, c in p["coverage"].items():
+        if c is None or name == "kernel_esterror":
+            continue
+        bounds.append(f"{name}: {c['certain_violations']}/{c['seconds']}, {us(c['median_bound_ns'])} us ({c.get('median_bound_over_rms')}x)")
+    est = p["coverage"].get("kernel_esterror") or {}
+    d = report.get("devices") or {}
+    dev = "; ".join(f"{k} {us(v['bias_ns'])} +- {us(v['uncertainty_ns'])} (window {us(v['median_window_ns'])})" for k, v in d.items() if v)
+    return (f"| {label} | +-{us(t['uncertainty_ns_median'])} (intersected +-{us(report['intersected']['truth']['uncertainty_ns_median'])}) "
+            f"| {us(e['mean_ns'])} / {us(e['std_ns'])} / {us(e['p99_abs_ns'])} / {us(e['max_abs_ns'])} "
+            f"| {'; '.join(bounds)} | esterror {est.get('certain_violations')}/{est.get('seconds')} | {dev} |")
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     report = analyze(argv[1])
+    if "--summary" in argv:
+        print(summary(report, argv[argv.index("--summary") + 1]))
+        return 0
     text = json.dumps(report, indent=2)
     if "--json" in argv:
         with open(argv[argv.index("--json") + 1], "w") as f:

@@ -17,7 +17,8 @@ public sealed class MetricsTests
         MetricNames.SkewPpms, MetricNames.ErrorBoundSeconds, MetricNames.LeapStatus, MetricNames.TaiOffsetSeconds,
         MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.StepsTotal, MetricNames.BuildInfo,
         MetricNames.SourceReachability, MetricNames.SourceDelaySeconds, MetricNames.SourceOffsetSeconds, MetricNames.SourceSelected,
-        MetricNames.SourceReadingMethod, MetricNames.SourceSamplesTotal,
+        MetricNames.SourceReadingMethod, MetricNames.SourceSamplesTotal, MetricNames.SourceWindowSeconds, MetricNames.SourceCorrectedOffsetSeconds,
+        MetricNames.SourceCalibrationSeconds, MetricNames.SourceAllowanceSeconds, MetricNames.SourceFalseticker,
     ];
 
     private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act, Action<IServiceCollection>? register = null)
@@ -112,6 +113,12 @@ public sealed class MetricsTests
         Assert.Equal(37, Value(scrape, MetricNames.TaiOffsetSeconds));
         Assert.Equal(1, Value(scrape, MetricNames.SyncState));
         Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
+        const string tai = "{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}";
+        Assert.Equal(3e-6, Value(scrape, MetricNames.SourceWindowSeconds + tai), 12);
+        Assert.Equal(-140e-9, Value(scrape, MetricNames.SourceCorrectedOffsetSeconds + tai), 12);
+        Assert.Equal(-10e-9, Value(scrape, MetricNames.SourceCalibrationSeconds + tai), 12);
+        Assert.Equal(900e-9, Value(scrape, MetricNames.SourceAllowanceSeconds + tai), 12);
+        Assert.Equal(0, Value(scrape, MetricNames.SourceFalseticker + tai));
         Assert.Contains("service_name=\"virtsyncd\"", scrape);
         Assert.Equal(1, Value(scrape, $"{MetricNames.StepsTotal}{{reason=\"startup\"}}"));
         Assert.Equal(1, Value(scrape, $"{MetricNames.StepsTotal}{{reason=\"jump\"}}"));

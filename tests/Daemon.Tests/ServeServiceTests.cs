@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
@@ -94,6 +95,28 @@ public sealed class ServeServiceTests : IDisposable
         Assert.Equal(0, silent.Receive(new byte[1])); // never sent SET_OWNER: dropped
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(4));
         await service.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>`serve` reads the leap-second table named by sources:leapSecondsFile (it used to read only the default path).</summary>
+    [Fact]
+    public async Task ServeReadsTheConfiguredLeapSecondsFile()
+    {
+        var leapFile = _dir.File("absent-leap-seconds.list");
+        var options = Load(("serve:socketPath", _dir.File("leap.sock")), ("serve:clocks", "utc,tai"), ("serve:stateDirectory", _dir.File("state")),
+            ("sources:leapSecondsFile", leapFile)).Options!;
+        using var metrics = new ServeMetrics();
+        var log = new ListLogger();
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new Lifetime()), new OneLoggerFactory(log));
+        await service.StartAsync(CancellationToken.None);
+        await service.StopAsync(CancellationToken.None);
+        Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"leap-seconds.list not found at {leapFile}", StringComparison.Ordinal));
+    }
+
+    private sealed class OneLoggerFactory(ILogger logger) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+        public void AddProvider(ILoggerProvider provider) { }
+        public void Dispose() { }
     }
 
     internal static int GroupOf(string path)

@@ -80,6 +80,7 @@ public sealed class StatusTests : IDisposable
             Assert.Matches(@"(?m)^#\* /dev/ptp_virtio_tai\s+tai\s+extended\s+377\s+42\s+3200ns\s+-150ns \+/- 1600ns\s*$", output);
             Assert.Matches(@"(?m)^#\? /dev/ptp3\s+utc-smeared/noon\s+precise\s+5\s+7\s+12us\s+\+2500ns\s*$", output);
             Assert.Contains("last failure: EBUSY on last read", output);
+            Assert.Contains("window 3000ns, calibration measured correction -10ns allowance 900ns, corrected offset -140ns, selected", output);
         }
         finally
         {

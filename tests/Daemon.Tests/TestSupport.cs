@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Sync.Daemon.Hosting;
 using Sync.Filters.Discipline;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Status;
 using Sync.Filters.Time;
 
@@ -26,7 +27,15 @@ internal static class Snapshots
     public static SourceSnapshot Tai(long samples = 42, byte reach = 0xFF, string? failure = null) => new(
         "/dev/ptp_virtio_tai", "Virtio PTP type 1/variant 0", ClockScale.Tai, Selected: true, reach, ReadingMethod.Extended,
         LastDelay: Duration.FromNanoseconds(3_200), LastOffset: Duration.FromNanoseconds(-150), LastError: Duration.FromNanoseconds(1_600),
-        samples, failure);
+        samples, failure)
+    {
+        Window = Duration.FromNanoseconds(3_000),
+        CorrectedOffset = Duration.FromNanoseconds(-140),
+        Correction = Duration.FromNanoseconds(-10),
+        Allowance = Duration.FromNanoseconds(900),
+        Calibration = CalibrationOrigin.Measured,
+        Verdict = SourceVerdict.Selected,
+    };
 
     public static SourceSnapshot Smeared() => new(
         "/dev/ptp3", "Virtio PTP type 3/variant 1", ClockScale.UtcSmearedNoonLinear, Selected: false, 0x05, ReadingMethod.Precise,

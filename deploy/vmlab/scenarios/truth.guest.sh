@@ -43,6 +43,7 @@ else
   daemon_pid=$!
 fi
 log "$daemon PID $daemon_pid, truthprobe PID $truth_pid, $duration s"
+guest_phase running
 : >"$VMLAB_OUT/chronyc-tracking.csv"
 while kill -0 "$truth_pid" 2>/dev/null; do
   if [ "$daemon" = chrony ]; then

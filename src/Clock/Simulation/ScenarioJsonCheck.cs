@@ -49,6 +49,7 @@ public static class ScenarioJsonCheck
             return;
         }
         var fields = type.Properties.Where(p => p.Set is not null).ToList();
+        var lastUnknown = -1;
         foreach (var property in element.EnumerateObject())
         {
             if (problems.Count >= MaxProblems) return;
@@ -58,12 +59,15 @@ public static class ScenarioJsonCheck
             {
                 var names = fields.Select(f => f.Name).ToList();
                 var nearest = Nearest(property.Name, names);
-                problems.Add($"unknown field \"{at}\"" + (nearest is null ? "" : $" (did you mean \"{(path.Length == 0 ? nearest : $"{path}.{nearest}")}\"?)")
-                    + $"; the fields {(path.Length == 0 ? "at the top level" : $"of {path}")} are: {string.Join(", ", names)}");
+                problems.Add($"unknown field \"{at}\"" + (nearest is null ? "" : $" (did you mean \"{(path.Length == 0 ? nearest : $"{path}.{nearest}")}\"?)"));
+                lastUnknown = problems.Count - 1;
                 continue;
             }
             CheckValue(property.Value, field.PropertyType, at, problems);
         }
+        // The allowed fields once per object, after its last unknown one.
+        if (lastUnknown >= 0)
+            problems[lastUnknown] += $"; the fields {(path.Length == 0 ? "at the top level" : $"of {path}")} are: {string.Join(", ", fields.Select(f => f.Name))}";
     }
 
     private static void CheckValue(JsonElement value, Type type, string path, List<string> problems)

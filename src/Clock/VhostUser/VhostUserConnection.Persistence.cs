@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
+using Sync.Clock.Virtio;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
@@ -114,7 +115,13 @@ public sealed partial class VhostUserConnection
         _vrings.Select(v => new SnapshotVring(
             v.Size, v.Queue?.NextAvailIndex ?? v.Base, v.AddressSet, v.Enabled,
             v.KickFd >= 0, v.CallFd >= 0, v.ErrFd >= 0,
-            v.DescriptorFrontEndAddress, v.AvailFrontEndAddress, v.UsedFrontEndAddress)).ToArray());
+            v.DescriptorFrontEndAddress, v.AvailFrontEndAddress, v.UsedFrontEndAddress)).ToArray())
+    {
+        DeviceState = _device is IPersistentVirtioDevice persistent ? persistent.SaveState() : [],
+    };
+
+    /// <summary>The device changed state of its own (an alarm set): the state file is rewritten after the current pass.</summary>
+    private void OnDeviceStateChanged() => _deviceStateDirty = true;
 
     /// <summary>
     /// Takes over a front end from a previous process: <paramref name="fds"/> are this connection's fds from the
@@ -214,6 +221,11 @@ public sealed partial class VhostUserConnection
         if (_ackedFeatures != 0)
         {
             _device.SetDriverFeatures(_ackedFeatures & ~VhostUserHeader.ProtocolFeaturesBit);
+        }
+        if (snapshot.DeviceState.Length > 0 && !(_device is IPersistentVirtioDevice persistent && persistent.RestoreState(snapshot.DeviceState)))
+        {
+            // Not worth dropping the VM for: it keeps its rings, only the device's own state (alarms) starts afresh.
+            _logger.LogWarning("vhost-user connection {Id}: the device state in the state file does not fit this device; alarms start afresh", Id);
         }
         return "";
     }

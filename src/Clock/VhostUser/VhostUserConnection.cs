@@ -45,6 +45,7 @@ public sealed partial class VhostUserConnection : IDisposable
     private readonly long _acceptedMs = Environment.TickCount64;
     private long _lastActivityMs = Environment.TickCount64;
     private bool _ownerSet;
+    private bool _deviceStateDirty;
 
     // Memory regions with the fd each was mapped from (kept open so it can be stored and restored), by slot.
     private readonly List<MemorySlot> _memorySlots = new();
@@ -102,6 +103,10 @@ public sealed partial class VhostUserConnection : IDisposable
             return;
         }
         _device.NotificationPending += OnNotificationPending;
+        if (_fdStore is not null && _device is IPersistentVirtioDevice persistent)
+        {
+            persistent.StateChanged += OnDeviceStateChanged;
+        }
         if (_fdStore is not null && !_restored)
         {
             Persist();
@@ -303,6 +308,11 @@ public sealed partial class VhostUserConnection : IDisposable
             }
         }
         while (result.MorePending && !_stopRequested);
+        if (_deviceStateDirty)
+        {
+            _deviceStateDirty = false;
+            Persist(); // e.g. an alarm was set: a restarted process must keep it
+        }
         if (vring.Queue.IsBroken && !vring.ReportedBroken)
         {
             vring.ReportedBroken = true;
@@ -896,6 +906,10 @@ public sealed partial class VhostUserConnection : IDisposable
     private void Cleanup()
     {
         _device.NotificationPending -= OnNotificationPending;
+        if (_device is IPersistentVirtioDevice persistentDevice)
+        {
+            persistentDevice.StateChanged -= OnDeviceStateChanged;
+        }
         if (_fdStore is not null && !_stopRequested)
         {
             // The front end is gone (or broke the protocol): nothing to take over after a restart.

@@ -53,6 +53,17 @@ public static class ConfigKeys
             "clock estimator (Kalman is better in the benchmark and in the lab)", "regression",
             o => o.Sources.Estimator, (o, v) => o with { Sources = o.Sources with { Estimator = v } });
 
+        public static readonly ConfigKey<bool> Combine = Boolean("sources:combine", false,
+            "true = read every clock each step, combine them by their bounds (falsetickers left out) and measure wider paths against the narrowest; false = the first clock that answers",
+            o => o.Sources.Combine, (o, v) => o with { Sources = o.Sources with { Combine = v } });
+
+        public static readonly ListConfigKey<ClockCalibration> Calibration = new("sources:calibration", [],
+            "`PATH=CORRECTIONus+-ALLOWANCEus` (what `virtsyncd calibrate` prints)",
+            "fixed per-clock asymmetry: the clock's offsets read CORRECTION too high, truth within ALLOWANCE (replaces half the window)",
+            "/dev/ptp0=-31.2us+-4.5us",
+            ClockCalibrationItem, c => c.ToString(), o => o.Sources.Calibration, (o, v) => o with { Sources = o.Sources with { Calibration = v } },
+            mayBeEmpty: true, defaultText: "[] (half the window)");
+
         public static readonly ConfigKey<string> LeapSecondsFile = new("sources:leapSecondsFile", "path", "/usr/share/zoneinfo/leap-seconds.list",
             "absolute path", "",
             "leap-second table (IETF format); the embedded copy is used when it is missing, corrupt or older; an expired table is warned about once",
@@ -291,7 +302,7 @@ public static class ConfigKeys
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
-        Sources.LeapSecondsFile,
+        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
         Serve.HandshakeTimeoutSeconds, Serve.IdleTimeoutSeconds, Serve.SocketGroup, Serve.SocketMode,
@@ -369,6 +380,18 @@ public static class ConfigKeys
         }
         if (ConfigValues.Choice(ConfigNames.TimeScales)(typeText!, out var scale, out var problem)) { value = ClockSelector.ByType(scale); return true; }
         error($"{key}:type", typeText, problem);
+        return false;
+    }
+
+    private static bool ClockCalibrationItem(string key, IConfigurationSection? item, string? text, Action<string, string?, string> error, out ClockCalibration value)
+    {
+        value = null!;
+        if (ClockCalibration.TryParse(text ?? "", out var parsed, out var problem))
+        {
+            value = parsed;
+            return true;
+        }
+        error(key, text, problem);
         return false;
     }
 

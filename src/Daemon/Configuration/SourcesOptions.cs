@@ -14,6 +14,12 @@ public sealed record SourcesOptions
     public SampleFilterKind Filter { get; init; } = ConfigKeys.Sources.Filter.Default;
     public EstimatorKind Estimator { get; init; } = ConfigKeys.Sources.Estimator.Default;
 
+    /// <summary>Read every clock each step and combine them (else the first clock that answers is read).</summary>
+    public bool Combine { get; init; } = ConfigKeys.Sources.Combine.Default;
+
+    /// <summary>Fixed per-clock calibrations (sources:calibration).</summary>
+    public IReadOnlyList<ClockCalibration> Calibration { get; init; } = ConfigKeys.Sources.Calibration.Default;
+
     /// <summary>The leap-second table (IETF leap-seconds.list format); the embedded copy is used when it is missing or bad.</summary>
     public string LeapSecondsFile { get; init; } = ConfigKeys.Sources.LeapSecondsFile.Default;
 }

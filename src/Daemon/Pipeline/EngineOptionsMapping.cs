@@ -2,6 +2,7 @@ using Sync.Daemon.Configuration;
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Pipeline;
@@ -18,11 +19,35 @@ public static class EngineOptionsMapping
             Estimator = options.Sources.Estimator,
             Leap = options.Discipline.LeapPolicy,
             Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
+            Calibrations = CalibrationsByPath(options.Sources.Calibration),
             Discipline = defaults.Discipline with
             {
                 Steps = new StepPolicy(Duration.FromSeconds(options.Discipline.MakestepThresholdSeconds), options.Discipline.MakestepLimit),
                 MaxSlewPpm = options.Discipline.MaxSlewRatePpm,
             },
         };
+    }
+
+    /// <summary>
+    /// sources:calibration by the engine's source id (the clock's device path): each entry under the path given and,
+    /// for a udev symlink such as /dev/ptp_virtio_utc, under the device it points to.
+    /// </summary>
+    public static IReadOnlyDictionary<string, SourceCalibration> CalibrationsByPath(IReadOnlyList<ClockCalibration> entries)
+    {
+        var result = new Dictionary<string, SourceCalibration>();
+        foreach (var entry in entries)
+        {
+            result[entry.Path] = entry.Calibration;
+            try
+            {
+                if (new FileInfo(entry.Path).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    result[target.FullName] = entry.Calibration;
+            }
+            catch (IOException)
+            {
+                // A path that cannot be resolved is matched as given.
+            }
+        }
+        return result;
     }
 }

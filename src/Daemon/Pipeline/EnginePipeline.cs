@@ -21,6 +21,8 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
 
     public ClockCommand? OnReading(string sourceId, PhcReading reading) => Engine.OnReading(sourceId, reading);
 
+    public ClockCommand? OnReadings(IReadOnlyList<(string SourceId, PhcReading Reading)> readings) => Engine.OnReadings(readings);
+
     public ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason) =>
         Engine.OnMissedReading(sourceId, localNow, reason);
 

@@ -18,6 +18,15 @@ public interface ISyncPipeline
     long Discontinuities { get; }
 
     ClockCommand? OnReading(string sourceId, PhcReading reading);
+    /// <summary>One step's readings of several sources (sources:combine); by default each in turn, the last command kept.</summary>
+    ClockCommand? OnReadings(IReadOnlyList<(string SourceId, PhcReading Reading)> readings)
+    {
+        ClockCommand? command = null;
+        foreach (var (id, reading) in readings)
+            command = OnReading(id, reading) ?? command;
+        return command;
+    }
+
     ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason);
 
     /// <summary>The bound the pipeline stands behind for |local - reference| now (null: it publishes none).</summary>

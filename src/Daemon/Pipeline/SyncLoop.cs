@@ -14,7 +14,7 @@ namespace Sync.Daemon.Pipeline;
 /// reads the clock's kernel state back before every reading.
 /// </summary>
 public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClock> clocks, ISystemClock systemClock, bool writeEnabled = true,
-    ClockObserver? observer = null)
+    bool combine = false, ClockObserver? observer = null)
 {
     private int _selected;
 
@@ -46,8 +46,61 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
 
     public ClockCommand? Step()
     {
-        ClockCommand? command = null;
         observer?.Observe();
+        var command = combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers();
+
+        if (command is { IsEmpty: false })
+        {
+            CommandIssued?.Invoke(command);
+            if (writeEnabled)
+            {
+                var result = systemClock.Apply(command);
+                LastApplyError = result.Error;
+                if (result.IsOk)
+                    CommandsApplied++;
+            }
+        }
+        Current = pipeline.Snapshot(systemClock.Now());
+        Updated?.Invoke(Current);
+        return command;
+    }
+
+    /// <summary>
+    /// sources:combine: every clock is read each step and the readings go to the pipeline together, which combines
+    /// them by their bounds (misses are recorded per clock).
+    /// </summary>
+    private ClockCommand? ReadAll()
+    {
+        var readings = new List<(string, Filters.Samples.PhcReading)>(clocks.Count);
+        ClockCommand? missed = null;
+        _selected = 0;
+        for (var i = 0; i < clocks.Count; i++)
+        {
+            var clock = clocks[i];
+            var reading = clock.Read(pipeline.SamplesPerReading);
+            ReadCompleted?.Invoke(clock, reading.Error);
+            if (reading.IsOk)
+            {
+                if (readings.Count == 0)
+                    _selected = i;
+                readings.Add((clock.Info.Path, reading.Value));
+                continue;
+            }
+            missed = pipeline.OnMissedReading(clock.Info.Path, systemClock.Now(), reading.Error!.ToString()) ?? missed;
+        }
+        if (readings.Count == 0)
+            return missed;
+        if (!_hadGoodSample)
+        {
+            _hadGoodSample = true;
+            FirstGoodSample?.Invoke();
+        }
+        return pipeline.OnReadings(readings);
+    }
+
+    private ClockCommand? ReadFirstThatAnswers()
+    {
+        ClockCommand? command = null;
         for (_selected = 0; _selected < clocks.Count; _selected++)
         {
             var clock = clocks[_selected];
@@ -68,20 +121,6 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             if (!FailsOver(reading.Error.Kind) || _selected == clocks.Count - 1)
                 break;
         }
-
-        if (command is { IsEmpty: false })
-        {
-            CommandIssued?.Invoke(command);
-            if (writeEnabled)
-            {
-                var result = systemClock.Apply(command);
-                LastApplyError = result.Error;
-                if (result.IsOk)
-                    CommandsApplied++;
-            }
-        }
-        Current = pipeline.Snapshot(systemClock.Now());
-        Updated?.Invoke(Current);
         return command;
     }
 }

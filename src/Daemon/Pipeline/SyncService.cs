@@ -38,7 +38,7 @@ public sealed partial class SyncService(
             : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
 
         var now = system.Now();
-        var table = SystemLeapTable.Load(now, _log, options.Sources.LeapSecondsFile);
+        var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
         var observing = !options.MaySteerClock;
@@ -46,7 +46,7 @@ public sealed partial class SyncService(
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
-        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true,
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine,
             observer: observing ? new ClockObserver(system, pipeline.Engine) : null);
         using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
         loop.ReadCompleted += timeouts.Observe;

@@ -10,8 +10,18 @@ namespace Sync.Daemon.Serving;
 /// A device decorator that counts every request by type and status and times its service. Disposing it disposes
 /// the inner device (its alarm timer): the server disposes a connection's device when the connection ends.
 /// </summary>
-public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metrics) : IVirtioDevice, IDisposable
+public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metrics) : IVirtioDevice, IPersistentVirtioDevice, IDisposable
 {
+    // Persistence passes through to the inner device (virtio-rtc's alarms), so they survive a restart of serve.
+    public byte[] SaveState() => inner is IPersistentVirtioDevice persistent ? persistent.SaveState() : [];
+    public bool RestoreState(ReadOnlySpan<byte> state) => inner is IPersistentVirtioDevice persistent && persistent.RestoreState(state);
+
+    public event Action? StateChanged
+    {
+        add { if (inner is IPersistentVirtioDevice persistent) persistent.StateChanged += value; }
+        remove { if (inner is IPersistentVirtioDevice persistent) persistent.StateChanged -= value; }
+    }
+
     /// <summary>The device this decorator meters.</summary>
     public IVirtioDevice Inner => inner;
 

@@ -30,7 +30,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
         try
         {
             var now = Instant<Utc>.FromSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-            var table = SystemLeapTable.Load(now, _log);
+            var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
             var sources = ServedClockSources.Create(options.Serve, table, new HostClockFactory(table, loggers), time);
             var clocks = sources.Select(s => new DeviceClock(s, AlarmCapable: options.Serve.AlarmsEnabled)).ToList();
             var deviceOptions = new VirtioRtcDeviceOptions { Clocks = clocks };

@@ -36,7 +36,7 @@ public static class SimulationRunner
         var observer = pipeline is EnginePipeline { Engine.Control: ClockControl.Observe } engine
             ? new ClockObserver(world.GuestClock, engine.Engine)
             : null;
-        var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock, writeEnabled: observer is null, observer);
+        var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock, writeEnabled: observer is null, observer: observer);
         if (onSnapshot is not null)
             loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared

@@ -114,6 +114,15 @@ public sealed record StatusSource
     public long Samples { get; init; }
     public string? LastFailure { get; init; }
 
+    /// <summary>The last update's window, calibrated offset, calibration (none, configured, measured), its
+    /// correction and allowance, and what the combiner made of the source (selected, truechimer, falseticker, no-sample).</summary>
+    public double? WindowSeconds { get; init; }
+    public double? CorrectedOffsetSeconds { get; init; }
+    public string Calibration { get; init; } = "none";
+    public double? CorrectionSeconds { get; init; }
+    public double? AllowanceSeconds { get; init; }
+    public string Verdict { get; init; } = "no-sample";
+
     public static StatusSource From(SourceSnapshot s) => new()
     {
         Path = s.Path,
@@ -128,5 +137,11 @@ public sealed record StatusSource
         LastErrorSeconds = s.LastError?.TotalSeconds,
         Samples = s.Samples,
         LastFailure = s.LastFailure,
+        WindowSeconds = s.Window?.TotalSeconds,
+        CorrectedOffsetSeconds = s.CorrectedOffset?.TotalSeconds,
+        Calibration = s.Calibration.ToString().ToLowerInvariant(),
+        CorrectionSeconds = s.Correction?.TotalSeconds,
+        AllowanceSeconds = s.Allowance?.TotalSeconds,
+        Verdict = s.Verdict == Sync.Filters.Selection.SourceVerdict.NoSample ? "no-sample" : s.Verdict.ToString().ToLowerInvariant(),
     };
 }

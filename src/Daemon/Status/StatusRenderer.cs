@@ -31,11 +31,11 @@ public static class StatusRenderer
             : ""));
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         Line(b, "State", s.State);
-        if (s.Chrony is { } c)
+        if (s.Chrony is { } agent)
         {
-            Line(b, "chrony agent", (c.DryRun ? "dry run, sending nothing" : c.Feeding ? "feeding yes" : "feeding NO")
-                + $", {c.SamplesSent.ToString(Inv)} sent, {c.SamplesDropped.ToString(Inv)} dropped ({c.SocketPath})");
-            if (c.LastError is not null) Line(b, "chrony error", c.LastError);
+            Line(b, "chrony agent", (agent.DryRun ? "dry run, sending nothing" : agent.Feeding ? "feeding yes" : "feeding NO")
+                + $", {agent.SamplesSent.ToString(Inv)} sent, {agent.SamplesDropped.ToString(Inv)} dropped ({agent.SocketPath})");
+            if (agent.LastError is not null) Line(b, "chrony error", agent.LastError);
         }
         b.AppendLine();
 
@@ -43,13 +43,21 @@ public static class StatusRenderer
         b.AppendLine("===========================================================================================================");
         foreach (var src in s.Sources)
         {
-            char state = src.Selected ? '*' : src.Reach == 0 || src.LastFailure is not null ? '?' : '+';
+            char state = src.Selected ? '*' : src.Verdict == "falseticker" ? 'x' : src.Reach == 0 || src.LastFailure is not null ? '?' : '+';
             string type = src.Type + VariantSuffix(src);
             b.Append(Inv, $"#{state} {Fit(src.Path, 29),-29} {Fit(type, 18),-18} {Fit(src.Method ?? "-", 14),-14} {Convert.ToString(src.Reach & 0xFF, 8),5} {src.Samples,9}  ");
             b.Append(Inv, $"{(src.LastDelaySeconds is { } d ? Short(d, false) : "-"),-8}  ");
             b.Append(src.LastOffsetSeconds is { } o ? Short(o, true) : "-");
             if (src.LastErrorSeconds is { } e) b.Append(" +/- ").Append(Short(e, false));
             b.AppendLine();
+            if (src.WindowSeconds is { } w)
+            {
+                b.Append(Inv, $"     window {Short(w, false)}, calibration {src.Calibration}");
+                if (src.CorrectionSeconds is { } c && src.Calibration != "none") b.Append(" correction ").Append(Short(c, true));
+                if (src.AllowanceSeconds is { } a) b.Append(" allowance ").Append(Short(a, false));
+                if (src.CorrectedOffsetSeconds is { } co) b.Append(", corrected offset ").Append(Short(co, true));
+                b.Append(", ").AppendLine(src.Verdict);
+            }
             if (src.LastFailure is not null) b.Append("     last failure: ").AppendLine(src.LastFailure);
         }
         if (s.Sources.Count == 0) b.AppendLine("   (no sources)");

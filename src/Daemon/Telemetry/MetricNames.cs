@@ -37,6 +37,11 @@ public static class MetricNames
     public const string SourceSelected = "virtsync_source_selected";
     public const string SourceReadingMethod = "virtsync_source_reading_method";
     public const string SourceSamplesTotal = "virtsync_source_samples_total";
+    public const string SourceWindowSeconds = "virtsync_source_window_seconds";
+    public const string SourceCorrectedOffsetSeconds = "virtsync_source_corrected_offset_seconds";
+    public const string SourceCalibrationSeconds = "virtsync_source_calibration_seconds";
+    public const string SourceAllowanceSeconds = "virtsync_source_asymmetry_allowance_seconds";
+    public const string SourceFalseticker = "virtsync_source_falseticker";
     public const string SourceReadTimeoutsTotal = "virtsync_source_read_timeouts_total";
 
     public const string ChronySamplesSentTotal = "virtsync_chrony_samples_sent_total";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Sync.Daemon.Hosting;
 using Sync.Filters.Discipline;
 using Sync.Filters.Samples;
+using Sync.Filters.Selection;
 using Sync.Filters.Status;
 using Sync.Filters.Time;
 
@@ -50,6 +51,11 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         SourceGauge(MetricNames.SourceDelaySeconds, "s", "Delay of the last reading.", s => s.LastDelay?.TotalSeconds);
         SourceGauge(MetricNames.SourceOffsetSeconds, "s", "Offset of the last sample (local - source).", s => s.LastOffset?.TotalSeconds);
         SourceGauge(MetricNames.SourceSelected, null, "1 for the source the system clock follows.", s => s.Selected ? 1 : 0);
+        SourceGauge(MetricNames.SourceWindowSeconds, "s", "Window (sys_after - sys_before) of the source's last filtered sample.", s => s.Window?.TotalSeconds);
+        SourceGauge(MetricNames.SourceCorrectedOffsetSeconds, "s", "Offset of the source's last filtered sample after its calibration (local - source).", s => s.CorrectedOffset?.TotalSeconds);
+        SourceGauge(MetricNames.SourceCalibrationSeconds, "s", "Calibrated asymmetry: how much too high the source's offsets read (0 without calibration).", s => s.Correction?.TotalSeconds);
+        SourceGauge(MetricNames.SourceAllowanceSeconds, "s", "Asymmetry allowance in the source's bound: the calibrated one, else half the window.", s => s.Allowance?.TotalSeconds);
+        SourceGauge(MetricNames.SourceFalseticker, null, "1 when the source disagreed beyond its bound in the last update and was left out.", s => s.Verdict == SourceVerdict.Falseticker ? 1 : 0);
         _meter.CreateObservableGauge(MetricNames.SourceReadingMethod, ReadingMethods,
             description: "Always 1; the method label names how the source was last read (precise, extended, basic, clock_gettime).");
         _meter.CreateObservableCounter(MetricNames.SourceSamplesTotal, SourceSamples, description: "Samples taken from the source since start.");

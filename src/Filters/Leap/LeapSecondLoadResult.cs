@@ -14,6 +14,6 @@ public sealed record LeapSecondLoadResult(
 {
     public bool IsUsable => Table is not null && Error is null;
 
-    internal static LeapSecondLoadResult Failed(string error, IReadOnlyList<string>? warnings = null) =>
+    public static LeapSecondLoadResult Failed(string error, IReadOnlyList<string>? warnings = null) =>
         new(null, warnings ?? [], error);
 }

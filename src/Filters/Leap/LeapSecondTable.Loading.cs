@@ -2,11 +2,10 @@ using Sync.Filters.Time;
 
 namespace Sync.Filters.Leap;
 
-/// <summary>Loading a table from text, a file, or the copy embedded in this assembly.</summary>
+/// <summary>A table from text or the copy embedded in this assembly, and the choice between a file's table and the embedded one.</summary>
 public sealed partial class LeapSecondTable
 {
     private const string EmbeddedResourceName = "Sync.Filters.Leap.leap-seconds.list";
-    private const long MaxFileBytes = 1 << 20;
 
     private static readonly Lazy<LeapSecondLoadResult> EmbeddedResult = new(ParseEmbedded);
 
@@ -23,37 +22,14 @@ public sealed partial class LeapSecondTable
     /// <summary>Parse leap-seconds.list text and warn if it has expired at now; never throws.</summary>
     public static LeapSecondLoadResult Parse(string text, Instant<Utc> now) => LeapSecondListParser.Parse(text, now);
 
-    /// <summary>Read and parse a leap-seconds.list file; never throws (a missing or unreadable file is an error result).</summary>
-    public static LeapSecondLoadResult Load(string path, Instant<Utc> now)
-    {
-        string text;
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-                return LeapSecondLoadResult.Failed($"leap-seconds.list not found at {path}");
-            if (info.Length > MaxFileBytes)
-                return LeapSecondLoadResult.Failed($"{path} is {info.Length} bytes: too large for a leap-seconds.list (max {MaxFileBytes})");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException
-                                      or System.Security.SecurityException)
-        {
-            return LeapSecondLoadResult.Failed($"cannot read leap-seconds.list at {path}: {e.Message}");
-        }
-        var result = LeapSecondListParser.Parse(text, now);
-        return result.Error is null ? result : result with { Error = $"{path}: {result.Error}" };
-    }
-
     /// <summary>
-    /// The table to use: the file at path when it is usable and not older than the embedded copy, else the
-    /// embedded copy. Never throws. Warnings (to log once) say what was wrong, which table is in use, and
-    /// whether it has expired at now.
+    /// The table to use: the one read from <paramref name="path"/> (by the caller, at the edge: the core reads no
+    /// files) when it is usable and not older than the embedded copy, else the embedded copy. Never throws.
+    /// Warnings (to log once) say what was wrong, which table is in use, and whether it has expired at now.
     /// </summary>
-    public static LeapSecondTable LoadOrEmbedded(string path, Instant<Utc> now, out IReadOnlyList<string> warnings)
+    public static LeapSecondTable ChooseOverEmbedded(LeapSecondLoadResult loaded, string path, Instant<Utc> now, out IReadOnlyList<string> warnings)
     {
         var list = new List<string>();
-        var loaded = Load(path, now);
         var embedded = Embedded;
         LeapSecondTable chosen;
         if (loaded.Table is null)

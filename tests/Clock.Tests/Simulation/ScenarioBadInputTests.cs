@@ -16,11 +16,13 @@ public class ScenarioBadInputTests
     [Fact]
     public void AnUnknownFieldIsNamedWithTheNearestValidOneAndTheList()
     {
-        var message = Problem("""{ "name": "x", "oscilator": { "offset_ppm": 3 } }""");
+        var message = Problem("""{ "name": "x", "oscilator": { "offset_ppm": 3 }, "sed": 4 }""");
 
         Assert.StartsWith("my.json: invalid scenario: ", message);
         Assert.Contains("unknown field \"oscilator\" (did you mean \"oscillator\"?)", message);
         Assert.Contains("the fields at the top level are: name, description, duration_s", message);
+        Assert.Contains("unknown field \"sed\" (did you mean \"seed\"?)", message);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(message, "the fields at the top level")); // listed once
         Assert.DoesNotContain("duration_ns", message); // computed properties are not fields
         NoFrameworkText(message);
     }
@@ -34,6 +36,7 @@ public class ScenarioBadInputTests
             """);
 
         Assert.Contains("unknown field \"delay.jiter_ns\" (did you mean \"delay.jitter_ns\"?); the fields of delay are: base_delay_ns, jitter_ns", message);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(message, "the fields of delay"));
         Assert.Contains("unknown field \"events[1].stepms\" (did you mean \"events[1].step_ms\"?)", message);
         NoFrameworkText(message);
     }

@@ -85,6 +85,61 @@ public sealed class VhostUserRestartTests : IDisposable
         await RunRestartScenario(store, store, () => { });
     }
 
+    [Fact]
+    public async Task AnAlarmArmedBeforeARestartIsKeptAndFiresAfterIt()
+    {
+        using var store = new InMemoryFdStore();
+        await using var first = NewServer(store);
+        first.Start();
+        using var frontEnd = new VhostUserTestFrontEnd(SocketPath);
+        var (features, _) = frontEnd.StartLikeQemu(ulong.MaxValue);
+        frontEnd.DriverStartLikeQemu(features, queueCount: 2);
+        var driver = new VirtioRtcDriver(new FrontEndChannel(frontEnd));
+        ulong alarmAt = (ulong)(FirstNowNs + 3_600_000_000_000);
+        Assert.Null(driver.SetAlarm(0, alarmAt, enabled: true));
+        ulong alarmBuffer = frontEnd.PostEventBuffer(1, VirtioRtcConstants.AlarmNotificationSize);
+        Assert.Equal(features, frontEnd.GetU64(VhostUserRequest.GetFeatures)); // every message before it is handled
+        await first.StopAsync();
+
+        await using var second = NewServer(store);
+        second.Start(store.HandOver());
+        Assert.Single(second.RestoredConnections);
+        Assert.Equal(new VirtioRtcAlarm(alarmAt, true), driver.ReadAlarm(0).Value); // the new device knows the alarm
+        _clock.NowNs = (long)alarmAt + 1;
+        var (alarmId, alarmLength) = frontEnd.WaitUsed(1); // and fires it when its time comes
+        Assert.Equal(0u, alarmId);
+        Assert.Equal((uint)VirtioRtcConstants.AlarmNotificationSize, alarmLength);
+        Assert.Equal(0x2000, BinaryPrimitives.ReadUInt16LittleEndian(frontEnd.Guest(alarmBuffer, 2)));
+    }
+
+    [Fact]
+    public void TheStateFileCarriesTheDeviceStateAndVersion1FilesStillRead()
+    {
+        var snapshot = new ConnectionSnapshot(3, 1, 2, 15, [], [new SnapshotVring(64, 5, true, true, true, true, false, 1, 2, 3)])
+        {
+            DeviceState = [1, 2, 3, 4],
+        };
+        var bytes = ConnectionSnapshotFormat.Encode(snapshot);
+        Assert.True(ConnectionSnapshotFormat.TryDecode(bytes, out var decoded, out string problem), problem);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, decoded.DeviceState);
+        Assert.Equal(snapshot.Vrings, decoded.Vrings);
+
+        // The same connection as a version 1 file (what a serve before this change wrote): no device state.
+        var v1 = bytes.AsSpan(0, bytes.Length - 8 - 4 - 4).ToArray();
+        "VSVUSTA1"u8.CopyTo(v1);
+        ulong hash = 0xcbf29ce484222325;
+        foreach (byte b in v1)
+        {
+            hash = (hash ^ b) * 0x100000001b3;
+        }
+        var withChecksum = new byte[v1.Length + 8];
+        v1.CopyTo(withChecksum, 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(withChecksum.AsSpan(v1.Length), hash);
+        Assert.True(ConnectionSnapshotFormat.TryDecode(withChecksum, out var old, out problem), problem);
+        Assert.Empty(old.DeviceState);
+        Assert.Equal(snapshot.Vrings, old.Vrings);
+    }
+
     private async Task RunRestartScenario(IFileDescriptorStore store, InMemoryFdStore contents, Action flush)
     {
         await using var first = NewServer(store);

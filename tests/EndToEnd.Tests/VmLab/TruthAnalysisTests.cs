@@ -50,9 +50,12 @@ public sealed class TruthAnalysisTests : IDisposable
                 var b = host + Theta(s) + half;
                 if (seq != MissingSeq)
                     trace.Append(Stamp(host)).Append(" parallel_ioport_write write [SW] addr 0x00 val 0x").Append((seq & 0xFF).ToString("x2")).Append('\n');
-                probe.Append(CultureInfo.InvariantCulture, $"{seq} {a} {b} 40 2 8193 0 {b + 500} 31000 1 0 30000\n");
+                var status = s is >= 40 and < 50 ? 2 : 1; // FreeRunning while the back end is down
+                probe.Append(CultureInfo.InvariantCulture, $"{seq} {a} {b} 40 2 8193 0 {b + 500} 31000 {status} 0 30000\n");
             }
         File.WriteAllText(Path.Combine(_dir, "truth-trace.log"), trace.ToString());
+        File.WriteAllText(Path.Combine(_dir, "events.jsonl"),
+            $"{{\"event\":\"kill\",\"host_wall\":{StartNs / 1_000_000_000 + 40}.05}}\n{{\"event\":\"restart\",\"host_wall\":{StartNs / 1_000_000_000 + 50}.05}}\n");
         File.WriteAllText(Path.Combine(_dir, "out", "truth-probe.txt"), probe.ToString());
         File.WriteAllText(Path.Combine(_dir, "result.json"),
             $$"""{"daemon":"virtsync","settle_s":10,"start_realtime_s":{{StartNs / 1_000_000_000}}.0}""");
@@ -91,6 +94,17 @@ public sealed class TruthAnalysisTests : IDisposable
         Assert.Equal(0, coverage.GetProperty("clockbound_bound").GetProperty("possible_violations").GetInt32());
         Assert.Equal(30_000, coverage.GetProperty("clockbound_bound").GetProperty("median_bound_ns").GetDouble());
         Assert.Equal(0.0, r.GetProperty("clockbound_synchronized_after_s").GetDouble(), 0.01);
+        // Every client read, not only each second's narrowest: the 100 writes of the -50 us seconds.
+        Assert.Equal(100, r.GetProperty("clockbound_every_read").GetProperty("certain_violations").GetInt32());
+        Assert.Equal(Seconds * WritesPerSecond - 1, r.GetProperty("clockbound_every_read").GetProperty("reads").GetInt32());
+
+        // The outage: FreeRunning at the first write after the kill, Synchronized at the first after the restart;
+        // the -50 us seconds fall inside kill .. restart + 60 s.
+        var outage = r.GetProperty("outage");
+        Assert.Equal(10.0, outage.GetProperty("down_s").GetDouble(), 0.01);
+        Assert.Equal(0.05, outage.GetProperty("freerunning_after_kill_s").GetDouble(), 0.01);
+        Assert.Equal(0.05, outage.GetProperty("synchronized_after_restart_s").GetDouble(), 0.01);
+        Assert.Equal(10, outage.GetProperty("coverage_kill_to_restart_plus_60s").GetProperty("clockbound_bound").GetProperty("certain_violations").GetInt32());
     }
 
     private static string VmLab()

@@ -10,7 +10,11 @@ public sealed record ConnectionSnapshot(
     ulong ProtocolFeatures,
     ulong Status,
     IReadOnlyList<SnapshotMemoryRegion> Regions,
-    IReadOnlyList<SnapshotVring> Vrings);
+    IReadOnlyList<SnapshotVring> Vrings)
+{
+    /// <summary>The device's own state (<see cref="Virtio.IPersistentVirtioDevice"/>: virtio-rtc's alarms); empty: none.</summary>
+    public byte[] DeviceState { get; init; } = [];
+}
 
 /// <summary>
 /// A mapped memory region, its slot, and the slot whose stored fd (vu{id}-mem{FdSlot}) maps it: its own, or an

@@ -5,12 +5,13 @@ namespace Sync.Clock.VhostUser;
 /// <summary>
 /// The state file of one connection, little-endian binary:
 /// <code>
-/// "VSVUSTA1" (8 bytes magic, version in the last byte)
+/// "VSVUSTA2" (8 bytes magic, version in the last byte; "VSVUSTA1" files, without the device state, are read too)
 /// u32 connection id, u64 acked features, u64 protocol features, u64 status
 /// u32 region count (≤ 32), each: u32 slot, u64 guest phys addr, u64 size, u64 userspace addr, u64 mmap offset,
 ///     u32 fd slot (the region whose stored fd maps this one: itself, or an earlier region of the same file)
 /// u32 vring count (≤ 64), each: u16 num, u16 base, u8 flags (1 addr set, 2 enabled, 4 kick, 8 call, 16 err),
 ///     u64 desc, u64 avail, u64 used (front-end virtual addresses)
+/// u32 device state length (≤ 64 KiB), the device state (version 2)
 /// u64 FNV-1a 64 of everything before it
 /// </code>
 /// Decoding checks the magic, every count and length and the checksum; it never throws.
@@ -20,7 +21,9 @@ public static class ConnectionSnapshotFormat
     public const int MaxRegions = MappedGuestMemory.MaxRegions;
     public const int MaxVrings = 64;
 
-    private static ReadOnlySpan<byte> Magic => "VSVUSTA1"u8;
+    private static ReadOnlySpan<byte> Magic => "VSVUSTA2"u8;
+    private static ReadOnlySpan<byte> MagicVersion1 => "VSVUSTA1"u8;
+    public const int MaxDeviceStateBytes = 64 * 1024;
     private const int HeaderBytes = 8 + 4 + 8 + 8 + 8;
     private const int RegionBytes = 4 + 8 * 4 + 4;
     private const int VringBytes = 2 + 2 + 1 + 8 * 3;
@@ -28,11 +31,12 @@ public static class ConnectionSnapshotFormat
 
     public static byte[] Encode(ConnectionSnapshot snapshot)
     {
-        if (snapshot.Regions.Count > MaxRegions || snapshot.Vrings.Count > MaxVrings)
+        if (snapshot.Regions.Count > MaxRegions || snapshot.Vrings.Count > MaxVrings || snapshot.DeviceState.Length > MaxDeviceStateBytes)
         {
             throw new ArgumentException("too many regions or vrings for a state file", nameof(snapshot));
         }
-        var bytes = new byte[HeaderBytes + 4 + snapshot.Regions.Count * RegionBytes + 4 + snapshot.Vrings.Count * VringBytes + 8];
+        var bytes = new byte[HeaderBytes + 4 + snapshot.Regions.Count * RegionBytes + 4 + snapshot.Vrings.Count * VringBytes
+            + 4 + snapshot.DeviceState.Length + 8];
         var span = bytes.AsSpan();
         Magic.CopyTo(span);
         int at = 8;
@@ -63,6 +67,8 @@ public static class ConnectionSnapshotFormat
             BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at + 21), vring.UsedFrontEndAddress);
             at += VringBytes;
         }
+        BinaryPrimitives.WriteInt32LittleEndian(span.Slice(at), snapshot.DeviceState.Length); at += 4;
+        snapshot.DeviceState.CopyTo(span.Slice(at)); at += snapshot.DeviceState.Length;
         BinaryPrimitives.WriteUInt64LittleEndian(span.Slice(at), Fnv1a64(span.Slice(0, at)));
         return bytes;
     }
@@ -70,7 +76,8 @@ public static class ConnectionSnapshotFormat
     public static bool TryDecode(ReadOnlySpan<byte> bytes, out ConnectionSnapshot snapshot, out string problem)
     {
         snapshot = null!;
-        if (bytes.Length < HeaderBytes + 4 + 4 + 8 || !bytes.StartsWith(Magic))
+        bool version1 = bytes.StartsWith(MagicVersion1);
+        if (bytes.Length < HeaderBytes + 4 + 4 + 8 || !(bytes.StartsWith(Magic) || version1))
         {
             problem = bytes.Length >= 8 && bytes.StartsWith(Magic.Slice(0, 7)) ? "unsupported state file version" : "not a vhost-user state file (bad magic or too short)";
             return false;
@@ -108,7 +115,8 @@ public static class ConnectionSnapshotFormat
                 BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(at + 36)));
         }
         int vringCount = BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(at)); at += 4;
-        if (vringCount < 0 || vringCount > MaxVrings || bytes.Length - at != (long)vringCount * VringBytes + 8)
+        long tail = bytes.Length - at - (long)vringCount * VringBytes - 8; // version 2: u32 length + device state
+        if (vringCount < 0 || vringCount > MaxVrings || (version1 ? tail != 0 : tail < 4))
         {
             problem = $"vring count {vringCount} does not fit the file";
             return false;
@@ -126,6 +134,17 @@ public static class ConnectionSnapshotFormat
                 BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 13)),
                 BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(at + 21)));
         }
+        byte[] deviceState = [];
+        if (!version1)
+        {
+            int stateLength = BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(at)); at += 4;
+            if (stateLength < 0 || stateLength > MaxDeviceStateBytes || bytes.Length - at != (long)stateLength + 8)
+            {
+                problem = $"device state of {stateLength} bytes does not fit the file";
+                return false;
+            }
+            deviceState = bytes.Slice(at, stateLength).ToArray();
+        }
         if (regions.Select(r => r.Slot).Distinct().Count() != regions.Length)
         {
             problem = "two regions share a slot";
@@ -136,7 +155,7 @@ public static class ConnectionSnapshotFormat
             problem = "a region's fd slot names no region that has its own fd";
             return false;
         }
-        snapshot = new ConnectionSnapshot(id, acked, protocol, status, regions, vrings);
+        snapshot = new ConnectionSnapshot(id, acked, protocol, status, regions, vrings) { DeviceState = deviceState };
         problem = "";
         return true;
     }

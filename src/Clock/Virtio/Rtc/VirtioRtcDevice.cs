@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.Buffers.Binary;
 using Sync.Filters.Time;
 
 namespace Sync.Clock.Virtio.Rtc;
@@ -12,7 +13,7 @@ namespace Sync.Clock.Virtio.Rtc;
 /// The alarm poll timer exists only while an alarm is enabled (and the driver negotiated alarms): an idle device
 /// costs no wake-ups, and <see cref="Dispose"/> releases the timer for good.
 /// </summary>
-public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
+public sealed class VirtioRtcDevice : IVirtioDevice, IPersistentVirtioDevice, IDisposable
 {
     private readonly DeviceClock[] _clocks;
     private readonly byte[] _clockCapFlags;
@@ -196,31 +197,55 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
         }
     }
 
-    /// <summary>Alarm time and enable of every alarm-capable clock (null for the others), for persistence across a restart.</summary>
-    public IReadOnlyList<(ulong TimeNs, bool Enabled)?> SnapshotAlarms()
-    {
-        lock (_gate)
-            return [.. _alarms.Select(a => a is null ? ((ulong, bool)?)null : (a.TimeNs, a.Enabled))];
-    }
+    /// <inheritdoc/>
+    public event Action? StateChanged;
 
-    /// <summary>Restores alarms saved by <see cref="SnapshotAlarms"/> (a restarted `serve` taking over a VM); unknown clocks are ignored.</summary>
-    public void RestoreAlarms(IReadOnlyList<(ulong TimeNs, bool Enabled)?> saved)
+    /// <summary>
+    /// The alarms: u16 clock count, then per clock u8 flags (1 alarm-capable, 2 enabled) and u64 alarm time (ns,
+    /// in the clock's scale). Undelivered notifications are not saved: an expired enabled alarm is notified again.
+    /// </summary>
+    public byte[] SaveState()
     {
         lock (_gate)
         {
-            for (int i = 0; i < Math.Min(saved.Count, _alarms.Length); i++)
+            var bytes = new byte[2 + _alarms.Length * 9];
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)_alarms.Length);
+            for (int i = 0; i < _alarms.Length; i++)
             {
-                if (_alarms[i] is not { } alarm || saved[i] is not { } s)
+                if (_alarms[i] is not { } alarm)
                     continue;
-                if (s.Enabled != alarm.Enabled)
-                    _enabledAlarmCount += s.Enabled ? 1 : -1;
-                alarm.TimeNs = s.TimeNs;
-                alarm.Enabled = s.Enabled;
+                bytes[2 + i * 9] = (byte)(1 | (alarm.Enabled ? 2 : 0));
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(3 + i * 9), alarm.TimeNs);
+            }
+            return bytes;
+        }
+    }
+
+    /// <summary>Restores alarms saved by <see cref="SaveState"/>; refused if the clocks (count or alarm capability) differ.</summary>
+    public bool RestoreState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length < 2 || BinaryPrimitives.ReadUInt16LittleEndian(state) != _alarms.Length || state.Length != 2 + _alarms.Length * 9)
+            return false;
+        for (int i = 0; i < _alarms.Length; i++)
+            if (((state[2 + i * 9] & 1) != 0) != (_alarms[i] is not null))
+                return false;
+        lock (_gate)
+        {
+            for (int i = 0; i < _alarms.Length; i++)
+            {
+                if (_alarms[i] is not { } alarm)
+                    continue;
+                bool enabled = (state[2 + i * 9] & 2) != 0;
+                if (enabled != alarm.Enabled)
+                    _enabledAlarmCount += enabled ? 1 : -1;
+                alarm.Enabled = enabled;
+                alarm.TimeNs = BinaryPrimitives.ReadUInt64LittleEndian(state[(3 + i * 9)..]);
                 alarm.Notified = false;
             }
             UpdatePollTimer();
         }
         PollAlarms();
+        return true;
     }
 
     /// <summary>One line per clock for start-up logs: id, scale, source, alarm and cross-timestamp support.</summary>
@@ -307,6 +332,7 @@ public sealed class VirtioRtcDevice : IVirtioDevice, IDisposable
             }
             queued = enable && CheckExpiry(request.ClockId, alarm);
         }
+        StateChanged?.Invoke();
         if (queued)
             NotificationPending?.Invoke(VirtioRtcConstants.AlarmQueueIndex);
         return VirtioRtcCodec.EncodeResponseHead(writable, VirtioRtcStatus.Ok);

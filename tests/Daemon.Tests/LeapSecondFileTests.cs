@@ -1,11 +1,19 @@
+using Sync.Daemon.Hosting;
 using Sync.Filters.Leap;
 using Sync.Filters.Time;
-using static Sync.Filters.Tests.Leap.LeapTestData;
 
-namespace Sync.Filters.Tests.Leap;
+namespace Sync.Daemon.Tests;
 
-public sealed class LeapSecondLoadingTests : IDisposable
+/// <summary>Reading the leap-second file happens at the edge (Daemon/Hosting), the choice against the embedded copy in the core.</summary>
+public sealed class LeapSecondFileTests : IDisposable
 {
+    private static string EmbeddedText()
+    {
+        using var stream = typeof(LeapSecondTable).Assembly.GetManifestResourceStream("Sync.Filters.Leap.leap-seconds.list")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     private readonly string _directory = Directory.CreateTempSubdirectory("virtsync-leap-").FullName;
     private static readonly Instant<Utc> BeforeExpiry = Instant<Utc>.FromSeconds(1_764_000_000); // 2025-11-24
     private static readonly Instant<Utc> AfterExpiry = Instant<Utc>.FromSeconds(1_795_000_000);  // 2026-11-18
@@ -22,7 +30,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void LoadReadsAGoodFile()
     {
-        var result = LeapSecondTable.Load(Write("leap-seconds.list", EmbeddedText()), BeforeExpiry);
+        var result = LeapSecondFile.Read(Write("leap-seconds.list", EmbeddedText()), BeforeExpiry);
 
         Assert.True(result.IsUsable, result.Error);
         Assert.Empty(result.Warnings);
@@ -32,7 +40,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void LoadOfAMissingFileIsAnErrorNotAnException()
     {
-        var result = LeapSecondTable.Load(Path.Combine(_directory, "absent.list"), BeforeExpiry);
+        var result = LeapSecondFile.Read(Path.Combine(_directory, "absent.list"), BeforeExpiry);
 
         Assert.Null(result.Table);
         Assert.Contains("not found", result.Error);
@@ -43,7 +51,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [InlineData("\0")]
     public void LoadOfABadPathIsAnErrorNotAnException(string path)
     {
-        var result = LeapSecondTable.Load(path, BeforeExpiry);
+        var result = LeapSecondFile.Read(path, BeforeExpiry);
 
         Assert.Null(result.Table);
         Assert.NotNull(result.Error);
@@ -52,7 +60,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void LoadOfADirectoryIsAnError()
     {
-        var result = LeapSecondTable.Load(_directory, BeforeExpiry);
+        var result = LeapSecondFile.Read(_directory, BeforeExpiry);
 
         Assert.Null(result.Table);
         Assert.NotNull(result.Error);
@@ -61,7 +69,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void LoadOfAnExpiredFileWarns()
     {
-        var result = LeapSecondTable.Load(Write("leap-seconds.list", EmbeddedText()), AfterExpiry);
+        var result = LeapSecondFile.Read(Write("leap-seconds.list", EmbeddedText()), AfterExpiry);
 
         Assert.True(result.IsUsable);
         Assert.Contains("leap-seconds.list expired on 2026-06-28: leap seconds after that date are unknown", result.Warnings);
@@ -72,7 +80,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     {
         var path = Write("leap-seconds.list", EmbeddedText().Replace("3991593600", "4091593600", StringComparison.Ordinal));
 
-        var table = LeapSecondTable.LoadOrEmbedded(path, BeforeExpiry, out var warnings);
+        var table = LeapSecondFile.LoadOrEmbedded(path, BeforeExpiry, out var warnings);
 
         Assert.Same(LeapSecondTable.Embedded, table);
         var warning = Assert.Single(warnings);
@@ -83,7 +91,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void MissingFileFallsBackToTheEmbeddedTableAndReportsExpiryOnce()
     {
-        var table = LeapSecondTable.LoadOrEmbedded(Path.Combine(_directory, "absent.list"), AfterExpiry, out var warnings);
+        var table = LeapSecondFile.LoadOrEmbedded(Path.Combine(_directory, "absent.list"), AfterExpiry, out var warnings);
 
         Assert.Same(LeapSecondTable.Embedded, table);
         Assert.Equal(2, warnings.Count);
@@ -94,7 +102,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
     [Fact]
     public void GoodFileIsUsedWithoutWarnings()
     {
-        var table = LeapSecondTable.LoadOrEmbedded(Write("leap-seconds.list", EmbeddedText()), BeforeExpiry, out var warnings);
+        var table = LeapSecondFile.LoadOrEmbedded(Write("leap-seconds.list", EmbeddedText()), BeforeExpiry, out var warnings);
 
         Assert.Empty(warnings);
         Assert.Equal(LeapSecondTable.Embedded.Entries, table.Entries);
@@ -108,7 +116,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
             3692217600	37
             3976300800	38
             """;
-        var table = LeapSecondTable.LoadOrEmbedded(Write("newer.list", newer), AfterExpiry, out var warnings);
+        var table = LeapSecondFile.LoadOrEmbedded(Write("newer.list", newer), AfterExpiry, out var warnings);
 
         Assert.Equal(38, table.TaiMinusUtcAt(Instant<Utc>.FromSeconds(3_976_300_800 - 2_208_988_800)));
         Assert.Contains(warnings, w => w.Contains("no #h", StringComparison.Ordinal));
@@ -123,7 +131,7 @@ public sealed class LeapSecondLoadingTests : IDisposable
             3644697600	36
             3692217600	37
             """;
-        var table = LeapSecondTable.LoadOrEmbedded(Write("older.list", older), BeforeExpiry, out var warnings);
+        var table = LeapSecondFile.LoadOrEmbedded(Write("older.list", older), BeforeExpiry, out var warnings);
 
         Assert.Same(LeapSecondTable.Embedded, table);
         Assert.Contains(warnings, w => w.Contains("before the embedded leap-second table", StringComparison.Ordinal));
