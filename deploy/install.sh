@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs virtsyncd: binary, systemd units, udev rules, example configuration.
-#   deploy/install.sh [--binary PATH] [--destdir DIR] [--prefix /usr/local] [--enable sync|serve] [--no-reload]
+#   deploy/install.sh [--binary PATH] [--destdir DIR] [--prefix /usr/local] [--enable sync|chrony|serve] [--no-reload]
 # Without --binary it publishes the NativeAOT binary first (needs the .NET SDK and clang).
 # --destdir stages everything under DIR (for packages) and implies --no-reload.
 set -euo pipefail
@@ -33,7 +33,7 @@ udevdir="$destdir/etc/udev/rules.d"
 confdir="$destdir/etc/virtsync"
 install -d "$bindir" "$unitdir" "$udevdir" "$confdir"
 install -m 0755 "$binary" "$bindir/virtsyncd"
-for unit in virtsyncd.service virtsyncd-serve.service; do
+for unit in virtsyncd.service virtsyncd-chrony.service virtsyncd-serve.service; do
   sed "s#/usr/local/bin/virtsyncd#$prefix/bin/virtsyncd#" "$here/systemd/$unit" > "$unitdir/$unit"
   chmod 0644 "$unitdir/$unit"
 done
@@ -58,9 +58,10 @@ if [[ "$reload" == 1 ]]; then
   systemctl daemon-reload || echo "install.sh: systemctl daemon-reload failed (no systemd?)" >&2
   case "$enable" in
     sync) systemctl enable --now virtsyncd.service ;;
+    chrony) systemctl enable --now virtsyncd-chrony.service ;;
     serve) systemctl enable --now virtsyncd-serve.service ;;
     "") ;;
-    *) echo "install.sh: --enable takes sync or serve" >&2; exit 64 ;;
+    *) echo "install.sh: --enable takes sync, chrony or serve" >&2; exit 64 ;;
   esac
 fi
 echo "installed virtsyncd to $bindir/virtsyncd"

@@ -26,7 +26,7 @@ public static class EstimatorComparison
         foreach (double noiseNs in new[] { 5.0, 50.0, 500.0 })
         {
             var reg = Simulate(new RegressionEstimator(new RegressionOptions { FrequencyWanderS2PerS3 = wander }), wander, noiseNs);
-            var kal = Simulate(new KalmanEstimator(new KalmanOptions { FrequencyWanderS2PerS3 = wander }), wander, noiseNs);
+            var kal = Simulate(new KalmanEstimator(new KalmanOptions { Wander = WanderOptions.Fixed(wander) }), wander, noiseNs);
             Print(wander, noiseNs, "regression", reg);
             Print(wander, noiseNs, "kalman", kal);
             string better = reg.RmsOffsetNs < kal.RmsOffsetNs ? "regression" : "kalman";

@@ -14,7 +14,7 @@ namespace Sync.Bench;
 public static class OracleOptions
 {
     public static SyncEngineOptions For(Scenario scenario, SyncEngineOptions options) =>
-        options with { Kalman = options.Kalman with { FrequencyWanderS2PerS3 = FrequencyNoise(scenario) } };
+        options with { Kalman = options.Kalman with { Wander = Sync.Filters.Estimation.WanderOptions.Fixed(FrequencyNoise(scenario)) } };
 
     /// <summary>The world's frequency process noise, s^2/s^3.</summary>
     public static double FrequencyNoise(Scenario scenario)

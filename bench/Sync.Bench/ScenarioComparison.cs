@@ -53,6 +53,7 @@ public static class ScenarioComparison
                 Verdict("std <= 0.5x PI", stdRatio is { } r && r <= 0.5),
                 Verdict("coverage >= 0.999", ours.BoundCoverage is { } c && c >= 0.999),
                 Verdict("recovered <= 60 s", ours.Events.Where(e => WorldRuns.IsStepLike(e.Kind)).All(e => e.RecoveryS is { } rs && rs <= 60)),
+                Verdict("no step policy does not allow", WorldsBenchmark.StepsPolicyDoesNotAllow(scenario, runs.Virtsync.Trace).Count == 0),
             };
             // A clock that may step or smear cannot be pinned down inside the leap window: there the issue asks for
             // a bound that widens to cover the ambiguity (coverage above), not for a tight one.

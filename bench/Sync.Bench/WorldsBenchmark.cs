@@ -30,13 +30,16 @@ public static class WorldsBenchmark
     /// <summary>
     /// The guest clock's own jumps (its offset from true time, so a served step does not count) larger than 20 us
     /// plus what a 500 ppm slew moves between two reads, except: in the first 4 s or 3 reads (a start-up step above
-    /// 20 us), the injected guest step itself, and jumps of 1 ms or more within 3 reads (at least 4 s) after an event
-    /// (a step after a detected discontinuity above StepPolicy.RecoveryThreshold).
+    /// 20 us), the injected guest step itself, and jumps of 1 ms or more within 3 reads (at least 4 s) after a served
+    /// or guest step, a leap or an outage's end (a step after a detected discontinuity above
+    /// StepPolicy.RecoveryThreshold); never after a rate change.
     /// </summary>
     public static IReadOnlyList<(double TimeS, long StepNs)> StepsPolicyDoesNotAllow(Scenario scenario, IReadOnlyList<TracePoint> trace)
     {
         var graceS = Math.Max(4, 3.5 * scenario.PollIntervalS);
-        var eventTimes = scenario.Events.SelectMany(e => e.Kind == ScenarioEvent.DeviceRemoved ? new[] { e.TS, e.TS + (e.DurationS ?? 0) } : [e.TS]).ToList();
+        // A rate change (served or the guest's oscillator alone) is followed by slewing, never by a step.
+        var eventTimes = scenario.Events.Where(e => e.Kind is ScenarioEvent.ServedStep or ScenarioEvent.GuestStep or ScenarioEvent.DeviceRemoved or ScenarioEvent.Leap)
+            .Select(e => e.Kind == ScenarioEvent.DeviceRemoved ? e.TS + (e.DurationS ?? 0) : e.TS).ToList();
         var guestSteps = scenario.Events.Where(e => e.Kind == ScenarioEvent.GuestStep).ToList();
         var found = new List<(double, long)>();
         for (var i = 1; i < trace.Count; i++)

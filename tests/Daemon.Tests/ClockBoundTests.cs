@@ -338,4 +338,42 @@ public sealed class ClockBoundTests : IDisposable
         Assert.Contains("\"clockBound\"", example);
         Assert.Contains("\"maxDriftPpm\": 50", example);
     }
+
+    [Fact]
+    public async Task AShortFileIsReplacedWholeAndAWatcherNeverSeesAShortSegment()
+    {
+        var path = _dir.File("shm0");
+        File.WriteAllBytes(path, []); // left by a writer that crashed before sizing it
+        using (var writer = ClockBoundWriter.Create(path))
+            writer.Publish(Record(1, 1));
+        Assert.Equal(80, new FileInfo(path).Length);
+        Assert.Equal(1, ClockBoundTestReader.ReadFile(path).BoundNs);
+        Assert.Equal(["shm0"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+
+        // A client may open the path at any moment: whenever it exists, it is a whole segment.
+        var fresh = _dir.File("fresh/shm0");
+        Directory.CreateDirectory(Path.GetDirectoryName(fresh)!);
+        var shortSeen = 0;
+        using var stop = new CancellationTokenSource();
+        var watcher = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var f = new FileStream(fresh, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    if (f.Length != 80) shortSeen++;
+                }
+                catch (IOException) { }
+            }
+        });
+        for (var i = 0; i < 200; i++)
+        {
+            File.Delete(fresh);
+            using var writer = ClockBoundWriter.Create(fresh);
+        }
+        stop.Cancel();
+        await watcher.WaitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, shortSeen);
+    }
 }

@@ -39,6 +39,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(83_333, o.Discipline.MaxSlewRatePpm);
         Assert.Equal(LeapPolicy.Kernel, o.Discipline.LeapPolicy);
         Assert.True(o.Discipline.WriteEnabled);
+        Assert.Equal(30, o.Discipline.ForeignWriterQuietSeconds);
         Assert.Equal("/run/virtsync/vhost-rtc.sock", o.Serve.SocketPath);
         Assert.Equal("/run/virtsync/serve-state", o.Serve.StateDirectory);
         Assert.Equal([ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon], o.Serve.Clocks);
@@ -67,7 +68,7 @@ public sealed class ConfigurationTests : IDisposable
                 "filter": "fastest",
                 "estimator": "kalman"
               },
-              "discipline": { "makestepThresholdSeconds": 0.1, "makestepLimit": -1, "maxSlewRatePpm": 83333, "leapPolicy": "follow-smear", "writeEnabled": false },
+              "discipline": { "makestepThresholdSeconds": 0.1, "makestepLimit": -1, "maxSlewRatePpm": 83333, "leapPolicy": "follow-smear", "writeEnabled": false, "foreignWriterQuietSeconds": 12.5 },
               "serve": { "socketPath": "/tmp/v.sock", "stateDirectory": "/var/lib/virtsync/serve", "clocks": ["tai", "simulated", "utc-maybe-smeared"], "smearVariant": "sls", "alarms": false },
               "metrics": { "enabled": false, "listen": "[::1]:9999" },
               "status": { "enabled": false, "socketPath": "/tmp/s.sock" },
@@ -88,6 +89,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(83333, o.Discipline.MaxSlewRatePpm);
         Assert.Equal(LeapPolicy.FollowSmear, o.Discipline.LeapPolicy);
         Assert.False(o.Discipline.WriteEnabled);
+        Assert.Equal(12.5, o.Discipline.ForeignWriterQuietSeconds);
         Assert.Equal("/tmp/v.sock", o.Serve.SocketPath);
         Assert.Equal("/var/lib/virtsync/serve", o.Serve.StateDirectory);
         Assert.Equal([ServedClock.Tai, ServedClock.Simulated, ServedClock.UtcMaybeSmeared], o.Serve.Clocks);
@@ -108,9 +110,9 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Theory]
-    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..64")]
-    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..64")]
+    [InlineData("sources:readIntervalSeconds", "0", "sources:readIntervalSeconds = 0 is out of range: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "fast", "sources:readIntervalSeconds = fast is not a number: use 0.01..3600")]
+    [InlineData("sources:readIntervalSeconds", "NaN", "sources:readIntervalSeconds = NaN is not a number: use 0.01..3600")]
     [InlineData("sources:readTimeoutMs", "0", "sources:readTimeoutMs = 0 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "120000", "sources:readTimeoutMs = 120000 is out of range: use 10..60000")]
     [InlineData("sources:readTimeoutMs", "2s", "sources:readTimeoutMs = 2s is not a whole number: use 10..60000")]
@@ -124,9 +126,10 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("sources:clocks:0:type", "gps", "sources:clocks:0:type = gps is not allowed: use utc, tai, monotonic, utc-smeared or utc-maybe-smeared")]
     [InlineData("sources:clocks:0:path", "dev/ptp0", "sources:clocks:0:path = dev/ptp0 is not an absolute path")]
     [InlineData("discipline:makestepThresholdSeconds", "-1", "discipline:makestepThresholdSeconds = -1 is out of range")]
+    [InlineData("discipline:foreignWriterQuietSeconds", "0", "discipline:foreignWriterQuietSeconds = 0 is out of range: use 1..86400")]
     [InlineData("discipline:makestepLimit", "-2", "discipline:makestepLimit = -2 is out of range: use -1..1000000")]
     [InlineData("discipline:maxSlewRatePpm", "200000", "discipline:maxSlewRatePpm = 200000 is out of range: use 1..100500")]
-    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew, follow-smear or unsmear")]
+    [InlineData("discipline:leapPolicy", "smear", "discipline:leapPolicy = smear is not allowed: use kernel, slew or follow-smear")]
     [InlineData("discipline:writeEnabled", "yes", "discipline:writeEnabled = yes is not allowed: use true or false")]
     [InlineData("serve:socketPath", "vhost.sock", "serve:socketPath = vhost.sock is not an absolute path: use a path starting with /")]
     [InlineData("serve:stateDirectory", "state", "serve:stateDirectory = state is not an absolute path: use a directory path starting with /, e.g. /run/virtsync/serve-state")]

@@ -73,6 +73,36 @@ public sealed class DeployTests
     }
 
     [Fact]
+    public void SyncUnitConflictsWithEveryOtherTimeDaemonAndTheChronyAgentUnit()
+    {
+        var conflicts = Regex.Match(Read("deploy/systemd/virtsyncd.service"), @"(?m)^Conflicts=(.*)$").Groups[1].Value.Split(' ');
+        foreach (var other in new[] { "chronyd.service", "chrony.service", "systemd-timesyncd.service", "ntp.service", "ntpsec.service", "virtsyncd-chrony.service" })
+            Assert.Contains(other, conflicts);
+    }
+
+    [Fact]
+    public void ChronyAgentUnitFeedsChronydWithNoCapabilityAndIsInstalled()
+    {
+        var unit = Read("deploy/systemd/virtsyncd-chrony.service");
+        var exec = Regex.Match(unit, @"(?m)^ExecStart=/usr/local/bin/virtsyncd (.*)$").Groups[1].Value.Split(' ');
+        Assert.Equal("sync", exec[0]);
+        Assert.True(Sync.Daemon.Cli.CommandArguments.TryParse(exec[0], exec[1..], false, out var args, out var error), error);
+        var empty = Path.GetTempFileName();
+        File.WriteAllText(empty, "{}");
+        var loaded = ConfigurationLoader.Load(args.ToConfigurationInputs(new Dictionary<string, string?>()) with { ConfigPath = empty });
+        File.Delete(empty);
+        Assert.True(loaded.IsValid, string.Join("; ", loaded.Errors));
+        Assert.True(loaded.Options!.Chrony.Enabled, "the unit's ExecStart turns the chrony agent on");
+        Assert.Matches(@"(?m)^CapabilityBoundingSet=$", unit);
+        Assert.Matches(@"(?m)^AmbientCapabilities=$", unit);
+        var conflicts = Regex.Match(unit, @"(?m)^Conflicts=(.*)$").Groups[1].Value.Split(' ');
+        Assert.Contains("virtsyncd.service", conflicts);
+        Assert.DoesNotContain("chrony.service", conflicts);
+        Assert.Contains("ProtectClock=yes", unit);
+        Assert.Contains("virtsyncd-chrony.service", Read("deploy/install.sh"));
+    }
+
+    [Fact]
     public void UdevRulesNameTheVirtioClocks()
     {
         var rules = Read("deploy/udev/70-virtsync-ptp.rules");

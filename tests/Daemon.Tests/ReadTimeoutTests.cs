@@ -14,15 +14,22 @@ using Sync.Filters.Time;
 
 namespace Sync.Daemon.Tests;
 
-/// <summary>True time and a guest clock that runs exactly at rate; steps commanded by the loop move it.</summary>
+/// <summary>True time and a guest clock whose oscillator runs exactly at rate; the frequency correction and the
+/// steps commanded by the loop move it, as the kernel would.</summary>
 internal sealed class ToyGuest : ISystemClock
 {
-    private long _localMinusTrueNs = 40_000;
+    private double _localMinusTrueNs = 40_000;
+    private double _frequencyPpm;
 
     public long TrueNs { get; private set; } = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds;
-    public long LocalNs => TrueNs + _localMinusTrueNs;
+    public long LocalNs => TrueNs + (long)Math.Round(_localMinusTrueNs);
 
-    public void Advance(TimeSpan by) => TrueNs += (long)by.TotalMicroseconds * 1_000;
+    public void Advance(TimeSpan by)
+    {
+        var ns = (long)by.TotalMicroseconds * 1_000;
+        TrueNs += ns;
+        _localMinusTrueNs += ns * _frequencyPpm * 1e-6;
+    }
 
     public Instant<Utc> Now() => new(LocalNs);
 
@@ -32,6 +39,7 @@ internal sealed class ToyGuest : ISystemClock
     public ClockResult<KernelClockState> Apply(ClockCommand command)
     {
         if (command.Step is { } step) _localMinusTrueNs += step.Nanoseconds;
+        if (command.FrequencyPpm is { } ppm) _frequencyPpm = ppm;
         return ReadState();
     }
 }

@@ -215,3 +215,35 @@ public sealed class StatusTests : IDisposable
     public void ShortDurationsUseChronyUnits(double seconds, bool signed, string expected) =>
         Assert.Equal(expected, StatusRenderer.Short(seconds, signed));
 }
+
+public sealed class StatusSocketStopTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private sealed class Logger<T>(ListLogger inner) : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => inner.Log(logLevel, eventId, state, exception, formatter);
+    }
+
+    [Fact]
+    public async Task ACleanStopWithAnAcceptPendingLogsNoWarning()
+    {
+        var log = new ListLogger();
+        var socket = _dir.File("status.sock");
+        for (var round = 0; round < 5; round++)
+        {
+            var server = new StatusSocketServer(socket, new FakeStatusProvider(), new Logger<StatusSocketServer>(log));
+            await server.StartAsync(TestContext.Current.CancellationToken);
+            await Task.Delay(50, TestContext.Current.CancellationToken); // the accept is waiting
+            await server.StopAsync(TestContext.Current.CancellationToken);
+            server.Dispose();
+        }
+        Assert.DoesNotContain(log.Entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.False(File.Exists(socket));
+    }
+}

@@ -4,7 +4,7 @@
 # host's own clock is untouched. The guest gets a leap-seconds.list with the same extra leap (the
 # real table's entries plus it, written here into out/), so `virtsyncd sync` knows it is coming.
 #   env: VMLAB_LEAP_IN_S (150), VMLAB_LEAP_AFTER_S (40: how long the guest records after the
-#        leap), VMLAB_LEAP_POLICY (kernel | slew | follow-smear | unsmear; default kernel),
+#        leap), VMLAB_LEAP_POLICY (kernel | slew | follow-smear; default kernel),
 #        VMLAB_SYNC_OPTIONS (more options for the guest's sync)
 # shellcheck shell=bash
 SCENARIO_SERVE=1

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,9 @@ static void cb_open(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) return;
+	/* A segment shorter than 80 bytes (a writer that has not sized it yet) would SIGBUS on access. */
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size < 80) { close(fd); return; }
 	void *p = mmap(NULL, 80, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p != MAP_FAILED) cb_map = p;

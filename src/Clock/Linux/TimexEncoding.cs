@@ -110,7 +110,10 @@ public static class TimexEncoding
         Duration.FromNanoseconds(timex.EstError * 1000),
         (KernelStatus)timex.Status,
         timex.Tai,
-        state is >= 0 and <= 5 ? (KernelTimeState)state : KernelTimeState.Error);
+        state is >= 0 and <= 5 ? (KernelTimeState)state : KernelTimeState.Error)
+    {
+        PllOffset = Duration.FromNanoseconds((timex.Status & TimexFlags.StaNano) != 0 ? timex.Offset : timex.Offset * 1000),
+    };
 
     /// <summary>The call as text, naming only the fields the modes make the kernel read.</summary>
     public static string Describe(in Timex timex)

@@ -32,6 +32,8 @@ public sealed record Scenario
     public string ReadingMode { get; set; } = "extended";
     public OscillatorSettings Oscillator { get; set; } = new();
     public DelaySettings Delay { get; set; } = new();
+    /// <summary>A second, usually narrower, path to the same host time; null = none.</summary>
+    public SecondDeviceSettings? SecondDevice { get; set; }
     /// <summary>Guest clock minus true UTC at the start.</summary>
     public double InitialGuestOffsetMs { get; set; }
     public List<ScenarioEvent> Events { get; set; } = [];
@@ -91,6 +93,7 @@ public sealed record Scenario
         else problems.AddRange(Oscillator.Validate("oscillator."));
         if (Delay is null) problems.Add("delay must not be null");
         else problems.AddRange(Delay.Validate("delay."));
+        if (SecondDevice is not null) problems.AddRange(SecondDevice.Validate("second_device."));
         if (!double.IsFinite(InitialGuestOffsetMs) || Math.Abs(InitialGuestOffsetMs) > 1e9) problems.Add("initial_guest_offset_ms must be a finite number within +-1e9");
         if (Events is null) problems.Add("events must be a list (may be empty)");
         else

@@ -179,8 +179,44 @@ public static class ScenarioCatalog
         Events = [new ScenarioEvent { TS = 14 * 3600, Kind = ScenarioEvent.Leap, LeapDirection = "insert" }],
     };
 
+    private static readonly Scenario CalibratedPath = new()
+    {
+        Name = "calibrated-path",
+        Description = "Like the VM lab: our device over a slow vhost-user virtqueue (extended, ~100 us window, the device read " +
+            "30 +- 10 % into it, so its midpoint offsets are ~20 us off) and QEMU's built-in device as a second, narrower path " +
+            "(~10 us window, read at its midpoint +- 10 %), sources combined; the built-in device is removed for good at 30 min " +
+            "and the daemon goes on with the calibration it measured. UTC clock, the daemon's defaults (9 samples every 0.25 s). 1 h.",
+        Seed = 11,
+        DurationS = 3600,
+        PollIntervalS = 0.25,
+        SamplesPerReading = 9,
+        ServedClock = "utc",
+        ReadingMode = "extended",
+        Oscillator = TypicalOscillator,
+        InitialGuestOffsetMs = 0.05,
+        Delay = new DelaySettings
+        {
+            BaseDelayNs = 70_000,
+            JitterNs = 30_000,
+            JitterDistribution = "lognormal",
+            BurstPeriodS = 300,
+            BurstDurationS = 20,
+            BurstJitterNs = 100_000,
+            AsymmetryFraction = 0.3,
+            AsymmetrySpread = 0.1,
+            OutlierProbability = 0.01,
+            OutlierDelayNs = 1_000_000,
+        },
+        SecondDevice = new SecondDeviceSettings
+        {
+            ReadingMode = "extended",
+            Delay = new DelaySettings { BaseDelayNs = 8_000, JitterNs = 2_000, JitterDistribution = "lognormal", AsymmetryFraction = 0.5, AsymmetrySpread = 0.1 },
+            RemovedAfterS = 1800,
+        },
+    };
+
     private static readonly Scenario[] BuiltIns =
-        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage, RateChange];
+        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage, RateChange, CalibratedPath];
 
     /// <summary>Fresh copies of every built-in (scenarios are mutable for JSON binding; the originals stay intact).</summary>
     public static IReadOnlyList<Scenario> All => BuiltIns.Select(Copy).ToArray();
@@ -198,6 +234,7 @@ public static class ScenarioCatalog
         Oscillator = s.Oscillator with { },
         Delay = s.Delay with { },
         Events = s.Events.Select(e => e with { }).ToList(),
+        SecondDevice = s.SecondDevice is { } second ? second with { Delay = second.Delay with { } } : null,
     };
 
     /// <summary>The built-in scenario of that name; an unknown name gives a ScenarioException listing the valid ones.</summary>

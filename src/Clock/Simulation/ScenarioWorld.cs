@@ -19,6 +19,7 @@ public sealed class ScenarioWorld
 
     private ScenarioWorld(Scenario scenario, SimulatedWorld world)
     {
+        var second = scenario.SecondDevice;
         Scenario = scenario;
         World = world;
         Oscillator = new Oscillator(scenario.Oscillator, scenario.Seed, world.StartTrueNs);
@@ -27,6 +28,15 @@ public sealed class ScenarioWorld
         ReadModel = new PhcReadModel(scenario.Delay, scenario.Seed, world.StartTrueNs);
         Phc = new SimulatedPhc(world, GuestClock, ServedClock, ReadModel, scenario.Method);
         EndTrueNs = world.StartTrueNs + scenario.DurationNs;
+        if (second is not null)
+        {
+            SecondPhc = new SimulatedPhc(world, GuestClock, ServedClock,
+                new PhcReadModel(second.Delay, scenario.Seed + 0x5EC0D, world.StartTrueNs),
+                second.ReadingMode == "precise" ? Filters.Samples.ReadingMethod.Precise : Filters.Samples.ReadingMethod.Extended,
+                "/dev/ptp-sim1");
+            if (second.RemovedAfterS is { } removed)
+                SecondPhc.AddOutage(world.StartTrueNs + SecondsToNs(removed), long.MaxValue / 2);
+        }
     }
 
     public Scenario Scenario { get; }
@@ -36,6 +46,12 @@ public sealed class ScenarioWorld
     public SimulatedHostClock ServedClock { get; }
     public PhcReadModel ReadModel { get; }
     public SimulatedPhc Phc { get; }
+
+    /// <summary>The scenario's second device (another path to the same host clock), or null.</summary>
+    public SimulatedPhc? SecondPhc { get; }
+
+    /// <summary>The clocks the runner reads, in order of preference.</summary>
+    public IReadOnlyList<SimulatedPhc> Phcs => SecondPhc is null ? [Phc] : [Phc, SecondPhc];
 
     /// <summary>The leap table of this world (embedded table plus the scenario's leaps): give it to the pipeline.</summary>
     public LeapSecondTable LeapTable => World.LeapTable;

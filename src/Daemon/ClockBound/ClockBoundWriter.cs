@@ -27,7 +27,14 @@ public sealed unsafe class ClockBoundWriter : IDisposable
         _segment = segment;
     }
 
-    /// <summary>Creates (or reuses) the file, mode 0644, and its directory, mode 0755; writes the header.</summary>
+    private const UnixFileMode FileMode0644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <summary>
+    /// Creates (or reuses) the file, mode 0644, and its directory, mode 0755; writes the header. A new file is written
+    /// whole under a temporary name and renamed into place, so a client never maps a file shorter than the segment
+    /// (reading past the end of a mapped file is SIGBUS): found in the VM lab, where a client opened the file between
+    /// its creation and its sizing.
+    /// </summary>
     public static ClockBoundWriter Create(string path)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the ClockBound segment is a Linux shared-memory file");
@@ -35,16 +42,30 @@ public sealed unsafe class ClockBoundWriter : IDisposable
         if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        if (!File.Exists(path) || new FileInfo(path).Length != ClockBoundSegment.Size)
+        {
+            var temporary = $"{path}.{Environment.ProcessId}.tmp";
+            File.Delete(temporary);
+            using (var created = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = FileMode0644,
+            }))
+            {
+                Span<byte> header = stackalloc byte[ClockBoundSegment.Size];
+                header.Clear();
+                ClockBoundSegment.WriteHeader(header);
+                created.Write(header);
+            }
+            File.Move(temporary, path, overwrite: true); // rename(2): readers see the old file or the whole new one
+        }
         var stream = new FileStream(path, new FileStreamOptions
         {
-            Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            Mode = FileMode.Open, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite,
         });
         MemoryMappedFile? file = null;
         MemoryMappedViewAccessor? view = null;
         try
         {
-            if (stream.Length != ClockBoundSegment.Size) stream.SetLength(ClockBoundSegment.Size);
             file = MemoryMappedFile.CreateFromFile(stream, null, ClockBoundSegment.Size, MemoryMappedFileAccess.ReadWrite,
                 HandleInheritability.None, leaveOpen: false);
             view = file.CreateViewAccessor(0, ClockBoundSegment.Size, MemoryMappedFileAccess.ReadWrite);

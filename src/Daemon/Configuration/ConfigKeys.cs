@@ -24,8 +24,8 @@ public static class ConfigKeys
             ClockSelectorItem, FormatSelector, o => o.Sources.Clocks, (o, v) => o with { Sources = o.Sources with { Clocks = v } },
             mayBeEmpty: true, itemFields: ["path", "clockName", "type"], defaultText: "[] (all virtio clocks)");
 
-        public static readonly ConfigKey<double> ReadIntervalSeconds = Number("sources:readIntervalSeconds", 0.25, 0.01, 64, "s",
-            "time between readings", "0.5",
+        public static readonly ConfigKey<double> ReadIntervalSeconds = Number("sources:readIntervalSeconds", 0.25, 0.01, 3600, "s",
+            "time between readings; every reading updates the estimate and the clock, and the time constants follow it (docs/architecture.md)", "0.5",
             o => o.Sources.ReadIntervalSeconds, (o, v) => o with { Sources = o.Sources with { ReadIntervalSeconds = v } });
 
         /// <summary>
@@ -91,11 +91,21 @@ public static class ConfigKeys
             o => o.Discipline.MaxSlewRatePpm, (o, v) => o with { Discipline = o.Discipline with { MaxSlewRatePpm = v } });
 
         public static readonly ConfigKey<LeapPolicy> LeapPolicy = Choice("discipline:leapPolicy", ConfigNames.LeapPolicies, Filters.Engine.LeapPolicy.Kernel,
-            "leap-second handling", "slew",
+            "leap-second handling: kernel = the kernel inserts or deletes the second (a smeared noon/sls reference is unsmeared to UTC first); slew = no kernel flag, the 1 s offset is slewed; follow-smear = a smeared reference is followed as it is", "slew",
             o => o.Discipline.LeapPolicy, (o, v) => o with { Discipline = o.Discipline with { LeapPolicy = v } });
 
         public static readonly ConfigKey<bool> WriteEnabled = Boolean("discipline:writeEnabled", true, "false = observe only",
             o => o.Discipline.WriteEnabled, (o, v) => o with { Discipline = o.Discipline with { WriteEnabled = v } });
+
+        /// <summary>
+        /// When another program is found steering the clock (its frequency, PLL or status bits differ from what we last
+        /// wrote), stop steering until the kernel's state has stayed unchanged this long, then start over. 30 s: chronyd
+        /// and ntpd write at least every 16 s at their default polls, timesyncd at every poll (32 s and up: it is
+        /// seen again at its next write).
+        /// </summary>
+        public static readonly ConfigKey<double> ForeignWriterQuietSeconds = Number("discipline:foreignWriterQuietSeconds", 30, 1, 86_400, "s",
+            "another program steering the clock: stop steering until the kernel's clock state has been unchanged this long, then start over", "12.5",
+            o => o.Discipline.ForeignWriterQuietSeconds, (o, v) => o with { Discipline = o.Discipline with { ForeignWriterQuietSeconds = v } });
     }
 
     public static class Serve
@@ -304,6 +314,7 @@ public static class ConfigKeys
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
         Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
+        Discipline.ForeignWriterQuietSeconds,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
         Serve.HandshakeTimeoutSeconds, Serve.IdleTimeoutSeconds, Serve.SocketGroup, Serve.SocketMode,
         Simulated.OffsetMs, Simulated.RatePpm, Simulated.RateAfterSeconds, Simulated.StepMs, Simulated.StepAfterSeconds, Simulated.Scale,

@@ -15,7 +15,7 @@ public static class ConfigNames
         [("regression", EstimatorKind.Regression), ("kalman", EstimatorKind.Kalman)];
 
     public static readonly IReadOnlyList<(string Name, LeapPolicy Value)> LeapPolicies =
-        [("kernel", LeapPolicy.Kernel), ("slew", LeapPolicy.Slew), ("follow-smear", LeapPolicy.FollowSmear), ("unsmear", LeapPolicy.Unsmear)];
+        [("kernel", LeapPolicy.Kernel), ("slew", LeapPolicy.Slew), ("follow-smear", LeapPolicy.FollowSmear)];
 
     public static readonly IReadOnlyList<(string Name, ServedClock Value)> ServedClocks =
     [

@@ -64,26 +64,17 @@ public sealed record SimulateArguments(string Scenario, double? DurationS, ulong
                     parsed = parsed with { OutDir = value };
                     break;
                 case "--leap-policy":
-                    LeapPolicy? policy = value switch
+                    if (!Configuration.ConfigNames.TryParse(Configuration.ConfigNames.LeapPolicies, value, out LeapPolicy policy))
                     {
-                        "kernel" => Filters.Engine.LeapPolicy.Kernel,
-                        "slew" => Filters.Engine.LeapPolicy.Slew,
-                        "follow-smear" => Filters.Engine.LeapPolicy.FollowSmear,
-                        "unsmear" => Filters.Engine.LeapPolicy.Unsmear,
-                        _ => null,
-                    };
-                    if (policy is null)
-                    {
-                        problem = $"--leap-policy {value}: use kernel, slew, follow-smear or unsmear";
+                        problem = $"--leap-policy {value}: use {Configuration.ConfigValues.Alternatives(Configuration.ConfigNames.Names(Configuration.ConfigNames.LeapPolicies))}";
                         return false;
                     }
                     parsed = parsed with { LeapPolicy = policy };
                     break;
                 case "--estimator":
-                    EstimatorKind? kind = value switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => null };
-                    if (kind is null)
+                    if (!Configuration.ConfigNames.TryParse(Configuration.ConfigNames.Estimators, value, out EstimatorKind kind))
                     {
-                        problem = $"--estimator {value}: use kalman or regression";
+                        problem = $"--estimator {value}: use {Configuration.ConfigValues.Alternatives(Configuration.ConfigNames.Names(Configuration.ConfigNames.Estimators))}";
                         return false;
                     }
                     parsed = parsed with { Estimator = kind };

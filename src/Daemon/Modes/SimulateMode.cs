@@ -9,7 +9,7 @@ namespace Sync.Daemon.Modes;
 
 /// <summary>
 /// `virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR]
-/// [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression] [--realtime [--metrics HOST:PORT]]`: the real pipeline against
+/// [--leap-policy kernel|slew|follow-smear] [--estimator kalman|regression] [--realtime [--metrics HOST:PORT]]`: the real pipeline against
 /// the simulator, with a progress bar, a final table and, with --out, report.json, samples.csv and offset.png.
 /// </summary>
 public static class SimulateMode
@@ -21,7 +21,7 @@ public static class SimulateMode
         if (!SimulateArguments.TryParse(args, out var arguments, out var problem))
         {
             stderr.WriteLine($"virtsyncd simulate: {problem}");
-            stderr.WriteLine("usage: virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR] [--leap-policy kernel|slew|follow-smear|unsmear] [--estimator kalman|regression]");
+            stderr.WriteLine("usage: virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR] [--leap-policy kernel|slew|follow-smear] [--estimator kalman|regression]");
             return 64;
         }
 
@@ -83,11 +83,7 @@ public static class SimulateMode
         return ScenarioCatalog.Get(nameOrFile);
     }
 
-    public static string Format(LeapPolicy policy) => policy switch
-    {
-        LeapPolicy.FollowSmear => "follow-smear",
-        _ => policy.ToString().ToLowerInvariant(),
-    };
+    public static string Format(LeapPolicy policy) => Configuration.ConfigNames.Name(Configuration.ConfigNames.LeapPolicies, policy);
 
     private static void PrintTable(TextWriter o, SimulationReport r)
     {

@@ -17,6 +17,7 @@ public static class EngineOptionsMapping
         {
             Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
             Estimator = options.Sources.Estimator,
+            ReadInterval = Duration.FromSeconds(options.Sources.ReadIntervalSeconds),
             Leap = options.Discipline.LeapPolicy,
             Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
             Calibrations = CalibrationsByPath(options.Sources.Calibration),

@@ -7,11 +7,12 @@ using Sync.Filters.Time;
 
 namespace Sync.Daemon.Pipeline;
 
-/// <summary>virtsync's pipeline: the <see cref="SyncEngine"/> with its read schedule.</summary>
+/// <summary>virtsync's pipeline: the <see cref="SyncEngine"/> with its read schedule (readInterval is the engine's
+/// <see cref="SyncEngineOptions.ReadInterval"/> too: one interval for reading and estimating).</summary>
 public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable leapTable, int samplesPerReading, Duration readInterval, double initialFrequencyPpm = 0)
     : ISyncPipeline
 {
-    public SyncEngine Engine { get; } = new(options, leapTable, initialFrequencyPpm);
+    public SyncEngine Engine { get; } = new(options with { ReadInterval = readInterval }, leapTable, initialFrequencyPpm);
 
     public string Name => "virtsync";
     public int SamplesPerReading => samplesPerReading;
@@ -29,4 +30,6 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
     public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
 
     public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
+
+    public void Restart(double currentFrequencyPpm) => Engine.Restart(currentFrequencyPpm);
 }

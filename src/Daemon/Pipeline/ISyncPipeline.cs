@@ -33,4 +33,7 @@ public interface ISyncPipeline
     Duration? Bound(Instant<Utc> localNow);
 
     SyncSnapshot Snapshot(Instant<Utc> localNow);
+
+    /// <summary>Start over from the kernel's current frequency (another program steered the clock meanwhile).</summary>
+    void Restart(double currentFrequencyPpm) { }
 }

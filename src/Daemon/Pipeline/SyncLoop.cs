@@ -34,6 +34,15 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     public event Action? FirstGoodSample;
     private bool _hadGoodSample;
 
+    /// <summary>
+    /// Watches for another program steering the clock (only when this loop writes it): read the kernel's state
+    /// before each step, hand off while someone else writes, start over once they have been quiet.
+    /// </summary>
+    public ForeignWriterGuard? ForeignWriters { get; init; }
+
+    /// <summary>Raised when another writer is detected (Detected) or has been quiet long enough (Resumed).</summary>
+    public event Action<ForeignWriterVerdict>? ForeignWriterChanged;
+
     /// <summary>Raised after every read of a clock with its error (null: the read worked).</summary>
     public event Action<IReferenceClock, ClockError?>? ReadCompleted;
 
@@ -47,6 +56,12 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     public ClockCommand? Step()
     {
         observer?.Observe();
+        if (!WatchForeignWriters())
+        {
+            Current = pipeline.Snapshot(systemClock.Now()) with { State = SyncState.Yielding, ForeignWriterDetections = ForeignWriters!.Detections };
+            Updated?.Invoke(Current);
+            return null;
+        }
         var command = combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers();
 
         if (command is { IsEmpty: false })
@@ -57,10 +72,15 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
                 var result = systemClock.Apply(command);
                 LastApplyError = result.Error;
                 if (result.IsOk)
+                {
                     CommandsApplied++;
+                    ForeignWriters?.OnWritten(result.Value);
+                }
             }
         }
         Current = pipeline.Snapshot(systemClock.Now());
+        if (ForeignWriters is { } guard)
+            Current = Current with { ForeignWriterDetections = guard.Detections };
         Updated?.Invoke(Current);
         return command;
     }
@@ -122,5 +142,21 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
                 break;
         }
         return command;
+    }
+
+    /// <summary>False while another program steers the clock (then this step neither reads nor writes).</summary>
+    private bool WatchForeignWriters()
+    {
+        if (!writeEnabled || ForeignWriters is not { } guard)
+            return true;
+        var state = systemClock.ReadState();
+        if (!state.IsOk)
+            return guard.Steering;
+        var verdict = guard.Observe(systemClock.Now(), state.Value);
+        if (verdict.Resumed)
+            pipeline.Restart(state.Value.FrequencyPpm);
+        if (verdict.Detected || verdict.Resumed)
+            ForeignWriterChanged?.Invoke(verdict);
+        return verdict.Steering;
     }
 }

@@ -6,6 +6,7 @@ using Sync.Daemon.Chrony;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
+using Sync.Filters.Discipline;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Pipeline;
@@ -47,7 +48,19 @@ public sealed partial class SyncService(
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
         var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine,
-            observer: observing ? new ClockObserver(system, pipeline.Engine) : null);
+            observer: observing ? new ClockObserver(system, pipeline.Engine) : null)
+        {
+            ForeignWriters = options.MaySteerClock
+                ? new ForeignWriterGuard(Duration.FromSeconds(options.Discipline.ForeignWriterQuietSeconds))
+                : null,
+        };
+        loop.ForeignWriterChanged += verdict =>
+        {
+            if (verdict.Detected)
+                LogForeignWriter(verdict.Change ?? "?", options.Discipline.ForeignWriterQuietSeconds);
+            else if (verdict.Resumed)
+                LogForeignWriterGone(options.Discipline.ForeignWriterQuietSeconds);
+        };
         using var timeouts = new ClockTimeoutReporter(loggers.CreateLogger<ClockTimeoutReporter>());
         loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
@@ -107,6 +120,13 @@ public sealed partial class SyncService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "clock_adjtime failed: {Error} ({Count} failures so far)")]
     private partial void LogApplyFailed(string error, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "another program is steering the system clock ({Change}): stopped steering until it has left the clock alone for {QuietSeconds} s (stop chronyd/ntpd/timesyncd, or use virtsyncd-chrony.service)")]
+    private partial void LogForeignWriter(string change, double quietSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the clock has been left alone for {QuietSeconds} s: steering again, starting over")]
+    private partial void LogForeignWriterGone(double quietSeconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "clock command {Command}")]
     private partial void LogCommand(string command);

@@ -36,7 +36,8 @@ public static class SimulationRunner
         var observer = pipeline is EnginePipeline { Engine.Control: ClockControl.Observe } engine
             ? new ClockObserver(world.GuestClock, engine.Engine)
             : null;
-        var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock, writeEnabled: observer is null, observer: observer);
+        var loop = new SyncLoop(pipeline, world.Phcs.ToList<Sync.Clock.Abstractions.IReferenceClock>(), world.GuestClock,
+            writeEnabled: observer is null, combine: world.SecondPhc is not null, observer: observer);
         if (onSnapshot is not null)
             loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared

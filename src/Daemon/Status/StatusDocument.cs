@@ -33,6 +33,9 @@ public sealed record StatusDocument
 
     /// <summary>Jumps of the clock seen in one sample (pause, restore, migration) since start.</summary>
     public long Jumps { get; init; }
+
+    /// <summary>Times another program was found steering the clock (state "yielding" while it does).</summary>
+    public long ForeignWriterDetections { get; init; }
     public double UpdateIntervalSeconds { get; init; }
     public IReadOnlyList<StatusSource> Sources { get; init; } = [];
 
@@ -55,6 +58,7 @@ public sealed record StatusDocument
         Steps = s.Steps,
         StepsByReason = s.StepsByReason.ToDictionary(x => StepReasons.Name(x.Reason), x => x.Count),
         Jumps = s.Jumps,
+        ForeignWriterDetections = s.ForeignWriterDetections,
         UpdateIntervalSeconds = s.UpdateInterval.TotalSeconds,
         Sources = s.Sources.Select(StatusSource.From).ToList(),
     };
@@ -65,6 +69,7 @@ public sealed record StatusDocument
         SyncState.Tracking => "tracking",
         SyncState.Holdover => "holdover",
         SyncState.Recovery => "recovery",
+        SyncState.Yielding => "yielding",
         _ => "unknown",
     };
 

@@ -30,6 +30,7 @@ public static class StatusRenderer
             ? " (" + string.Join(", ", s.StepsByReason.Where(x => x.Value > 0).Select(x => $"{x.Key} {x.Value.ToString(Inv)}")) + ")"
             : ""));
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
+        if (s.ForeignWriterDetections > 0) Line(b, "Other writers", s.ForeignWriterDetections.ToString(Inv) + " times another program steered the clock");
         Line(b, "State", s.State);
         if (s.Chrony is { } agent)
         {

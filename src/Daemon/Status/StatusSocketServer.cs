@@ -18,6 +18,7 @@ public sealed class StatusSocketServer : BackgroundService
     private readonly ISyncStatusProvider _provider;
     private readonly ILogger _logger;
     private Socket? _listener;
+    private volatile bool _stopping;
 
     private readonly Chrony.ChronySockRefclock? _chrony;
 
@@ -74,6 +75,8 @@ public sealed class StatusSocketServer : BackgroundService
             }
             catch (OperationCanceledException) { break; }
             catch (ObjectDisposedException) { break; }
+            // Stopping closes the listener under a pending accept, which then fails with OperationAborted: not a fault.
+            catch (SocketException) when (_stopping || stoppingToken.IsCancellationRequested) { break; }
             catch (SocketException e)
             {
                 _logger.LogWarning("status socket: accept failed: {Error}", e.SocketErrorCode);
@@ -110,9 +113,17 @@ public sealed class StatusSocketServer : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _listener?.Dispose();
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        try { File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        // Cancel the accept first (the loop ends on the token), then close the listener.
+        _stopping = true;
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _listener?.Dispose();
+            try { File.Delete(_path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 
     public override void Dispose()

@@ -30,6 +30,7 @@ public static class MetricNames
     public const string SyncState = "virtsync_sync_state";
     public const string UpdateIntervalSeconds = "virtsync_update_interval_seconds";
     public const string StepsTotal = "virtsync_steps_total";
+    public const string ForeignWriterDetectionsTotal = "virtsync_foreign_writer_detections_total";
 
     public const string SourceReachability = "virtsync_source_reachability";
     public const string SourceDelaySeconds = "virtsync_source_delay_seconds";

@@ -34,6 +34,7 @@ public sealed class ServeMetrics : IDisposable
         _alarms = _meter.CreateCounter<long>(MetricNames.ServeAlarmsFiredTotal, description: "Alarm notifications sent to guests.");
         _refused = _meter.CreateCounter<long>(MetricNames.ServeConnectionsRefusedTotal,
             description: "Front ends closed at once because serve:maxConnections connections were open.");
+        _refused.Add(0); // exported as 0 from the start, so rate() and alerts see the series before the first refusal
     }
 
     /// <summary>msgType e.g. "READ", "CROSS_TS", "CLOCK_CAP"; status e.g. "ok", "unsupp", "nodev", "inval".</summary>

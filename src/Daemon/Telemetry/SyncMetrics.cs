@@ -32,10 +32,13 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         Gauge(MetricNames.ErrorBoundSeconds, "s", "Bound on the system clock's error (grows in holdover).", s => s.ErrorBound.TotalSeconds);
         Gauge(MetricNames.LeapStatus, null, "0 normal, 1 insert second, 2 delete second, 3 unsynchronized.", s => LeapStatusCode(s.LeapStatus));
         Gauge(MetricNames.TaiOffsetSeconds, "s", "TAI - UTC in seconds as set in the kernel.", s => s.TaiOffsetSeconds);
-        Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery.", s => (double)(int)s.State);
+        Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery, 4 yielding (another program steers the clock).", s => (double)(int)s.State);
         Gauge(MetricNames.UpdateIntervalSeconds, "s", "Interval between clock updates.", s => s.UpdateInterval.TotalSeconds);
         _meter.CreateObservableCounter(MetricNames.StepsTotal, Steps,
             description: "Steps of the system clock since start, by reason (startup, discontinuity, jump).");
+        _meter.CreateObservableCounter(MetricNames.ForeignWriterDetectionsTotal,
+            () => _provider.Current is { } s ? [new Measurement<long>(s.ForeignWriterDetections)] : Array.Empty<Measurement<long>>(),
+            description: "Times another program was found steering the system clock (virtsync then stops steering until it is quiet).");
 
         if (chrony is not null)
         {

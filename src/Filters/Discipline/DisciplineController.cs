@@ -24,10 +24,12 @@ public sealed class DisciplineController
     /// sets STA_UNSYNC, and it is what we publish while a jump is uncorrected.</summary>
     public static readonly Duration UnsynchronizedMaxError = Duration.FromSeconds(16);
 
-    public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0)
+    /// <param name="expectedUpdateInterval">The interval until the first two updates measure it (default 1 s).</param>
+    public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0, Duration? expectedUpdateInterval = null)
     {
         _options = options;
         _commandedPpm = initialFrequencyPpm;
+        if (expectedUpdateInterval is { } interval && interval > Duration.Zero) _updateInterval = interval;
     }
 
     public SyncState State { get; private set; } = SyncState.Acquiring;
@@ -173,6 +175,21 @@ public sealed class DisciplineController
     {
         Steps++;
         _stepsByReason[(int)reason]++;
+    }
+
+    /// <summary>
+    /// Start over as at start-up from the frequency the kernel has now (someone else steered the clock meanwhile):
+    /// nothing learnt before is kept but the step counts.
+    /// </summary>
+    public void Restart(double currentFrequencyPpm)
+    {
+        _commandedPpm = currentFrequencyPpm;
+        _basePpm = null;
+        _lastUpdate = null;
+        _updates = 0;
+        _recoveryUpdates = null;
+        JumpUncorrected = false;
+        State = SyncState.Acquiring;
     }
 
     /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>

@@ -15,4 +15,9 @@ public sealed record KernelClockState(
     Duration EstimatedError,
     KernelStatus Status,
     int TaiOffsetSeconds,
-    KernelTimeState State);
+    KernelTimeState State)
+{
+    /// <summary>The kernel PLL's remaining offset (timex.offset): zero unless someone used ADJ_OFFSET (ntpd,
+    /// systemd-timesyncd); we never do.</summary>
+    public Duration PllOffset { get; init; }
+}

@@ -11,4 +11,6 @@ public enum SyncState
     Holdover,
     /// <summary>A step or frequency jump was detected (e.g. live migration): history is dropped and rebuilt.</summary>
     Recovery,
+    /// <summary>Another program steers the clock (<see cref="ForeignWriterGuard"/>): hands off until it has been quiet.</summary>
+    Yielding,
 }

@@ -10,8 +10,9 @@ namespace Sync.Filters.Engine;
 
 /// <summary>
 /// The sans-I/O sync core: PHC readings in, clock commands out. Each reading is reduced to one sample,
-/// converted to UTC by the reference's time scale and the leap policy, collected for one update interval and
-/// median-filtered; the filtered sample feeds the estimator (unless it starts a discontinuity), and the
+/// converted to UTC by the reference's time scale and the leap policy, collected for one read interval (one reading
+/// per source: every reading step is an update, whatever the read interval) and median-filtered; the filtered
+/// sample feeds the estimator (unless it starts a discontinuity), and the
 /// estimate drives the discipline controller. The caller applies each command to the clock it steers.
 /// </summary>
 public sealed class SyncEngine
@@ -49,8 +50,11 @@ public sealed class SyncEngine
         _options = options;
         _leapTable = leapTable;
         _estimator = EstimatorFactory.Create(options.Estimator, options.Kalman, options.Regression);
-        _controller = new DisciplineController(options.Discipline, initialFrequencyPpm);
+        _controller = new DisciplineController(options.Discipline, initialFrequencyPpm, options.ReadInterval);
     }
+
+    /// <summary>The options in effect (the read interval among them).</summary>
+    public SyncEngineOptions Options => _options;
 
     public SyncState State => _controller.State;
 
@@ -121,7 +125,7 @@ public sealed class SyncEngine
             return jumped;
         if (latest is not { } sampleAt)
             return null;
-        if (_lastBatchEndAt is { } lastEnd && sampleAt - lastEnd < _options.UpdateInterval * 9 / 10)
+        if (_lastBatchEndAt is { } lastEnd && sampleAt - lastEnd < _options.ReadInterval * 9 / 10)
             return MaxErrorRefresh();
         _lastBatchEndAt = sampleAt;
         return Update();
@@ -272,6 +276,23 @@ public sealed class SyncEngine
         return command;
     }
 
+    /// <summary>
+    /// Forget the estimate and start over as at start-up, from the kernel's current frequency: the clock was steered
+    /// by someone else (see <see cref="ForeignWriterGuard"/>), so nothing learnt about it holds.
+    /// </summary>
+    public void Restart(double currentFrequencyPpm)
+    {
+        _estimator.Reset();
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _lastFilteredAt = null;
+        _lastBatchEndAt = null;
+        _lastCommandAt = null;
+        _lastEstimate = null;
+        _stepOverlapEnd = null;
+        _controller.Restart(currentFrequencyPpm);
+    }
+
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
     public ClockCommand? OnMissedReading(string id, Instant<Utc> localNow, string reason)
     {
@@ -286,9 +307,9 @@ public sealed class SyncEngine
     /// <summary>Called on the timer when no reading happened: keeps the kernel's bound growing in holdover.</summary>
     public ClockCommand? HoldoverIfDue(Instant<Utc> localNow)
     {
-        if (_lastFilteredAt is { } last && localNow - last < _options.HoldoverAfter)
+        if (_lastFilteredAt is { } last && localNow - last < _options.EffectiveHoldoverAfter)
             return null;
-        if (_lastCommandAt is { } lastCommand && localNow - lastCommand < _options.UpdateInterval)
+        if (_lastCommandAt is { } lastCommand && localNow - lastCommand < _options.ReadInterval)
             return null;
         _lastCommandAt = localNow;
         UpdateLeapState(localNow);
@@ -357,7 +378,7 @@ public sealed class SyncEngine
         var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
         var smearNs = SmearNsAt(continuousNs, variant, k0);
         // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
-        var spanNs = Math.Max(_options.UpdateInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
+        var spanNs = Math.Max(_options.ReadInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
         var slopePpm = (SmearNsAt(continuousNs + spanNs, variant, k0) - smearNs) / (double)spanNs * 1e6;
         _targetRatePpm = slopePpm;
         return estimate with
@@ -454,11 +475,19 @@ public sealed class SyncEngine
         return Written(decision.Command, now);
     }
 
-    private ClockCommand OnFilteredSample(OffsetSample sample)
+    private ClockCommand? OnFilteredSample(OffsetSample sample)
     {
         _lastFilteredAt = sample.LocalTime;
         _lastCommandAt = sample.LocalTime;
-        if (_estimator.Add(sample) == SampleOutcome.Discontinuity)
+        var outcome = _estimator.Add(sample);
+        if (outcome is SampleOutcome.OutOfOrder or SampleOutcome.Invalid)
+        {
+            // Not newer than the last sample on the local clock: the clock was just stepped back and the samples
+            // taken since are on the new axis before the old one's newest. They carry nothing the estimate can use
+            // until the clock passes that point again, and acting on the unchanged estimate would repeat the step.
+            return MaxErrorRefresh();
+        }
+        if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
             _controller.EnterRecovery();

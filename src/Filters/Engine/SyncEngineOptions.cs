@@ -18,8 +18,14 @@ public sealed record SyncEngineOptions
     /// <summary>The precision of one PHC reading: no sample's error is smaller.</summary>
     public Duration ReadingPrecision { get; init; } = Duration.FromNanoseconds(1);
 
-    /// <summary>Reduced readings are combined by the median filter once per this interval (chrony's poll).</summary>
-    public Duration UpdateInterval { get; init; } = Duration.FromSeconds(1);
+    /// <summary>
+    /// Time between readings (configuration: sources:readIntervalSeconds, 0.01..3600 s; the simulator: the
+    /// scenario's poll_interval_s). Every reading step is an update of the estimate and the clock (a step's
+    /// readings, one per source, are combined); the time constants that are not counted in readings follow it
+    /// (holdover after <see cref="HoldoverAfterReadings"/> readings, the smear's feed-forward span). Default
+    /// 0.25 s, the daemon's default.
+    /// </summary>
+    public Duration ReadInterval { get; init; } = Duration.FromMilliseconds(250);
 
     /// <summary>The estimator: Kalman (default; better than the regression in every bench scenario) or Regression.</summary>
     public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
@@ -64,8 +70,16 @@ public sealed record SyncEngineOptions
     /// </summary>
     public Duration JumpThreshold { get; init; } = Duration.FromMilliseconds(1);
 
-    /// <summary>No filtered sample for this long means holdover.</summary>
+    /// <summary>No sample for this long means holdover, or for <see cref="HoldoverAfterReadings"/> read intervals
+    /// when that is longer. Default 3 s.</summary>
     public Duration HoldoverAfter { get; init; } = Duration.FromSeconds(3);
+
+    /// <summary>Holdover starts no sooner than this many read intervals after the last sample. Default 3.</summary>
+    public int HoldoverAfterReadings { get; init; } = 3;
+
+    /// <summary>The holdover delay in effect: the longer of <see cref="HoldoverAfter"/> and
+    /// <see cref="HoldoverAfterReadings"/> read intervals.</summary>
+    public Duration EffectiveHoldoverAfter => Duration.Max(HoldoverAfter, ReadInterval * HoldoverAfterReadings);
 
     public DisciplineOptions Discipline { get; init; } = new();
 

@@ -6,7 +6,9 @@ namespace Sync.Filters.Estimation;
 /// <summary>
 /// ntpd-rs-like 2-state Kalman filter: state (offset ns, frequency ns/s), random-walk frequency (wander) plus a
 /// little phase diffusion as process noise, measurement variance from the sample's Error (and Delay) times a
-/// noise scale the filter learns from its innovations. Innovations beyond ThresholdSigmas are held as outliers;
+/// noise scale the filter learns from its innovations. The wander is learnt too: a bank of models with different
+/// wander levels runs side by side, mixed by likelihood (<see cref="WanderModelBank"/>, IMM-style; a single fixed
+/// level with <see cref="WanderOptions.Fixed"/>). Innovations beyond ThresholdSigmas are held as outliers;
 /// a run of them is a discontinuity (and by default re-initialises the filter from the run). A drift that stays
 /// inside the gate (a rate change seen through wide noise) is caught by a CUSUM on the innovations
 /// (<see cref="DriftCusum"/>) and folded into the state, before the noise adaptation can learn it as noise.
@@ -14,8 +16,10 @@ namespace Sync.Filters.Estimation;
 /// new frame instead of corrupting it.
 ///
 /// Error bound at local time t (documented formula):
-///   P(t)       = F P F' + Q(dt), dt = time since the last update (holdover growth: wander dt^3/3, phase dt)
-///   ErrorBound = BoundSigmas * sqrt(P00(t)) + SystematicError
+///   P_j(t)     = F P_j F' + Q_j(dt) per wander level j, dt = time since the last update (holdover growth:
+///                wander_j dt^3/3, phase dt), weights w_j from the bank
+///   ErrorBound = half-width b of the mixture sum_j w_j N(x_j(t), P_j,00(t)) around its mean that leaves
+///                erfc(BoundSigmas / sqrt 2) outside (= BoundSigmas x sd for one level) + SystematicError
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator
 {
@@ -25,12 +29,14 @@ public sealed class KalmanEstimator : IClockEstimator
     private readonly List<OffsetSample> _held = [];
     private readonly DriftCusum? _drift;
 
+    private readonly WanderModelBank _bank;
+    private readonly ThirdDifferenceNoise _thirdDifferences;
+    private readonly double _boundMissProbability;
+
     private bool _initialized;
     private long _stateTimeNs;
-    private double _offsetNs;
-    private double _freqNsPerS;
-    private double _p00, _p01, _p11;
     private double _noiseScale = 1.0;
+    private double _scaleFromInnovations = 1.0, _scaleFromResiduals = 1.0;
     private double _quietNoiseScale = 1.0;
     private long _lastSampleNs = long.MinValue;
 
@@ -40,6 +46,11 @@ public sealed class KalmanEstimator : IClockEstimator
         _options.Validate();
         _detector = new ChangeDetector(_options.Detector);
         if (_options.DriftThresholdSigmas > 0) _drift = new DriftCusum(_options.DriftSlackSigmas, _options.DriftThresholdSigmas);
+        _bank = new WanderModelBank(_options.Wander, _options.PhaseDiffusionS2PerS);
+        // Consecutive third differences share three samples: a quarter of the noise adaptation's rate gives about as
+        // many independent ones as the innovations' running mean has (scatter about 15 %).
+        _thirdDifferences = new ThirdDifferenceNoise((_options.NoiseAdaptationRate > 0 ? _options.NoiseAdaptationRate : 1.0 / 64) / 4);
+        _boundMissProbability = MathNet.Numerics.SpecialFunctions.Erfc(_options.BoundSigmas / Math.Sqrt(2));
     }
 
     public KalmanOptions Options => _options;
@@ -52,6 +63,12 @@ public sealed class KalmanEstimator : IClockEstimator
 
     /// <summary>Learned ratio of the actual measurement variance to the one modelled from Error (1 = as modelled).</summary>
     public double MeasurementNoiseScale => _noiseScale;
+
+    /// <summary>The frequency wander learnt from the samples (s^2/s^3; see <see cref="WanderModelBank"/>).</summary>
+    public double LearntWanderS2PerS3 => _bank.LearntWanderS2PerS3;
+
+    /// <summary>The bank of wander models (weights per level), for diagnostics.</summary>
+    public WanderModelBank WanderBank => _bank;
 
     /// <summary>Rate changes found by the drift CUSUM and folded into the state (no reset).</summary>
     public long DriftCorrections { get; private set; }
@@ -77,13 +94,19 @@ public sealed class KalmanEstimator : IClockEstimator
             return SampleOutcome.Accepted;
         }
         FoldAdjustments(sample.LocalTime);
-        var (offsetNs, freqNsPerS, p00, p01, p11) = PredictTo(sample.LocalTime.Nanoseconds);
+        var prior = _bank.Prior(SecondsSinceState(sample.LocalTime.Nanoseconds));
+        var (offsetNs, _, p00, _, _) = prior;
         double baseVarianceNs2 = MeasurementVarianceNs2(sample);
         double innovationNs = sample.Offset.Nanoseconds - offsetNs;
         double innovationVarianceNs2 = p00 + _noiseScale * baseVarianceNs2;
         if (SampleCount >= _options.MinSamples)
         {
-            bool inGate = Math.Abs(innovationNs) <= _options.Detector.ThresholdSigmas * Math.Sqrt(innovationVarianceNs2);
+            // An outlier is a sample no plausible wander level explains: the gate is as wide as the widest level
+            // still holding PlausibleWeight (with one level: the plain innovation sd).
+            double sigmas = _options.Detector.ThresholdSigmas;
+            double gateSdNs = Math.Max(Math.Sqrt(innovationVarianceNs2),
+                _bank.PlausibleGateHalfWidthNs(prior.OffsetNs, _noiseScale * baseVarianceNs2, PlausibleWeight, sigmas) / sigmas);
+            bool inGate = Math.Abs(innovationNs) <= sigmas * gateSdNs;
             if (_drift is { } drift && drift.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)) && inGate
                 && FitDrift(drift.AlarmRun, sample.LocalTime) is { } line)
             {
@@ -92,18 +115,18 @@ public sealed class KalmanEstimator : IClockEstimator
                 // changed. Learning them as noise would widen the gate faster than they grow (the rate change would
                 // never be followed): fold the line into the state instead and forget what the noise scale learnt.
                 DriftCorrections++;
-                _noiseScale = _quietNoiseScale;
+                SetNoiseScale(_quietNoiseScale);
                 _detector.Reset();
                 _held.Clear();
                 LastDiscontinuity = new Discontinuity(line.Start, DiscontinuityKind.FrequencyJump, Duration.Zero, line.SlopeNsPerS / 1e3, line.Samples);
-                var corrected = (offsetNs + line.OffsetNs, freqNsPerS + line.SlopeNsPerS,
-                    p00 + line.OffsetVarianceNs2, p01 + line.CovarianceNs2PerS, p11 + line.SlopeVarianceNs2PerS2);
-                Update(sample, corrected, baseVarianceNs2, adapt: false);
+                var correction = new ClockGaussian(line.OffsetNs, line.SlopeNsPerS,
+                    line.OffsetVarianceNs2, line.CovarianceNs2PerS, line.SlopeVarianceNs2PerS2);
+                Update(sample, prior, baseVarianceNs2, adapt: false, correction);
                 return SampleOutcome.Accepted;
             }
             // An alarm whose run shows no significant line yet is kept (the next samples may show it) up to a point.
             if (_drift is { Alarm: true } d && d.AlarmRun.Count >= MaxDriftRun) d.Reset();
-            switch (_detector.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)))
+            switch (_detector.Observe(sample.LocalTime, innovationNs, gateSdNs))
             {
                 case ChangeVerdict.Outlier:
                     _held.Add(sample);
@@ -121,15 +144,15 @@ public sealed class KalmanEstimator : IClockEstimator
                         // adjustments so each restart sample is seen in the frame the filter is in.
                         var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
                         double noiseScale = _noiseScale;
-                        Reset();
-                        _noiseScale = _quietNoiseScale = noiseScale;
+                        Reset(keepLearnt: true);
+                        SetNoiseScale(_quietNoiseScale = noiseScale);
                         foreach (var a in adjustments) _ledger.Add(a);
                         LastDiscontinuity = discontinuity;
                         foreach (var s in restart)
                         {
                             if (!_initialized) { Initialize(s); continue; }
                             FoldAdjustments(s.LocalTime);
-                            var p = PredictTo(s.LocalTime.Nanoseconds);
+                            var p = _bank.Prior(SecondsSinceState(s.LocalTime.Nanoseconds));
                             Update(s, p, MeasurementVarianceNs2(s), adapt: false);
                         }
                     }
@@ -138,10 +161,14 @@ public sealed class KalmanEstimator : IClockEstimator
             }
         }
         _held.Clear();
-        Update(sample, (offsetNs, freqNsPerS, p00, p01, p11), baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
+        Update(sample, prior, baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
+        ForgetNoiseLearntInAManoeuvre();
         if (_drift is null || _drift.Quiet) _quietNoiseScale = _noiseScale;
         return SampleOutcome.Accepted;
     }
+
+    /// <summary>Wander levels with at least this predicted weight count as plausible for the outlier gate.</summary>
+    private const double PlausibleWeight = 0.01;
 
     /// <summary>A run's slope this many of its own standard errors from zero (scatter about the line, not the
     /// model's noise, which may be mis-learnt) is a drift; anything less is noise.</summary>
@@ -190,9 +217,12 @@ public sealed class KalmanEstimator : IClockEstimator
     public ClockEstimate? EstimateAt(Instant<Utc> localNow)
     {
         if (!_initialized || SampleCount < _options.MinSamples) return null;
-        var (offsetNs, freqNsPerS, p00, _, p11) = PredictTo(localNow.Nanoseconds - _ledger.StepsNs(localNow));
+        double dtS = SecondsSinceState(localNow.Nanoseconds - _ledger.StepsNs(localNow));
+        var (offsetNs, freqNsPerS, p00, _, p11) = _bank.Predict(dtS);
         double sdNs = Math.Sqrt(Math.Max(0, p00));
-        double boundNs = _options.BoundSigmas * sdNs + _options.SystematicError.Nanoseconds;
+        // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
+        // widens it more than its share of the variance would.
+        double boundNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability) + _options.SystematicError.Nanoseconds;
         return new ClockEstimate(
             localNow,
             Duration.FromNanoseconds((long)Math.Round(offsetNs + _ledger.PhaseNs(localNow))),
@@ -208,19 +238,25 @@ public sealed class KalmanEstimator : IClockEstimator
     public Duration? PredictionErrorAt(Instant<Utc> localNow)
     {
         if (!_initialized) return null;
-        var p = PredictTo(localNow.Nanoseconds - _ledger.StepsNs(localNow));
+        var p = _bank.Predict(SecondsSinceState(localNow.Nanoseconds - _ledger.StepsNs(localNow)));
         return Duration.FromNanoseconds((long)Math.Ceiling(Math.Sqrt(Math.Max(0, p.P00))));
     }
 
-    public void Reset()
+    /// <summary>Forget everything, including the learnt wander.</summary>
+    public void Reset() => Reset(keepLearnt: false);
+
+    /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
+    private void Reset(bool keepLearnt)
     {
+        if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); }
+        else _thirdDifferences.Restart();
         _initialized = false;
         _held.Clear();
         _ledger.Clear();
         _detector.Reset();
         _drift?.Reset();
-        _noiseScale = 1.0;
-        _quietNoiseScale = 1.0;
+        SetNoiseScale(_quietNoiseScale = 1.0);
+        _recentLearnt.Clear();
         _lastSampleNs = long.MinValue;
         SampleCount = 0;
         LastDiscontinuity = null;
@@ -231,11 +267,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _ledger.FoldUpTo(sample.LocalTime);
         double freqSd = _options.InitialFrequencySdPpm * 1e3;
         _stateTimeNs = sample.LocalTime.Nanoseconds;
-        _offsetNs = sample.Offset.Nanoseconds;
-        _freqNsPerS = 0;
-        _p00 = _noiseScale * MeasurementVarianceNs2(sample);
-        _p01 = 0;
-        _p11 = freqSd * freqSd;
+        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, 0, _noiseScale * MeasurementVarianceNs2(sample), 0, freqSd * freqSd));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         SampleCount = 1;
@@ -248,57 +280,93 @@ public sealed class KalmanEstimator : IClockEstimator
         if (_ledger.PendingCount == 0) return;
         var stateTime = new Instant<Utc>(_stateTimeNs);
         double freqAtPpm = _ledger.FrequencyPpm(at);
-        _offsetNs += _ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds);
-        _freqNsPerS += (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3;
+        _bank.Shift(_ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds),
+            (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3);
         _stateTimeNs += _ledger.StepsNs(at) - _ledger.StepsNs(stateTime);
+        _thirdDifferences.Shift(t =>
+        {
+            var ti = new Instant<Utc>(t);
+            return (_ledger.StepsNs(at) - _ledger.StepsNs(ti), _ledger.PhaseNs(at) - _ledger.PhaseNs(ti) + freqAtPpm * 1e-6 * (t - at.Nanoseconds));
+        });
         _ledger.FoldUpTo(at);
     }
 
-    private (double OffsetNs, double FreqNsPerS, double P00, double P01, double P11) PredictTo(long timeNs)
-    {
-        double dt = (timeNs - _stateTimeNs) / 1e9;
-        double offset = _offsetNs + _freqNsPerS * dt;
-        // P' = F P F' with F = [[1, dt], [0, 1]]
-        double p00 = _p00 + 2 * dt * _p01 + dt * dt * _p11;
-        double p01 = _p01 + dt * _p11;
-        double p11 = _p11;
-        double adt = Math.Abs(dt);
-        double wander = _options.FrequencyWanderS2PerS3 * 1e18;
-        double diffusion = _options.PhaseDiffusionS2PerS * 1e18;
-        p00 += wander * adt * adt * adt / 3 + diffusion * adt;
-        p01 += wander * dt * adt / 2;
-        p11 += wander * adt;
-        return (offset, _freqNsPerS, p00, p01, p11);
-    }
+    private double SecondsSinceState(long timeNs) => (timeNs - _stateTimeNs) / 1e9;
 
-    private void Update(OffsetSample sample, (double OffsetNs, double FreqNsPerS, double P00, double P01, double P11) prior,
-        double baseVarianceNs2, bool adapt)
+    /// <summary>prior: the bank's combined prior for this sample (before any correction).</summary>
+    private void Update(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, bool adapt, ClockGaussian correction = default)
     {
         double r = _noiseScale * baseVarianceNs2;
-        double innovation = sample.Offset.Nanoseconds - prior.OffsetNs;
         double s = prior.P00 + r;
-        double k0 = prior.P00 / s, k1 = prior.P01 / s;
-        _offsetNs = prior.OffsetNs + k0 * innovation;
-        _freqNsPerS = prior.FreqNsPerS + k1 * innovation;
-        _p00 = (1 - k0) * prior.P00;
-        _p01 = (1 - k0) * prior.P01;
-        _p11 = prior.P11 - k1 * prior.P01;
+        _bank.Update(sample.Offset.Nanoseconds, r, SecondsSinceState(sample.LocalTime.Nanoseconds), correction);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
+        _thirdDifferences.Add(sample.LocalTime.Nanoseconds, sample.Offset.Nanoseconds, baseVarianceNs2);
         SampleCount++;
         if (adapt && _options.NoiseAdaptationRate > 0)
         {
-            // E[innovation^2] = P00 + scale * R_base: estimate the scale from what the model does not explain.
-            // Only the measurement's share of the innovation says anything about it: when wander dominates
-            // (P00 >> R) the estimate is mostly noise, so its weight falls with the square of that share.
-            double observed = (innovation * innovation - prior.P00) / baseVarianceNs2;
+            // Two estimates of the noise scale, each unbiased when the model is right:
+            //  - innovations: E[innovation^2] = P00- + R, quick to catch a misstated Error, but it leans on the
+            //    process noise being right (too much learnt wander reads as too little noise, and back);
+            //  - residuals after the update: E[residual^2] = R - P00+, nearly free of the process noise but slow
+            //    to move away from the R it was given.
+            // The larger one is used: neither learnt wander nor learnt noise can talk the other down.
+            // Only the measurement's share of the innovation says much about R: when wander dominates
+            // (P00 >> R) the estimates are mostly noise, so their weight falls with the square of that share.
+            double innovation = sample.Offset.Nanoseconds - prior.OffsetNs;
+            var posterior = _bank.Predict(0);
+            double residual = sample.Offset.Nanoseconds - posterior.OffsetNs;
+            double fromInnovation = (innovation * innovation - prior.P00) / baseVarianceNs2;
+            double fromResidual = (residual * residual + posterior.P00) / baseVarianceNs2;
             double share = r / s;
             // Early on the running estimate has seen few innovations: average them equally (rate 1/n) until
             // the configured rate takes over, so a badly modelled noise level is learnt in a few samples.
             double rate = Math.Max(_options.NoiseAdaptationRate, 1.0 / Math.Max(2, SampleCount - _options.MinSamples + 1)) * share * share;
-            _noiseScale = Math.Clamp((1 - rate) * _noiseScale + rate * observed, MinNoiseScale, MaxNoiseScale);
+            _scaleFromInnovations = Math.Clamp((1 - rate) * _scaleFromInnovations + rate * fromInnovation, MinNoiseScale, MaxNoiseScale);
+            _scaleFromResiduals = Math.Clamp((1 - rate) * _scaleFromResiduals + rate * fromResidual, MinNoiseScale, MaxNoiseScale);
+            _noiseScale = Math.Max(_scaleFromInnovations, _scaleFromResiduals);
+            // Once the third differences of the samples have measured the noise (model-free, see
+            // ThirdDifferenceNoise), that measurement is the scale: the innovations' estimates carry little about R
+            // when the wander dominates them, and lean on the wander being right.
+            if (_thirdDifferences.ScaleWithMargin(ThirdDifferenceMarginSigmas) is { } measured)
+                _noiseScale = Math.Clamp(measured, MinNoiseScale, MaxNoiseScale);
         }
     }
+
+    /// <summary>The measured noise scale is raised by this many of its own standard deviations (see
+    /// <see cref="ThirdDifferenceNoise.ScaleWithMargin"/>).</summary>
+    private const double ThirdDifferenceMarginSigmas = 0.5;
+
+    /// <summary>Samples over which a jump of the learnt wander counts as one manoeuvre.</summary>
+    private const int ManoeuvreSamples = 8;
+
+    /// <summary>The learnt wander rising this many times within <see cref="ManoeuvreSamples"/>: the frequency jumped.</summary>
+    private const double ManoeuvreWanderRise = 10;
+
+    private readonly Queue<(double NoiseScale, double WanderS2PerS3)> _recentLearnt = new();
+
+    /// <summary>
+    /// A frequency jump first shows as innovations the model cannot explain, which the noise adaptation takes for
+    /// noise, until the bank moves its weight to a high wander and follows the jump. When the learnt wander rises
+    /// tenfold within a few samples, the noise scale goes back to what it was before: the excess was the jump.
+    /// </summary>
+    private void ForgetNoiseLearntInAManoeuvre()
+    {
+        double wander = _bank.LearntWanderS2PerS3;
+        // Until the noise has been learnt once (about 1/NoiseAdaptationRate samples) there is nothing to protect:
+        // a misstated Error shows as the same kind of rise.
+        bool noiseLearnt = _options.NoiseAdaptationRate > 0 && SampleCount - _options.MinSamples > 1 / _options.NoiseAdaptationRate;
+        if (noiseLearnt && _recentLearnt.Count > 0 && _recentLearnt.Min(r => r.WanderS2PerS3) * ManoeuvreWanderRise < wander)
+        {
+            var before = _recentLearnt.Peek().NoiseScale;
+            if (before < _noiseScale) SetNoiseScale(_quietNoiseScale = before);
+            _recentLearnt.Clear();
+        }
+        _recentLearnt.Enqueue((_noiseScale, wander));
+        while (_recentLearnt.Count > ManoeuvreSamples) _recentLearnt.Dequeue();
+    }
+
+    private void SetNoiseScale(double scale) => _noiseScale = _scaleFromInnovations = _scaleFromResiduals = scale;
 
     private double MeasurementVarianceNs2(OffsetSample sample)
     {

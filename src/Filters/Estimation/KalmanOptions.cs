@@ -5,9 +5,10 @@ namespace Sync.Filters.Estimation;
 /// <summary>Tuning of <see cref="KalmanEstimator"/> (ntpd-rs style, state = offset and frequency). Defaults here.</summary>
 public sealed record KalmanOptions
 {
-    /// <summary>Random-walk frequency noise (frequency wander) in s^2/s^3: the frequency variance grows by this per
-    /// second. Default 1e-18 (1 ns^2/s^3; a quiet VM oscillator). Larger values follow wander faster but average less.</summary>
-    public double FrequencyWanderS2PerS3 { get; init; } = 1e-18;
+    /// <summary>Random-walk frequency noise (frequency wander): learnt from the samples between a floor and a ceiling
+    /// by default (<see cref="WanderOptions"/>: 1e-21..1e-12 s^2/s^3), or one fixed level
+    /// (<see cref="WanderOptions.Fixed"/>).</summary>
+    public WanderOptions Wander { get; init; } = new();
 
     /// <summary>White frequency noise (random-walk phase) in s^2/s. Default 1e-22 (1e-4 ns^2/s): nearly nothing.</summary>
     public double PhaseDiffusionS2PerS { get; init; } = 1e-22;
@@ -57,7 +58,8 @@ public sealed record KalmanOptions
 
     public void Validate()
     {
-        if (!(FrequencyWanderS2PerS3 >= 0)) throw new ArgumentException($"{nameof(FrequencyWanderS2PerS3)} must be >= 0");
+        if (Wander is null) throw new ArgumentException($"{nameof(Wander)} must be set (default: learnt, 1e-21..1e-12 s^2/s^3)");
+        Wander.Validate();
         if (!(PhaseDiffusionS2PerS >= 0)) throw new ArgumentException($"{nameof(PhaseDiffusionS2PerS)} must be >= 0");
         if (!(MeasurementSigmaPerError > 0)) throw new ArgumentException($"{nameof(MeasurementSigmaPerError)} must be > 0");
         if (!(MeasurementSigmaPerDelay >= 0)) throw new ArgumentException($"{nameof(MeasurementSigmaPerDelay)} must be >= 0");

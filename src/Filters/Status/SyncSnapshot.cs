@@ -30,6 +30,9 @@ public sealed record SyncSnapshot(
 
     /// <summary>Jumps of the clock seen in one sample since start (a pause, restore or migration).</summary>
     public long Jumps { get; init; }
+
+    /// <summary>Times another program was found steering the clock (state Yielding while it does).</summary>
+    public long ForeignWriterDetections { get; init; }
 }
 
 public sealed record SourceSnapshot(

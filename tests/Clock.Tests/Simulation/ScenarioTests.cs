@@ -34,7 +34,7 @@ public class ScenarioTests
     public void EveryBuiltInScenarioIsValidAndRuns()
     {
         Assert.Equal(
-            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "outage", "rate-change"],
+            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "outage", "rate-change", "calibrated-path"],
             ScenarioCatalog.Names);
         foreach (var scenario in ScenarioCatalog.All)
         {
@@ -161,6 +161,8 @@ public class ScenarioTests
     [InlineData("""{ "name": "x", "samples_per_reading": 40 }""", "samples_per_reading must be in 1..25")]
     [InlineData("""{ "name": "x", "delay": { "asymmetry_fraction": 2 } }""", "delay.asymmetry_fraction")]
     [InlineData("""{ "name": "x", "start_utc": "yesterday" }""", "start_utc")]
+    [InlineData("""{ "name": "x", "second_device": { "reading_mode": "fast" } }""", "second_device.reading_mode")]
+    [InlineData("""{ "name": "x", "second_device": { "delay": { "jitter_ns": -1 } } }""", "second_device.delay.jitter_ns")]
     [InlineData("""{ "name": """, "the text ends too early")]
     [InlineData("null", "null")]
     public void BadFilesGiveClearErrors(string json, string expected)
@@ -168,6 +170,26 @@ public class ScenarioTests
         var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(json, "test.json"));
         Assert.Contains(expected, e.Message);
         Assert.StartsWith("test.json", e.Message);
+    }
+
+    [Fact]
+    public void ASecondDeviceIsAnotherPathToTheSameHostClockUntilItIsRemoved()
+    {
+        const string json = """
+            { "name": "two", "served_clock": "utc",
+              "second_device": { "reading_mode": "extended", "delay": { "base_delay_ns": 8000, "jitter_ns": 0 }, "removed_after_s": 10 } }
+            """;
+        var world = ScenarioWorld.Create(ScenarioLoader.Parse(json));
+        var second = Assert.IsType<SimulatedPhc>(world.SecondPhc);
+        Assert.Equal([world.Phc, second], world.Phcs);
+        Assert.NotEqual(world.Phc.Info.Path, second.Info.Path);
+
+        var reading = second.Read(3);
+        Assert.True(reading.IsOk);
+        Assert.All(reading.Value.Samples, t => Assert.Equal(8_000, t.SysAfterNs - t.SysBeforeNs));
+        world.AdvanceTo(world.StartTrueNs + 11 * S);
+        Assert.Equal(Sync.Clock.Abstractions.ClockErrorKind.DeviceGone, second.Read(3).Error!.Kind);
+        Assert.True(world.Phc.Read(3).IsOk);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal static class EstimatorKind
     public static IClockEstimator Create(string kind, double wanderS2PerS3 = 1e-18) => kind switch
     {
         Regression => new RegressionEstimator(new RegressionOptions { FrequencyWanderS2PerS3 = wanderS2PerS3 }),
-        Kalman => new KalmanEstimator(new KalmanOptions { FrequencyWanderS2PerS3 = wanderS2PerS3 }),
+        Kalman => new KalmanEstimator(new KalmanOptions { Wander = WanderOptions.Fixed(wanderS2PerS3) }),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -15,6 +15,11 @@ internal sealed class SyntheticOscillator(Random random, double offsetNs, double
     public long TimeNs { get; private set; } = 1_700_000_000L * 1_000_000_000L;
     public double NoiseSdNs { get; set; } = noiseSdNs;
 
+    /// <summary>A sinusoidal frequency term (thermal cycling): amplitude in ns/s (= ppb) and period.</summary>
+    public double PeriodicAmplitudeNsPerS { get; set; }
+    public double PeriodicPeriodS { get; set; } = 600;
+    private double _elapsedS;
+
     public void Advance(double dtS)
     {
         // Integrated random walk over dt: covariance q [[dt^3/3, dt^2/2], [dt^2/2, dt]].
@@ -24,6 +29,12 @@ internal sealed class SyntheticOscillator(Random random, double offsetNs, double
         double c11 = Math.Sqrt(Math.Max(0, q * dtS - c10 * c10));
         double z0 = Gaussian(random), z1 = Gaussian(random);
         TrueOffsetNs += TrueFreqNsPerS * dtS + c00 * z0;
+        if (PeriodicAmplitudeNsPerS != 0)
+        {
+            double w = 2 * Math.PI / PeriodicPeriodS;
+            TrueOffsetNs += PeriodicAmplitudeNsPerS * (Math.Cos(w * _elapsedS) - Math.Cos(w * (_elapsedS + dtS))) / w;
+        }
+        _elapsedS += dtS;
         TrueFreqNsPerS += c10 * z0 + c11 * z1;
         TimeNs += (long)Math.Round(dtS * 1e9);
     }

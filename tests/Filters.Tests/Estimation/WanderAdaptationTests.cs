@@ -1,0 +1,103 @@
+using Sync.Filters.Estimation;
+
+namespace Sync.Filters.Tests.Estimation;
+
+/// <summary>The Kalman estimator learns the oscillator's frequency wander (issue 14, part 1): a quiet oscillator keeps
+/// the precision of a filter told its true wander, a fast one is followed like one, and holdover bounds grow by
+/// what was learnt.</summary>
+public class WanderAdaptationTests
+{
+    private static (double Rms, double Coverage, double BoundOverRms) Run(KalmanEstimator est, SyntheticOscillator osc, double intervalS, int steps)
+    {
+        var (coverage, ratio, rms) = ErrorBoundCoverageTests.Run(est, osc, intervalS, steps);
+        return (rms, coverage, ratio);
+    }
+
+    private static KalmanEstimator Fixed(double q) => new(new KalmanOptions { Wander = WanderOptions.Fixed(q) });
+
+    [Theory]
+    [InlineData(1e-20, 30.0, 1.0)]
+    [InlineData(1e-18, 30.0, 16.0)]
+    [InlineData(1e-16, 30.0, 1.0)]
+    [InlineData(1e-16, 2.0, 1.0)]
+    [InlineData(1e-15, 1000.0, 0.1)]
+    public void AdaptiveIsCloseToAFilterToldTheTrueWander(double wanderS2PerS3, double noiseNs, double intervalS)
+    {
+        int steps = intervalS < 1 ? 20_000 : intervalS > 8 ? 3_000 : 10_000;
+        SyntheticOscillator World(int seed) => new(new Random(seed), 1_000, 3_000, wanderS2PerS3 * 1e18, noiseNs);
+        var adaptive = new KalmanEstimator();
+        var learnt = Run(adaptive, World(21), intervalS, steps);
+        var oracle = Run(Fixed(wanderS2PerS3), World(21), intervalS, steps);
+        Assert.True(learnt.Rms <= 1.1 * oracle.Rms, $"RMS {learnt.Rms:F2} ns vs {oracle.Rms:F2} ns with the true wander");
+        Assert.True(learnt.Coverage >= 0.999, $"coverage {learnt.Coverage:F5}");
+        Assert.True(learnt.BoundOverRms <= 6, $"mean bound / RMS {learnt.BoundOverRms:F2}");
+        // What was learnt is the world's wander within a decade.
+        Assert.InRange(adaptive.LearntWanderS2PerS3, wanderS2PerS3 / 10, wanderS2PerS3 * 10);
+    }
+
+    [Fact]
+    public void FastWanderDefeatsTheOldConstantButNotTheBank()
+    {
+        // 1e-16 s^2/s^3 (0.01 ppm/sqrt(s), the top of a VM's range) read precisely: the old fixed 1e-18 lags the
+        // frequency and its bound misses.
+        SyntheticOscillator World() => new(new Random(5), 0, 10_000, 1e2, 4 / Math.Sqrt(3));
+        var old = Run(Fixed(1e-18), World(), 1, 5_000);
+        var learnt = Run(new KalmanEstimator(), World(), 1, 5_000);
+        Assert.True(old.Coverage < 0.9 && old.Rms > 3 * learnt.Rms, $"old constant: RMS {old.Rms:F1} ns, coverage {old.Coverage:F4}");
+        Assert.True(learnt.Rms < 3 && learnt.Coverage >= 0.999, $"learnt: RMS {learnt.Rms:F2} ns, coverage {learnt.Coverage:F4}");
+    }
+
+    [Fact]
+    public void ThermalCyclingIsFollowed()
+    {
+        // 0.8 ppm periodic over 600 s (frequency slope up to 8.4 ppb/s), precise readings of 2 ns every second.
+        SyntheticOscillator World() => new(new Random(8), 0, 12_000, 0.25, 2) { PeriodicAmplitudeNsPerS = 800, PeriodicPeriodS = 600 };
+        var old = Run(Fixed(1e-18), World(), 1, 3_600);
+        var learnt = Run(new KalmanEstimator(), World(), 1, 3_600);
+        Assert.True(old.Rms > 4 * learnt.Rms && old.Coverage < 0.9, $"old constant RMS {old.Rms:F1} ns, coverage {old.Coverage:F4} (the world must be hard for it)");
+        Assert.True(learnt.Rms < 4, $"RMS {learnt.Rms:F2} ns");
+        Assert.True(learnt.Coverage >= 0.99, $"coverage {learnt.Coverage:F4}");
+    }
+
+    [Theory]
+    [InlineData(1e-19)]
+    [InlineData(1e-15)]
+    public void HoldoverBoundGrowsByTheLearntWander(double wanderS2PerS3)
+    {
+        // Many worlds: learn, then stop sampling and check the bound against the truth over a long holdover.
+        int judged = 0, covered = 0;
+        double boundAt1000sNs = 0;
+        for (int seed = 0; seed < 60; seed++)
+        {
+            var osc = new SyntheticOscillator(new Random(1000 + seed), 0, 5_000, wanderS2PerS3 * 1e18, 20);
+            var est = new KalmanEstimator();
+            for (int i = 0; i < 2_000; i++) { osc.Advance(1); est.Add(osc.Sample()); }
+            for (int s = 1; s <= 2_000; s++)
+            {
+                osc.Advance(1);
+                if (s % 50 != 0) continue;
+                var e = est.EstimateAt(osc.Now)!;
+                judged++;
+                if (Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) <= e.ErrorBound.Nanoseconds) covered++;
+                if (s == 1_000) boundAt1000sNs += e.ErrorBound.Nanoseconds / 60.0;
+            }
+        }
+        Assert.True(covered / (double)judged >= 0.995, $"holdover coverage {covered / (double)judged:F4}");
+        // The bound is the learnt wander's: 3.5 sd of sqrt(q T^3 / 3) at T = 1000 s, within a factor of 3.
+        double expectedNs = 3.5 * Math.Sqrt(wanderS2PerS3 * 1e18 * 1e9 / 3);
+        Assert.InRange(boundAt1000sNs, expectedNs / 3, expectedNs * 4);
+    }
+
+    [Fact]
+    public void FixedWanderIsOneLevel()
+    {
+        Assert.Equal([2e-17], WanderOptions.Fixed(2e-17).LevelsS2PerS3());
+        var levels = new WanderOptions().LevelsS2PerS3();
+        Assert.Equal(19, levels.Length);
+        Assert.Equal(1e-21, levels[0], 1e-30);
+        Assert.Equal(1e-12, levels[^1], 1e-20);
+        Assert.Equal(Math.Sqrt(10), levels[1] / levels[0], 1e-9);
+        Assert.Throws<ArgumentException>(() => new KalmanEstimator(new KalmanOptions { Wander = new WanderOptions { FloorS2PerS3 = 0 } }));
+        Assert.Throws<ArgumentException>(() => new KalmanEstimator(new KalmanOptions { Wander = new WanderOptions { CeilingS2PerS3 = 1e-22 } }));
+    }
+}
