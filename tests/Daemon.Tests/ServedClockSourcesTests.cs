@@ -21,6 +21,23 @@ public sealed class ServedClockSourcesTests
 
     private static long HostTaiNs(DateTimeOffset utc) => (utc.ToUnixTimeSeconds() + 37) * Second;
 
+    /// <summary>serve:smearVariant is what a utc-maybe-smeared clock does: none steps (CLOCK_REALTIME), noon and sls smear.</summary>
+    [Theory]
+    [InlineData("none", false)]
+    [InlineData("noon", true)]
+    [InlineData("sls", true)]
+    public void Smear_variant_decides_what_utc_maybe_smeared_serves(string variant, bool smears)
+    {
+        var serve = new ServeOptions { Clocks = [ServedClock.UtcMaybeSmeared] } with
+        {
+            MaybeSmearedVariant = ConfigNames.TryParse(ConfigNames.SmearVariants, variant, out SmearVariant v) ? v : throw new ArgumentException(variant),
+        };
+        var source = Assert.Single(ServedClockSources.Create(serve, LeapSecondTable.Embedded,
+            new Sync.Clock.HostClocks.HostClockFactory(LeapSecondTable.Embedded), TimeProvider.System));
+        Assert.Equal(ClockScale.UtcMaybeSmeared, source.Scale);
+        Assert.Equal(smears, source is Sync.Clock.HostClocks.SmearedUtcClockSource);
+    }
+
     [Fact]
     public void Simulated_set_passes_the_extra_leap_utc_repeats_a_second_tai_does_not()
     {

@@ -5,38 +5,26 @@ using Sync.Filters.Time;
 
 namespace Sync.Clock.HostClocks;
 
-/// <summary>Builds host clock sources by kind; TAI and smeared clocks share one TAI source and leap table.</summary>
+/// <summary>Builds host clock sources by scale (ClockScale, no second vocabulary); TAI and smeared clocks share one TAI source and leap table.</summary>
 public sealed class HostClockFactory(LeapSecondTable leapTable, ILoggerFactory? loggerFactory = null)
 {
     private TaiClockSource? _tai;
 
     public TaiClockSource Tai => _tai ??= new TaiClockSource(leapTable, loggerFactory?.CreateLogger<TaiClockSource>());
 
-    public IHostClockSource Create(HostClockKind kind) => kind switch
+    /// <summary>
+    /// The host clock serving <paramref name="scale"/>: utc (CLOCK_REALTIME), tai (derived, see TaiClockSource),
+    /// monotonic (CLOCK_MONOTONIC), utc-smeared noon or sls (computed from TAI), utc-maybe-smeared (CLOCK_REALTIME,
+    /// which steps at a leap, unless <paramref name="maybeSmearedAs"/> says it smears: serve:smearVariant).
+    /// </summary>
+    public IHostClockSource Create(ClockScale scale, SmearVariant maybeSmearedAs = SmearVariant.Unspecified) => scale.Scale switch
     {
-        HostClockKind.Utc => PosixClockSource.Realtime(),
-        HostClockKind.Tai => Tai,
-        HostClockKind.Monotonic => PosixClockSource.Monotonic(),
-        HostClockKind.Boottime => PosixClockSource.Boottime(),
-        HostClockKind.UtcSmearedNoonLinear => new SmearedUtcClockSource(SmearVariant.NoonLinear, Tai, leapTable),
-        HostClockKind.UtcSmearedSls => new SmearedUtcClockSource(SmearVariant.UtcSls, Tai, leapTable),
-        HostClockKind.UtcMaybeSmeared => PosixClockSource.RealtimeAsMaybeSmeared(),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown host clock kind"),
+        TimeScale.Utc => PosixClockSource.Realtime(),
+        TimeScale.Tai => Tai,
+        TimeScale.Monotonic => PosixClockSource.Monotonic(),
+        TimeScale.UtcSmeared => new SmearedUtcClockSource(scale.Variant, Tai, leapTable),
+        TimeScale.UtcMaybeSmeared when maybeSmearedAs is SmearVariant.Unspecified => PosixClockSource.RealtimeAsMaybeSmeared(),
+        TimeScale.UtcMaybeSmeared => new SmearedUtcClockSource(maybeSmearedAs, Tai, leapTable, labelMaybeSmeared: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(scale), scale, "no host clock serves this scale"),
     };
-
-    /// <summary>Parse a configuration name (utc, tai, monotonic, boottime, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared).</summary>
-    public static bool TryParseKind(string name, out HostClockKind kind)
-    {
-        switch (name.Trim().ToLowerInvariant())
-        {
-            case "utc": kind = HostClockKind.Utc; return true;
-            case "tai": kind = HostClockKind.Tai; return true;
-            case "monotonic": kind = HostClockKind.Monotonic; return true;
-            case "boottime": kind = HostClockKind.Boottime; return true;
-            case "utc-smeared-noon": kind = HostClockKind.UtcSmearedNoonLinear; return true;
-            case "utc-smeared-sls": kind = HostClockKind.UtcSmearedSls; return true;
-            case "utc-maybe-smeared": kind = HostClockKind.UtcMaybeSmeared; return true;
-            default: kind = default; return false;
-        }
-    }
 }

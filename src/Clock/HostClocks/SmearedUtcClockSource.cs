@@ -11,7 +11,8 @@ public sealed class SmearedUtcClockSource : IHostClockSource
     private readonly LeapSecondTable _table;
     private readonly SmearVariant _variant;
 
-    public SmearedUtcClockSource(SmearVariant variant, IHostClockSource tai, LeapSecondTable table)
+    /// <param name="labelMaybeSmeared">Offer it as UTC_MAYBE_SMEARED (serve:smearVariant says what such a clock does).</param>
+    public SmearedUtcClockSource(SmearVariant variant, IHostClockSource tai, LeapSecondTable table, bool labelMaybeSmeared = false)
     {
         if (variant is not (SmearVariant.NoonLinear or SmearVariant.UtcSls))
             throw new ArgumentOutOfRangeException(nameof(variant), variant, "a smeared UTC clock needs a defined variant: NoonLinear or UtcSls");
@@ -20,7 +21,7 @@ public sealed class SmearedUtcClockSource : IHostClockSource
         _variant = variant;
         _tai = tai;
         _table = table;
-        Scale = new ClockScale(TimeScale.UtcSmeared, variant);
+        Scale = labelMaybeSmeared ? ClockScale.UtcMaybeSmeared : new ClockScale(TimeScale.UtcSmeared, variant);
     }
 
     public ClockScale Scale { get; }

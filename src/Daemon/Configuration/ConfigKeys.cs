@@ -131,7 +131,7 @@ public static class ConfigKeys
             mayBeEmpty: false);
 
         public static readonly ConfigKey<SmearVariant> SmearVariant = Choice("serve:smearVariant", ConfigNames.SmearVariants, Filters.Time.SmearVariant.Unspecified,
-            "what utc-maybe-smeared does", "sls",
+            "what the utc-maybe-smeared clock does: none = CLOCK_REALTIME (steps at a leap), noon or sls = smears like utc-smeared-noon/-sls", "sls",
             o => o.Serve.MaybeSmearedVariant, (o, v) => o with { Serve = o.Serve with { MaybeSmearedVariant = v } });
 
         public static readonly ConfigKey<bool> Alarms = Boolean("serve:alarms", true, "offer VIRTIO_RTC_F_ALARM",

@@ -17,12 +17,12 @@ public static class ServedClockSources
         {
             sources.Add(clock switch
             {
-                ServedClock.Utc => factory.Create(HostClockKind.Utc),
-                ServedClock.Tai => factory.Create(HostClockKind.Tai),
-                ServedClock.Monotonic => factory.Create(HostClockKind.Monotonic),
-                ServedClock.UtcSmearedNoon => factory.Create(HostClockKind.UtcSmearedNoonLinear),
-                ServedClock.UtcSmearedSls => factory.Create(HostClockKind.UtcSmearedSls),
-                ServedClock.UtcMaybeSmeared => factory.Create(HostClockKind.UtcMaybeSmeared),
+                ServedClock.Utc => factory.Create(ClockScale.Utc),
+                ServedClock.Tai => factory.Create(ClockScale.Tai),
+                ServedClock.Monotonic => factory.Create(ClockScale.Monotonic),
+                ServedClock.UtcSmearedNoon => factory.Create(ClockScale.UtcSmearedNoonLinear),
+                ServedClock.UtcSmearedSls => factory.Create(ClockScale.UtcSmearedSls),
+                ServedClock.UtcMaybeSmeared => factory.Create(ClockScale.UtcMaybeSmeared, serve.MaybeSmearedVariant),
                 ServedClock.SimulatedUtc => Simulated(serve.Simulated with { Scale = ClockScale.Utc }, table, factory.Tai, time),
                 ServedClock.SimulatedTai => Simulated(serve.Simulated with { Scale = ClockScale.Tai }, table, factory.Tai, time),
                 ServedClock.SimulatedSmearedNoon => Simulated(serve.Simulated with { Scale = ClockScale.UtcSmearedNoonLinear }, table, factory.Tai, time),

@@ -223,6 +223,7 @@ public sealed class KalmanEstimator : IClockEstimator
         // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
         // widens it more than its share of the variance would.
         double boundNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability) + _options.SystematicError.Nanoseconds;
+        boundNs += DoubtNs();
         return new ClockEstimate(
             localNow,
             Duration.FromNanoseconds((long)Math.Round(offsetNs + _ledger.PhaseNs(localNow))),
@@ -231,6 +232,24 @@ public sealed class KalmanEstimator : IClockEstimator
             Math.Sqrt(Math.Max(0, p11)) / 1e3,
             Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0))),
             SampleCount);
+    }
+
+    /// <summary>
+    /// While samples are held as possible outliers the estimator does not know whether they are wrong or the clock
+    /// stepped: the bound must cover both. Widened by the farthest held sample's distance from the prediction at its
+    /// time plus its own measurement spread (BoundSigmas sd), until it is used, dropped or starts a discontinuity.
+    /// </summary>
+    private double DoubtNs()
+    {
+        double doubtNs = 0;
+        foreach (var h in _held)
+        {
+            var predicted = _bank.Predict(SecondsSinceState(h.LocalTime.Nanoseconds - _ledger.StepsNs(h.LocalTime)));
+            double deviationNs = Math.Abs(h.Offset.Nanoseconds - (predicted.OffsetNs + _ledger.PhaseNs(h.LocalTime)));
+            double spreadNs = _options.BoundSigmas * Math.Sqrt(_noiseScale * MeasurementVarianceNs2(h));
+            doubtNs = Math.Max(doubtNs, deviationNs + spreadNs);
+        }
+        return doubtNs;
     }
 
     /// <summary>1-sigma uncertainty of the estimated offset at localNow, grown by the process noise since the last

@@ -243,6 +243,11 @@ public sealed class RegressionEstimator : IClockEstimator
     {
         double quantile = StudentQuantile.Of(fit.DegreesOfFreedom, 0.5 + _options.BoundCoverage / 2);
         double boundNs = quantile * Math.Sqrt(PredictionVarianceAt(fit, t)) + _options.SystematicError.Nanoseconds;
+        // While samples are held as possible outliers, the bound covers them too (they may be a step): widened by the
+        // farthest one's distance from the prediction plus the prediction's spread at its time.
+        foreach (var h in _held)
+            if (PredictSample(h) is var (predictedNs, sdNs))
+                boundNs = Math.Max(boundNs, quantile * Math.Sqrt(PredictionVarianceAt(fit, t)) + Math.Abs(h.Offset.Nanoseconds - predictedNs) + quantile * sdNs);
         return Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0)));
     }
 }

@@ -1,3 +1,4 @@
+using Sync.Filters.Leap;
 using Sync.Clock.HostClocks;
 using Sync.Clock.Tests.Virtio;
 using Sync.Clock.Virtio.Rtc;
@@ -77,22 +78,19 @@ public class HostClockSourceTests
         Assert.Throws<ArgumentException>(() => new SmearedUtcClockSource(SmearVariant.NoonLinear, new ManualClockSource(ClockScale.Utc), null!));
     }
 
-    [Theory]
-    [InlineData("utc", HostClockKind.Utc)]
-    [InlineData("TAI", HostClockKind.Tai)]
-    [InlineData("monotonic", HostClockKind.Monotonic)]
-    [InlineData("boottime", HostClockKind.Boottime)]
-    [InlineData("utc-smeared-noon", HostClockKind.UtcSmearedNoonLinear)]
-    [InlineData("utc-smeared-sls", HostClockKind.UtcSmearedSls)]
-    [InlineData("utc-maybe-smeared", HostClockKind.UtcMaybeSmeared)]
-    public void KindNames_Parse(string name, HostClockKind kind)
-    {
-        Assert.True(HostClockFactory.TryParseKind(name, out var parsed));
-        Assert.Equal(kind, parsed);
-    }
-
     [Fact]
-    public void UnknownKindName_DoesNotParse() => Assert.False(HostClockFactory.TryParseKind("gps", out _));
+    public void Factory_BuildsEachScale_AndAMaybeSmearedClockSmearsOnlyWhenToldHow()
+    {
+        var factory = new HostClockFactory(LeapSecondTable.Embedded);
+        Assert.Equal(ClockScale.Utc, factory.Create(ClockScale.Utc).Scale);
+        Assert.Equal(ClockScale.Tai, factory.Create(ClockScale.Tai).Scale);
+        Assert.Equal(ClockScale.Monotonic, factory.Create(ClockScale.Monotonic).Scale);
+        Assert.Equal(ClockScale.UtcSmearedNoonLinear, factory.Create(ClockScale.UtcSmearedNoonLinear).Scale);
+        Assert.Equal(ClockScale.UtcSmearedSls, factory.Create(ClockScale.UtcSmearedSls).Scale);
+        Assert.IsType<PosixClockSource>(factory.Create(ClockScale.UtcMaybeSmeared));
+        var smearing = Assert.IsType<SmearedUtcClockSource>(factory.Create(ClockScale.UtcMaybeSmeared, SmearVariant.UtcSls));
+        Assert.Equal(ClockScale.UtcMaybeSmeared, smearing.Scale);
+    }
 
     [Fact]
     public void DeviceOverRealHostClocks_AnswersReads()
