@@ -649,11 +649,23 @@ def analyze_truth(run_dir, guest, checks, metrics):
                   o.get("freerunning_after_kill_s"))
 
 
+def analyze_pause(run_dir, guest, checks, metrics):
+    """pause: see pause.py (recovery after each QMP stop/cont against the built-in device; steps from the daemon's log)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pause  # noqa: E402  (deploy/vmlab/pause.py)
+    report = pause.analyze(run_dir, daemon=guest.get("daemon", "virtsync"))
+    metrics["pause"] = report
+    for name, ok, value in pause.checks(report):
+        check(checks, name, ok, value)
+
+
 ANALYZERS = {
     "truth": analyze_truth,
+    "pause": analyze_pause,
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
+    "chrony-agent": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
     "faults": analyze_faults,
     "leap": analyze_leap,

@@ -5,7 +5,7 @@ namespace Sync.Clock.Simulation;
 /// <summary>
 /// One scheduled happening in a scenario, TS seconds after its start. Which fields matter depends on Kind:
 /// served_step (step_ms), served_rate (rate_ppm), guest_step (step_ms), guest_freq_jump (freq_ppm),
-/// device_removed (duration_s), leap (leap: "insert" or "delete"; t_s must fall on a UTC midnight).
+/// device_removed (duration_s), vm_paused (duration_s), leap (leap: "insert" or "delete"; t_s must fall on a UTC midnight).
 /// </summary>
 public sealed record ScenarioEvent
 {
@@ -14,8 +14,9 @@ public sealed record ScenarioEvent
     public const string GuestStep = "guest_step";
     public const string GuestFreqJump = "guest_freq_jump";
     public const string DeviceRemoved = "device_removed";
+    public const string VmPaused = "vm_paused";
     public const string Leap = "leap";
-    public static readonly IReadOnlyList<string> Kinds = [ServedStep, ServedRate, GuestStep, GuestFreqJump, DeviceRemoved, Leap];
+    public static readonly IReadOnlyList<string> Kinds = [ServedStep, ServedRate, GuestStep, GuestFreqJump, DeviceRemoved, VmPaused, Leap];
 
     [JsonPropertyName("t_s")]
     public double TS { get; set; }
@@ -43,8 +44,8 @@ public sealed record ScenarioEvent
             case GuestFreqJump:
                 if (FreqPpm is not { } freq || !double.IsFinite(freq) || Math.Abs(freq) > 1000) yield return $"{prefix}guest_freq_jump needs freq_ppm in [-1000, 1000]";
                 break;
-            case DeviceRemoved:
-                if (DurationS is not { } duration || !double.IsFinite(duration) || duration <= 0) yield return $"{prefix}device_removed needs duration_s > 0";
+            case DeviceRemoved or VmPaused:
+                if (DurationS is not { } duration || !double.IsFinite(duration) || duration <= 0) yield return $"{prefix}{Kind} needs duration_s > 0";
                 break;
             case Leap:
                 if (LeapDirection is not ("insert" or "delete")) yield return $"{prefix}leap needs leap: \"insert\" or \"delete\"";

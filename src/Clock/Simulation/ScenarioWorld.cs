@@ -146,6 +146,14 @@ public sealed class ScenarioWorld
                 World.Schedule(atNs, e.Kind, $"PHC device removed for {e.DurationS} s");
                 World.Schedule(atNs + durationNs, "device_returned", "PHC device back");
                 break;
+            case ScenarioEvent.VmPaused:
+                // The VM stands still (QMP stop under TCG): nothing in the guest runs, so no reading happens, and its
+                // clock does not advance; at cont it goes on from where it stopped, behind by the pause.
+                var pauseNs = SecondsToNs(e.DurationS!.Value);
+                Phc.AddOutage(atNs, pauseNs);
+                World.Schedule(atNs, e.Kind, $"VM paused for {e.DurationS} s");
+                World.Schedule(atNs + pauseNs, "vm_resumed", $"VM resumed, its clock {e.DurationS} s behind", () => GuestClock.InjectStep(-pauseNs));
+                break;
         }
     }
 

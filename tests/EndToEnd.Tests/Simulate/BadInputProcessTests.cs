@@ -74,4 +74,28 @@ public class BadInputProcessTests
         Assert.Equal(64, code);
         Assert.Contains("cannot read scenario file '/nonexistent/x.json': its directory does not exist", stderr);
     }
+
+    [Theory]
+    [InlineData("""{ "sources": { "readIntervalSecond": 1 } }""", "readIntervalSecond")]
+    [InlineData("{ \"sources\": {\n  \"readIntervalSeconds\": 1\n", "line")]
+    public void ABadConfigurationFileIsAConfigurationErrorInWords(string json, string expected)
+    {
+        // --dry-run: even if the file were accepted, nothing would touch this machine's clock.
+        var path = WriteScenario(json);
+        try
+        {
+            var (code, stdout, stderr) = Virtsyncd("sync", "--config", path, "--dry-run");
+
+            Assert.Equal(78, code);
+            var output = stdout + stderr;
+            Assert.Contains(expected, output);
+            Assert.DoesNotContain("Unmapped", output);
+            Assert.DoesNotMatch(@"[A-Z][A-Za-z]+_[A-Za-z]+", output); // a resource key such as Arg_ParseError
+            Assert.DoesNotContain("   at ", output);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
 }
