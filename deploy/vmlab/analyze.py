@@ -665,6 +665,7 @@ ANALYZERS = {
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,
     "accuracy-virtsync": analyze_accuracy,
+    "chrony-agent": analyze_accuracy,
     "qemu-builtin": analyze_accuracy,
     "faults": analyze_faults,
     "leap": analyze_leap,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Buffers.Binary;
 using Sync.Daemon.Chrony;
 using Sync.Filters.Time;
@@ -26,15 +27,18 @@ public sealed class ChronySockTests : IDisposable
     }
 
     [Fact]
-    public void OffsetIsReferenceMinusLocalAndKeepsNanoseconds()
+    public void OffsetIsReferenceMinusLocalWithNoSubMicrosecondBias()
     {
         // System clock read 1795000000.123456789; it was 500 ns fast (local - reference = +500 ns).
         var at = Instant<Utc>.FromSeconds(1_795_000_000, 123_456_789);
         var sample = ChronySockSample.FromMeasurement(at, Duration.FromNanoseconds(500), ChronyLeap.Normal);
         Assert.Equal(1_795_000_000, sample.Seconds);
         Assert.Equal(123_456, sample.Microseconds);
-        // reference time = tv + offset = (…123456 us) + (789 ns - 500 ns)
-        Assert.Equal(289e-9, sample.OffsetSeconds, 15);
+        // chronyd takes the reference at tv as tv + offset. At tv (789 ns before the read) the clock was 500 ns
+        // fast as well, so the reference then was ...123455.500 us: the offset is -500 ns, with no sub-us bias.
+        Assert.Equal(-500e-9, sample.OffsetSeconds, 15);
+        var referenceAtTvNs = (sample.Seconds * 1_000_000_000L + sample.Microseconds * 1000) + sample.OffsetSeconds * 1e9;
+        Assert.Equal(at.Nanoseconds - 789 - 500, referenceAtTvNs, 3);
     }
 
     [Fact]
@@ -43,7 +47,7 @@ public sealed class ChronySockTests : IDisposable
         var sample = ChronySockSample.FromMeasurement(new Instant<Utc>(-1), Duration.Zero, ChronyLeap.Normal);
         Assert.Equal(-1, sample.Seconds);
         Assert.Equal(999_999, sample.Microseconds);
-        Assert.Equal(999e-9, sample.OffsetSeconds, 15);
+        Assert.Equal(0, sample.OffsetSeconds, 15);
     }
 
     [Fact]
@@ -88,5 +92,43 @@ public sealed class ChronySockTests : IDisposable
         using var refclock = new ChronySockRefclock(chronyd.Address, dryRun: true);
         Assert.False(refclock.Send(Instant<Utc>.FromSeconds(1), Duration.Zero));
         Assert.Empty(chronyd.Drain());
+    }
+
+    [Fact]
+    public void SocketStateIsLoggedOncePerChangeAndCounted()
+    {
+        var log = new ListLogger();
+        var path = _dir.File("virtsync.sock");
+        using var refclock = new ChronySockRefclock(path, logger: log);
+
+        // No chronyd yet: every sample is dropped, one Warning for the state.
+        for (var i = 0; i < 5; i++)
+            Assert.False(refclock.Send(Instant<Utc>.FromSeconds(1 + i), Duration.Zero));
+        Assert.False(refclock.Feeding);
+        Assert.Equal(5, refclock.Dropped);
+        Assert.Single(log.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains(path, log.Entries[0].Message);
+
+        // chronyd starts: feeding, said once.
+        using (var chronyd = new DatagramSink(path))
+        {
+            for (var i = 0; i < 3; i++)
+                Assert.True(refclock.Send(Instant<Utc>.FromSeconds(10 + i), Duration.Zero));
+            Assert.True(refclock.Feeding);
+            Assert.Equal(3, refclock.Sent);
+            Assert.Null(refclock.LastError);
+            Assert.Equal(3, chronyd.Drain().Count);
+        }
+        Assert.Equal(2, log.Entries.Count);
+        Assert.Equal(LogLevel.Information, log.Entries[1].Level);
+
+        // chronyd gone again: one more Warning however many samples are dropped.
+        File.Delete(path);
+        for (var i = 0; i < 4; i++)
+            refclock.Send(Instant<Utc>.FromSeconds(20 + i), Duration.Zero);
+        Assert.Equal(9, refclock.Dropped);
+        Assert.Equal(2, log.Entries.Count(e => e.Level == LogLevel.Warning));
+        Assert.False(refclock.Feeding);
+        Assert.NotNull(refclock.LastError);
     }
 }

@@ -21,7 +21,7 @@ public sealed class MetricsTests
         MetricNames.SourceCalibrationSeconds, MetricNames.SourceAllowanceSeconds, MetricNames.SourceFalseticker,
     ];
 
-    private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act)
+    private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act, Action<IServiceCollection>? register = null)
     {
         int port = FreePort.Get();
         var options = new VirtsyncOptions
@@ -33,6 +33,7 @@ public sealed class MetricsTests
         var builder = DaemonHost.CreateBuilder(options, DaemonRole.Simulate, new DaemonHostEnvironment { Systemd = SystemdEnvironment.None });
         var provider = new FakeStatusProvider();
         builder.Services.AddSingleton<ISyncStatusProvider>(provider);
+        register?.Invoke(builder.Services);
         using var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
@@ -54,6 +55,34 @@ public sealed class MetricsTests
         var m = Regex.Match(scrape, pattern);
         Assert.True(m.Success, $"series {series} missing in:\n{scrape}");
         return double.Parse(m.Groups[^1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task TheChronyAgentsSamplesAndStateAreExported()
+    {
+        var dir = Directory.CreateTempSubdirectory("virtsync-chrony-metrics-").FullName;
+        try
+        {
+            using var chronyd = new DatagramSink(Path.Combine(dir, "virtsync.sock"));
+            using var refclock = new Chrony.ChronySockRefclock(chronyd.Address);
+            for (var i = 0; i < 3; i++)
+                refclock.Send(Filters.Time.Instant<Filters.Time.Utc>.FromSeconds(1 + i), Filters.Time.Duration.Zero);
+            var feeding = await ScrapeRunningHost(_ => { }, services => services.AddSingleton(refclock));
+            Assert.Equal(3, Value(feeding, MetricNames.ChronySamplesSentTotal));
+            Assert.Equal(0, Value(feeding, MetricNames.ChronySamplesDroppedTotal));
+            Assert.Equal(1, Value(feeding, MetricNames.ChronyFeeding));
+
+            using var absent = new Chrony.ChronySockRefclock(Path.Combine(dir, "absent.sock"));
+            absent.Send(Filters.Time.Instant<Filters.Time.Utc>.FromSeconds(1), Filters.Time.Duration.Zero);
+            absent.Send(Filters.Time.Instant<Filters.Time.Utc>.FromSeconds(2), Filters.Time.Duration.Zero);
+            var dropping = await ScrapeRunningHost(_ => { }, services => services.AddSingleton(absent));
+            Assert.Equal(2, Value(dropping, MetricNames.ChronySamplesDroppedTotal));
+            Assert.Equal(0, Value(dropping, MetricNames.ChronyFeeding));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

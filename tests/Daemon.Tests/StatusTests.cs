@@ -23,9 +23,9 @@ public sealed class StatusTests : IDisposable
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    private async Task<StatusSocketServer> Serve(string socket, FakeStatusProvider provider)
+    private async Task<StatusSocketServer> Serve(string socket, FakeStatusProvider provider, Chrony.ChronySockRefclock? chrony = null)
     {
-        var server = new StatusSocketServer(socket, provider);
+        var server = new StatusSocketServer(socket, provider, chrony: chrony);
         await server.StartAsync(TestContext.Current.CancellationToken);
         return server;
     }
@@ -87,6 +87,37 @@ public sealed class StatusTests : IDisposable
             await server.StopAsync(TestContext.Current.CancellationToken);
         }
         Assert.False(File.Exists(socket));
+    }
+
+    [Fact]
+    public async Task TheChronyAgentShowsWhetherChronydGetsTheSamples()
+    {
+        var socket = _dir.File("status.sock");
+        var provider = new FakeStatusProvider();
+        provider.Publish(Snapshots.Tracking());
+        using var chrony = new Chrony.ChronySockRefclock(_dir.File("absent-chrony.sock"));
+        chrony.Send(Sync.Filters.Time.Instant<Sync.Filters.Time.Utc>.FromSeconds(1), Sync.Filters.Time.Duration.Zero);
+        chrony.Send(Sync.Filters.Time.Instant<Sync.Filters.Time.Utc>.FromSeconds(2), Sync.Filters.Time.Duration.Zero);
+        var server = await Serve(socket, provider, chrony);
+        try
+        {
+            var (code, output, err) = await Task.Run(() => RunStatus(socket), TestContext.Current.CancellationToken);
+            Assert.True(code == 0, err);
+            Assert.Contains("chrony agent    : feeding NO, 0 sent, 2 dropped (" + _dir.File("absent-chrony.sock") + ")", output);
+            Assert.Contains("chrony error    : sending to chronyd at", output);
+
+            var (_, json, _) = await Task.Run(() => RunStatus(socket, "--json"), TestContext.Current.CancellationToken);
+            using var doc = JsonDocument.Parse(json);
+            var agent = doc.RootElement.GetProperty("status").GetProperty("chrony");
+            Assert.False(agent.GetProperty("feeding").GetBoolean());
+            Assert.Equal(0, agent.GetProperty("samplesSent").GetInt64());
+            Assert.Equal(2, agent.GetProperty("samplesDropped").GetInt64());
+            Assert.Contains("refclock SOCK", agent.GetProperty("lastError").GetString());
+        }
+        finally
+        {
+            await server.StopAsync(TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact]

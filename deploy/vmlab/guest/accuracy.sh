@@ -5,6 +5,9 @@
 #   set -- DAEMON DURATION_S DAEMON_OPTIONS; . guest/accuracy.sh
 #     DAEMON chrony: chrony 4.9 from the sid root, `refclock PHC /dev/ptp_virtio_utc DAEMON_OPTIONS`
 #                    (default "poll 0 dpoll -2"), VMLAB_CHRONY_EXTRA adds chrony.conf lines
+#     DAEMON chrony-agent: chronyd with `refclock SOCK $CHRONY_DIR/virtsync.sock DAEMON_OPTIONS` (default
+#                    "refid VIRT poll 2 precision 1e-7 delay 1e-4"), fed by `virtsyncd sync --chrony:enabled=true`
+#                    on the served clock (VMLAB_SYNC_OPTIONS adds arguments); docs/chrony.md
 #     DAEMON virtsync: `virtsyncd sync DAEMON_OPTIONS` (default: none) from /run; unless the options
 #                    name sources:clocks, `--sources:clocks=/dev/ptp_virtio_utc` is added: without it
 #                    the daemon would read every virtio PTP clock, the reference device included
@@ -21,6 +24,7 @@ settle=${VMLAB_SETTLE_S:-60}
 case $daemon in
   chrony) opts=${3:-poll 0 dpoll -2} ;;
   virtsync) opts=${3:-} ;;
+  chrony-agent) opts=${3:-refid VIRT poll 2 precision 1e-7 delay 1e-4} ;;
   *) echo "{\"pass\":false,\"error\":\"unknown daemon $daemon\"}" >"$VMLAB_RESULT"; exit 2 ;;
 esac
 
@@ -29,6 +33,21 @@ daemon_start() {
     chrony_config /dev/ptp_virtio_utc "$opts" "${VMLAB_CHRONY_EXTRA:-}"
     chrony_start
     DAEMON_PID=$CHRONY_PID
+  elif [ "$daemon" = chrony-agent ]; then
+    [ -n "${VMLAB_VIRTSYNCD:-}" ] || return 1
+    sock=$CHRONY_DIR/virtsync.sock
+    chrony_config /dev/ptp_virtio_utc "" "${VMLAB_CHRONY_EXTRA:-}"
+    sed -i "s|^refclock PHC .*|refclock SOCK $sock $opts|" "$CHRONY_DIR/chrony.conf"
+    chrony_start
+    DAEMON_PID=$CHRONY_PID
+    # chronyd creates the socket; the agent drops (and reports) samples until it is there.
+    i=0
+    while [ ! -S "$sock" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    sync_opts="--sources:clocks=/dev/ptp_virtio_utc --chrony:enabled=true --chrony:socketPath=$sock ${VMLAB_SYNC_OPTIONS:-}"
+    log "chronyd PID $CHRONY_PID; virtsyncd sync $sync_opts"
+    # shellcheck disable=SC2086
+    (cd /run && exec $VMLAB_VIRTSYNCD sync $sync_opts) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
+    AGENT_PID=$!
   else
     [ -n "${VMLAB_VIRTSYNCD:-}" ] || return 1
     case $opts in
@@ -42,18 +61,24 @@ daemon_start() {
   fi
 }
 daemon_sample() { # one line of the daemon's own view, every 10 s
-  if [ "$daemon" = chrony ]; then
+  if [ "$daemon" != virtsync ]; then
     echo "$(cut -d' ' -f1 /proc/uptime) $(chronyc -c tracking 2>/dev/null)" >>"$VMLAB_OUT/chronyc-tracking.csv"
   fi
 }
 daemon_finish() {
-  if [ "$daemon" = chrony ]; then
+  if [ "$daemon" != virtsync ]; then
     chronyc tracking >"$VMLAB_OUT/chronyc-tracking-final.txt" 2>&1
+    chronyc sources >>"$VMLAB_OUT/chronyc-tracking-final.txt" 2>&1
     chronyc sourcestats >>"$VMLAB_OUT/chronyc-tracking-final.txt" 2>&1
+  fi
+  if [ "$daemon" = chrony-agent ]; then
+    (cd /run && $VMLAB_VIRTSYNCD status) >"$VMLAB_OUT/virtsyncd-status.txt" 2>&1
+    (cd /run && $VMLAB_VIRTSYNCD status --json) >"$VMLAB_OUT/virtsyncd-status.json" 2>&1
+    kill "$AGENT_PID" 2>/dev/null
   fi
   kill "$DAEMON_PID" 2>/dev/null
   sleep 1
-  if [ "$daemon" = chrony ]; then
+  if [ "$daemon" != virtsync ]; then
     cp -r "$CHRONY_DIR/log" "$VMLAB_OUT/chrony-log" 2>/dev/null
     cp "$CHRONY_DIR/chrony.conf" "$CHRONY_DIR/chronyd.out" "$VMLAB_OUT/" 2>/dev/null
   fi

@@ -6,8 +6,8 @@ using Sync.Filters.Time;
 namespace Sync.Clock.Linux;
 
 /// <summary>
-/// For `--dry-run`: reads the real clock (Now, ReadState) but never writes it. Apply logs the exact
-/// clock_adjtime call the real clock would make and returns the unchanged current state.
+/// For `--dry-run`: reads the real clock (Now, ReadState) but never writes it. Apply logs (at Debug, it happens
+/// every update) the exact clock_adjtime call the real clock would make and returns the unchanged current state.
 /// </summary>
 public sealed partial class DryRunSystemClock(ISystemClock inner, ILogger logger) : ISystemClock
 {
@@ -25,6 +25,6 @@ public sealed partial class DryRunSystemClock(ISystemClock inner, ILogger logger
         return state;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "dry run: would call {Call}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "dry run: would call {Call}")]
     private partial void LogWouldApply(string call);
 }

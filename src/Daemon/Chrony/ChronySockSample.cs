@@ -29,12 +29,20 @@ public readonly record struct ChronySockSample(long Seconds, long Microseconds, 
     {
         var (seconds, ns) = Math.DivRem(systemTime.Nanoseconds, Duration.NanosecondsPerSecond);
         if (ns < 0) { seconds -= 1; ns += Duration.NanosecondsPerSecond; }
-        // tv_usec keeps microseconds; the sub-microsecond rest goes into the offset so nothing is lost.
+        // tv_usec keeps whole microseconds. The offset stays as measured: chronyd takes the reference at tv as
+        // tv + offset, and the clock's offset is the same a fraction of a microsecond earlier (both clocks run on).
+        // Folding the dropped remainder into the offset would claim the reference at tv was the reference at the
+        // later systemTime: a bias of 0-1 us (mean 0.5 us).
         long usec = ns / 1000;
-        long restNs = ns - usec * 1000;
-        double offset = (-localMinusReference.Nanoseconds + restNs) / 1e9;
+        double offset = -localMinusReference.Nanoseconds / 1e9;
         return new ChronySockSample(seconds, usec, offset, 0, leap);
     }
+
+    /// <summary>The leap field for the engine's kernel leap flags (chronyd schedules the leap itself).</summary>
+    public static ChronyLeap LeapOf(Sync.Filters.Discipline.KernelStatus status) =>
+        status.HasFlag(Sync.Filters.Discipline.KernelStatus.InsertLeap) ? ChronyLeap.InsertSecond
+        : status.HasFlag(Sync.Filters.Discipline.KernelStatus.DeleteLeap) ? ChronyLeap.DeleteSecond
+        : ChronyLeap.Normal;
 
     public void WriteTo(Span<byte> destination)
     {

@@ -12,6 +12,7 @@ internal static class CommandLine
         ("simulate", "run guest, device and clocks in one process on virtual time (--realtime: wall-clock pace)"),
         ("clocks", "list the PTP clocks of this machine: path, clock_name, time scale, reading methods"),
         ("status", "show what the running daemon knows, like chronyc tracking + sources (--json for JSON)"),
+        ("calibrate", "measure each wider clock path against the narrowest (--seconds N, default 120) and print sources:calibration"),
     ];
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
@@ -49,6 +50,13 @@ internal static class CommandLine
             case "serve": return WithArguments(mode, ServeShorthands(rest), stderr, a => ServeMode.Run(a, stdout, stderr));
             case "simulate": return SimulateMode.Run(rest, stdout, stderr);
             case "clocks": return ClocksMode.Run(rest, stdout, stderr);
+            case "calibrate":
+                if (!CommandArguments.TryParse(mode, rest, allowOther: true, out var parsed, out var error))
+                {
+                    stderr.WriteLine($"virtsyncd: {error}; see virtsyncd --help");
+                    return ExitCodes.Usage;
+                }
+                return CalibrateMode.Run(parsed, stdout, stderr);
             default:
                 stderr.WriteLine($"virtsyncd: unknown mode '{mode}'. Modes: {string.Join(", ", Modes.Select(m => m.Mode))}; see virtsyncd --help");
                 return ExitCodes.Usage;

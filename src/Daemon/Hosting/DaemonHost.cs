@@ -72,9 +72,10 @@ public static class DaemonHost
                 sp.GetRequiredService<SystemdNotifier>(), environment.Time, options.Systemd));
             if (options.Status.Enabled)
                 services.AddHostedService(sp => new StatusSocketServer(options.Status.SocketPath, sp.GetRequiredService<ISyncStatusProvider>(),
-                    sp.GetService<ILogger<StatusSocketServer>>()));
+                    sp.GetService<ILogger<StatusSocketServer>>(), sp.GetService<ChronySockRefclock>()));
             if (options.Chrony.Enabled)
-                services.AddSingleton(_ => new ChronySockRefclock(options.Chrony.SocketPath, options.DryRun));
+                services.AddSingleton(sp => new ChronySockRefclock(options.Chrony.SocketPath, options.DryRun,
+                    sp.GetService<ILogger<ChronySockRefclock>>()));
         }
         if (serves) services.AddSingleton<ServeMetrics>();
 

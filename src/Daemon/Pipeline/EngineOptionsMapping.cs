@@ -19,6 +19,7 @@ public static class EngineOptionsMapping
             Estimator = options.Sources.Estimator,
             ReadInterval = Duration.FromSeconds(options.Sources.ReadIntervalSeconds),
             Leap = options.Discipline.LeapPolicy,
+            Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
             Calibrations = CalibrationsByPath(options.Sources.Calibration),
             Discipline = defaults.Discipline with
             {

@@ -10,10 +10,11 @@ namespace Sync.Daemon.Pipeline;
 /// the loop fails over to the next clock while one is gone or does not answer (a real PHC is read through a
 /// TimeBoundedReferenceClock, so a stuck read ends in a Timeout error instead of stalling the loop) and is back on
 /// the preferred one as soon as it reads. Used as it is by `sync` (real clocks, real timer) and
-/// `simulate` (simulated clocks, virtual time).
+/// `simulate` (simulated clocks, virtual time). In observe mode (chrony agent, dry run) an <see cref="ClockObserver"/>
+/// reads the clock's kernel state back before every reading.
 /// </summary>
 public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClock> clocks, ISystemClock systemClock, bool writeEnabled = true,
-    bool combine = false)
+    bool combine = false, ClockObserver? observer = null)
 {
     private int _selected;
 
@@ -54,6 +55,7 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
 
     public ClockCommand? Step()
     {
+        observer?.Observe();
         if (!WatchForeignWriters())
         {
             Current = pipeline.Snapshot(systemClock.Now()) with { State = SyncState.Yielding, ForeignWriterDetections = ForeignWriters!.Detections };

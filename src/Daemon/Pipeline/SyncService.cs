@@ -14,8 +14,10 @@ namespace Sync.Daemon.Pipeline;
 /// <summary>
 /// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock, then runs the
 /// <see cref="SyncLoop"/> at the configured read interval, publishing every snapshot. Writes the clock only when
-/// the configuration allows it; with --dry-run it logs each clock_adjtime call instead; with the chrony agent
-/// enabled it sends the filtered offsets to chronyd and leaves the clock to it.
+/// the configuration allows it. Otherwise (--dry-run, write_enabled = false, the chrony agent) the engine only
+/// observes: a <see cref="ClockObserver"/> reads the kernel's frequency back before each reading so the estimates
+/// stay true while someone else (or nobody) steers; --dry-run logs each clock_adjtime call it would make (Debug);
+/// the chrony agent sends each reading's own offset to chronyd.
 /// </summary>
 public sealed partial class SyncService(
     VirtsyncOptions options, SyncStatusPublisher publisher, TimeProvider time, DaemonExit exit,
@@ -40,11 +42,13 @@ public sealed partial class SyncService(
         var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
         var initialPpm = system.ReadState() is { IsOk: true } state ? state.Value.FrequencyPpm : 0;
 
+        var observing = !options.MaySteerClock;
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
         foreach (var clock in clocks)
             pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
-        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine)
+        var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine,
+            observer: observing ? new ClockObserver(system, pipeline.Engine) : null)
         {
             ForeignWriters = options.MaySteerClock
                 ? new ForeignWriterGuard(Duration.FromSeconds(options.Discipline.ForeignWriterQuietSeconds))
@@ -61,11 +65,12 @@ public sealed partial class SyncService(
         loop.ReadCompleted += timeouts.Observe;
         loop.Updated += publisher.Publish;
         if (chrony is not null)
-            loop.Updated += snapshot =>
-            {
-                if (snapshot.LastOffset is { } offset)
-                    chrony.Send(snapshot.At, offset);
-            };
+        {
+            // One sample per reading, each with its own offset and time; the leap flag as the engine last set it.
+            var leap = ChronyLeap.Normal;
+            loop.Updated += snapshot => leap = ChronySockSample.LeapOf(snapshot.LeapStatus);
+            pipeline.Engine.ReadingMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
+        }
         loop.CommandIssued += command => LogCommand(command.ToString());
         var steps = new StepReporter(loggers.CreateLogger<StepReporter>(), pipeline.Engine);
         loop.CommandIssued += steps.OnCommand;

@@ -32,8 +32,12 @@ public static class SimulationRunner
             : throw new InvalidOperationException("the simulated virtio-rtc device failed a READ");
 
         var pipeline = makePipeline(world);
+        // Observe mode (the chrony agent, a dry run): the engine's commands are not applied; it reads the clock back.
+        var observer = pipeline is EnginePipeline { Engine.Control: ClockControl.Observe } engine
+            ? new ClockObserver(world.GuestClock, engine.Engine)
+            : null;
         var loop = new SyncLoop(pipeline, world.Phcs.ToList<Sync.Clock.Abstractions.IReferenceClock>(), world.GuestClock,
-            combine: world.SecondPhc is not null);
+            writeEnabled: observer is null, combine: world.SecondPhc is not null, observer: observer);
         if (onSnapshot is not null)
             loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared
@@ -77,6 +81,24 @@ public static class SimulationRunner
             pipeline.Steps, pipeline.Discontinuities, scenario.PollIntervalS, rules) with { WallTimeS = wall.Elapsed.TotalSeconds };
         return new SimulationResult(pipeline.Name, report, trace);
     }
+
+    /// <summary>
+    /// virtsync as a chrony refclock agent: the engine observes, and every reading's sample goes to
+    /// <paramref name="attach"/>'s servo (an <see cref="ExternalServo"/> standing in for chronyd), or, with no
+    /// servo, nowhere (a dry run: the guest clock runs free).
+    /// </summary>
+    public static Func<ScenarioWorld, ISyncPipeline> Agent(SyncEngineOptions options, Func<ScenarioWorld, ExternalServo?> attach) => world =>
+    {
+        var pipeline = new EnginePipeline(options with { Control = ClockControl.Observe }, world.LeapTable, world.SamplesPerReading,
+            Duration.FromNanoseconds(world.PollIntervalNs));
+        if (attach(world) is { } servo)
+            pipeline.Engine.ReadingMeasured += (_, sample) =>
+            {
+                servo.Leap = pipeline.Engine.Snapshot(sample.LocalTime).LeapStatus & (Filters.Discipline.KernelStatus.InsertLeap | Filters.Discipline.KernelStatus.DeleteLeap);
+                servo.OnSample(sample);
+            };
+        return pipeline;
+    };
 
     /// <summary>virtsync's own pipeline as configured for a scenario.</summary>
     public static Func<ScenarioWorld, ISyncPipeline> Virtsync(SyncEngineOptions options) => world =>

@@ -39,6 +39,9 @@ public sealed record StatusDocument
     public double UpdateIntervalSeconds { get; init; }
     public IReadOnlyList<StatusSource> Sources { get; init; } = [];
 
+    /// <summary>The chrony refclock agent, when enabled (null otherwise).</summary>
+    public StatusChrony? Chrony { get; init; }
+
     public static StatusDocument From(SyncSnapshot s) => new()
     {
         AtUnixNanoseconds = s.At.Nanoseconds,
@@ -76,6 +79,27 @@ public sealed record StatusDocument
         2 => "delete-second",
         3 => "unsynchronized",
         _ => "normal",
+    };
+}
+
+/// <summary>The chrony agent in <see cref="StatusDocument.Chrony"/>: is chronyd getting the samples?</summary>
+public sealed record StatusChrony
+{
+    public string SocketPath { get; init; } = "";
+    public bool Feeding { get; init; }
+    public long SamplesSent { get; init; }
+    public long SamplesDropped { get; init; }
+    public string? LastError { get; init; }
+    public bool DryRun { get; init; }
+
+    public static StatusChrony From(Chrony.ChronySockRefclock c) => new()
+    {
+        SocketPath = c.SocketPath,
+        Feeding = c.Feeding,
+        SamplesSent = c.Sent,
+        SamplesDropped = c.Dropped,
+        LastError = c.LastError,
+        DryRun = c.DryRun,
     };
 }
 

@@ -32,6 +32,12 @@ public static class StatusRenderer
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         if (s.ForeignWriterDetections > 0) Line(b, "Other writers", s.ForeignWriterDetections.ToString(Inv) + " times another program steered the clock");
         Line(b, "State", s.State);
+        if (s.Chrony is { } agent)
+        {
+            Line(b, "chrony agent", (agent.DryRun ? "dry run, sending nothing" : agent.Feeding ? "feeding yes" : "feeding NO")
+                + $", {agent.SamplesSent.ToString(Inv)} sent, {agent.SamplesDropped.ToString(Inv)} dropped ({agent.SocketPath})");
+            if (agent.LastError is not null) Line(b, "chrony error", agent.LastError);
+        }
         b.AppendLine();
 
         b.AppendLine("MS Path                          Type               Method         Reach   Samples  Delay     Last sample");

@@ -20,8 +20,12 @@ public sealed class StatusSocketServer : BackgroundService
     private Socket? _listener;
     private volatile bool _stopping;
 
-    public StatusSocketServer(string path, ISyncStatusProvider provider, ILogger<StatusSocketServer>? logger = null)
+    private readonly Chrony.ChronySockRefclock? _chrony;
+
+    public StatusSocketServer(string path, ISyncStatusProvider provider, ILogger<StatusSocketServer>? logger = null,
+        Chrony.ChronySockRefclock? chrony = null)
     {
+        _chrony = chrony;
         _path = path;
         _provider = provider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -86,7 +90,7 @@ public sealed class StatusSocketServer : BackgroundService
     public byte[] CurrentReplyBytes() => JsonSerializer.SerializeToUtf8Bytes(CurrentReply(), StatusJsonContext.Default.StatusReply);
 
     private StatusReply CurrentReply() => _provider.Current is { } snapshot
-        ? new StatusReply { Status = StatusDocument.From(snapshot) }
+        ? new StatusReply { Status = StatusDocument.From(snapshot) with { Chrony = _chrony is null ? null : StatusChrony.From(_chrony) } }
         : new StatusReply { Message = "starting: no status yet" };
 
     private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)

@@ -45,6 +45,10 @@ public static class MetricNames
     public const string SourceFalseticker = "virtsync_source_falseticker";
     public const string SourceReadTimeoutsTotal = "virtsync_source_read_timeouts_total";
 
+    public const string ChronySamplesSentTotal = "virtsync_chrony_samples_sent_total";
+    public const string ChronySamplesDroppedTotal = "virtsync_chrony_samples_dropped_total";
+    public const string ChronyFeeding = "virtsync_chrony_feeding";
+
     public const string ServeRequestsTotal = "virtsync_serve_requests_total";
     public const string ServeRequestDurationSeconds = "virtsync_serve_request_duration_seconds";
     public const string ServeConnections = "virtsync_serve_connections";

@@ -18,7 +18,7 @@ public sealed class SyncMetrics : IHostedService, IDisposable
     private readonly ISyncStatusProvider _provider;
     private readonly Meter _meter;
 
-    public SyncMetrics(ISyncStatusProvider provider)
+    public SyncMetrics(ISyncStatusProvider provider, Chrony.ChronySockRefclock? chrony = null)
     {
         _provider = provider;
         _meter = new Meter(MetricNames.MeterName, DaemonVersion.Text);
@@ -39,6 +39,16 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter(MetricNames.ForeignWriterDetectionsTotal,
             () => _provider.Current is { } s ? [new Measurement<long>(s.ForeignWriterDetections)] : Array.Empty<Measurement<long>>(),
             description: "Times another program was found steering the system clock (virtsync then stops steering until it is quiet).");
+
+        if (chrony is not null)
+        {
+            _meter.CreateObservableCounter(MetricNames.ChronySamplesSentTotal, () => chrony.Sent,
+                description: "Samples sent to chronyd's SOCK refclock (chrony agent).");
+            _meter.CreateObservableCounter(MetricNames.ChronySamplesDroppedTotal, () => chrony.Dropped,
+                description: "Samples that did not reach chronyd (socket missing or refused).");
+            _meter.CreateObservableGauge(MetricNames.ChronyFeeding, () => chrony.Feeding ? 1 : 0,
+                description: "1 while the last sample reached chronyd's socket, else 0.");
+        }
 
         SourceGauge(MetricNames.SourceReachability, null, "Reachability register (8 bits, bit 0 = last reading).", s => s.Reach);
         SourceGauge(MetricNames.SourceDelaySeconds, "s", "Delay of the last reading.", s => s.LastDelay?.TotalSeconds);

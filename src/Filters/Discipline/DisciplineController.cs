@@ -132,6 +132,12 @@ public sealed class DisciplineController
     }
 
     /// <summary>
+    /// Observe mode: the kernel's correction as read back (someone else may have changed it, and this controller's
+    /// own commands were not applied), so the next proposed command starts from it.
+    /// </summary>
+    public void FollowKernel(double frequencyPpm) => _commandedPpm = frequencyPpm;
+
+    /// <summary>
     /// One sample showed the clock jumped by about -offset (the VM was paused, restored or migrated): step it back at
     /// once where the policy allows steps after a discontinuity, else slew as fast as allowed; either way keep the
     /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
@@ -199,7 +205,7 @@ public sealed class DisciplineController
     /// changes f by (c2 - c1)(1 - f1)/(1 + c2), f1 the error before (in holdover taken as 0). At ordinary
     /// corrections this is c2 - c1 within a few 1e-5; following UTC_SLS's 1000 ppm smear the difference is 1 ppm.
     /// </summary>
-    private static double LocalRateChangePpm(double oldPpm, double newPpm, double frequencyErrorPpm) =>
+    public static double LocalRateChangePpm(double oldPpm, double newPpm, double frequencyErrorPpm) =>
         (newPpm - oldPpm) * (1 - frequencyErrorPpm * 1e-6) / (1 + newPpm * 1e-6);
 
     /// <summary>The correction that makes the clock run at (1 + target rate) of the reference's rate:

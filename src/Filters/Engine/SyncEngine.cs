@@ -40,6 +40,8 @@ public sealed class SyncEngine
     private int? _continuousTaiMinusUtcSeconds;
     private double _targetRatePpm;
     private string? _selectedId;
+    private double? _kernelPpm;
+    private Instant<Utc>? _kernelReadAt;
     private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
 
@@ -55,7 +57,22 @@ public sealed class SyncEngine
     public SyncEngineOptions Options => _options;
 
     public SyncState State => _controller.State;
-    public long Steps => _controller.Steps;
+
+    /// <summary>Steps commanded and applied (always 0 when observing: nothing is applied).</summary>
+    public long Steps => Observing ? 0 : _controller.Steps;
+
+    /// <summary>Frequency changes someone else made to the clock, seen by <see cref="OnKernelFrequency"/>.</summary>
+    public long ExternalAdjustments { get; private set; }
+
+    /// <summary>
+    /// Raised for every reading that gave a sample: the reading's own offset (local - reference, reduced over the
+    /// reading's window), dated at its own local time, before the median filter. The chrony agent sends these.
+    /// </summary>
+    public event Action<string, OffsetSample>? ReadingMeasured;
+
+    private bool Observing => _options.Control == ClockControl.Observe;
+
+    public ClockControl Control => _options.Control;
     public long Discontinuities { get; private set; }
 
     /// <summary>Jumps of the clock seen in one sample (<see cref="SyncEngineOptions.JumpThreshold"/>); each is also a discontinuity.</summary>
@@ -141,6 +158,9 @@ public sealed class SyncEngine
         // One source read per step: the loop chose it (failover), so it is the one followed.
         if (onlyOne)
             _selectedId = id;
+        // The chrony agent's sample: each reading of the followed source, calibrated, against what the clock must follow.
+        if (id == _selectedId || _selectedId is null)
+            ReadingMeasured?.Invoke(id, TargetOffset(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, source.Smear));
 
         // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
         if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
@@ -300,6 +320,31 @@ public sealed class SyncEngine
     }
 
     /// <summary>
+    /// Observe mode: the kernel's frequency correction (freq plus tick, ppm) as read back at localNow, before each
+    /// reading. A change since the last read was made by someone else (chronyd slews by changing the frequency):
+    /// the estimator is told of it as an adjustment dated half way between the two reads, so its model follows the
+    /// clock as it really runs. The controller's idea of the current correction is set to the kernel's, so the
+    /// commands it proposes (shown by a dry run) start from the truth. Ignored when steering.
+    /// </summary>
+    public void OnKernelFrequency(Instant<Utc> localNow, double frequencyPpm)
+    {
+        if (!Observing || !double.IsFinite(frequencyPpm))
+            return;
+        if (_kernelPpm is { } previous && frequencyPpm != previous)
+        {
+            var at = _kernelReadAt is { } before && before < localNow ? before + (localNow - before) / 2 : localNow;
+            if (_lastFilteredAt is { } lastSample && at <= lastSample)
+                at = lastSample + Duration.FromNanoseconds(1);
+            var changePpm = DisciplineController.LocalRateChangePpm(previous, frequencyPpm, _lastEstimate?.FrequencyPpm ?? 0);
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(at, changePpm, Duration.Zero));
+            ExternalAdjustments++;
+        }
+        _kernelPpm = frequencyPpm;
+        _kernelReadAt = localNow;
+        _controller.FollowKernel(frequencyPpm);
+    }
+
+    /// <summary>
     /// The bound on |local - reference| now: what is left of the estimated offset (still being slewed away) plus
     /// the estimator's error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
     /// </summary>
@@ -329,19 +374,31 @@ public sealed class SyncEngine
         _targetRatePpm = 0;
         if (_smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
             return estimate;
-        var k0Ns = k0 * Duration.NanosecondsPerSecond;
         // The continuous axis now: the local clock minus its estimated offset from it.
         var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
-        long SmearNs(long cont) => LeapSmear.FromTai(new Instant<Tai>(cont + k0Ns), variant, _leapTable).Nanoseconds - cont;
-        var smearNs = SmearNs(continuousNs);
+        var smearNs = SmearNsAt(continuousNs, variant, k0);
         // The slope is the smear's mean rate until the next update, so the phase is right when it comes.
         var spanNs = Math.Max(_options.ReadInterval.Nanoseconds, _controller.UpdateInterval.Nanoseconds);
-        var slopePpm = (SmearNs(continuousNs + spanNs) - smearNs) / (double)spanNs * 1e6;
+        var slopePpm = (SmearNsAt(continuousNs + spanNs, variant, k0) - smearNs) / (double)spanNs * 1e6;
         _targetRatePpm = slopePpm;
         return estimate with
         {
             Offset = estimate.Offset - Duration.FromNanoseconds(smearNs),
         };
+    }
+
+    /// <summary>smeared(t) - t for t on the continuous axis (TAI - k0 s), ns.</summary>
+    private long SmearNsAt(long continuousNs, SmearVariant variant, int k0) =>
+        LeapSmear.FromTai(new Instant<Tai>(continuousNs + k0 * Duration.NanosecondsPerSecond), variant, _leapTable).Nanoseconds - continuousNs;
+
+    /// <summary>A sample against what the clock must follow: following a computable smear, the smeared time (the
+    /// sample itself is on the continuous axis); otherwise the sample as it is.</summary>
+    private OffsetSample TargetOffset(OffsetSample sample, SmearVariant? smear)
+    {
+        if (smear is not { } variant || _continuousTaiMinusUtcSeconds is not { } k0)
+            return sample;
+        var continuousNs = sample.LocalTime.Nanoseconds - sample.Offset.Nanoseconds;
+        return sample with { Offset = sample.Offset - Duration.FromNanoseconds(SmearNsAt(continuousNs, variant, k0)) };
     }
 
     public SyncSnapshot Snapshot(Instant<Utc> now)
@@ -370,9 +427,10 @@ public sealed class SyncEngine
         };
     }
 
+    /// <summary>Tells the estimator of an adjustment the controller made; when observing, nothing was applied.</summary>
     private void Notify(LocalClockAdjustment? adjustment)
     {
-        if (adjustment is not { } a)
+        if (adjustment is not { } a || Observing)
             return;
         _estimator.NotifyAdjustment(a);
         // After a backward step the local clock shows times it showed before: until it passes the step's instant

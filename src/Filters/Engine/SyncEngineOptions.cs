@@ -82,4 +82,7 @@ public sealed record SyncEngineOptions
     public Duration EffectiveHoldoverAfter => Duration.Max(HoldoverAfter, ReadInterval * HoldoverAfterReadings);
 
     public DisciplineOptions Discipline { get; init; } = new();
+
+    /// <summary>Steer (default: the commands are applied) or Observe (they are not: chrony agent, dry run).</summary>
+    public ClockControl Control { get; init; } = ClockControl.Steer;
 }
