@@ -36,8 +36,8 @@ public sealed class PauseAnalysisTests : IDisposable
             probe.Append($"{{\"t\":{t},\"wall\":{1_800_000_000 + t}.000,\"calls\":20,\"min_delay_ns\":9000,\"best_offset_ns\":{Offset(t)},\"median_offset_ns\":{Offset(t)}}}\n");
         File.WriteAllText(Path.Combine(_dir, "out", "reference.jsonl"), probe.ToString());
         File.WriteAllText(Path.Combine(_dir, "events.jsonl"),
-            "{\"event\":\"stop\",\"host_wall\":1.0,\"pause_s\":10}\n{\"event\":\"cont\",\"host_wall\":11.0,\"pause_s\":10}\n" +
-            "{\"event\":\"stop\",\"host_wall\":90.0,\"pause_s\":120}\n{\"event\":\"cont\",\"host_wall\":210.0,\"pause_s\":120}\n");
+            "{\"event\":\"stop\",\"host_wall\":1800000059.5,\"pause_s\":10}\n{\"event\":\"cont\",\"host_wall\":1800000069.5,\"pause_s\":10}\n" +
+            "{\"event\":\"stop\",\"host_wall\":1800000139.5,\"pause_s\":120}\n{\"event\":\"cont\",\"host_wall\":1800000259.5,\"pause_s\":120}\n");
         File.WriteAllText(Path.Combine(_dir, "out", "virtsyncd-sync.log"),
             "warn: stepped the clock by -0.000040000 s (reason: startup)\n" +
             "warn: clock jump: the offset moved by -10.000000 s between two samples\n" +
@@ -60,7 +60,7 @@ public sealed class PauseAnalysisTests : IDisposable
         Assert.Equal(60, pauses[0].GetProperty("jump_second").GetInt32());
         Assert.Equal(-10.0, pauses[0].GetProperty("offset_at_jump_s").GetDouble(), 6);
         Assert.Equal(2, pauses[0].GetProperty("recovery_s").GetInt32());
-        Assert.Equal(30_000.0, pauses[0].GetProperty("max_abs_error_after_jump_second_us").GetDouble());
+        Assert.Equal(30_000.0, pauses[0].GetProperty("max_abs_error_after_resume_us").GetDouble());
         Assert.Equal(1.0, pauses[0].GetProperty("max_abs_error_after_recovery_us").GetDouble());
         Assert.Equal(140, pauses[1].GetProperty("jump_second").GetInt32());
         Assert.Equal(4, pauses[1].GetProperty("recovery_s").GetInt32());
@@ -68,6 +68,31 @@ public sealed class PauseAnalysisTests : IDisposable
         Assert.Equal(3, steps.GetArrayLength());
         Assert.Equal("jump", steps[2].GetProperty("reason").GetString());
         Assert.All(doc.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("ok").GetBoolean(), c.ToString()));
+    }
+
+    [Fact]
+    public void RecoveryIsTimedFromTheResumeWhenTheDaemonStepsBeforeTheProbeSeesTheJump()
+    {
+        var run = MakeRun();
+        // The daemon stepped back within milliseconds: no probe second shows either jump, only the 30 ms left at 61.
+        var rows = File.ReadAllLines(Path.Combine(run, "out", "reference.jsonl"))
+            .Select(l => l.Replace("\"best_offset_ns\":-10000000000", "\"best_offset_ns\":1000")
+                          .Replace("\"median_offset_ns\":-10000000000", "\"median_offset_ns\":1000")
+                          .Replace("\"best_offset_ns\":-120000000000", "\"best_offset_ns\":1000")
+                          .Replace("\"median_offset_ns\":-120000000000", "\"median_offset_ns\":1000"));
+        File.WriteAllLines(Path.Combine(run, "out", "reference.jsonl"), rows);
+        var json = Path.Combine(run, "pause.json");
+        var (code, output) = Run("python3", [Path.Combine(VmLab(), "pause.py"), run, "--json", json]);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var pauses = doc.RootElement.GetProperty("pauses");
+        Assert.Equal(JsonValueKind.Null, pauses[0].GetProperty("jump_second").ValueKind);
+        Assert.Equal(60, pauses[0].GetProperty("resume_second").GetInt32());
+        Assert.Equal(2, pauses[0].GetProperty("recovery_s").GetInt32());
+        Assert.Equal(30_000.0, pauses[0].GetProperty("max_abs_error_after_resume_us").GetDouble());
+        Assert.Equal(140, pauses[1].GetProperty("resume_second").GetInt32());
+        Assert.Equal(4, pauses[1].GetProperty("recovery_s").GetInt32());
     }
 
     [Fact]
