@@ -68,4 +68,23 @@ public sealed class StepReporterTests
         Assert.Contains("moved by -2.000000 s", jump.Message);
         Assert.EndsWith("slewing (steps after a discontinuity are not allowed)", jump.Message);
     }
+
+    [Fact]
+    public void AnObservingEngineSaysWhatWouldBeSteppedNotThatItStepped()
+    {
+        // The guest is read but never steered: the loop's commands go to a clock nobody reads (as a dry run's do).
+        var guest = new ToyGuest();
+        var pipeline = new EnginePipeline(new SyncEngineOptions { Control = ClockControl.Observe }, LeapSecondTable.Embedded, 9, Duration.FromMilliseconds(250));
+        var loop = new SyncLoop(pipeline, [new ToyPhc(guest, "/dev/ptp0")], new ToyGuest());
+        var log = new ListLogger();
+        var reporter = new StepReporter(log, pipeline.Engine);
+        loop.CommandIssued += reporter.OnCommand;
+        loop.Updated += _ => reporter.AfterStep();
+        Run(loop, guest, 30);
+
+        Assert.NotEmpty(log.Entries);
+        Assert.Equal("observing only: a steering daemon would step the clock by -0.000040000 s (reason: startup); not applied", log.Entries[0].Message);
+        Assert.All(log.Entries, e => Assert.Equal(LogLevel.Information, e.Level));
+        Assert.DoesNotContain(log.Entries, e => e.Message.StartsWith("stepped the clock", StringComparison.Ordinal));
+    }
 }

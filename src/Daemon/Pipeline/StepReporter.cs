@@ -7,7 +7,9 @@ namespace Sync.Daemon.Pipeline;
 /// <summary>
 /// Says at Warning what an operator must know happened to the clock: every step (its size and reason) and every
 /// jump the engine saw in one sample (a pause, restore or migration), whether or not it was stepped. The counts
-/// are in the snapshot (virtsync_steps_total{reason}, status), so logs and metrics agree.
+/// are in the snapshot (virtsync_steps_total{reason}, status), so logs and metrics agree. When the engine only
+/// observes (chrony agent, dry run) nothing is stepped: the commands are said as what a steering daemon would do,
+/// and a jump (typically chronyd's own step) at Information, since virtsync does not correct it.
 /// </summary>
 public sealed partial class StepReporter(ILogger log, SyncEngine engine)
 {
@@ -17,8 +19,13 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine)
     public void OnCommand(ClockCommand command)
     {
         ReportJumps(command);
-        if (command.Step is { } step)
-            LogStep(step.TotalSeconds, StepReasons.Name(command.StepReason ?? StepReason.Startup));
+        if (command.Step is not { } step)
+            return;
+        var reason = StepReasons.Name(command.StepReason ?? StepReason.Startup);
+        if (Observing)
+            LogWouldStep(step.TotalSeconds, reason);
+        else
+            LogStep(step.TotalSeconds, reason);
     }
 
     /// <summary>Call after every loop step: reports a jump that came with no command.</summary>
@@ -29,6 +36,11 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine)
         if (engine.Jumps == _jumpsReported || engine.LastJump is not { } jump)
             return;
         _jumpsReported = engine.Jumps;
+        if (Observing)
+        {
+            LogObservedJump(jump.Size.TotalSeconds);
+            return;
+        }
         var action = command?.StepReason == StepReason.Jump ? "stepping back"
             : "slewing (steps after a discontinuity are not allowed)";
         LogJump(jump.Size.TotalSeconds, action);
@@ -37,6 +49,16 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine)
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "clock jump: the offset moved by {JumpSeconds:+0.000000;-0.000000} s between two samples (VM paused, restored or migrated); kernel told unsynchronized until corrected; {Action}")]
     private partial void LogJump(double jumpSeconds, string action);
+
+    private bool Observing => engine.Options.Control == ClockControl.Observe;
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "clock jump: the offset moved by {JumpSeconds:+0.000000;-0.000000} s between two samples (another program stepped the clock, or the VM was paused, restored or migrated); observing only, virtsync does not correct it")]
+    private partial void LogObservedJump(double jumpSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied")]
+    private partial void LogWouldStep(double stepSeconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "stepped the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason})")]
     private partial void LogStep(double stepSeconds, string reason);
