@@ -33,7 +33,6 @@ public sealed class SyncEngine
     private Duration? _lastOffset;
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
-    private int? _observedTaiMinusUtc;
     private readonly Queue<long> _recentAllowancesNs = new();
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
@@ -94,9 +93,6 @@ public sealed class SyncEngine
             Configured = _options.Calibrations.TryGetValue(id, out var calibration) ? calibration : null,
         };
     }
-
-    /// <summary>TAI - UTC as read from a device that serves both (preferred over an expired table).</summary>
-    public void ObserveTaiMinusUtc(int seconds) => _observedTaiMinusUtc = seconds;
 
     /// <summary>A reading of source id; returns the command to apply, or null when there is nothing to do yet.</summary>
     public ClockCommand? OnReading(string id, PhcReading reading) => OnReadings([(id, reading)]);
@@ -546,10 +542,6 @@ public sealed class SyncEngine
             referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds);
             ambiguity = converted.Ambiguity * 2;
         }
-        else if (scale.Scale == TimeScale.Tai && _observedTaiMinusUtc is { } observed && _leapTable.IsExpiredAt(sample.LocalTime))
-        {
-            referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds - observed * Duration.NanosecondsPerSecond);
-        }
         else
         {
             var converted = TimeScaleConverter.ToUtc(sample.Reference, _leapTable);
@@ -565,9 +557,7 @@ public sealed class SyncEngine
 
     private void UpdateLeapState(Instant<Utc> localNow)
     {
-        _taiOffsetSeconds = _observedTaiMinusUtc is { } observed && _leapTable.IsExpiredAt(localNow)
-            ? observed
-            : _leapTable.TaiMinusUtcAt(localNow);
+        _taiOffsetSeconds = _leapTable.TaiMinusUtcAt(localNow);
         _leapFlags = KernelStatus.None;
         if (_options.Leap is LeapPolicy.Slew or LeapPolicy.FollowSmear)
             return;
