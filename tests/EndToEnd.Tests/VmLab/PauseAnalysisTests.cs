@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -51,7 +50,7 @@ public sealed class PauseAnalysisTests : IDisposable
     {
         var run = MakeRun();
         var json = Path.Combine(run, "pause.json");
-        var (code, output) = Run("python3", [Path.Combine(VmLab(), "pause.py"), run, "--json", json]);
+        var (code, output) = LabScripts.Python("pause.py", run, "--json", json);
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.True(code == 0, output);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -82,7 +81,7 @@ public sealed class PauseAnalysisTests : IDisposable
                           .Replace("\"median_offset_ns\":-120000000000", "\"median_offset_ns\":1000"));
         File.WriteAllLines(Path.Combine(run, "out", "reference.jsonl"), rows);
         var json = Path.Combine(run, "pause.json");
-        var (code, output) = Run("python3", [Path.Combine(VmLab(), "pause.py"), run, "--json", json]);
+        var (code, output) = LabScripts.Python("pause.py", run, "--json", json);
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.True(code == 0, output);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -100,33 +99,9 @@ public sealed class PauseAnalysisTests : IDisposable
     {
         var run = MakeRun();
         File.AppendAllText(Path.Combine(run, "out", "virtsyncd-sync.log"), "warn: stepped the clock by -0.002000000 s (reason: discontinuity)\n");
-        var (code, output) = Run("python3", [Path.Combine(VmLab(), "pause.py"), run]);
+        var (code, output) = LabScripts.Python("pause.py", run);
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.Equal(1, code);
         Assert.Contains("no other steps after start-up", output);
-    }
-
-    private static string VmLab()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "deploy", "vmlab");
-            if (File.Exists(Path.Combine(candidate, "pause.py"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("deploy/vmlab/pause.py not found above " + AppContext.BaseDirectory);
-    }
-
-    private static (int Code, string Output) Run(string program, string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        Process? process;
-        try { process = Process.Start(start); }
-        catch (System.ComponentModel.Win32Exception) { return (127, $"{program} not found"); }
-        using var p = process ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60))) { p.Kill(true); return (-1, "timed out"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +66,7 @@ public sealed class TruthAnalysisTests : IDisposable
     {
         var run = MakeRun();
         var json = Path.Combine(run, "truth.json");
-        var (code, output) = Run("python3", [Path.Combine(VmLab(), "truth.py"), run, "--json", json]);
+        var (code, output) = LabScripts.Python("truth.py", run, "--json", json);
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.True(code == 0, output);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -105,29 +104,5 @@ public sealed class TruthAnalysisTests : IDisposable
         Assert.Equal(0.05, outage.GetProperty("freerunning_after_kill_s").GetDouble(), 0.01);
         Assert.Equal(0.05, outage.GetProperty("synchronized_after_restart_s").GetDouble(), 0.01);
         Assert.Equal(10, outage.GetProperty("coverage_kill_to_restart_plus_60s").GetProperty("clockbound_bound").GetProperty("certain_violations").GetInt32());
-    }
-
-    private static string VmLab()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "deploy", "vmlab");
-            if (File.Exists(Path.Combine(candidate, "truth.py"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("deploy/vmlab/truth.py not found above " + AppContext.BaseDirectory);
-    }
-
-    private static (int Code, string Output) Run(string program, string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        Process? process;
-        try { process = Process.Start(start); }
-        catch (System.ComponentModel.Win32Exception) { return (127, $"{program} not found"); }
-        using var p = process ?? throw new InvalidOperationException($"could not start {program}");
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60))) { p.Kill(true); return (-1, "timed out"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
     }
 }
