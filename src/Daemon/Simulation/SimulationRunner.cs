@@ -47,6 +47,7 @@ public static class SimulationRunner
         var intervalNs = pipeline.ReadInterval.Nanoseconds;
         var totalNs = (double)(world.EndTrueNs - world.StartTrueNs);
         var nextProgress = 0.0;
+        var stepsBefore = world.GuestClock.CommandedStepsNs;
         for (var t = world.StartTrueNs; t < world.EndTrueNs; t += intervalNs)
         {
             world.AdvanceTo(Math.Max(t, world.World.TrueNs));
@@ -61,7 +62,9 @@ public static class SimulationRunner
                 pipeline.Bound(local)?.Nanoseconds ?? -1,
                 loop.Current?.LastOffset?.Nanoseconds,
                 loop.Current?.State.ToString() ?? "",
-                world.ServedClock.FaultOffsetNs(world.World.TrueNs)));
+                world.ServedClock.FaultOffsetNs(world.World.TrueNs),
+                world.GuestClock.CommandedStepsNs - stepsBefore));
+            stepsBefore = world.GuestClock.CommandedStepsNs;
             if (realtime is { } token)
             {
                 if (token.WaitHandle.WaitOne(TimeSpan.FromTicks(intervalNs / 100)))
