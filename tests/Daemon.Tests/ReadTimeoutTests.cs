@@ -308,3 +308,54 @@ public sealed class LinuxClockSourcesTests
         }
     }
 }
+
+/// <summary>`virtsyncd clocks` reports the choice `sync` makes: both go through PtpClockSelector.Choose.</summary>
+public sealed class OneClockSelectionTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("utc")]
+    [InlineData("utc-smeared")]
+    [InlineData("ptp0")]
+    [InlineData("utc-smeared-sls,tai")]
+    public void ClocksReportsTheClockSyncOpensFirst(string selection)
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs()
+            .Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0").Clock(2, "Virtio PTP type 3/variant 2");
+        var selectors = Sync.Clock.Linux.PtpClockSelector.ParseList(selection).Value;
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = selectors };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+        var stdout = new StringWriter();
+        var exit = Sync.Daemon.Modes.ClocksMode.Run(selection.Length == 0 ? [] : ["--select", selection], stdout, new StringWriter(), fs.SysfsRoot, fs.DevRoot);
+
+        Assert.True(opened.IsOk, opened.Error?.ToString());
+        try
+        {
+            Assert.Equal(0, exit);
+            Assert.Contains($"sync would choose: {opened.Value[0].Info.Path} ", stdout.ToString());
+            Assert.Equal(selectors.Count == 0 ? 3 : selectors.Count, opened.Value.Count);
+        }
+        finally
+        {
+            foreach (var clock in opened.Value) clock.Dispose();
+        }
+    }
+
+    [Fact]
+    public void AClockThatCannotSteerIsRefusedBySyncAsByClocks()
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 2/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = [Sync.Clock.Linux.ClockSelector.ByDeviceName("ptp0")] };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+        var stderr = new StringWriter();
+        var exit = Sync.Daemon.Modes.ClocksMode.Run(["--select", "ptp0"], new StringWriter(), stderr, fs.SysfsRoot, fs.DevRoot);
+
+        Assert.False(opened.IsOk);
+        Assert.Contains("sources:clocks: ", opened.Error!.Message);
+        Assert.Contains("cannot steer CLOCK_REALTIME", opened.Error!.Message);
+        Assert.Equal(1, exit);
+        Assert.Contains("cannot steer CLOCK_REALTIME", stderr.ToString());
+    }
+}
