@@ -35,6 +35,7 @@ internal static class Snapshots
         Allowance = Duration.FromNanoseconds(900),
         Calibration = CalibrationOrigin.Measured,
         Verdict = SourceVerdict.Selected,
+        StalledSamples = 3,
     };
 
     public static SourceSnapshot Smeared() => new(
