@@ -44,6 +44,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _kernelReadAt;
     private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
+    private bool _noMajority;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -216,6 +217,7 @@ public sealed class SyncEngine
             c.HalfWidth + Duration.FromNanoseconds((long)Math.Ceiling((newest - c.Corrected.LocalTime).Nanoseconds * MaxRateDifference)),
             c.Source.Preference)).ToList();
         var combined = SourceCombiner.Combine(intervals, _selectedId);
+        _noMajority = candidates.Count > 1 && !combined.Majority;
         foreach (var c in candidates)
             c.Source.Verdict = combined.Verdicts[c.Source.Id];
         var chosen = candidates.First(c => c.Source.Id == combined.Selected);
@@ -488,6 +490,7 @@ public sealed class SyncEngine
         {
             StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
             Jumps = Jumps,
+            NoMajority = _noMajority,
         };
     }
 
