@@ -349,6 +349,34 @@ public sealed class SyncEngine
         _controller.FollowKernel(frequencyPpm);
     }
 
+    /// <summary>Steps someone else made to the clock, seen by <see cref="OnKernelStep"/>.</summary>
+    public long ExternalSteps { get; private set; }
+
+    /// <summary>The most recent step someone else made (local time it was seen at, size).</summary>
+    public (Instant<Utc> At, Duration Size)? LastExternalStep { get; private set; }
+
+    /// <summary>
+    /// Observe mode: someone else (chronyd's makestep) stepped the clock by <paramref name="step"/>, seen as a change of
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC between two looks, the later at <paramref name="localNow"/> (after the step, on
+    /// the new axis). The estimator is told of it as an exact adjustment dated there, so its model carries on across
+    /// the step instead of seeing a jump and starting over; the caller drops any reading taken between the two looks.
+    /// The step is dated just after the newest sample (every later sample is from after it). After a step back, the
+    /// samples whose local time is not past that one again are on the new axis before the old one's newest: they are
+    /// dropped (not taken for a jump). Ignored when steering (the engine's own steps are notified as commanded).
+    /// </summary>
+    public void OnKernelStep(Instant<Utc> localNow, Duration step)
+    {
+        if (!Observing || step == Duration.Zero)
+            return;
+        ExternalSteps++;
+        LastExternalStep = (localNow, step);
+        if (_lastFilteredAt is not { } lastSample)
+            return;
+        _estimator.NotifyAdjustment(new LocalClockAdjustment(lastSample + Duration.FromNanoseconds(1), 0, step));
+        if (step < Duration.Zero)
+            _stepOverlapEnd = lastSample;
+    }
+
     /// <summary>
     /// The bound on |local - reference| now: what is left of the estimated offset (still being slewed away) plus
     /// the estimator's error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
