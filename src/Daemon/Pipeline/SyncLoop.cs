@@ -1,4 +1,5 @@
 using Sync.Clock.Abstractions;
+using Sync.Daemon.Resilience;
 using Sync.Filters.Discipline;
 using Sync.Filters.Status;
 

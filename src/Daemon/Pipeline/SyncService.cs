@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Abstractions;
-using Sync.Clock.Linux;
 using Sync.Daemon.Chrony;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
@@ -12,7 +11,7 @@ using Sync.Filters.Time;
 namespace Sync.Daemon.Pipeline;
 
 /// <summary>
-/// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock, then runs the
+/// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock (<see cref="SyncEdges"/>), then runs the
 /// <see cref="SyncLoop"/> at the configured read interval, publishing every snapshot. Writes the clock only when
 /// the configuration allows it. Otherwise (--dry-run, write_enabled = false, the chrony agent) the engine only
 /// observes: a <see cref="ClockObserver"/> reads the kernel's frequency back before each reading so the estimates
@@ -21,22 +20,20 @@ namespace Sync.Daemon.Pipeline;
 /// </summary>
 public sealed partial class SyncService(
     VirtsyncOptions options, SyncStatusPublisher publisher, TimeProvider time, DaemonExit exit,
-    ILoggerFactory loggers, ChronySockRefclock? chrony) : BackgroundService
+    ILoggerFactory loggers, ChronySockRefclock? chrony, SyncEdges edges) : BackgroundService
 {
     private readonly ILogger _log = loggers.CreateLogger<SyncService>();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var opened = LinuxClockSources.Open(options.Sources, new PtpClockDiscovery(), time);
+        var opened = edges.OpenClocks();
         if (!opened.IsOk)
         {
             exit.Fail(ExitCodes.RuntimeFailure, opened.Error!.Message);
             return;
         }
         var clocks = opened.Value;
-        ISystemClock system = options.MaySteerClock
-            ? new LinuxSystemClock(new TimexSyscall(writesAllowed: true))
-            : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
+        var system = edges.OpenSystemClock();
 
         var now = system.Now();
         var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);

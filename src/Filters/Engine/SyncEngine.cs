@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sync.Filters.Discipline;
 using Sync.Filters.Estimation;
 using Sync.Filters.Leap;
@@ -33,7 +34,7 @@ public sealed class SyncEngine
     private Duration? _lastOffset;
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
-    private readonly Queue<long> _recentAllowancesNs = new();
+    private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
@@ -192,7 +193,7 @@ public sealed class SyncEngine
             var filtered = MedianFilter.Combine(source.Batch);
             var spreadNs = BatchStandardErrorNs(source.Batch);
             source.Batch.Clear();
-            if (filtered is not { } f)
+            if (filtered is not { } f || Stalled(source, f.Sample.Delay))
                 continue;
             var causal = Duration.FromNanoseconds((f.Sample.Delay.Nanoseconds + 1) / 2);
             var (calibration, origin) = source.Configured is { } configured ? (configured, CalibrationOrigin.Configured)
@@ -235,10 +236,54 @@ public sealed class SyncEngine
 
         _lastAmbiguity = chosen.Source.Ambiguity;
         _smear = chosen.Source.Smear;
-        _recentAllowancesNs.Enqueue(chosen.Source.Calibration.Allowance.Nanoseconds);
-        while (_recentAllowancesNs.Count > Math.Max(1, _options.AsymmetryMemory))
-            _recentAllowancesNs.Dequeue();
+        // The estimators weight a sample by 1 / Error^2 (Error = half its window): its allowance counts as much.
+        var errorNs = Math.Max(1.0, chosen.Corrected.Error.Nanoseconds);
+        _recentAllowances.Enqueue((chosen.Source.Calibration.Allowance.Nanoseconds, 1 / (errorNs * errorNs)));
+        while (_recentAllowances.Count > Math.Max(1, _options.AsymmetryMemory))
+            _recentAllowances.Dequeue();
         return OnFilteredSample(chosen.Corrected);
+    }
+
+    /// <summary>A source's typical window is the median of at least this many of its used samples.</summary>
+    private const int TypicalWindowSamples = 8;
+
+    /// <summary>
+    /// The delay test (<see cref="SyncEngineOptions.StalledWindowRatio"/>): true when the filtered sample's window is
+    /// more than the ratio times the source's typical window, so the sample is left out. After
+    /// <see cref="SyncEngineOptions.StalledRunLimit"/> in a row the typical window is forgotten (the path changed)
+    /// and samples are used again. A used sample's window joins the typical.
+    /// </summary>
+    private bool Stalled(SourceState source, Duration window)
+    {
+        var windows = source.RecentWindowsNs;
+        if (_options.StalledWindowRatio > 0 && windows.Count >= TypicalWindowSamples)
+        {
+            var typical = Median(windows);
+            if (window.Nanoseconds > _options.StalledWindowRatio * typical)
+            {
+                if (source.StalledRun < _options.StalledRunLimit)
+                {
+                    source.StalledRun++;
+                    source.StalledSamples++;
+                    source.LastFailure = string.Create(CultureInfo.InvariantCulture,
+                        $"stalled read left out: window {window.Nanoseconds / 1e3:0.#} us is more than {_options.StalledWindowRatio:0.##} x the typical {typical / 1e3:0.#} us");
+                    return true;
+                }
+                windows.Clear();
+            }
+        }
+        source.StalledRun = 0;
+        windows.Enqueue(window.Nanoseconds);
+        while (windows.Count > Math.Max(TypicalWindowSamples, _options.AsymmetryMemory))
+            windows.Dequeue();
+        return false;
+    }
+
+    private static double Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + (double)sorted[mid]) / 2;
     }
 
     /// <summary>Sources read a little apart in time are compared as if read together: the clock moves at most this much meanwhile (the kernel's 500 ppm).</summary>
@@ -387,12 +432,26 @@ public sealed class SyncEngine
     /// <summary>
     /// The delay asymmetry no estimator can see, as a systematic error. Causality is all that is known without a
     /// narrower path: the reference was read somewhere inside [sys_before, sys_after], so a sample's offset is
-    /// off by at most half its window (chrony's root delay / 2), and an estimate made of recent samples by at most
-    /// the widest of their half windows (<see cref="SyncEngineOptions.AsymmetryMemory"/> filtered samples back).
-    /// Cross-timestamps have a zero window: their bound stays tight.
+    /// off by at most half its window (chrony's root delay / 2; a calibrated path's allowance instead). The
+    /// estimate is a weighted mean of recent samples, weighted by 1 / Error^2, so it is off by at most the same
+    /// weighted mean of their allowances, over the last <see cref="SyncEngineOptions.AsymmetryMemory"/> filtered
+    /// samples (rounded up). Cross-timestamps have a zero window: their bound stays tight.
     /// </summary>
-    public Duration AsymmetryError =>
-        Duration.FromNanoseconds(_recentAllowancesNs.Count == 0 ? 0 : _recentAllowancesNs.Max());
+    public Duration AsymmetryError
+    {
+        get
+        {
+            if (_recentAllowances.Count == 0)
+                return Duration.Zero;
+            double weighted = 0, weights = 0;
+            foreach (var (allowanceNs, weight) in _recentAllowances)
+            {
+                weighted += weight * allowanceNs;
+                weights += weight;
+            }
+            return Duration.FromNanoseconds((long)Math.Ceiling(weighted / weights - 1e-3));
+        }
+    }
 
     private ClockEstimate? Honest(ClockEstimate? estimate) =>
         estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
@@ -650,6 +709,9 @@ public sealed class SyncEngine
         public string? LastFailure { get; set; }
         public Duration? LastWindow { get; set; }
         public Duration? LastCorrectedOffset { get; set; }
+        public Queue<long> RecentWindowsNs { get; } = new();
+        public int StalledRun { get; set; }
+        public long StalledSamples { get; set; }
         public SourceCalibration Calibration { get; set; }
         public CalibrationOrigin Origin { get; set; }
         public SourceVerdict Verdict { get; set; }
@@ -664,6 +726,7 @@ public sealed class SyncEngine
                 Calibration = Origin,
                 Verdict = Verdict,
                 CalibrationPairs = Measured.Count,
+                StalledSamples = StalledSamples,
             };
     }
 
