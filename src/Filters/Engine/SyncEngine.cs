@@ -168,6 +168,16 @@ public sealed class SyncEngine
         if (id == _selectedId || _selectedId is null)
             ReadingMeasured?.Invoke(id, TargetOffset(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, source.Smear));
 
+        // The first sample of the followed source after a disruption (vmclock marker): nothing to predict it from, so
+        // an offset beyond the recovery threshold is the disruption's jump and is handled as one.
+        if (_disrupted && id == _selectedId)
+        {
+            _disrupted = false;
+            var corrected = offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction };
+            if (corrected.Offset.Abs() > _options.Discipline.Steps.RecoveryThreshold)
+                return (null, OnJump(corrected, corrected.Offset));
+        }
+
         // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
         if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
             return (null, OnJump(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, jump));
@@ -341,6 +351,37 @@ public sealed class SyncEngine
         _lastEstimate = null;
         _stepOverlapEnd = null;
         _controller.Restart(currentFrequencyPpm);
+    }
+
+    /// <summary>Disruptions announced by the hypervisor (<see cref="OnDisruption"/>); each is also a discontinuity.</summary>
+    public long Disruptions { get; private set; }
+
+    private bool _disrupted;
+
+    /// <summary>
+    /// The hypervisor says the VM's clock was disrupted (vmclock's disruption marker or VM generation counter changed:
+    /// restored from a snapshot, or migrated), which a sample may not show yet: what the estimator knew is void. Forget
+    /// it, tell the kernel "unsynchronized" with maxerror 16 s (the bound is unknown) until an update finds the offset
+    /// back within <see cref="StepPolicy.RecoveryThreshold"/>, and treat the next sample of the followed source as a
+    /// jump when it is beyond that threshold (stepped where steps after a discontinuity are allowed).
+    /// </summary>
+    public ClockCommand OnDisruption(Instant<Utc> now)
+    {
+        Discontinuities++;
+        Disruptions++;
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _estimator.Reset();
+        _lastEstimate = null;
+        _lastBatchEndAt = null;
+        _lastFilteredAt = now;
+        _lastCommandAt = now;
+        _stepOverlapEnd = null;
+        _disrupted = true;
+        UpdateLeapState(now);
+        var decision = _controller.Disrupted(now, _leapFlags);
+        Notify(decision.Adjustment);
+        return Written(decision.Command, now);
     }
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
