@@ -116,6 +116,12 @@ public sealed class SimulatedSystemClock : ISystemClock
         return ClockResult<KernelClockState>.Ok(Snapshot());
     }
 
+    /// <summary>
+    /// The steps applied on command so far (what CLOCK_REALTIME - CLOCK_MONOTONIC shows of them), exactly. Injected
+    /// disturbances are not in it: a paused or restored guest does not step its own clock.
+    /// </summary>
+    public (Duration Value, Duration Uncertainty)? StepOffset() => (new Duration(CommandedStepsNs), Duration.Zero);
+
     /// <summary>Net sum of the steps applied on command (ADJ_SETOFFSET), ns; injected disturbances are not in it.
     /// A step is what the kernel was told to do, however fast a slew (tick plus frequency) moves the clock.</summary>
     public long CommandedStepsNs { get; private set; }

@@ -156,6 +156,31 @@ public class LinuxSystemClockTests
     }
 
     [Fact]
+    public void RealKernel_StepOffsetIsRealtimeMinusMonotonicAndStillWithoutSteps()
+    {
+        // Reads only (clock_gettime). Nothing steps this machine's clock between two looks, and slews move both clocks.
+        var clock = new LinuxSystemClock(new TimexSyscall());
+
+        var first = clock.StepOffset();
+        var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+        var monotonic = System.Diagnostics.Stopwatch.GetTimestamp() * (1_000_000_000.0 / System.Diagnostics.Stopwatch.Frequency);
+        var second = clock.StepOffset();
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.InRange(first.Value.Value.Nanoseconds, wall - monotonic - 5e9, wall - monotonic + 5e9);
+        var change = (second.Value.Value - first.Value.Value).Abs();
+        Assert.True(change <= first.Value.Uncertainty + second.Value.Uncertainty + Duration.FromMicroseconds(1),
+            $"realtime - monotonic moved by {change} between two looks (uncertainties {first.Value.Uncertainty}, {second.Value.Uncertainty})");
+    }
+
+    [Fact]
+    public void StepOffsetIsUnknownWithoutAMonotonicClock()
+    {
+        Assert.Null(new LinuxSystemClock(new FakeTimexSyscall()).StepOffset());
+    }
+
+    [Fact]
     public void RealKernel_ReadOnlyQuery_Works()
     {
         // modes = 0 only: a read anyone may make. TimexSyscall is created without writes.
