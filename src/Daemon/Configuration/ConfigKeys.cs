@@ -93,7 +93,7 @@ public static class ConfigKeys
             o => o.Discipline.MakestepThresholdSeconds, (o, v) => o with { Discipline = o.Discipline with { MakestepThresholdSeconds = v } });
 
         public static readonly ConfigKey<int> MakestepLimit = Integer("discipline:makestepLimit", 3, -1, 1_000_000, "updates",
-            "... in the first N updates (-1 always, 0 never)", "-1",
+            "... in the first N updates (-1 always; 0 never, not even after a pause/restore: slewed)", "-1",
             o => o.Discipline.MakestepLimit, (o, v) => o with { Discipline = o.Discipline with { MakestepLimit = v } });
 
         /// <summary>

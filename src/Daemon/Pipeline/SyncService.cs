@@ -50,7 +50,13 @@ public sealed partial class SyncService(
             ForeignWriters = options.MaySteerClock
                 ? new ForeignWriterGuard(Duration.FromSeconds(options.Discipline.ForeignWriterQuietSeconds))
                 : null,
+            // vmclock's disruption marker where the VM has the device (/dev/vmclock0); none: nothing to watch.
+            VmClockDisruptions = VmClockDisruptionWatcher.Open(out _),
         };
+        if (loop.VmClockDisruptions is not null)
+            LogVmClockWatched();
+        loop.VmClockDisrupted += d => LogVmClockDisrupted(d.PreviousMarker, d.Marker,
+            d.Generation is { } g ? $", VM generation {d.PreviousGeneration} -> {g}" : "");
         loop.ForeignWriterChanged += verdict =>
         {
             if (verdict.Detected)
@@ -122,6 +128,13 @@ public sealed partial class SyncService(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "another program is steering the system clock ({Change}): stopped steering until it has left the clock alone for {QuietSeconds} s (stop chronyd/ntpd/timesyncd, or use virtsyncd-chrony.service)")]
     private partial void LogForeignWriter(string change, double quietSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "watching vmclock's disruption marker (/dev/vmclock0): a snapshot restore or migration resets the estimate at once")]
+    private partial void LogVmClockWatched();
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "vmclock disruption marker changed ({Before} -> {After}{Generation}): the VM was restored or migrated; estimate dropped, kernel told unsynchronized (maxerror 16 s) until resynchronized")]
+    private partial void LogVmClockDisrupted(ulong before, ulong after, string generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the clock has been left alone for {QuietSeconds} s: steering again, starting over")]
     private partial void LogForeignWriterGone(double quietSeconds);

@@ -32,7 +32,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _lastCommandAt;
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
-    private KernelStatus _leapFlags;
+    private ClockStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
@@ -44,6 +44,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _kernelReadAt;
     private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
+    private bool _noMajority;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -168,6 +169,16 @@ public sealed class SyncEngine
         if (id == _selectedId || _selectedId is null)
             ReadingMeasured?.Invoke(id, TargetOffset(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, source.Smear));
 
+        // The first sample of the followed source after a disruption (vmclock marker): nothing to predict it from, so
+        // an offset beyond the recovery threshold is the disruption's jump and is handled as one.
+        if (_disrupted && id == _selectedId)
+        {
+            _disrupted = false;
+            var corrected = offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction };
+            if (corrected.Offset.Abs() > _options.Discipline.Steps.RecoveryThreshold)
+                return (null, OnJump(corrected, corrected.Offset));
+        }
+
         // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
         if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
             return (null, OnJump(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, jump));
@@ -216,6 +227,7 @@ public sealed class SyncEngine
             c.HalfWidth + Duration.FromNanoseconds((long)Math.Ceiling((newest - c.Corrected.LocalTime).Nanoseconds * MaxRateDifference)),
             c.Source.Preference)).ToList();
         var combined = SourceCombiner.Combine(intervals, _selectedId);
+        _noMajority = candidates.Count > 1 && !combined.Majority;
         foreach (var c in candidates)
             c.Source.Verdict = combined.Verdicts[c.Source.Id];
         var chosen = candidates.First(c => c.Source.Id == combined.Selected);
@@ -343,6 +355,37 @@ public sealed class SyncEngine
         _controller.Restart(currentFrequencyPpm);
     }
 
+    /// <summary>Disruptions announced by the hypervisor (<see cref="OnDisruption"/>); each is also a discontinuity.</summary>
+    public long Disruptions { get; private set; }
+
+    private bool _disrupted;
+
+    /// <summary>
+    /// The hypervisor says the VM's clock was disrupted (vmclock's disruption marker or VM generation counter changed:
+    /// restored from a snapshot, or migrated), which a sample may not show yet: what the estimator knew is void. Forget
+    /// it, tell the kernel "unsynchronized" with maxerror 16 s (the bound is unknown) until an update finds the offset
+    /// back within <see cref="StepPolicy.RecoveryThreshold"/>, and treat the next sample of the followed source as a
+    /// jump when it is beyond that threshold (stepped where steps after a discontinuity are allowed).
+    /// </summary>
+    public ClockCommand OnDisruption(Instant<Utc> now)
+    {
+        Discontinuities++;
+        Disruptions++;
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _estimator.Reset();
+        _lastEstimate = null;
+        _lastBatchEndAt = null;
+        _lastFilteredAt = now;
+        _lastCommandAt = now;
+        _stepOverlapEnd = null;
+        _disrupted = true;
+        UpdateLeapState(now);
+        var decision = _controller.Disrupted(now, _leapFlags);
+        Notify(decision.Adjustment);
+        return Written(decision.Command, now);
+    }
+
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
     public ClockCommand? OnMissedReading(string id, Instant<Utc> localNow, string reason)
     {
@@ -392,6 +435,34 @@ public sealed class SyncEngine
         _kernelPpm = frequencyPpm;
         _kernelReadAt = localNow;
         _controller.FollowKernel(frequencyPpm);
+    }
+
+    /// <summary>Steps someone else made to the clock, seen by <see cref="OnKernelStep"/>.</summary>
+    public long ExternalSteps { get; private set; }
+
+    /// <summary>The most recent step someone else made (local time it was seen at, size).</summary>
+    public (Instant<Utc> At, Duration Size)? LastExternalStep { get; private set; }
+
+    /// <summary>
+    /// Observe mode: someone else (chronyd's makestep) stepped the clock by <paramref name="step"/>, seen as a change of
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC between two looks, the later at <paramref name="localNow"/> (after the step, on
+    /// the new axis). The estimator is told of it as an exact adjustment dated there, so its model carries on across
+    /// the step instead of seeing a jump and starting over; the caller drops any reading taken between the two looks.
+    /// The step is dated just after the newest sample (every later sample is from after it). After a step back, the
+    /// samples whose local time is not past that one again are on the new axis before the old one's newest: they are
+    /// dropped (not taken for a jump). Ignored when steering (the engine's own steps are notified as commanded).
+    /// </summary>
+    public void OnKernelStep(Instant<Utc> localNow, Duration step)
+    {
+        if (!Observing || step == Duration.Zero)
+            return;
+        ExternalSteps++;
+        LastExternalStep = (localNow, step);
+        if (_lastFilteredAt is not { } lastSample)
+            return;
+        _estimator.NotifyAdjustment(new LocalClockAdjustment(lastSample + Duration.FromNanoseconds(1), 0, step));
+        if (step < Duration.Zero)
+            _stepOverlapEnd = lastSample;
     }
 
     /// <summary>
@@ -488,6 +559,7 @@ public sealed class SyncEngine
         {
             StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
             Jumps = Jumps,
+            NoMajority = _noMajority,
         };
     }
 
@@ -510,7 +582,9 @@ public sealed class SyncEngine
             || _estimator.EstimateAt(sample.LocalTime) is not { } predicted)
             return null;
         var deviation = sample.Offset - predicted.Offset;
-        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold;
+        var sinceLast = _lastFilteredAt is { } last && sample.LocalTime > last ? sample.LocalTime - last : Duration.Zero;
+        var rateRunUp = Duration.FromNanoseconds((long)Math.Ceiling(sinceLast.Nanoseconds * _options.JumpRateAllowancePpm * 1e-6));
+        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold + rateRunUp;
         return deviation.Abs() > explained ? deviation : null;
     }
 
@@ -555,7 +629,12 @@ public sealed class SyncEngine
         if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
-            _controller.EnterRecovery();
+            // A rate change (the reference's or the oscillator's) is followed by slewing: what its run-up left is
+            // no step of the clock, however long detection took at a slow read interval. A step, or a frequency
+            // jump seen with a step (a migration), may be stepped back where the policy allows.
+            var last = _estimator.LastDiscontinuity;
+            var rateChangeOnly = last is { Kind: DiscontinuityKind.FrequencyJump } d && d.Step.Abs() < _options.Discipline.Steps.RecoveryThreshold;
+            _controller.EnterRecovery(allowStep: !rateChangeOnly);
         }
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
@@ -563,7 +642,7 @@ public sealed class SyncEngine
         RaiseEstimateMeasured(sample);
         var estimate = Honest(_estimator.EstimateAt(now));
         if (estimate is null)
-            return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
+            return new ClockCommand { Status = ClockStatus.Unsynchronized | _leapFlags };
 
         _lastEstimate = estimate;
         _lastOffset = estimate.Offset;
@@ -639,7 +718,7 @@ public sealed class SyncEngine
     private void UpdateLeapState(Instant<Utc> localNow)
     {
         _taiOffsetSeconds = _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = KernelStatus.None;
+        _leapFlags = ClockStatus.None;
         if (_options.Leap is LeapPolicy.Slew or LeapPolicy.FollowSmear)
             return;
         if (_leapTable.NextAfter(localNow) is not { } leap)
@@ -648,7 +727,7 @@ public sealed class SyncEngine
         if (untilLeap <= Duration.Zero || untilLeap > Duration.FromSeconds(86_400))
             return;
         var change = leap.TaiMinusUtcSeconds - _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = change > 0 ? KernelStatus.InsertLeap : change < 0 ? KernelStatus.DeleteLeap : KernelStatus.None;
+        _leapFlags = change > 0 ? ClockStatus.InsertLeap : change < 0 ? ClockStatus.DeleteLeap : ClockStatus.None;
     }
 
     private SourceState Source(string id, ClockScale scale)
