@@ -659,7 +659,20 @@ def analyze_pause(run_dir, guest, checks, metrics):
         check(checks, name, ok, value)
 
 
+def analyze_systemd(run_dir, guest, checks, metrics):
+    """systemd: see systemdlab.py (journal fields, readiness, watchdog and restarts from the unit's journal)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import systemdlab  # noqa: E402  (deploy/vmlab/systemdlab.py)
+    report = systemdlab.analyze(run_dir)
+    report["systemd_version"] = guest.get("systemd_version")
+    report["root"] = guest.get("root")
+    metrics["systemd"] = report
+    for name, ok, value in systemdlab.checks(report):
+        check(checks, name, ok, value)
+
+
 ANALYZERS = {
+    "systemd": analyze_systemd,
     "truth": analyze_truth,
     "pause": analyze_pause,
     "builtin-probe": analyze_builtin_probe,

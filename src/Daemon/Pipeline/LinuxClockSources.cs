@@ -10,12 +10,16 @@ namespace Sync.Daemon.Pipeline;
 /// Finds the configured PTP clocks and wraps each in a <see cref="ResilientReferenceClock"/> that finds it again by
 /// its clock_name after the device is re-created (a new /dev/ptpN). With no clocks configured: every usable clock,
 /// in the default order (TAI, UTC, smeared, maybe-smeared, vmclock, KVM), the first preferred, the others for failover.
+/// Configured selectors are tried in order: each one that matches adds its clock (once), one that matches nothing is
+/// skipped and reported through <c>skipped</c> (the shipped configuration names /dev/ptp_virtio_tai first, which is
+/// absent where the host serves no TAI clock or udev made no links), and only when none matches does opening fail.
 /// Each is read through a <see cref="TimeBoundedReferenceClock"/> (sources:readTimeoutMs): a virtio-rtc read blocks
 /// while the host's back end is dead, and the loop must go on (fail over, hold over) instead of stalling with it.
 /// </summary>
 public static class LinuxClockSources
 {
-    public static ClockResult<IReadOnlyList<IReferenceClock>> Open(SourcesOptions sources, PtpClockDiscovery discovery, TimeProvider time)
+    public static ClockResult<IReadOnlyList<IReferenceClock>> Open(SourcesOptions sources, PtpClockDiscovery discovery, TimeProvider time,
+        Action<string>? skipped = null)
     {
         var found = discovery.Discover();
         if (found.Count == 0)
@@ -28,13 +32,23 @@ public static class LinuxClockSources
         }
         else
         {
+            var unmatched = new List<string>();
             foreach (var selector in sources.Clocks)
             {
                 var match = Find(found, selector);
                 if (match is null)
-                    return new ClockError(ClockErrorKind.DeviceGone, "ENODEV", $"sources:clocks: no PTP clock matches {selector}; `virtsyncd clocks` lists what there is");
-                chosen.Add(match);
+                {
+                    unmatched.Add(selector.ToString());
+                    skipped?.Invoke($"sources:clocks: no PTP clock matches {selector}; trying the next selector");
+                }
+                else if (!chosen.Contains(match))
+                {
+                    chosen.Add(match);
+                }
             }
+            if (chosen.Count == 0)
+                return new ClockError(ClockErrorKind.DeviceGone, "ENODEV",
+                    $"sources:clocks: no PTP clock matches any of {string.Join(", ", unmatched)}; `virtsyncd clocks` lists what there is");
         }
         if (chosen.Count == 0)
             return new ClockError(ClockErrorKind.NotSupported, "EOPNOTSUPP", "no usable PTP clock: none serves UTC, TAI or smeared UTC (`virtsyncd clocks` lists them)");

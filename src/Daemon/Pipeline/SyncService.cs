@@ -27,7 +27,7 @@ public sealed partial class SyncService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var opened = LinuxClockSources.Open(options.Sources, new PtpClockDiscovery(), time);
+        var opened = LinuxClockSources.Open(options.Sources, new PtpClockDiscovery(), time, LogSelectorSkipped);
         if (!opened.IsOk)
         {
             exit.Fail(ExitCodes.RuntimeFailure, opened.Error!.Message);
@@ -114,6 +114,9 @@ public sealed partial class SyncService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
+    private partial void LogSelectorSkipped(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "READY: first estimate from {Source}: offset {OffsetUs:0.000} us")]
     private partial void LogReady(string source, double offsetUs);
