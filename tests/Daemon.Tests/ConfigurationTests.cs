@@ -1,3 +1,4 @@
+using Sync.Clock.Linux;
 using Sync.Filters.Engine;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
@@ -77,8 +78,8 @@ public sealed class ConfigurationTests : IDisposable
               "chrony": { "enabled": true, "socketPath": "/run/chrony/x.sock" },
             }
             """).Options!;
-        Assert.Equal([ClockSelector.ByPath("/dev/ptp_virtio_tai"), ClockSelector.ByType(TimeScale.Utc),
-            ClockSelector.ByClockName("Virtio PTP type 2/variant 0"), ClockSelector.ByType(TimeScale.UtcSmeared)], o.Sources.Clocks);
+        Assert.Equal([ClockSelector.ByPath("/dev/ptp_virtio_tai"), ClockSelector.ByKeyword(ClockSelectorKeyword.Utc),
+            ClockSelector.ByClockName("Virtio PTP type 2/variant 0"), ClockSelector.ByKeyword(ClockSelectorKeyword.UtcSmeared)], o.Sources.Clocks);
         Assert.Equal(0.5, o.Sources.ReadIntervalSeconds);
         Assert.Equal(750, o.Sources.ReadTimeoutMs);
         Assert.Equal(25, o.Sources.SamplesPerReading);
@@ -122,8 +123,9 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("sources:samplesPerReading", "2.5", "sources:samplesPerReading = 2.5 is not a whole number: use 1..25")]
     [InlineData("sources:filter", "median", "sources:filter = median is not allowed: use delay-band or fastest")]
     [InlineData("sources:estimator", "pll", "sources:estimator = pll is not allowed: use regression or kalman")]
-    [InlineData("sources:clocks:0", "ptp0", "sources:clocks:0 = ptp0 is neither a device path nor a clock type")]
-    [InlineData("sources:clocks:0:type", "gps", "sources:clocks:0:type = gps is not allowed: use utc, tai, monotonic, utc-smeared or utc-maybe-smeared")]
+    [InlineData("sources:clocks:0", "ptp", "sources:clocks:0 = ptp is neither a device path, ptpN nor a clock type")]
+    [InlineData("sources:clocks:0", "utc-smeered", "(did you mean utc-smeared?)")]
+    [InlineData("sources:clocks:0:type", "gps", "sources:clocks:0:type = gps is not allowed: use tai, utc, utc-smeared, utc-smeared-noon, utc-smeared-sls, utc-smeared-unspecified, utc-maybe-smeared, monotonic, kvm, vmclock or vmware")]
     [InlineData("sources:clocks:0:path", "dev/ptp0", "sources:clocks:0:path = dev/ptp0 is not an absolute path")]
     [InlineData("discipline:makestepThresholdSeconds", "-1", "discipline:makestepThresholdSeconds = -1 is out of range")]
     [InlineData("discipline:foreignWriterQuietSeconds", "0", "discipline:foreignWriterQuietSeconds = 0 is out of range: use 1..86400")]

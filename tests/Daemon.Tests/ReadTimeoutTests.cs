@@ -293,9 +293,9 @@ public sealed class LinuxClockSourcesTests
         using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions
         {
-            Clocks = [Sync.Daemon.Configuration.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
-                Sync.Daemon.Configuration.ClockSelector.ByType(Sync.Filters.Time.TimeScale.Utc),
-                Sync.Daemon.Configuration.ClockSelector.ByClockName("Virtio PTP type 0/variant 0")],
+            Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
+                Sync.Clock.Linux.ClockSelector.ByKeyword(Sync.Clock.Linux.ClockSelectorKeyword.Utc),
+                Sync.Clock.Linux.ClockSelector.ByClockName("Virtio PTP type 0/variant 0")],
         };
         var skipped = new List<string>();
 
@@ -306,7 +306,7 @@ public sealed class LinuxClockSourcesTests
         {
             var clock = Assert.Single(opened.Value); // the UTC clock, once, though two selectors name it
             Assert.Equal(Path.Combine(fs.DevRoot, "ptp0"), clock.Info.Path);
-            Assert.Contains("path /dev/ptp_virtio_tai", Assert.Single(skipped));
+            Assert.Contains("/dev/ptp_virtio_tai", Assert.Single(skipped));
         }
         finally
         {
@@ -320,14 +320,15 @@ public sealed class LinuxClockSourcesTests
         using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions
         {
-            Clocks = [Sync.Daemon.Configuration.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
-                Sync.Daemon.Configuration.ClockSelector.ByType(Sync.Filters.Time.TimeScale.Tai)],
+            Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
+                Sync.Clock.Linux.ClockSelector.ByKeyword(Sync.Clock.Linux.ClockSelectorKeyword.Tai)],
         };
 
         var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
 
         Assert.False(opened.IsOk);
-        Assert.Contains("path /dev/ptp_virtio_tai, type tai", opened.Error!.Message);
+        Assert.Contains("/dev/ptp_virtio_tai is not a PTP clock", opened.Error!.Message);
+        Assert.Contains("no TAI PTP clock found", opened.Error!.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -354,5 +355,56 @@ public sealed class LinuxClockSourcesTests
         {
             foreach (var clock in opened.Value) clock.Dispose();
         }
+    }
+}
+
+/// <summary>`virtsyncd clocks` reports the choice `sync` makes: both go through PtpClockSelector.Choose.</summary>
+public sealed class OneClockSelectionTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("utc")]
+    [InlineData("utc-smeared")]
+    [InlineData("ptp0")]
+    [InlineData("utc-smeared-sls,tai")]
+    public void ClocksReportsTheClockSyncOpensFirst(string selection)
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs()
+            .Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0").Clock(2, "Virtio PTP type 3/variant 2");
+        var selectors = Sync.Clock.Linux.PtpClockSelector.ParseList(selection).Value;
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = selectors };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+        var stdout = new StringWriter();
+        var exit = Sync.Daemon.Modes.ClocksMode.Run(selection.Length == 0 ? [] : ["--select", selection], stdout, new StringWriter(), fs.SysfsRoot, fs.DevRoot);
+
+        Assert.True(opened.IsOk, opened.Error?.ToString());
+        try
+        {
+            Assert.Equal(0, exit);
+            Assert.Contains($"sync would choose: {opened.Value[0].Info.Path} ", stdout.ToString());
+            Assert.Equal(selectors.Count == 0 ? 3 : selectors.Count, opened.Value.Count);
+        }
+        finally
+        {
+            foreach (var clock in opened.Value) clock.Dispose();
+        }
+    }
+
+    [Fact]
+    public void AClockThatCannotSteerIsRefusedBySyncAsByClocks()
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 2/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = [Sync.Clock.Linux.ClockSelector.ByDeviceName("ptp0")] };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+        var stderr = new StringWriter();
+        var exit = Sync.Daemon.Modes.ClocksMode.Run(["--select", "ptp0"], new StringWriter(), stderr, fs.SysfsRoot, fs.DevRoot);
+
+        Assert.False(opened.IsOk);
+        Assert.Contains("sources:clocks: ", opened.Error!.Message);
+        Assert.Contains("cannot steer CLOCK_REALTIME", opened.Error!.Message);
+        Assert.Equal(1, exit);
+        Assert.Contains("cannot steer CLOCK_REALTIME", stderr.ToString());
     }
 }

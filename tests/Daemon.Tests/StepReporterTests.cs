@@ -79,12 +79,38 @@ public sealed class StepReporterTests
         var log = new ListLogger();
         var reporter = new StepReporter(log, pipeline.Engine);
         loop.CommandIssued += reporter.OnCommand;
+        var proposals = 0;
+        loop.CommandIssued += c => proposals += c.Step is null ? 0 : 1;
         loop.Updated += _ => reporter.AfterStep();
         Run(loop, guest, 30);
 
-        Assert.NotEmpty(log.Entries);
-        Assert.Equal("observing only: a steering daemon would step the clock by -0.000040000 s (reason: startup); not applied", log.Entries[0].Message);
-        Assert.All(log.Entries, e => Assert.Equal(LogLevel.Information, e.Level));
-        Assert.DoesNotContain(log.Entries, e => e.Message.StartsWith("stepped the clock", StringComparison.Ordinal));
+        // Every startup update proposes the step again (nothing corrects it): one line for the episode.
+        var line = Assert.Single(log.Entries);
+        Assert.Equal("observing only: a steering daemon would step the clock by -0.000040000 s (reason: startup); not applied (further proposals are not logged until none has come for 60 s)", line.Message);
+        Assert.Equal(LogLevel.Information, line.Level);
+        Assert.True(proposals > 1, $"only {proposals} step proposals: the test shows no repeat");
+    }
+
+    [Fact]
+    public void AnObservingEngineSaysAgainOnlyAfterAMinuteWithoutProposals()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var pipeline = new EnginePipeline(new SyncEngineOptions { Control = ClockControl.Observe }, LeapSecondTable.Embedded, 9, Duration.FromMilliseconds(250));
+        var log = new ListLogger();
+        var reporter = new StepReporter(log, pipeline.Engine, time);
+        var step = new ClockCommand { Step = Duration.FromMilliseconds(-3), StepReason = StepReason.Discontinuity };
+
+        reporter.OnCommand(step);
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            reporter.OnCommand(step);
+        }
+        Assert.Single(log.Entries);
+        time.Advance(StepReporter.WouldStepEpisodeGap);
+        reporter.OnCommand(step);
+
+        Assert.Equal(2, log.Entries.Count);
+        Assert.Equal("observing only: a steering daemon would step the clock by -0.003000000 s (reason: discontinuity); not applied (5 more proposals in the previous episode were not logged)", log.Entries[1].Message);
     }
 }

@@ -24,25 +24,27 @@ done
 SCENARIO_GUEST_ARGS=("${VMLAB_PAUSE_DAEMON:-virtsync}" "$((pause_guest_s + 10))" "${VMLAB_SYNC_OPTIONS:-}")
 SCENARIO_TIMEOUT=$((pause_guest_s + pause_total_pause_s + 300))
 SCENARIO_QEMU_ARGS=(-qmp "unix:$run_dir/qmp.sock,server=on,wait=off")
-pause_event() { # NAME HOST-WALL PAUSE-S
-  printf '{"event":"%s","host_wall":%s,"pause_s":%s}\n' "$1" "$2" "$3" >>"$run_dir/events.jsonl"
+pause_event() { # NAME HOST-WALL PAUSE-S SENT-WALL (host wall time before the QMP command was sent, after its reply)
+  printf '{"event":"%s","host_wall":%s,"pause_s":%s,"sent_wall":%s}\n' "$1" "$2" "$3" "$4" >>"$run_dir/events.jsonl"
 }
 scenario_during() {
   wait_guest_phase running 900 || return 0
   sleep "$pause_settle_s"
-  local p
+  local p sent
   for p in $pauses; do
     lab_log "pause: QMP stop for $p s"
+    sent=$(date +%s.%N)
     if "$python" "$VMLAB_DIR/tools/qmp.py" "$run_dir/qmp.sock" stop >>"$run_dir/qmp.log" 2>&1; then
-      pause_event stop "$(date +%s.%N)" "$p"
+      pause_event stop "$(date +%s.%N)" "$p" "$sent"
     else
       host_check "QMP stop" false "\"$(tail -1 "$run_dir/qmp.log")\""
       return 0
     fi
     sleep "$p"
+    sent=$(date +%s.%N)
     "$python" "$VMLAB_DIR/tools/qmp.py" "$run_dir/qmp.sock" cont >>"$run_dir/qmp.log" 2>&1 \
       || host_check "QMP cont" false "\"$(tail -1 "$run_dir/qmp.log")\""
-    pause_event cont "$(date +%s.%N)" "$p"
+    pause_event cont "$(date +%s.%N)" "$p" "$sent"
     lab_log "pause: QMP cont after $p s"
     sleep "$pause_after_s"
   done

@@ -4,38 +4,75 @@ using Sync.Filters.Time;
 namespace Sync.Clock.Linux;
 
 /// <summary>
-/// Picks the PHC to steer CLOCK_REALTIME from. The selection is one string:
+/// Picks the PHCs to steer CLOCK_REALTIME from: the one choice `sync` makes (LinuxClockSources) and `virtsyncd clocks`
+/// reports, from the clocks discovery found and the selectors of sources:clocks (or `clocks --select`), see
+/// <see cref="ClockSelector"/>.
 /// <list type="bullet">
-/// <item>empty or "auto": the default preference, best first: virtio-rtc TAI, UTC, UTC smeared (known variant:
-/// noon-linear, UTC-SLS; then unspecified), UTC maybe-smeared; then vmclock, KVM, VMware. Ties go to the lowest
-/// ptpN. TAI comes first because it never steps or smears: UTC follows from it with the TAI-UTC offset. A
-/// monotonic clock, an unknown type or variant, or a PHC of an unknown driver is never chosen.</item>
-/// <item>a path: the device node (/dev/ptp1) or a symlink to it (/dev/ptp_virtio_tai).</item>
-/// <item>"ptpN": that device.</item>
-/// <item>a scale: "tai", "utc", "utc-smeared" (any variant), "utc-smeared-noon", "utc-smeared-sls",
-/// "utc-smeared-unspecified", "utc-maybe-smeared" — the device's clock of that type.</item>
-/// <item>a driver: "kvm", "vmclock", "vmware".</item>
+/// <item>no selector ("auto"): every usable clock in the default preference, best first: virtio-rtc TAI, UTC, UTC
+/// smeared (known variant: noon-linear, UTC-SLS; then unspecified), UTC maybe-smeared; then vmclock, KVM, VMware.
+/// Ties go to the lowest ptpN. TAI comes first because it never steps or smears: UTC follows from it with the TAI-UTC
+/// offset. A monotonic clock, an unknown type or variant, or a PHC of an unknown driver is never chosen.</item>
+/// <item>selectors: one clock each, in the order given (the first is preferred, the others are for failover); a
+/// clock that cannot steer CLOCK_REALTIME (monotonic, unknown scale) is refused with the reason. A selector that
+/// matches no clock is skipped (reported through <c>skipped</c>) and the choice fails only when none matches: the
+/// shipped configuration names /dev/ptp_virtio_tai first, which does not exist where the host serves no TAI clock
+/// or no udev made the links (the lab's systemd scenario failed to start on that). A clock named twice counts once.</item>
 /// </list>
 /// </summary>
 public static class PtpClockSelector
 {
-    public const string Auto = "auto";
+    public const string Auto = ClockSelector.Auto;
 
     public const string DefaultOrderDescription = "TAI > UTC > UTC smeared > UTC maybe-smeared (virtio-rtc) > vmclock > KVM > VMware";
 
-    public static ClockResult<PtpClockChoice> Select(IReadOnlyList<PtpClockDescription> clocks, string? selection)
+    /// <summary>The clocks to read, preferred first, each with the reason in words.</summary>
+    public static ClockResult<IReadOnlyList<PtpClockChoice>> Choose(IReadOnlyList<PtpClockDescription> clocks, IReadOnlyList<ClockSelector> selectors,
+        Action<string>? skipped = null)
     {
         if (clocks.Count == 0)
             return new ClockError(ClockErrorKind.DeviceGone, "ENODEV", "no PTP clocks found: is the virtio_rtc or ptp_kvm module loaded?");
-        var wanted = (selection ?? "").Trim();
-        if (wanted.Length == 0 || wanted.Equals(Auto, StringComparison.OrdinalIgnoreCase)) return SelectDefault(clocks);
-        if (wanted.Contains('/')) return SelectByPath(clocks, wanted);
-        if (wanted.StartsWith("ptp", StringComparison.Ordinal) && int.TryParse(wanted.AsSpan(3), out var index))
+        if (selectors.Count == 0) return SelectDefault(clocks);
+        var chosen = new List<PtpClockChoice>(selectors.Count);
+        var unmatched = new List<string>();
+        foreach (var selector in selectors)
         {
-            var clock = clocks.FirstOrDefault(c => c.Index == index);
-            return clock is null ? NotFound($"no PHC named {wanted}") : Explicit(clock, $"selected as {wanted}");
+            var one = SelectOne(clocks, selector);
+            if (!one.IsOk)
+            {
+                if (one.Error!.Kind != ClockErrorKind.DeviceGone) return one.Error!; // refused: a configuration error
+                unmatched.Add(one.Error.Message);
+                skipped?.Invoke($"{one.Error.Message}: trying the next selector");
+                continue;
+            }
+            if (chosen.All(c => c.Clock.DevicePath != one.Value.Clock.DevicePath)) chosen.Add(one.Value);
         }
-        return SelectByKeyword(clocks, wanted.ToLowerInvariant());
+        if (chosen.Count == 0) return NotFound(string.Join("; ", unmatched));
+        return ClockResult<IReadOnlyList<PtpClockChoice>>.Ok(chosen);
+    }
+
+    /// <summary>The preferred clock for a selection in text form (auto, a path, ptpN, a keyword; comma-separated).</summary>
+    public static ClockResult<PtpClockChoice> Select(IReadOnlyList<PtpClockDescription> clocks, string? selection)
+    {
+        var parsed = ParseList(selection);
+        if (!parsed.IsOk) return parsed.Error!;
+        var chosen = Choose(clocks, parsed.Value);
+        return chosen.IsOk ? ClockResult<PtpClockChoice>.Ok(chosen.Value[0]) : chosen.Error!;
+    }
+
+    /// <summary>"auto" or empty = no selector; otherwise comma-separated <see cref="ClockSelector"/> texts.</summary>
+    public static ClockResult<IReadOnlyList<ClockSelector>> ParseList(string? selection)
+    {
+        var wanted = (selection ?? "").Trim();
+        if (wanted.Length == 0 || wanted.Equals(Auto, StringComparison.OrdinalIgnoreCase))
+            return ClockResult<IReadOnlyList<ClockSelector>>.Ok([]);
+        var selectors = new List<ClockSelector>();
+        foreach (var part in wanted.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (ClockSelector.TryParse(part) is not { } selector)
+                return ClockErrors.InvalidArgument($"unknown clock selection \"{part}\": use auto, {ClockSelector.Grammar}");
+            selectors.Add(selector);
+        }
+        return ClockResult<IReadOnlyList<ClockSelector>>.Ok(selectors);
     }
 
     /// <summary>Rank in the default order (lower is better); null = never chosen by default.</summary>
@@ -59,21 +96,39 @@ public static class PtpClockSelector
         };
     }
 
-    private static ClockResult<PtpClockChoice> SelectDefault(IReadOnlyList<PtpClockDescription> clocks)
+    private static ClockResult<IReadOnlyList<PtpClockChoice>> SelectDefault(IReadOnlyList<PtpClockDescription> clocks)
     {
         var ranked = clocks
             .Select(c => (Clock: c, Rank: DefaultRank(c)))
             .Where(x => x.Rank is not null)
             .OrderBy(x => x.Rank).ThenBy(x => x.Clock.Index)
+            .Select(x => x.Clock)
             .ToArray();
         if (ranked.Length == 0)
             return NotFound($"none of the {clocks.Count} PTP clock(s) can steer CLOCK_REALTIME: "
                 + string.Join("; ", clocks.Select(c => $"{c.DeviceName} ({c.ClockName}): {c.Note ?? "not usable"}")));
-        var best = ranked[0].Clock;
+        var best = ranked[0];
         var reason = $"{Describe(best)}: best by the default order {DefaultOrderDescription}";
-        var others = ranked.Skip(1).Select(x => x.Clock.DeviceName).ToArray();
+        var others = ranked.Skip(1).Select(c => c.DeviceName).ToArray();
         if (others.Length > 0) reason += $"; also usable: {string.Join(", ", others)}";
-        return ClockResult<PtpClockChoice>.Ok(new PtpClockChoice(best, reason));
+        return ClockResult<IReadOnlyList<PtpClockChoice>>.Ok(
+            [new PtpClockChoice(best, reason), .. ranked.Skip(1).Select(c => new PtpClockChoice(c, $"{Describe(c)}: next by the default order"))]);
+    }
+
+    private static ClockResult<PtpClockChoice> SelectOne(IReadOnlyList<PtpClockDescription> clocks, ClockSelector selector)
+    {
+        if (selector.Path is { } path) return SelectByPath(clocks, path);
+        if (selector.DeviceName is { } device)
+        {
+            var clock = clocks.FirstOrDefault(c => c.DeviceName == device);
+            return clock is null ? NotFound($"no PHC named {device}") : Explicit(clock, $"selected as {device}");
+        }
+        if (selector.ClockName is { } name)
+        {
+            var clock = clocks.Where(c => c.ClockName == name).OrderBy(c => c.Index).FirstOrDefault();
+            return clock is null ? NotFound($"no PTP clock has clock_name \"{name}\"") : Explicit(clock, $"selected by clock_name \"{name}\"");
+        }
+        return SelectByKeyword(clocks, selector.Keyword!.Value);
     }
 
     private static ClockResult<PtpClockChoice> SelectByPath(IReadOnlyList<PtpClockDescription> clocks, string path)
@@ -87,40 +142,37 @@ public static class PtpClockSelector
             : Explicit(clock, clock.DevicePath == full ? $"selected by path {path}" : $"selected by symlink {path}");
     }
 
-    private static ClockResult<PtpClockChoice> SelectByKeyword(IReadOnlyList<PtpClockDescription> clocks, string keyword)
+    private static ClockResult<PtpClockChoice> SelectByKeyword(IReadOnlyList<PtpClockDescription> clocks, ClockSelectorKeyword keyword)
     {
         Func<PtpClockDescription, bool>? match = keyword switch
         {
-            "tai" => c => IsVirtio(c, ClockScale.Tai),
-            "utc" => c => IsVirtio(c, ClockScale.Utc),
-            "utc-smeared" => c => c.Kind == PtpClockKind.VirtioRtc && c.Scale?.Scale == TimeScale.UtcSmeared,
-            "utc-smeared-noon" => c => IsVirtio(c, ClockScale.UtcSmearedNoonLinear),
-            "utc-smeared-sls" => c => IsVirtio(c, ClockScale.UtcSmearedSls),
-            "utc-smeared-unspecified" => c => IsVirtio(c, new ClockScale(TimeScale.UtcSmeared, SmearVariant.Unspecified)),
-            "utc-maybe-smeared" => c => IsVirtio(c, ClockScale.UtcMaybeSmeared),
-            "monotonic" => null,
-            "kvm" => c => c.Kind == PtpClockKind.Kvm,
-            "vmclock" => c => c.Kind == PtpClockKind.VmClock,
-            "vmware" => c => c.Kind == PtpClockKind.VmwarePrecisionClock,
+            ClockSelectorKeyword.Tai => c => IsVirtio(c, ClockScale.Tai),
+            ClockSelectorKeyword.Utc => c => IsVirtio(c, ClockScale.Utc),
+            ClockSelectorKeyword.UtcSmeared => c => c.Kind == PtpClockKind.VirtioRtc && c.Scale?.Scale == TimeScale.UtcSmeared && c.UsableForRealtime,
+            ClockSelectorKeyword.UtcSmearedNoon => c => IsVirtio(c, ClockScale.UtcSmearedNoonLinear),
+            ClockSelectorKeyword.UtcSmearedSls => c => IsVirtio(c, ClockScale.UtcSmearedSls),
+            ClockSelectorKeyword.UtcSmearedUnspecified => c => IsVirtio(c, new ClockScale(TimeScale.UtcSmeared, SmearVariant.Unspecified)),
+            ClockSelectorKeyword.UtcMaybeSmeared => c => IsVirtio(c, ClockScale.UtcMaybeSmeared),
+            ClockSelectorKeyword.Kvm => c => c.Kind == PtpClockKind.Kvm,
+            ClockSelectorKeyword.VmClock => c => c.Kind == PtpClockKind.VmClock,
+            ClockSelectorKeyword.Vmware => c => c.Kind == PtpClockKind.VmwarePrecisionClock,
             _ => null,
         };
-        if (keyword == "monotonic")
-            return ClockErrors.InvalidArgument("a monotonic clock has no relation to UTC and cannot steer CLOCK_REALTIME");
         if (match is null)
-            return ClockErrors.InvalidArgument($"unknown clock selection \"{keyword}\": use auto, a path, ptpN, tai, utc, "
-                + "utc-smeared[-noon|-sls|-unspecified], utc-maybe-smeared, kvm, vmclock or vmware");
+            return ClockErrors.InvalidArgument("a monotonic clock has no relation to UTC and cannot steer CLOCK_REALTIME");
+        var name = ClockSelector.KeywordName(keyword);
         var candidates = clocks.Where(match).OrderBy(c => c.Index).ToArray();
-        if (candidates.Length == 0) return NotFound($"no {keyword} PTP clock found");
-        var reason = $"{Describe(candidates[0])}: selected as \"{keyword}\"";
+        if (candidates.Length == 0) return NotFound($"no {name} PTP clock found");
+        var reason = $"{Describe(candidates[0])}: selected as \"{name}\"";
         if (candidates.Length > 1) reason += $" (lowest of {string.Join(", ", candidates.Select(c => c.DeviceName))})";
-        return ClockResult<PtpClockChoice>.Ok(new PtpClockChoice(candidates[0], reason));
+        return Explicit(candidates[0], reason, asIs: true);
     }
 
-    private static ClockResult<PtpClockChoice> Explicit(PtpClockDescription clock, string how)
+    private static ClockResult<PtpClockChoice> Explicit(PtpClockDescription clock, string how, bool asIs = false)
     {
         if (!clock.UsableForRealtime || clock.Scale is null)
             return ClockErrors.InvalidArgument($"{Describe(clock)} was {how} but cannot steer CLOCK_REALTIME: {clock.Note ?? "time scale unknown"}");
-        return ClockResult<PtpClockChoice>.Ok(new PtpClockChoice(clock, $"{Describe(clock)}: {how}"));
+        return ClockResult<PtpClockChoice>.Ok(new PtpClockChoice(clock, asIs ? how : $"{Describe(clock)}: {how}"));
     }
 
     private static bool IsVirtio(PtpClockDescription clock, ClockScale scale) =>

@@ -98,7 +98,12 @@ public sealed class SimulatedSystemClock : ISystemClock
         if (command.EstimatedError is { } estError && estError.Nanoseconds < 0)
             return Invalid("esterror must not be negative");
 
-        if (command.Step is { } step) StepBy(step.Nanoseconds);
+        if (command.Step is { } step)
+        {
+            StepBy(step.Nanoseconds);
+            CommandedStepsNs += step.Nanoseconds;
+            CommandedStepCount++;
+        }
         if (command.FrequencyPpm is { } freqPpm) SetFrequency(freqPpm);
         if (command.Status is { } status) _status = status & ~KernelStatus.Nano;
         if (command.MaxError is { } max)
@@ -110,6 +115,13 @@ public sealed class SimulatedSystemClock : ISystemClock
         if (command.TaiOffsetSeconds is { } tai && tai >= 0 && tai <= 100_000) _taiOffsetSeconds = tai;
         return ClockResult<KernelClockState>.Ok(Snapshot());
     }
+
+    /// <summary>Net sum of the steps applied on command (ADJ_SETOFFSET), ns; injected disturbances are not in it.
+    /// A step is what the kernel was told to do, however fast a slew (tick plus frequency) moves the clock.</summary>
+    public long CommandedStepsNs { get; private set; }
+
+    /// <summary>Steps applied on command so far.</summary>
+    public long CommandedStepCount { get; private set; }
 
     /// <summary>An outside disturbance (live migration, snapshot restore): local time jumps by stepNs.</summary>
     public void InjectStep(long stepNs)

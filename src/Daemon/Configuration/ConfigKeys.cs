@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Sync.Clock.Linux;
 using Sync.Clock.VhostUser;
 using Sync.Filters.Engine;
 using Sync.Filters.Time;
@@ -19,8 +20,8 @@ public static class ConfigKeys
     public static class Sources
     {
         public static readonly ListConfigKey<ClockSelector> Clocks = new("sources:clocks", [],
-            "paths, types (" + ConfigValues.Alternatives(ConfigNames.Names(ConfigNames.TimeScales)) + "), `{path|clockName|type}`",
-            "which clocks to read", "/dev/ptp_virtio_tai, tai",
+            "paths, ptpN, types (" + ConfigValues.Alternatives(ClockSelector.Keywords.Select(k => k.Name).ToArray()) + "), `{path|clockName|type}`",
+            "which clocks to read, preferred first (the choice `virtsyncd clocks` reports)", "/dev/ptp_virtio_tai, tai",
             ClockSelectorItem, FormatSelector, o => o.Sources.Clocks, (o, v) => o with { Sources = o.Sources with { Clocks = v } },
             mayBeEmpty: true, itemFields: ["path", "clockName", "type"], defaultText: "[] (all virtio clocks)");
 
@@ -363,9 +364,10 @@ public static class ConfigKeys
         value = null!;
         if (item is null)
         {
-            if (text!.StartsWith('/')) { value = ClockSelector.ByPath(text); return true; }
-            if (ConfigNames.TryParse(ConfigNames.TimeScales, text, out var type)) { value = ClockSelector.ByType(type); return true; }
-            error(key, text, $"is neither a device path nor a clock type: use a path such as /dev/ptp_virtio_tai or one of {ConfigValues.Alternatives(ConfigNames.Names(ConfigNames.TimeScales))}");
+            if (ClockSelector.TryParse(text!) is { } parsed) { value = parsed; return true; }
+            var near = ConfigValues.Nearest(text!, ClockSelector.Keywords.Select(k => k.Name));
+            error(key, text, $"is neither a device path, ptpN nor a clock type: use {ClockSelector.Grammar}"
+                + (near is null ? "" : $" (did you mean {near}?)"));
             return false;
         }
         var path = item["path"]?.Trim();
@@ -389,7 +391,7 @@ public static class ConfigKeys
             error($"{key}:clockName", name, "is empty: use a sysfs clock_name such as \"Virtio PTP type 1/variant 0\"");
             return false;
         }
-        if (ConfigValues.Choice(ConfigNames.TimeScales)(typeText!, out var scale, out var problem)) { value = ClockSelector.ByType(scale); return true; }
+        if (ConfigValues.Choice(ClockSelector.Keywords)(typeText!, out var keyword, out var problem)) { value = ClockSelector.ByKeyword(keyword); return true; }
         error($"{key}:type", typeText, problem);
         return false;
     }
@@ -406,8 +408,7 @@ public static class ConfigKeys
         return false;
     }
 
-    private static string FormatSelector(ClockSelector s) =>
-        s.Path ?? (s.ClockName is { } name ? $"{{clockName: {name}}}" : ConfigNames.TimeScaleName(s.Type!.Value));
+    private static string FormatSelector(ClockSelector s) => s.Text;
 
     private static bool ServedClockItem(string key, IConfigurationSection? item, string? text, Action<string, string?, string> error, out ServedClock value)
     {

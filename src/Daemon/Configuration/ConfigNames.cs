@@ -32,12 +32,6 @@ public static class ConfigNames
     public static readonly IReadOnlyList<(string Name, SmearVariant Value)> SmearVariants =
         [("none", SmearVariant.Unspecified), ("noon", SmearVariant.NoonLinear), ("sls", SmearVariant.UtcSls)];
 
-    public static readonly IReadOnlyList<(string Name, TimeScale Value)> TimeScales =
-    [
-        ("utc", TimeScale.Utc), ("tai", TimeScale.Tai), ("monotonic", TimeScale.Monotonic),
-        ("utc-smeared", TimeScale.UtcSmeared), ("utc-maybe-smeared", TimeScale.UtcMaybeSmeared),
-    ];
-
     public static readonly IReadOnlyList<(string Name, LogLevel Value)> LogLevels =
     [
         ("trace", LogLevel.Trace), ("debug", LogLevel.Debug), ("information", LogLevel.Information),
@@ -77,6 +71,5 @@ public static class ConfigNames
 
     public static IEnumerable<string> Names<T>(IReadOnlyList<(string Name, T Value)> table) => table.Select(t => t.Name);
 
-    public static string TimeScaleName(TimeScale scale) => Name(TimeScales, scale);
     public static string ServedClockName(ServedClock clock) => Name(ServedClocks, clock);
 }

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux;
 using Sync.Filters.Engine;
 namespace Sync.Daemon.Configuration;
 

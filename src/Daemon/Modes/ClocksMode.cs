@@ -10,14 +10,15 @@ namespace Sync.Daemon.Modes;
 /// <summary>
 /// `virtsyncd clocks [--json] [--samples N] [--select SPEC]`: lists every PHC (name, virtio-rtc type and variant,
 /// the reading methods that work, one live reading against CLOCK_REALTIME), the vmclock page if there is one,
-/// and which clock `sync` would choose and why. Read-only. Exit 0 when a clock can be chosen, 1 otherwise
+/// and which clock `sync` would choose and why (<see cref="PtpClockSelector.Choose"/>, the function `sync` uses;
+/// --select takes the sources:clocks grammar). Read-only. Exit 0 when a clock can be chosen, 1 otherwise
 /// (including "no PTP clocks found"), 64 for bad arguments.
 /// </summary>
 public static class ClocksMode
 {
     public const int DefaultSamples = 5;
     public const string NoClocksMessage = "no PTP clocks found: is the virtio_rtc or ptp_kvm module loaded?";
-    private const string Usage = "usage: virtsyncd clocks [--json] [--samples 1..25] [--select auto|PATH|ptpN|tai|utc|...]";
+    private const string Usage = "usage: virtsyncd clocks [--json] [--samples 1..25] [--select auto|SELECTOR[,SELECTOR...]] (SELECTOR as in sources:clocks: PATH, ptpN, tai, utc, ...)";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, string sysfsRoot = "/sys/class/ptp", string devRoot = "/dev") =>
         Run(args, stdout, stderr, sysfsRoot, devRoot, static () => new PtpIoctl());
@@ -40,7 +41,16 @@ public static class ClocksMode
         }
 
         var reports = clocks.Select(c => Probe(c, samples, openDevice)).ToArray();
-        var choice = PtpClockSelector.Select(clocks, selection);
+        var selectors = PtpClockSelector.ParseList(selection);
+        if (!selectors.IsOk)
+        {
+            stderr.WriteLine($"virtsyncd clocks: --select: {selectors.Error!.Message}");
+            stderr.WriteLine(Usage);
+            return 64;
+        }
+        // The very choice `sync` makes (LinuxClockSources.Open): the first is steered from, the others are failover.
+        var chosen = PtpClockSelector.Choose(clocks, selectors.Value);
+        var choice = chosen.IsOk ? ClockResult<PtpClockChoice>.Ok(chosen.Value[0]) : chosen.Error!;
         var choiceReport = choice.IsOk
             ? new ChoiceReport(choice.Value.Clock.DevicePath, choice.Value.Reason)
             : new ChoiceReport(null, choice.Error!.Message);

@@ -11,9 +11,19 @@ namespace Sync.Daemon.Pipeline;
 /// observes (chrony agent, dry run) nothing is stepped: the commands are said as what a steering daemon would do,
 /// and a jump (typically chronyd's own step) at Information, since virtsync does not correct it.
 /// </summary>
-public sealed partial class StepReporter(ILogger log, SyncEngine engine)
+public sealed partial class StepReporter(ILogger log, SyncEngine engine, TimeProvider? time = null)
 {
+    /// <summary>
+    /// An observing engine proposes a step again every few updates while nobody corrects the offset (a dry run on a
+    /// drifting clock, chronyd before its first step): one line per episode. An episode ends when no step has been
+    /// proposed for this long.
+    /// </summary>
+    public static readonly TimeSpan WouldStepEpisodeGap = TimeSpan.FromSeconds(60);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _jumpsReported;
+    private long? _lastWouldStepAt;
+    private long _wouldStepRepeats;
 
     /// <summary>Call with every command the loop issues (the dry run's too: it says what would be done).</summary>
     public void OnCommand(ClockCommand command)
@@ -23,9 +33,26 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine)
             return;
         var reason = StepReasons.Name(command.StepReason ?? StepReason.Startup);
         if (Observing)
-            LogWouldStep(step.TotalSeconds, reason);
+            ReportWouldStep(step.TotalSeconds, reason);
         else
             LogStep(step.TotalSeconds, reason);
+    }
+
+    private void ReportWouldStep(double stepSeconds, string reason)
+    {
+        var now = _time.GetTimestamp();
+        var sameEpisode = _lastWouldStepAt is { } last && _time.GetElapsedTime(last, now) < WouldStepEpisodeGap;
+        _lastWouldStepAt = now;
+        if (sameEpisode)
+        {
+            _wouldStepRepeats++;
+            return;
+        }
+        if (_wouldStepRepeats > 0)
+            LogWouldStepRepeated(stepSeconds, reason, _wouldStepRepeats);
+        else
+            LogWouldStep(stepSeconds, reason);
+        _wouldStepRepeats = 0;
     }
 
     /// <summary>Call after every loop step: reports a jump that came with no command.</summary>
@@ -57,8 +84,12 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine)
     private partial void LogObservedJump(double jumpSeconds);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied")]
+        Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied (further proposals are not logged until none has come for 60 s)")]
     private partial void LogWouldStep(double stepSeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied ({Repeats} more proposals in the previous episode were not logged)")]
+    private partial void LogWouldStepRepeated(double stepSeconds, string reason, long repeats);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "stepped the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason})")]
     private partial void LogStep(double stepSeconds, string reason);

@@ -66,10 +66,11 @@ public sealed partial class SyncService(
         loop.Updated += publisher.Publish;
         if (chrony is not null)
         {
-            // One sample per reading, each with its own offset and time; the leap flag as the engine last set it.
+            // One sample per reading: the estimator's offset at the reading's own time, with that reading in it (the
+            // filtered offset, not the reading's raw window); the leap flag as the engine last set it.
             var leap = ChronyLeap.Normal;
             loop.Updated += snapshot => leap = ChronySockSample.LeapOf(snapshot.LeapStatus);
-            pipeline.Engine.ReadingMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
+            pipeline.Engine.EstimateMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
         }
         loop.CommandIssued += command => LogCommand(command.ToString());
         var steps = new StepReporter(loggers.CreateLogger<StepReporter>(), pipeline.Engine);

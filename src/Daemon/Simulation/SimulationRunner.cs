@@ -47,6 +47,7 @@ public static class SimulationRunner
         var intervalNs = pipeline.ReadInterval.Nanoseconds;
         var totalNs = (double)(world.EndTrueNs - world.StartTrueNs);
         var nextProgress = 0.0;
+        var stepsBefore = world.GuestClock.CommandedStepsNs;
         for (var t = world.StartTrueNs; t < world.EndTrueNs; t += intervalNs)
         {
             world.AdvanceTo(Math.Max(t, world.World.TrueNs));
@@ -61,7 +62,9 @@ public static class SimulationRunner
                 pipeline.Bound(local)?.Nanoseconds ?? -1,
                 loop.Current?.LastOffset?.Nanoseconds,
                 loop.Current?.State.ToString() ?? "",
-                world.ServedClock.FaultOffsetNs(world.World.TrueNs)));
+                world.ServedClock.FaultOffsetNs(world.World.TrueNs),
+                world.GuestClock.CommandedStepsNs - stepsBefore));
+            stepsBefore = world.GuestClock.CommandedStepsNs;
             if (realtime is { } token)
             {
                 if (token.WaitHandle.WaitOne(TimeSpan.FromTicks(intervalNs / 100)))
@@ -85,18 +88,26 @@ public static class SimulationRunner
     /// <summary>
     /// virtsync as a chrony refclock agent: the engine observes, and every reading's sample goes to
     /// <paramref name="attach"/>'s servo (an <see cref="ExternalServo"/> standing in for chronyd), or, with no
-    /// servo, nowhere (a dry run: the guest clock runs free).
+    /// servo, nowhere (a dry run: the guest clock runs free). The samples are what the agent sends
+    /// (<see cref="Filters.Engine.SyncEngine.EstimateMeasured"/>); <paramref name="rawReadings"/> sends each reading's
+    /// raw window instead (<see cref="Filters.Engine.SyncEngine.ReadingMeasured"/>), for comparison.
     /// </summary>
-    public static Func<ScenarioWorld, ISyncPipeline> Agent(SyncEngineOptions options, Func<ScenarioWorld, ExternalServo?> attach) => world =>
+    public static Func<ScenarioWorld, ISyncPipeline> Agent(SyncEngineOptions options, Func<ScenarioWorld, ExternalServo?> attach, bool rawReadings = false) => world =>
     {
         var pipeline = new EnginePipeline(options with { Control = ClockControl.Observe }, world.LeapTable, world.SamplesPerReading,
             Duration.FromNanoseconds(world.PollIntervalNs));
         if (attach(world) is { } servo)
-            pipeline.Engine.ReadingMeasured += (_, sample) =>
+        {
+            void Feed(string _, Filters.Samples.OffsetSample sample)
             {
                 servo.Leap = pipeline.Engine.Snapshot(sample.LocalTime).LeapStatus & (Filters.Discipline.KernelStatus.InsertLeap | Filters.Discipline.KernelStatus.DeleteLeap);
                 servo.OnSample(sample);
-            };
+            }
+            if (rawReadings)
+                pipeline.Engine.ReadingMeasured += Feed;
+            else
+                pipeline.Engine.EstimateMeasured += Feed;
+        }
         return pipeline;
     };
 

@@ -69,6 +69,15 @@ public sealed class SyncEngine
     /// </summary>
     public event Action<string, OffsetSample>? ReadingMeasured;
 
+    /// <summary>
+    /// Raised for every sample the estimator took (one per reading at the default cadence): the estimator's offset
+    /// at the sample's own local time, with that sample in it (local - what the clock must follow; Error is the
+    /// estimate's bound). Until the estimator has an estimate (first sample, after a jump) it is the measured
+    /// offset. The chrony agent sends these: each is the filtered offset of one reading, far less noisy than the
+    /// reading alone, and dated where it was measured (no lag, no extrapolation).
+    /// </summary>
+    public event Action<string, OffsetSample>? EstimateMeasured;
+
     private bool Observing => _options.Control == ClockControl.Observe;
 
     public ClockControl Control => _options.Control;
@@ -463,6 +472,7 @@ public sealed class SyncEngine
         _estimator.Reset();
         _estimator.Add(sample);
         _lastOffset = sample.Offset;
+        RaiseEstimateMeasured(sample);
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
         UpdateLeapState(now);
@@ -491,6 +501,7 @@ public sealed class SyncEngine
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
         UpdateLeapState(now);
+        RaiseEstimateMeasured(sample);
         var estimate = Honest(_estimator.EstimateAt(now));
         if (estimate is null)
             return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
@@ -504,6 +515,17 @@ public sealed class SyncEngine
         var decision = _controller.Update(estimate, _leapFlags, _taiOffsetSeconds, _targetRatePpm);
         Notify(decision.Adjustment);
         return Written(decision.Command, now);
+    }
+
+    private void RaiseEstimateMeasured(OffsetSample sample)
+    {
+        if (EstimateMeasured is not { } handler)
+            return;
+        // Before the estimate at now: Honest sets the smear's target rate, which the controller must get for now.
+        var atSample = Honest(_estimator.EstimateAt(sample.LocalTime));
+        handler(_selectedId ?? "", atSample is { } e
+            ? sample with { Offset = e.Offset, Error = e.ErrorBound }
+            : TargetOffset(sample, _smear));
     }
 
     private OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale, SourceState source)

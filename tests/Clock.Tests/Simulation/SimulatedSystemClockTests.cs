@@ -88,6 +88,23 @@ public class SimulatedSystemClockTests
     }
 
     [Fact]
+    public void OnlyCommandedStepsAreCountedAsStepsNotSlewsNorInjectedJumps()
+    {
+        var world = WorldAt(Noon);
+        var clock = GuestClock(world);
+        clock.Apply(new ClockCommand { FrequencyPpm = 80_000 }); // a fast slew through tick: 80 us per ms
+        AdvanceSeconds(world, 1);
+        clock.InjectStep(50_000_000); // a migration: the world's doing, not a command
+        Assert.Equal(0, clock.CommandedStepCount);
+        Assert.Equal(0, clock.CommandedStepsNs);
+
+        clock.Apply(new ClockCommand { Step = Duration.FromMilliseconds(-7.5) });
+        clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(30) });
+        Assert.Equal(2, clock.CommandedStepCount);
+        Assert.Equal(-7_470_000, clock.CommandedStepsNs);
+    }
+
+    [Fact]
     public void MaxErrorGrows500PpmAndUnsyncIsSetPast16Seconds()
     {
         var world = WorldAt(Noon);

@@ -31,6 +31,12 @@ public sealed class VmPausedTests
         Assert.InRange(result.Report.Steps, 1, 2);
         var stepsWithoutPause = SimulationRunner.Run(WithoutEvents(scenario), SimulationRunner.Virtsync(new SyncEngineOptions()), LeapPolicy.Kernel).Report.Steps;
         Assert.Equal(stepsWithoutPause + 1, result.Report.Steps);
+        // The trace records the step the kernel was told to make, at the resume, and nothing for the pause itself.
+        var commanded = result.Trace.Where(p => p.CommandedStepNs != 0).ToList();
+        Assert.Equal(result.Report.Steps, commanded.Count);
+        var back = Assert.Single(commanded, p => p.TimeS >= resumeS);
+        Assert.InRange(back.TimeS, resumeS, resumeS + 2);
+        Assert.InRange(back.CommandedStepNs / 1e9, pauseS * 0.9, pauseS * 1.1); // behind by the pause: stepped forward
     }
 
     [Fact]

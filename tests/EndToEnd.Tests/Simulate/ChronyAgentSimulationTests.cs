@@ -65,6 +65,37 @@ public class ChronyAgentSimulationTests
         Assert.Equal(0, run.EngineSteps);
     }
 
+    /// <summary>
+    /// What virtsync's filtering is for (issue 15: "help chrony, not hurt it"): the agent sends the estimator's
+    /// offset at each reading's time. Fed that, the servo holds the clock at least as steady as fed each reading's raw
+    /// window (what the agent sent before, and what chronyd gets reading the PHC itself): the std of the settled clock
+    /// error is no larger on any built-in scenario (50 ns of slack for the noise-free ones). On the noisy ones it was
+    /// ~10x smaller when written (virtio-x86 0.21 vs 2.29 us; calibrated-path 0.58 vs 8.41 us; rate-change 1.03 vs
+    /// 19.8 us), and the filtered worst case no larger either.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void FedTheFilteredOffsetsTheServoIsAtLeastAsSteadyAsFedRawReadings(string name)
+    {
+        var scenario = ScenarioCatalog.Get(name);
+        var raw = Run(scenario, world => new ExternalServo(world.GuestClock, ChronydPoll), rawReadings: true).Settled(scenario);
+        var filtered = Run(scenario, world => new ExternalServo(world.GuestClock, ChronydPoll)).Settled(scenario);
+        Assert.NotEmpty(raw);
+        Assert.NotEmpty(filtered);
+        var (rawStd, filteredStd) = (StdNs(raw), StdNs(filtered));
+        Assert.True(filteredStd <= rawStd + 50,
+            $"{name}: fed the filtered offsets the clock's std was {filteredStd:0} ns, fed raw readings {rawStd:0} ns");
+        var (rawMax, filteredMax) = (raw.Max(p => Math.Abs(p.ClockNs)), filtered.Max(p => Math.Abs(p.ClockNs)));
+        Assert.True(filteredMax <= rawMax + 50,
+            $"{name}: fed the filtered offsets the clock's worst error was {filteredMax} ns, fed raw readings {rawMax} ns");
+    }
+
+    private static double StdNs(List<Point> points)
+    {
+        var mean = points.Average(p => (double)p.ClockNs);
+        return Math.Sqrt(points.Sum(p => (p.ClockNs - mean) * (p.ClockNs - mean)) / points.Count);
+    }
+
     private readonly record struct Point(double TimeS, long ClockNs, long? EngineNs);
 
     private sealed record AgentRun(List<Point> Points, ExternalServo? Servo, List<(double TimeS, long HalfDelayNs)> HalfDelays, long EngineSteps)
@@ -98,7 +129,7 @@ public class ChronyAgentSimulationTests
             .ToList();
     }
 
-    private static AgentRun Run(Scenario scenario, Func<ScenarioWorld, ExternalServo?> attach)
+    private static AgentRun Run(Scenario scenario, Func<ScenarioWorld, ExternalServo?> attach, bool rawReadings = false)
     {
         ScenarioWorld? world = null;
         ExternalServo? servo = null;
@@ -109,7 +140,7 @@ public class ChronyAgentSimulationTests
             world = w;
             servo = attach(w);
             return servo;
-        });
+        }, rawReadings);
         Func<ScenarioWorld, Daemon.Pipeline.ISyncPipeline> makePipeline = w =>
         {
             var pipeline = (Daemon.Pipeline.EnginePipeline)makeAgent(w);

@@ -4,12 +4,15 @@ using System.Text.Json;
 namespace Sync.EndToEnd.Tests.VmLab;
 
 /// <summary>
-/// deploy/vmlab/pause.py on a made-up run: a guest 1 us off its reference pauses for 10 s (back within 50 us two
-/// probe seconds later) and for 120 s (back four seconds later, one excursion to 80 us); the daemon's log has the two
-/// jump steps and a startup step.
+/// deploy/vmlab/pause.py on a made-up run that behaves as the lab does: the reference (host) time runs on while the
+/// VM is paused from 59.95 to 69.95 s and from 149.95 to 269.95 s, the guest's clock and the probe stand still, and
+/// the probe's seconds after a resume start 50 ms after `cont`. A guest 1 us off its reference comes back 10 s (then
+/// 120 s) behind; the probe sees the jump at t 60 and 140 and the clock back within 50 us two and four probe seconds
+/// later (one excursion to 80 us); the daemon's log has the two jump steps and a startup step.
 /// </summary>
 public sealed class PauseAnalysisTests : IDisposable
 {
+    private const long Base = 1_800_000_000;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "pause-" + Guid.NewGuid().ToString("N")[..8]);
 
     public void Dispose()
@@ -27,16 +30,26 @@ public sealed class PauseAnalysisTests : IDisposable
         _ => 1_000,
     };
 
-    private string MakeRun()
+    /// <summary>The reference's time at the start of probe second t: the pauses' lengths are not probe seconds.</summary>
+    private static double ReferenceTime(int t) => Base + t + (t >= 60 ? 10 : 0) + (t >= 140 ? 120 : 0);
+
+    private string MakeRun(Func<int, long>? offset = null)
     {
+        offset ??= Offset;
         Directory.CreateDirectory(Path.Combine(_dir, "out"));
         var probe = new StringBuilder("{\"probe\":\"/dev/ptp1\"}\n");
         for (var t = 0; t < 230; t++)
-            probe.Append($"{{\"t\":{t},\"wall\":{1_800_000_000 + t}.000,\"calls\":20,\"min_delay_ns\":9000,\"best_offset_ns\":{Offset(t)},\"median_offset_ns\":{Offset(t)}}}\n");
+        {
+            var wall = ReferenceTime(t) + offset(t) / 1e9;
+            probe.Append(FormattableString.Invariant(
+                $"{{\"t\":{t},\"wall\":{wall:F3},\"calls\":20,\"min_delay_ns\":9000,\"best_offset_ns\":{offset(t)},\"median_offset_ns\":{offset(t)}}}\n"));
+        }
         File.WriteAllText(Path.Combine(_dir, "out", "reference.jsonl"), probe.ToString());
         File.WriteAllText(Path.Combine(_dir, "events.jsonl"),
-            "{\"event\":\"stop\",\"host_wall\":1800000059.5,\"pause_s\":10}\n{\"event\":\"cont\",\"host_wall\":1800000069.5,\"pause_s\":10}\n" +
-            "{\"event\":\"stop\",\"host_wall\":1800000139.5,\"pause_s\":120}\n{\"event\":\"cont\",\"host_wall\":1800000259.5,\"pause_s\":120}\n");
+            "{\"event\":\"stop\",\"host_wall\":1800000060.0,\"pause_s\":10,\"sent_wall\":1800000059.95}\n" +
+            "{\"event\":\"cont\",\"host_wall\":1800000070.0,\"pause_s\":10,\"sent_wall\":1800000069.95}\n" +
+            "{\"event\":\"stop\",\"host_wall\":1800000150.0,\"pause_s\":120,\"sent_wall\":1800000149.95}\n" +
+            "{\"event\":\"cont\",\"host_wall\":1800000270.0,\"pause_s\":120,\"sent_wall\":1800000269.95}\n");
         File.WriteAllText(Path.Combine(_dir, "out", "virtsyncd-sync.log"),
             "warn: stepped the clock by -0.000040000 s (reason: startup)\n" +
             "warn: clock jump: the offset moved by -10.000000 s between two samples\n" +
@@ -45,24 +58,31 @@ public sealed class PauseAnalysisTests : IDisposable
         return _dir;
     }
 
-    [Fact]
-    public void RecoveryStepsAndLargestErrorsComeOutAsMadeUp()
+    private static (int Code, string Output, JsonDocument? Report) Analyze(string run)
     {
-        var run = MakeRun();
         var json = Path.Combine(run, "pause.json");
         var (code, output) = LabScripts.Python("pause.py", run, "--json", json);
+        return (code, output, File.Exists(json) ? JsonDocument.Parse(File.ReadAllText(json)) : null);
+    }
+
+    [Fact]
+    public void RecoveryIsTimedFromTheResumeOnTheReferenceTimeScale()
+    {
+        var (code, output, doc) = Analyze(MakeRun());
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.True(code == 0, output);
-        using var doc = JsonDocument.Parse(File.ReadAllText(json));
-        var pauses = doc.RootElement.GetProperty("pauses");
+        var pauses = doc!.RootElement.GetProperty("pauses");
         Assert.Equal(2, pauses.GetArrayLength());
         Assert.Equal(60, pauses[0].GetProperty("jump_second").GetInt32());
         Assert.Equal(-10.0, pauses[0].GetProperty("offset_at_jump_s").GetDouble(), 6);
-        Assert.Equal(2, pauses[0].GetProperty("recovery_s").GetInt32());
+        Assert.Equal(1800000069.95, pauses[0].GetProperty("resume_host_wall").GetDouble(), 3);
+        Assert.Equal(0.05, pauses[0].GetProperty("first_probe_after_resume_s").GetDouble(), 3);
+        // Back within 50 us from probe second 62, which starts 2.05 s of reference time after `cont` was sent.
+        Assert.Equal(2.05, pauses[0].GetProperty("recovery_s").GetDouble(), 3);
         Assert.Equal(30_000.0, pauses[0].GetProperty("max_abs_error_after_resume_us").GetDouble());
         Assert.Equal(1.0, pauses[0].GetProperty("max_abs_error_after_recovery_us").GetDouble());
         Assert.Equal(140, pauses[1].GetProperty("jump_second").GetInt32());
-        Assert.Equal(4, pauses[1].GetProperty("recovery_s").GetInt32());
+        Assert.Equal(4.05, pauses[1].GetProperty("recovery_s").GetDouble(), 3);
         var steps = doc.RootElement.GetProperty("steps");
         Assert.Equal(3, steps.GetArrayLength());
         Assert.Equal("jump", steps[2].GetProperty("reason").GetString());
@@ -72,33 +92,61 @@ public sealed class PauseAnalysisTests : IDisposable
     [Fact]
     public void RecoveryIsTimedFromTheResumeWhenTheDaemonStepsBeforeTheProbeSeesTheJump()
     {
-        var run = MakeRun();
         // The daemon stepped back within milliseconds: no probe second shows either jump, only the 30 ms left at 61.
-        var rows = File.ReadAllLines(Path.Combine(run, "out", "reference.jsonl"))
-            .Select(l => l.Replace("\"best_offset_ns\":-10000000000", "\"best_offset_ns\":1000")
-                          .Replace("\"median_offset_ns\":-10000000000", "\"median_offset_ns\":1000")
-                          .Replace("\"best_offset_ns\":-120000000000", "\"best_offset_ns\":1000")
-                          .Replace("\"median_offset_ns\":-120000000000", "\"median_offset_ns\":1000"));
-        File.WriteAllLines(Path.Combine(run, "out", "reference.jsonl"), rows);
-        var json = Path.Combine(run, "pause.json");
-        var (code, output) = LabScripts.Python("pause.py", run, "--json", json);
+        var (code, output, doc) = Analyze(MakeRun(t => t is 60 or 140 ? 1_000 : Offset(t)));
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.True(code == 0, output);
-        using var doc = JsonDocument.Parse(File.ReadAllText(json));
-        var pauses = doc.RootElement.GetProperty("pauses");
+        var pauses = doc!.RootElement.GetProperty("pauses");
         Assert.Equal(JsonValueKind.Null, pauses[0].GetProperty("jump_second").ValueKind);
         Assert.Equal(60, pauses[0].GetProperty("resume_second").GetInt32());
-        Assert.Equal(2, pauses[0].GetProperty("recovery_s").GetInt32());
+        Assert.Equal(2.05, pauses[0].GetProperty("recovery_s").GetDouble(), 3);
         Assert.Equal(30_000.0, pauses[0].GetProperty("max_abs_error_after_resume_us").GetDouble());
+        Assert.Equal(JsonValueKind.Null, pauses[1].GetProperty("jump_second").ValueKind);
         Assert.Equal(140, pauses[1].GetProperty("resume_second").GetInt32());
-        Assert.Equal(4, pauses[1].GetProperty("recovery_s").GetInt32());
+        Assert.Equal(4.05, pauses[1].GetProperty("recovery_s").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void ADaemonBackBeforeTheProbesFirstSecondIsTimedByThatSecond()
+    {
+        var (code, output, doc) = Analyze(MakeRun(_ => 1_000));
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        var pauses = doc!.RootElement.GetProperty("pauses");
+        Assert.Equal(0.05, pauses[0].GetProperty("recovery_s").GetDouble(), 3);
+        Assert.Equal(0.05, pauses[1].GetProperty("recovery_s").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void RecoveryLongerThanFiveSecondsAfterTheResumeFailsTheVerdict()
+    {
+        // Back within 50 us only at probe second 66: 6.05 s after the 10 s pause's resume.
+        var (code, output, doc) = Analyze(MakeRun(t => t is >= 61 and <= 65 ? 2_000_000 : Offset(t)));
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.Equal(1, code);
+        Assert.Equal(6.05, doc!.RootElement.GetProperty("pauses")[0].GetProperty("recovery_s").GetDouble(), 3);
+        var failed = doc.RootElement.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("ok").GetBoolean())
+            .Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["pause 10 s: back within 50 us (and for 60 s) in <= 5 s after the resume"], failed);
+    }
+
+    [Fact]
+    public void ABackwardJumpStepFailsTheVerdict()
+    {
+        var run = MakeRun();
+        var log = Path.Combine(run, "out", "virtsyncd-sync.log");
+        File.WriteAllText(log, File.ReadAllText(log).Replace("+10.000123000", "-10.000123000"));
+        var (code, output, _) = Analyze(run);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.Equal(1, code);
+        Assert.Contains("no step backwards except at start-up", output);
     }
 
     [Fact]
     public void ASecondStepAfterAPauseFailsTheVerdict()
     {
         var run = MakeRun();
-        File.AppendAllText(Path.Combine(run, "out", "virtsyncd-sync.log"), "warn: stepped the clock by -0.002000000 s (reason: discontinuity)\n");
+        File.AppendAllText(Path.Combine(run, "out", "virtsyncd-sync.log"), "warn: stepped the clock by +0.002000000 s (reason: discontinuity)\n");
         var (code, output) = LabScripts.Python("pause.py", run);
         Assert.SkipWhen(code == 127, "python3 is not installed");
         Assert.Equal(1, code);
