@@ -671,9 +671,20 @@ def analyze_systemd(run_dir, guest, checks, metrics):
         check(checks, name, ok, value)
 
 
+def analyze_foreign(run_dir, guest, checks, metrics):
+    """foreign: see foreign.py (chronyd beside virtsync: detection, hands off while yielding, resume after it is gone)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import foreign  # noqa: E402  (deploy/vmlab/foreign.py)
+    report = foreign.analyze(run_dir)
+    metrics["foreign"] = report
+    for name, ok, value in foreign.checks(report):
+        check(checks, name, ok, value)
+
+
 ANALYZERS = {
     "systemd": analyze_systemd,
     "truth": analyze_truth,
+    "foreign": analyze_foreign,
     "pause": analyze_pause,
     "builtin-probe": analyze_builtin_probe,
     "accuracy-chrony": analyze_accuracy,

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Sync.Clock.Abstractions;
+using Sync.Daemon.Resilience;
 using Sync.Daemon.Pipeline;
 using Sync.Daemon.Status;
 using Sync.Daemon.Telemetry;

@@ -21,15 +21,6 @@ public sealed class ServeServiceTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private sealed class Lifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-        public bool Stopped { get; private set; }
-        public void StopApplication() => Stopped = true;
-    }
-
     private ConfigurationLoadResult Load(params (string Key, string Value)[] overrides)
     {
         var path = _dir.File("virtsync.json");
@@ -85,7 +76,7 @@ public sealed class ServeServiceTests : IDisposable
         var options = Load(("serve:socketPath", socket), ("serve:clocks", "monotonic"), ("serve:stateDirectory", _dir.File("state")),
             ("serve:socketGroup", "4242"), ("serve:socketMode", "0666"), ("serve:handshakeTimeoutSeconds", "0.3")).Options!;
         using var metrics = new ServeMetrics();
-        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new Lifetime()), NullLoggerFactory.Instance);
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new RecordingLifetime()), NullLoggerFactory.Instance);
         await service.StartAsync(CancellationToken.None);
         Assert.Equal((UnixFileMode)0x1B6, File.GetUnixFileMode(socket));
         Assert.Equal(4242, GroupOf(socket));
@@ -106,17 +97,10 @@ public sealed class ServeServiceTests : IDisposable
             ("sources:leapSecondsFile", leapFile)).Options!;
         using var metrics = new ServeMetrics();
         var log = new ListLogger();
-        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new Lifetime()), new OneLoggerFactory(log));
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new RecordingLifetime()), new OneLoggerFactory(log));
         await service.StartAsync(CancellationToken.None);
         await service.StopAsync(CancellationToken.None);
         Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"leap-seconds.list not found at {leapFile}", StringComparison.Ordinal));
-    }
-
-    private sealed class OneLoggerFactory(ILogger logger) : ILoggerFactory
-    {
-        public ILogger CreateLogger(string categoryName) => logger;
-        public void AddProvider(ILoggerProvider provider) { }
-        public void Dispose() { }
     }
 
     internal static int GroupOf(string path)
@@ -143,7 +127,7 @@ public sealed class ServeServiceTests : IDisposable
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref refused, value));
         listener.Start();
         using var metrics = new ServeMetrics();
-        var lifetime = new Lifetime();
+        var lifetime = new RecordingLifetime();
         await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(lifetime), NullLoggerFactory.Instance);
         await service.StartAsync(CancellationToken.None);
         Assert.False(lifetime.Stopped);

@@ -80,7 +80,7 @@ public sealed class StatusTests : IDisposable
             Assert.Matches(@"(?m)^#\* /dev/ptp_virtio_tai\s+tai\s+extended\s+377\s+42\s+3200ns\s+-150ns \+/- 1600ns\s*$", output);
             Assert.Matches(@"(?m)^#\? /dev/ptp3\s+utc-smeared/noon\s+precise\s+5\s+7\s+12us\s+\+2500ns\s*$", output);
             Assert.Contains("last failure: EBUSY on last read", output);
-            Assert.Contains("window 3000ns, calibration measured correction -10ns allowance 900ns, corrected offset -140ns, selected", output);
+            Assert.Contains("window 3000ns, calibration measured correction -10ns allowance 900ns, corrected offset -140ns, selected, 3 stalled left out", output);
         }
         finally
         {
@@ -113,6 +113,8 @@ public sealed class StatusTests : IDisposable
             Assert.Equal(0, agent.GetProperty("samplesSent").GetInt64());
             Assert.Equal(2, agent.GetProperty("samplesDropped").GetInt64());
             Assert.Contains("refclock SOCK", agent.GetProperty("lastError").GetString());
+            var source = doc.RootElement.GetProperty("status").GetProperty("sources")[0];
+            Assert.Equal(3, source.GetProperty("stalledSamples").GetInt64());
         }
         finally
         {

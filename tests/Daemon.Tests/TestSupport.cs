@@ -35,6 +35,7 @@ internal static class Snapshots
         Allowance = Duration.FromNanoseconds(900),
         Calibration = CalibrationOrigin.Measured,
         Verdict = SourceVerdict.Selected,
+        StalledSamples = 3,
     };
 
     public static SourceSnapshot Smeared() => new(
@@ -131,4 +132,22 @@ internal static class FreePort
         listener.Stop();
         return port;
     }
+}
+
+/// <summary>A host lifetime that records StopApplication.</summary>
+internal sealed class RecordingLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+{
+    public CancellationToken ApplicationStarted => CancellationToken.None;
+    public CancellationToken ApplicationStopping => CancellationToken.None;
+    public CancellationToken ApplicationStopped => CancellationToken.None;
+    public bool Stopped { get; private set; }
+    public void StopApplication() => Stopped = true;
+}
+
+/// <summary>Every category logs to the one logger.</summary>
+internal sealed class OneLoggerFactory(Microsoft.Extensions.Logging.ILogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+    public void Dispose() { }
 }

@@ -128,6 +128,9 @@ served_and_reference() {
   SERVED_DEV=$(ptp_by_name_in_pci_order "$utc" | head -1)
   REFERENCE_DEV=$(ptp_by_name_in_pci_order "$utc" | tail -1)
   ln -sf "$SERVED_DEV" /dev/ptp_virtio_utc
+  # The reference (QEMU's built-in device) by a stable name too, for runs that let the daemon read it
+  # (truth with VMLAB_SYNC_OPTIONS="--sources:combine=true --sources:clocks=/dev/ptp_virtio_utc,/dev/ptp_builtin_utc").
+  ln -sf "$REFERENCE_DEV" /dev/ptp_builtin_utc
 }
 
 # JSON check object for the result's "checks" list.

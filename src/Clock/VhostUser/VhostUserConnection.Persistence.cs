@@ -85,7 +85,7 @@ public sealed partial class VhostUserConnection
         }
         _storedFds[FdStoreName.Socket(Id).ToString()] = _socketFd;
         var adopted = new HashSet<int> { _socketFd };
-        problem = _wakeFd < 0 ? "could not create the wake eventfd" : _session.Restore(snapshot, fds, adopted);
+        problem = _session.Restore(snapshot, fds, adopted);
         foreach (var (_, fd) in fds)
         {
             if (!adopted.Contains(fd))
@@ -95,8 +95,7 @@ public sealed partial class VhostUserConnection
         }
         if (problem.Length > 0)
         {
-            End($"restore failed: {problem}");
-            Cleanup();
+            Close($"restore failed: {problem}");
             return false;
         }
         _restored = true;

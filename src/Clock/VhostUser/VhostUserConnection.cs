@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
 using Sync.Clock.VhostUser.Native;
@@ -6,31 +5,38 @@ using Sync.Clock.VhostUser.Native;
 namespace Sync.Clock.VhostUser;
 
 /// <summary>
-/// One front end (one device of one VM) on its own thread: reads vhost-user messages, keeps the memory table
-/// and vring state, waits (poll) on the socket, the kick eventfds and a wake eventfd (device notifications, stop),
-/// processes rings and signals call eventfds. A malformed message (bad version, oversized or truncated payload,
-/// wrong payload size) drops this connection only; the device instance dies with it.
+/// One front end (one device of one VM), served by the server's shared <see cref="VhostUserEventLoop"/>: its socket
+/// and the kick eventfds of its running vrings are in the loop's epoll set. Messages are assembled without blocking
+/// (<see cref="VhostUserMessageReader"/>) and handed to the <see cref="VhostUserSession"/>; kicks and device
+/// notifications serve the rings. A malformed message (bad version, oversized or truncated payload, wrong payload
+/// size), a front end that does not read its replies, or a timeout drops this connection only; the device instance
+/// dies with it. Everything the connection owns (socket, memory mappings and their fds, eventfds, epoll entries,
+/// payload buffer, device subscription) is released when it ends.
 /// </summary>
 public sealed partial class VhostUserConnection : IDisposable, IVhostUserSessionHost
 {
+    /// <summary>Messages handled per wakeup before the loop serves other connections (the socket stays readable, so it comes back).</summary>
+    private const int MaxMessagesPerWakeup = 16;
+
     private readonly int _socketFd;
-    private readonly int _wakeFd;
     private readonly IVirtioDevice _device;
     private readonly VhostUserServerOptions _options;
     private readonly ILogger _logger;
-    private readonly UnixStreamChannel _channel;
     private readonly VhostUserSession _session;
+    private readonly VhostUserMessageReader _reader = new();
+    private readonly int[] _watchedKicks;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<int> _receivedFds = new();
-    private readonly byte[] _payload = new byte[VhostUserHeader.MaxPayloadBytes];
+    private readonly Action _serveNotifications;
+    private readonly Action _stop;
+    private VhostUserEventLoop? _loop;
     private volatile bool _stopRequested;
     private int _pendingNotificationMask;
-    private readonly object _wakeGate = new();
-    private bool _wakeClosed;
-    private Thread? _thread;
-    // Timeouts: when accepted, when last active (message or kick), whether the handshake reached SET_OWNER.
+    private bool _attached;
+    private bool _ended;
+    // Timeouts: when accepted, when last active (message, kick or device notification).
     private readonly long _acceptedMs = Environment.TickCount64;
     private long _lastActivityMs = Environment.TickCount64;
+
     // Persistence (both null when off): the fd store, the state directory, and what the store holds for us by name.
     private readonly IFileDescriptorStore? _fdStore;
     private readonly ConnectionStateDirectory? _stateDirectory;
@@ -50,9 +56,12 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         _device = device;
         _options = options;
         _logger = logger;
-        _wakeFd = EventFds.Create();
-        _channel = new UnixStreamChannel(socketFd, _wakeFd, () => _stopRequested);
         _session = new VhostUserSession(id, device, options, logger, this);
+        _session.Vrings.KickClosing = OnKickClosing;
+        _watchedKicks = new int[_session.Vrings.Count];
+        Array.Fill(_watchedKicks, -1);
+        _serveNotifications = ServeNotifications;
+        _stop = () => Close("stopped");
     }
 
     public int Id { get; }
@@ -70,14 +79,10 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     public long RequestsCompleted => _session.RequestsCompleted;
     public long ChainsRejected => _session.ChainsRejected;
 
-    internal void Start()
+    /// <summary>Joins <paramref name="loop"/>: from now on the loop thread serves this connection.</summary>
+    internal void Start(VhostUserEventLoop loop)
     {
-        if (_wakeFd < 0)
-        {
-            End("could not create the wake eventfd");
-            Cleanup();
-            return;
-        }
+        _loop = loop;
         _device.NotificationPending += OnNotificationPending;
         if (_fdStore is not null && _device is IPersistentVirtioDevice persistent)
         {
@@ -87,152 +92,200 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         {
             Persist();
         }
-        _thread = new Thread(Run) { IsBackground = true, Name = $"vhost-user-{Id}" };
-        _thread.Start();
+        loop.Post(Attach);
     }
 
+    /// <summary>Ends the connection soon (from any thread); with an fd store its fds and state stay for the next process.</summary>
     public void RequestStop()
     {
         _stopRequested = true;
-        SignalWake();
+        _loop?.Post(_stop);
     }
 
     public void Dispose()
     {
         RequestStop();
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        if (_loop is not null && !_loop.IsLoopThread)
         {
-            _thread.Join();
+            Completion.Wait(TimeSpan.FromSeconds(10));
         }
     }
 
-    private void OnNotificationPending(int queueIndex)
+    private void Attach()
     {
-        if ((uint)queueIndex < 32)
+        if (_ended)
         {
-            Interlocked.Or(ref _pendingNotificationMask, 1 << queueIndex);
-            SignalWake();
+            return;
         }
-    }
-
-    private void SignalWake()
-    {
-        // The device may raise notifications from any thread, even while the connection ends: never write to
-        // a closed (and possibly reused) fd number.
-        lock (_wakeGate)
+        if (_stopRequested)
         {
-            if (!_wakeClosed && _wakeFd >= 0)
-            {
-                EventFds.Signal(_wakeFd);
-            }
+            Close("stopped");
+            return;
         }
-    }
-
-    private void Run()
-    {
-        try
+        _attached = true;
+        if (!_loop!.Watch(this, 0, _socketFd))
         {
-            Loop();
+            Close($"epoll_ctl on the socket failed (errno {LibC.LastErrno})");
+            return;
         }
-        catch (Exception exception)
-        {
-            // Untrusted input must never take the process down; log and drop this connection.
-            End($"internal error: {exception.GetType().Name}: {exception.Message}");
-            _logger.LogError(exception, "vhost-user connection {Id}: internal error", Id);
-        }
-        finally
-        {
-            Cleanup();
-        }
-    }
-
-    private unsafe void Loop()
-    {
-        var vrings = _session.Vrings;
-        var polls = new LibC.PollFd[2 + vrings.Count];
-        var pollQueue = new int[polls.Length];
         if (_restored)
         {
             _session.ResumeRestoredQueues();
         }
-        while (!_stopRequested)
+        SyncKickWatches();
+        ServeNotifications();
+        ScheduleTimeoutCheck();
+    }
+
+    /// <summary>Loop thread: the socket is readable (data, end of file or an error).</summary>
+    internal void OnSocketReadable()
+    {
+        _lastActivityMs = Environment.TickCount64;
+        for (int i = 0; i < MaxMessagesPerWakeup && !_ended; i++)
         {
-            int count = 0;
-            polls[count++] = new LibC.PollFd { Fd = _socketFd, Events = LibC.POLLIN };
-            polls[count++] = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
-            for (int q = 0; q < vrings.Count; q++)
+            var status = _reader.TryRead(_socketFd);
+            if (status == VhostUserMessageReader.Status.Incomplete)
             {
-                if (vrings.IsRunnable(q) && vrings[q].KickFd >= 0)
-                {
-                    pollQueue[count] = q;
-                    polls[count++] = new LibC.PollFd { Fd = vrings[q].KickFd, Events = LibC.POLLIN };
-                }
-            }
-            int ready;
-            fixed (LibC.PollFd* pollPointer = polls)
-            {
-                ready = LibC.Poll(pollPointer, (nuint)count, PollTimeoutMs());
-            }
-            if (ready == 0)
-            {
-                if (TimedOut() is { } timeout)
-                {
-                    Fail(timeout);
-                    return;
-                }
-                continue;
-            }
-            _lastActivityMs = Environment.TickCount64;
-            if (ready < 0)
-            {
-                if (LibC.LastErrno == LibC.EINTR)
-                {
-                    continue;
-                }
-                End($"poll failed (errno {LibC.LastErrno})");
                 return;
             }
-            if ((polls[1].Revents & LibC.POLLIN) != 0)
+            if (status != VhostUserMessageReader.Status.Message)
             {
-                EventFds.Drain(_wakeFd);
-            }
-            if (_stopRequested)
-            {
-                End("stopped");
+                EndOnReceive(status);
                 return;
             }
-            for (int i = 2; i < count; i++)
+            MessagesHandled++;
+            bool keep = _session.Handle(_reader.Header, _reader.Payload, _reader.Fds);
+            _reader.Release();
+            SyncKickWatches();
+            if (!keep)
             {
-                if (polls[i].Revents != 0)
-                {
-                    EventFds.Drain(polls[i].Fd);
-                    _session.ProcessQueue(pollQueue[i]);
-                }
-            }
-            int pending = Interlocked.Exchange(ref _pendingNotificationMask, 0);
-            for (int q = 0; q < vrings.Count; q++)
-            {
-                if ((pending & (1 << q)) != 0)
-                {
-                    _session.ProcessQueue(q);
-                }
-            }
-            if (polls[0].Revents != 0 && !ReceiveAndHandleMessage())
-            {
+                Close(EndReason ?? "ended");
                 return;
             }
         }
-        End("stopped");
+    }
+
+    /// <summary>Loop thread: the kick eventfd of queue <paramref name="q"/> was signalled.</summary>
+    internal void OnKick(int q)
+    {
+        int fd = _watchedKicks[q];
+        if (fd < 0 || _ended)
+        {
+            return;
+        }
+        _lastActivityMs = Environment.TickCount64;
+        EventFds.Drain(fd);
+        _session.ProcessQueue(q);
+    }
+
+    /// <summary>Loop thread: a deadline of this connection passed; ends it on a timeout, else waits for the next deadline.</summary>
+    internal void CheckTimeouts()
+    {
+        if (_ended)
+        {
+            return;
+        }
+        if (TimedOut() is { } timeout)
+        {
+            Fail(timeout);
+            Close(timeout);
+            return;
+        }
+        ScheduleTimeoutCheck();
+    }
+
+    /// <summary>Loop thread: an exception escaped while serving this connection: untrusted input must never take the process down.</summary>
+    internal void EndOnInternalError(Exception exception)
+    {
+        End($"internal error: {exception.GetType().Name}: {exception.Message}");
+        _logger.LogError(exception, "vhost-user connection {Id}: internal error", Id);
+        Close(EndReason!);
+    }
+
+    /// <summary>Loop thread, when the loop itself ends: like a stop (an fd store keeps the connection for the next process).</summary>
+    internal void EndWithLoop()
+    {
+        _stopRequested = true;
+        Close("stopped");
+    }
+
+    private void OnNotificationPending(int queueIndex)
+    {
+        // From any thread (the device's alarm timer): one post per burst.
+        if ((uint)queueIndex < 32 && (Interlocked.Or(ref _pendingNotificationMask, 1 << queueIndex) == 0))
+        {
+            _loop?.Post(_serveNotifications);
+        }
+    }
+
+    private void ServeNotifications()
+    {
+        if (!_attached || _ended)
+        {
+            return;
+        }
+        int pending = Interlocked.Exchange(ref _pendingNotificationMask, 0);
+        if (pending == 0)
+        {
+            return;
+        }
+        _lastActivityMs = Environment.TickCount64;
+        for (int q = 0; q < _session.Vrings.Count; q++)
+        {
+            if ((pending & (1 << q)) != 0)
+            {
+                _session.ProcessQueue(q);
+            }
+        }
+    }
+
+    /// <summary>After every message: the kick fds of exactly the running vrings are in the epoll set.</summary>
+    private void SyncKickWatches()
+    {
+        var vrings = _session.Vrings;
+        for (int q = 0; q < vrings.Count && !_ended; q++)
+        {
+            int wanted = vrings.IsRunnable(q) && vrings[q].KickFd >= 0 ? vrings[q].KickFd : -1;
+            if (_watchedKicks[q] == wanted)
+            {
+                continue;
+            }
+            if (_watchedKicks[q] >= 0)
+            {
+                _loop!.Unwatch(_watchedKicks[q]);
+                _watchedKicks[q] = -1;
+            }
+            if (wanted >= 0)
+            {
+                if (!_loop!.Watch(this, q + 1, wanted))
+                {
+                    string reason = $"epoll_ctl on the kick fd of queue {q} failed (errno {LibC.LastErrno})";
+                    Fail(reason);
+                    Close(reason);
+                    return;
+                }
+                _watchedKicks[q] = wanted; // a kick that came before the ring ran is reported at once (level-triggered)
+            }
+        }
+    }
+
+    /// <summary>A kick fd is about to be closed (replaced, ring stopped, reset): out of the epoll set first.</summary>
+    private void OnKickClosing(int q, int fd)
+    {
+        if ((uint)q < (uint)_watchedKicks.Length && _watchedKicks[q] == fd)
+        {
+            _loop?.Unwatch(fd);
+            _watchedKicks[q] = -1;
+        }
     }
 
     /// <summary>
-    /// Until the nearer of the deadlines: SET_OWNER within <see cref="VhostUserServerOptions.HandshakeTimeout"/> of
+    /// The nearer of the deadlines: SET_OWNER within <see cref="VhostUserServerOptions.HandshakeTimeout"/> of
     /// the accept (QEMU sends it right after connecting), some message or kick within
-    /// <see cref="VhostUserServerOptions.IdleTimeout"/> of the last; -1 (wait forever) when neither applies.
+    /// <see cref="VhostUserServerOptions.IdleTimeout"/> of the last; long.MaxValue when neither applies.
     /// </summary>
-    private int PollTimeoutMs()
+    private long NextDeadlineMs()
     {
-        long now = Environment.TickCount64;
         long deadline = long.MaxValue;
         if (!_session.OwnerSet && _options.HandshakeTimeout > TimeSpan.Zero)
         {
@@ -242,7 +295,16 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         {
             deadline = Math.Min(deadline, _lastActivityMs + (long)_options.IdleTimeout.TotalMilliseconds);
         }
-        return deadline == long.MaxValue ? -1 : (int)Math.Clamp(deadline - now, 0, int.MaxValue);
+        return deadline;
+    }
+
+    private void ScheduleTimeoutCheck()
+    {
+        long deadline = NextDeadlineMs();
+        if (deadline != long.MaxValue)
+        {
+            _loop!.ScheduleCheck(this, deadline);
+        }
     }
 
     private string? TimedOut()
@@ -259,60 +321,23 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         return null;
     }
 
-    /// <summary>Reads one message and handles it; false ends the connection.</summary>
-    private bool ReceiveAndHandleMessage()
+    private void EndOnReceive(VhostUserMessageReader.Status status)
     {
-        Span<byte> headerBytes = stackalloc byte[VhostUserHeader.Bytes];
-        _receivedFds.Clear();
-        try
+        string what = _reader.Problem;
+        if (status == VhostUserMessageReader.Status.Malformed)
         {
-            var status = _channel.ReceiveExact(headerBytes, _receivedFds);
-            if (status != UnixStreamChannel.ReceiveStatus.Ok)
-            {
-                return EndOnReceive(status, "header");
-            }
-            var header = VhostUserHeader.Read(headerBytes);
-            if ((header.Flags & VhostUserHeader.VersionMask) != VhostUserHeader.Version1)
-            {
-                return Fail($"bad version flags 0x{header.Flags:x} in request {header.Request}");
-            }
-            if ((header.Flags & VhostUserHeader.ReplyFlag) != 0)
-            {
-                return Fail($"reply flag set on request {header.Request}");
-            }
-            if (header.Size > VhostUserHeader.MaxPayloadBytes)
-            {
-                return Fail($"payload of {header.Size} bytes in request {header.Request} exceeds {VhostUserHeader.MaxPayloadBytes}");
-            }
-            var payload = _payload.AsSpan(0, (int)header.Size);
-            status = _channel.ReceiveExact(payload, _receivedFds);
-            if (status != UnixStreamChannel.ReceiveStatus.Ok)
-            {
-                return EndOnReceive(status, $"payload of request {header.Request}");
-            }
-            MessagesHandled++;
-            return _session.Handle(header, payload, _receivedFds);
+            Fail(what);
         }
-        finally
+        else
         {
-            foreach (int fd in _receivedFds)
+            End(status switch
             {
-                LibC.CloseQuietly(fd); // -1 for fds kept
-            }
-            _receivedFds.Clear();
+                VhostUserMessageReader.Status.Closed => $"front end closed the socket (reading {what})",
+                VhostUserMessageReader.Status.TooManyFds => $"too many fds with {what}",
+                _ => $"socket error reading {what} (errno {_reader.Errno})",
+            });
         }
-    }
-
-    private bool EndOnReceive(UnixStreamChannel.ReceiveStatus status, string what)
-    {
-        End(status switch
-        {
-            UnixStreamChannel.ReceiveStatus.Closed => $"front end closed the socket (reading {what})",
-            UnixStreamChannel.ReceiveStatus.Stopped => "stopped",
-            UnixStreamChannel.ReceiveStatus.TooManyFds => $"too many fds with {what}",
-            _ => $"socket error reading {what} (errno {LibC.LastErrno})",
-        });
-        return false;
+        Close(EndReason!);
     }
 
     bool IVhostUserSessionHost.StopRequested => _stopRequested;
@@ -323,16 +348,22 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
 
     bool IVhostUserSessionHost.Fail(string reason) => Fail(reason);
 
+    /// <summary>
+    /// Sends a reply without blocking the loop: a front end that lets its socket buffer fill (hundreds of unread
+    /// replies) is dropped rather than allowed to stall every other VM.
+    /// </summary>
     private bool SendReply(uint request, ReadOnlySpan<byte> payload)
     {
         Span<byte> message = stackalloc byte[VhostUserHeader.Bytes + payload.Length];
         new VhostUserHeader(request, VhostUserHeader.Version1 | VhostUserHeader.ReplyFlag, (uint)payload.Length).Write(message);
         payload.CopyTo(message.Slice(VhostUserHeader.Bytes));
-        if (_channel.SendAll(message))
+        if (UnixStreamChannel.TrySendNow(_socketFd, message, out int errno))
         {
             return true;
         }
-        End($"sending the reply to request {request} failed (errno {LibC.LastErrno})");
+        End(errno == LibC.EAGAIN
+            ? $"the reply to request {request} did not fit the socket buffer: the front end does not read its replies"
+            : $"sending the reply to request {request} failed (errno {errno})");
         return false;
     }
 
@@ -345,8 +376,28 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
 
     private void End(string reason) => EndReason ??= reason;
 
-    private void Cleanup()
+    /// <summary>Ends the connection (loop thread, or the restoring thread before it joined a loop) and releases everything.</summary>
+    private void Close(string reason)
     {
+        if (_ended)
+        {
+            return;
+        }
+        End(reason);
+        _ended = true;
+        if (_attached)
+        {
+            for (int q = 0; q < _watchedKicks.Length; q++)
+            {
+                if (_watchedKicks[q] >= 0)
+                {
+                    _loop!.Unwatch(_watchedKicks[q]);
+                    _watchedKicks[q] = -1;
+                }
+            }
+            _loop!.Unwatch(_socketFd);
+            _loop.Forget(this);
+        }
         _device.NotificationPending -= OnNotificationPending;
         if (_device is IPersistentVirtioDevice persistentDevice)
         {
@@ -364,12 +415,8 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
             _stateDirectory!.Delete(Id);
         }
         _session.Dispose();
+        _reader.Dispose();
         LibC.CloseQuietly(_socketFd);
-        lock (_wakeGate)
-        {
-            _wakeClosed = true;
-            LibC.CloseQuietly(_wakeFd);
-        }
         _logger.LogInformation("vhost-user connection {Id} ended: {Reason}", Id, EndReason);
         _completion.TrySetResult();
     }

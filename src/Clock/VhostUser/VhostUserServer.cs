@@ -7,8 +7,9 @@ namespace Sync.Clock.VhostUser;
 
 /// <summary>
 /// A vhost-user back end listening on a Unix stream socket. Every accepted front end (one device of one VM) gets
-/// its own <see cref="VhostUserConnection"/> thread and its own device from the factory, so one server serves many
-/// VMs; a misbehaving front end loses only its own connection. The server keeps accepting (QEMU reconnects).
+/// its own <see cref="VhostUserConnection"/> and its own device from the factory; all connections are served by one
+/// thread with one epoll set (<see cref="VhostUserEventLoop"/>), and a second thread accepts. A misbehaving front
+/// end loses only its own connection. The server keeps accepting (QEMU reconnects).
 /// <code>
 /// using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = "/run/virtsync/vm1.sock" },
 ///     () => new VirtioRtcDevice(...), logger);
@@ -29,6 +30,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private int _listenFd = -1;
     private int _wakeFd = -1;
     private Thread? _acceptThread;
+    private VhostUserEventLoop? _loop;
     private volatile bool _stopping;
     private int _nextConnectionId;
     private long _accepted;
@@ -98,6 +100,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         {
             throw new InvalidOperationException("the server is already started");
         }
+        _loop = new VhostUserEventLoop(_logger, "vhost-user-loop");
         RestoreConnections(inherited ?? []);
         string path = Path.GetFullPath(_options.SocketPath);
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
@@ -202,6 +205,8 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     {
         if (_acceptThread is null)
         {
+            // Never started, or Start failed: end what was restored and the loop.
+            await EndConnectionsAndLoop().ConfigureAwait(false);
             return;
         }
         _stopping = true;
@@ -213,6 +218,11 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             }
         }
         await _stopped.Task.ConfigureAwait(false);
+        await EndConnectionsAndLoop().ConfigureAwait(false);
+    }
+
+    private async Task EndConnectionsAndLoop()
+    {
         Task[] endings;
         lock (_gate)
         {
@@ -223,6 +233,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             endings = _releases.Values.ToArray();
         }
         await Task.WhenAll(endings).ConfigureAwait(false);
+        Interlocked.Exchange(ref _loop, null)?.Dispose();
     }
 
     public void Dispose() => StopAsync().GetAwaiter().GetResult();
@@ -445,7 +456,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         {
             _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
         }
-        connection.Start();
+        connection.Start(_loop!);
     }
 
     private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)

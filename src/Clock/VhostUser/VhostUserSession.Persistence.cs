@@ -120,6 +120,7 @@ internal sealed partial class VhostUserSession
             problem = $"{name} is not an eventfd";
             return false;
         }
+        EventFds.MakeNonBlocking(fd);
         slot = fd;
         adopted.Add(fd);
         return true;

@@ -199,12 +199,15 @@ internal sealed partial class VhostUserSession
             }
             fd = _receivedFds[0];
             _receivedFds.Clear(); // kept: not closed after the message
+            // The loop reads kicks and writes calls on one thread for every VM: a blocking eventfd (a full call
+            // counter, a kick fd shared with another ring) must never block it.
+            EventFds.MakeNonBlocking(fd);
         }
         switch (request)
         {
             case VhostUserRequest.SetVringKick:
                 vring.DropQueue();
-                VringState.ReplaceFd(ref vring.KickFd, fd);
+                vring.ReplaceKick(fd);
                 vring.Started = true;
                 if (!ProtocolFeaturesNegotiated)
                 {

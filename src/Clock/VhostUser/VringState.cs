@@ -19,6 +19,10 @@ internal sealed class VringState
     public SplitVirtqueue? Queue;
     public bool ReportedBroken;
 
+    /// <summary>Queue index of this vring, and who must hear of a kick fd before it is closed (the epoll set holds it).</summary>
+    public int Index;
+    public Action<int, int>? KickClosing;
+
     /// <summary>Forget the ring object (addresses or memory changed); keep its progress in <see cref="Base"/>.</summary>
     public void DropQueue()
     {
@@ -34,7 +38,7 @@ internal sealed class VringState
     {
         DropQueue();
         Started = false;
-        ReplaceFd(ref KickFd, -1);
+        ReplaceKick(-1);
     }
 
     public void CloseAll()
@@ -42,6 +46,16 @@ internal sealed class VringState
         Stop();
         ReplaceFd(ref CallFd, -1);
         ReplaceFd(ref ErrFd, -1);
+    }
+
+    /// <summary>Takes <paramref name="fd"/> as the kick fd; the previous one is reported to <see cref="KickClosing"/>, then closed.</summary>
+    public void ReplaceKick(int fd)
+    {
+        if (KickFd >= 0 && KickFd != fd)
+        {
+            KickClosing?.Invoke(Index, KickFd);
+        }
+        ReplaceFd(ref KickFd, fd);
     }
 
     public static void ReplaceFd(ref int slot, int fd)

@@ -15,11 +15,23 @@ internal sealed class VringTable : IDisposable
         _vrings = new VringState[Math.Clamp(queueCount, 1, MaxQueues)];
         for (int i = 0; i < _vrings.Length; i++)
         {
-            _vrings[i] = new VringState();
+            _vrings[i] = new VringState { Index = i };
         }
     }
 
     public int Count => _vrings.Length;
+
+    /// <summary>Told (queue, fd) before a kick fd is closed: the loop takes it out of its epoll set first.</summary>
+    public Action<int, int>? KickClosing
+    {
+        set
+        {
+            foreach (var vring in _vrings)
+            {
+                vring.KickClosing = value;
+            }
+        }
+    }
 
     public VringState this[int index] => _vrings[index];
 

@@ -37,6 +37,19 @@ public static class ConfigKeys
             "longest wait for one reading; then the clock counts as not answering (see Resilience)", "750",
             o => o.Sources.ReadTimeoutMs, (o, v) => o with { Sources = o.Sources with { ReadTimeoutMs = v } });
 
+        /// <summary>Retries are short: after ~2 ms and ~4 ms (exponential with jitter, at most 20 ms), inside one read interval.</summary>
+        public static readonly ConfigKey<int> ReadRetries = Integer("sources:readRetries", 2, 0, 10, "retries",
+            "retries of a reading that failed with a transient error (EBUSY, EINTR, EAGAIN, ETIMEDOUT), after ~2, ~4 ms ... (see Resilience)", "5",
+            o => o.Sources.ReadRetries, (o, v) => o with { Sources = o.Sources with { ReadRetries = v } });
+
+        public static readonly ConfigKey<double> CircuitBreakSeconds = Number("sources:circuitBreakSeconds", 5, 0.1, 3600, "s",
+            "a clock whose readings all failed for 1 s (at least 4) is skipped this long, then probed (see Resilience)", "30",
+            o => o.Sources.CircuitBreakSeconds, (o, v) => o with { Sources = o.Sources with { CircuitBreakSeconds = v } });
+
+        public static readonly ConfigKey<double> ReattachIntervalSeconds = Number("sources:reattachIntervalSeconds", 1, 0.1, 3600, "s",
+            "while a clock's device is gone (ENODEV), how often it is looked for again by name or symlink (see Resilience)", "10",
+            o => o.Sources.ReattachIntervalSeconds, (o, v) => o with { Sources = o.Sources with { ReattachIntervalSeconds = v } });
+
         /// <summary>
         /// 9 samples per reading: at 4 readings/s that is 36 samples/s per clock (more than chrony's 25/s at dpoll 0)
         /// while one reading stays short (9 device round trips, ~1-3 ms under TCG), so the host device is not
@@ -80,7 +93,7 @@ public static class ConfigKeys
             o => o.Discipline.MakestepThresholdSeconds, (o, v) => o with { Discipline = o.Discipline with { MakestepThresholdSeconds = v } });
 
         public static readonly ConfigKey<int> MakestepLimit = Integer("discipline:makestepLimit", 3, -1, 1_000_000, "updates",
-            "... in the first N updates (-1 always, 0 never)", "-1",
+            "... in the first N updates (-1 always; 0 never, not even after a pause/restore: slewed)", "-1",
             o => o.Discipline.MakestepLimit, (o, v) => o with { Discipline = o.Discipline with { MakestepLimit = v } });
 
         /// <summary>
@@ -312,7 +325,7 @@ public static class ConfigKeys
     /// <summary>Every key, in the order of the docs table and `--help`.</summary>
     public static readonly IReadOnlyList<ConfigKey> All =
     [
-        Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
+        Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.ReadRetries, Sources.CircuitBreakSeconds, Sources.ReattachIntervalSeconds, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
         Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Discipline.ForeignWriterQuietSeconds,

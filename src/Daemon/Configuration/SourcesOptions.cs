@@ -12,6 +12,9 @@ public sealed record SourcesOptions
 
     /// <summary>How long one reading may take before the clock counts as not answering (ClockErrorKind.Timeout).</summary>
     public int ReadTimeoutMs { get; init; } = ConfigKeys.Sources.ReadTimeoutMs.Default;
+    public int ReadRetries { get; init; } = ConfigKeys.Sources.ReadRetries.Default;
+    public double CircuitBreakSeconds { get; init; } = ConfigKeys.Sources.CircuitBreakSeconds.Default;
+    public double ReattachIntervalSeconds { get; init; } = ConfigKeys.Sources.ReattachIntervalSeconds.Default;
     public SampleFilterKind Filter { get; init; } = ConfigKeys.Sources.Filter.Default;
     public EstimatorKind Estimator { get; init; } = ConfigKeys.Sources.Estimator.Default;
 

@@ -26,7 +26,8 @@ public static class SyncLoopWiring
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DaemonExit>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetService<Chrony.ChronySockRefclock>()));
+            sp.GetService<Chrony.ChronySockRefclock>(),
+            SyncEdges.Linux(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())));
         if (PublishesClockBound(options))
         {
             services.AddSingleton(sp => CreateClockBoundPublisher(options, sp));

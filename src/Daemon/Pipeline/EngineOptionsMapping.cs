@@ -23,7 +23,12 @@ public static class EngineOptionsMapping
             Calibrations = CalibrationsByPath(options.Sources.Calibration),
             Discipline = defaults.Discipline with
             {
-                Steps = new StepPolicy(Duration.FromSeconds(options.Discipline.MakestepThresholdSeconds), options.Discipline.MakestepLimit),
+                // makestepLimit 0 is "never": not at start-up and not after a jump or discontinuity either (a paused,
+                // restored or migrated VM is then slewed back at maxSlewRatePpm, reported unsynchronized meanwhile).
+                Steps = new StepPolicy(Duration.FromSeconds(options.Discipline.MakestepThresholdSeconds), options.Discipline.MakestepLimit)
+                {
+                    AfterDiscontinuity = options.Discipline.MakestepLimit != 0,
+                },
                 MaxSlewPpm = options.Discipline.MaxSlewRatePpm,
             },
         };

@@ -32,4 +32,6 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
     public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
 
     public void Restart(double currentFrequencyPpm) => Engine.Restart(currentFrequencyPpm);
+
+    public ClockCommand? OnDisruption(Instant<Utc> localNow) => Engine.OnDisruption(localNow);
 }

@@ -36,4 +36,7 @@ public interface ISyncPipeline
 
     /// <summary>Start over from the kernel's current frequency (another program steered the clock meanwhile).</summary>
     void Restart(double currentFrequencyPpm) { }
+
+    /// <summary>The hypervisor announced a clock disruption (vmclock marker): the command to apply at once, or null.</summary>
+    ClockCommand? OnDisruption(Instant<Utc> localNow) => null;
 }

@@ -12,8 +12,8 @@ namespace Sync.Daemon.Pipeline;
 /// <see cref="PtpClockSelector.Choose"/>, the same choice `virtsyncd clocks` reports: with no clocks configured every
 /// usable clock in the default order (TAI, UTC, smeared, maybe-smeared, vmclock, KVM), the first preferred, the others
 /// for failover.
-/// Each is read through a <see cref="TimeBoundedReferenceClock"/> (sources:readTimeoutMs): a virtio-rtc read blocks
-/// while the host's back end is dead, and the loop must go on (fail over, hold over) instead of stalling with it.
+/// Each is read through the one read guard, <see cref="ClockGuard"/> (a virtio-rtc read blocks while the host's back
+/// end is dead, and the loop must go on, fail over or hold over, instead of stalling with it).
 /// </summary>
 public static class LinuxClockSources
 {
@@ -24,15 +24,9 @@ public static class LinuxClockSources
         if (!chosen.IsOk)
             return chosen.Error! with { Message = $"{(sources.Clocks.Count > 0 ? "sources:clocks: " : "")}{chosen.Error!.Message}; `virtsyncd clocks` lists the clocks and what sync would choose" };
 
-        var readTimeout = TimeSpan.FromMilliseconds(sources.ReadTimeoutMs);
-        var clocks = chosen.Value.Select(choice => choice.Clock).Select(c => (IReferenceClock)new TimeBoundedReferenceClock(
-            new ResilientReferenceClock(
-                Info(c),
-                () => Reopen(discovery, c.ClockName, c.DevicePath),
-                new ClockReadPolicyOptions(),
-                time),
-            readTimeout,
-            time)).ToList();
+        var guard = ClockGuard.Options(sources);
+        var clocks = chosen.Value.Select(choice => choice.Clock).Select(c => (IReferenceClock)ClockGuard.Guard(
+            Info(c), () => Reopen(discovery, c.ClockName, c.DevicePath), guard, time)).ToList();
         return ClockResult<IReadOnlyList<IReferenceClock>>.Ok(clocks);
     }
 

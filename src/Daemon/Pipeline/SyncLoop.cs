@@ -1,4 +1,5 @@
 using Sync.Clock.Abstractions;
+using Sync.Daemon.Resilience;
 using Sync.Filters.Discipline;
 using Sync.Filters.Status;
 
@@ -40,6 +41,15 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     /// </summary>
     public ForeignWriterGuard? ForeignWriters { get; init; }
 
+    /// <summary>
+    /// Watches vmclock's disruption marker (where the VM has the device): read before each step's PHC reading, a change
+    /// puts the pipeline into recovery (kernel told unsynchronized, bound 16 s) within that step.
+    /// </summary>
+    public VmClockDisruptionWatcher? VmClockDisruptions { get; init; }
+
+    /// <summary>Raised when the vmclock disruption marker changed (after the pipeline was told).</summary>
+    public event Action<VmClockDisruption>? VmClockDisrupted;
+
     /// <summary>Raised when another writer is detected (Detected) or has been quiet long enough (Resumed).</summary>
     public event Action<ForeignWriterVerdict>? ForeignWriterChanged;
 
@@ -62,27 +72,36 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             Updated?.Invoke(Current);
             return null;
         }
-        var command = combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers();
-
-        if (command is { IsEmpty: false })
+        if (VmClockDisruptions?.Poll() is { } disruption)
         {
-            CommandIssued?.Invoke(command);
-            if (writeEnabled)
-            {
-                var result = systemClock.Apply(command);
-                LastApplyError = result.Error;
-                if (result.IsOk)
-                {
-                    CommandsApplied++;
-                    ForeignWriters?.OnWritten(result.Value);
-                }
-            }
+            Apply(pipeline.OnDisruption(systemClock.Now()));
+            VmClockDisrupted?.Invoke(disruption);
         }
+        Apply(combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers(), out var command);
         Current = pipeline.Snapshot(systemClock.Now());
         if (ForeignWriters is { } guard)
             Current = Current with { ForeignWriterDetections = guard.Detections };
         Updated?.Invoke(Current);
         return command;
+    }
+
+    private void Apply(ClockCommand? command) => Apply(command, out _);
+
+    private void Apply(ClockCommand? command, out ClockCommand? issued)
+    {
+        issued = command;
+        if (command is not { IsEmpty: false })
+            return;
+        CommandIssued?.Invoke(command);
+        if (!writeEnabled)
+            return;
+        var result = systemClock.Apply(command);
+        LastApplyError = result.Error;
+        if (result.IsOk)
+        {
+            CommandsApplied++;
+            ForeignWriters?.OnWritten(result.Value);
+        }
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Abstractions;
-using Sync.Clock.Linux;
 using Sync.Daemon.Chrony;
 using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
@@ -12,7 +11,7 @@ using Sync.Filters.Time;
 namespace Sync.Daemon.Pipeline;
 
 /// <summary>
-/// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock, then runs the
+/// `virtsyncd sync` as a hosted service: opens the PTP clocks and the system clock (<see cref="SyncEdges"/>), then runs the
 /// <see cref="SyncLoop"/> at the configured read interval, publishing every snapshot. Writes the clock only when
 /// the configuration allows it. Otherwise (--dry-run, write_enabled = false, the chrony agent) the engine only
 /// observes: a <see cref="ClockObserver"/> reads the kernel's frequency back before each reading so the estimates
@@ -21,22 +20,20 @@ namespace Sync.Daemon.Pipeline;
 /// </summary>
 public sealed partial class SyncService(
     VirtsyncOptions options, SyncStatusPublisher publisher, TimeProvider time, DaemonExit exit,
-    ILoggerFactory loggers, ChronySockRefclock? chrony) : BackgroundService
+    ILoggerFactory loggers, ChronySockRefclock? chrony, SyncEdges edges) : BackgroundService
 {
     private readonly ILogger _log = loggers.CreateLogger<SyncService>();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var opened = LinuxClockSources.Open(options.Sources, new PtpClockDiscovery(), time, LogSelectorSkipped);
+        var opened = edges.OpenClocks();
         if (!opened.IsOk)
         {
             exit.Fail(ExitCodes.RuntimeFailure, opened.Error!.Message);
             return;
         }
         var clocks = opened.Value;
-        ISystemClock system = options.MaySteerClock
-            ? new LinuxSystemClock(new TimexSyscall(writesAllowed: true))
-            : new DryRunSystemClock(new LinuxSystemClock(new TimexSyscall(writesAllowed: false)), loggers.CreateLogger<DryRunSystemClock>());
+        var system = edges.OpenSystemClock();
 
         var now = system.Now();
         var table = LeapSecondFile.Load(options.Sources.LeapSecondsFile, now, _log);
@@ -53,7 +50,13 @@ public sealed partial class SyncService(
             ForeignWriters = options.MaySteerClock
                 ? new ForeignWriterGuard(Duration.FromSeconds(options.Discipline.ForeignWriterQuietSeconds))
                 : null,
+            // vmclock's disruption marker where the VM has the device (/dev/vmclock0); none: nothing to watch.
+            VmClockDisruptions = VmClockDisruptionWatcher.Open(out _),
         };
+        if (loop.VmClockDisruptions is not null)
+            LogVmClockWatched();
+        loop.VmClockDisrupted += d => LogVmClockDisrupted(d.PreviousMarker, d.Marker,
+            d.Generation is { } g ? $", VM generation {d.PreviousGeneration} -> {g}" : "");
         loop.ForeignWriterChanged += verdict =>
         {
             if (verdict.Detected)
@@ -116,9 +119,6 @@ public sealed partial class SyncService(
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
-    private partial void LogSelectorSkipped(string reason);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "READY: first estimate from {Source}: offset {OffsetUs:0.000} us")]
     private partial void LogReady(string source, double offsetUs);
 
@@ -128,6 +128,13 @@ public sealed partial class SyncService(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "another program is steering the system clock ({Change}): stopped steering until it has left the clock alone for {QuietSeconds} s (stop chronyd/ntpd/timesyncd, or use virtsyncd-chrony.service)")]
     private partial void LogForeignWriter(string change, double quietSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "watching vmclock's disruption marker (/dev/vmclock0): a snapshot restore or migration resets the estimate at once")]
+    private partial void LogVmClockWatched();
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "vmclock disruption marker changed ({Before} -> {After}{Generation}): the VM was restored or migrated; estimate dropped, kernel told unsynchronized (maxerror 16 s) until resynchronized")]
+    private partial void LogVmClockDisrupted(ulong before, ulong after, string generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the clock has been left alone for {QuietSeconds} s: steering again, starting over")]
     private partial void LogForeignWriterGone(double quietSeconds);

@@ -128,6 +128,9 @@ public sealed record StatusSource
     public double? AllowanceSeconds { get; init; }
     public string Verdict { get; init; } = "no-sample";
 
+    /// <summary>Filtered samples left out as stalled reads (window far wider than the source's typical one).</summary>
+    public long StalledSamples { get; init; }
+
     public static StatusSource From(SourceSnapshot s) => new()
     {
         Path = s.Path,
@@ -148,5 +151,6 @@ public sealed record StatusSource
         CorrectionSeconds = s.Correction?.TotalSeconds,
         AllowanceSeconds = s.Allowance?.TotalSeconds,
         Verdict = s.Verdict == Sync.Filters.Selection.SourceVerdict.NoSample ? "no-sample" : s.Verdict.ToString().ToLowerInvariant(),
+        StalledSamples = s.StalledSamples,
     };
 }

@@ -57,7 +57,9 @@ public static class StatusRenderer
                 if (src.CorrectionSeconds is { } c && src.Calibration != "none") b.Append(" correction ").Append(Short(c, true));
                 if (src.AllowanceSeconds is { } a) b.Append(" allowance ").Append(Short(a, false));
                 if (src.CorrectedOffsetSeconds is { } co) b.Append(", corrected offset ").Append(Short(co, true));
-                b.Append(", ").AppendLine(src.Verdict);
+                b.Append(", ").Append(src.Verdict);
+                if (src.StalledSamples > 0) b.Append(Inv, $", {src.StalledSamples} stalled left out");
+                b.AppendLine();
             }
             if (src.LastFailure is not null) b.Append("     last failure: ").AppendLine(src.LastFailure);
         }

@@ -171,6 +171,29 @@ public sealed class DisciplineController
         return new DisciplineDecision(command, new LocalClockAdjustment(now, LocalRateChangePpm(newPpm - changePpm, newPpm, 0), step));
     }
 
+    /// <summary>
+    /// The hypervisor says the VM's clock was disrupted (vmclock's disruption marker changed: restored from a snapshot
+    /// or migrated), before any sample shows what that did: drop any slew (keep the base frequency) and tell the kernel
+    /// "unsynchronized" with maxerror 16 s until an update finds the offset back within the recovery threshold, as
+    /// after a jump. The caller resets the estimator; the first sample after decides whether to step.
+    /// </summary>
+    public DisciplineDecision Disrupted(Instant<Utc> now, KernelStatus leapFlags)
+    {
+        EnterRecovery();
+        JumpUncorrected = true;
+        var basePpm = _basePpm ?? _commandedPpm;
+        var changePpm = basePpm - _commandedPpm;
+        _commandedPpm = basePpm;
+        var command = new ClockCommand
+        {
+            FrequencyPpm = basePpm,
+            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            MaxError = UnsynchronizedMaxError,
+        };
+        var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, LocalRateChangePpm(basePpm - changePpm, basePpm, 0), Duration.Zero);
+        return new DisciplineDecision(command, adjustment);
+    }
+
     private void CountStep(StepReason reason)
     {
         Steps++;

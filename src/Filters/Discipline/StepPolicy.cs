@@ -9,7 +9,8 @@ namespace Sync.Filters.Discipline;
 public sealed record StepPolicy(Duration Threshold, int UpdateLimit)
 {
     /// <summary>Also allow a step above Threshold in the first UpdateLimit updates after the estimator detected a
-    /// discontinuity (a live migration or snapshot restore steps the guest clock). Default true; Never turns it off.</summary>
+    /// discontinuity or at a jump (a pause, live migration or snapshot restore moves the guest clock). Default true; Never
+    /// (and the daemon's discipline:makestepLimit 0) turns it off: the offset is then slewed at the maximum slew rate.</summary>
     public bool AfterDiscontinuity { get; init; } = true;
 
     /// <summary>After a discontinuity only offsets above this are stepped: a smaller one (a rate change's run-up, a

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sync.Filters.Discipline;
 using Sync.Filters.Estimation;
 using Sync.Filters.Leap;
@@ -33,7 +34,7 @@ public sealed class SyncEngine
     private Duration? _lastOffset;
     private KernelStatus _leapFlags;
     private int? _taiOffsetSeconds;
-    private readonly Queue<long> _recentAllowancesNs = new();
+    private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
@@ -167,6 +168,16 @@ public sealed class SyncEngine
         if (id == _selectedId || _selectedId is null)
             ReadingMeasured?.Invoke(id, TargetOffset(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, source.Smear));
 
+        // The first sample of the followed source after a disruption (vmclock marker): nothing to predict it from, so
+        // an offset beyond the recovery threshold is the disruption's jump and is handled as one.
+        if (_disrupted && id == _selectedId)
+        {
+            _disrupted = false;
+            var corrected = offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction };
+            if (corrected.Offset.Abs() > _options.Discipline.Steps.RecoveryThreshold)
+                return (null, OnJump(corrected, corrected.Offset));
+        }
+
         // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
         if (id == _selectedId && JumpIn(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }) is { } jump)
             return (null, OnJump(offsetSample with { Offset = offsetSample.Offset - source.Calibration.Correction }, jump));
@@ -192,7 +203,7 @@ public sealed class SyncEngine
             var filtered = MedianFilter.Combine(source.Batch);
             var spreadNs = BatchStandardErrorNs(source.Batch);
             source.Batch.Clear();
-            if (filtered is not { } f)
+            if (filtered is not { } f || Stalled(source, f.Sample.Delay))
                 continue;
             var causal = Duration.FromNanoseconds((f.Sample.Delay.Nanoseconds + 1) / 2);
             var (calibration, origin) = source.Configured is { } configured ? (configured, CalibrationOrigin.Configured)
@@ -235,10 +246,54 @@ public sealed class SyncEngine
 
         _lastAmbiguity = chosen.Source.Ambiguity;
         _smear = chosen.Source.Smear;
-        _recentAllowancesNs.Enqueue(chosen.Source.Calibration.Allowance.Nanoseconds);
-        while (_recentAllowancesNs.Count > Math.Max(1, _options.AsymmetryMemory))
-            _recentAllowancesNs.Dequeue();
+        // The estimators weight a sample by 1 / Error^2 (Error = half its window): its allowance counts as much.
+        var errorNs = Math.Max(1.0, chosen.Corrected.Error.Nanoseconds);
+        _recentAllowances.Enqueue((chosen.Source.Calibration.Allowance.Nanoseconds, 1 / (errorNs * errorNs)));
+        while (_recentAllowances.Count > Math.Max(1, _options.AsymmetryMemory))
+            _recentAllowances.Dequeue();
         return OnFilteredSample(chosen.Corrected);
+    }
+
+    /// <summary>A source's typical window is the median of at least this many of its used samples.</summary>
+    private const int TypicalWindowSamples = 8;
+
+    /// <summary>
+    /// The delay test (<see cref="SyncEngineOptions.StalledWindowRatio"/>): true when the filtered sample's window is
+    /// more than the ratio times the source's typical window, so the sample is left out. After
+    /// <see cref="SyncEngineOptions.StalledRunLimit"/> in a row the typical window is forgotten (the path changed)
+    /// and samples are used again. A used sample's window joins the typical.
+    /// </summary>
+    private bool Stalled(SourceState source, Duration window)
+    {
+        var windows = source.RecentWindowsNs;
+        if (_options.StalledWindowRatio > 0 && windows.Count >= TypicalWindowSamples)
+        {
+            var typical = Median(windows);
+            if (window.Nanoseconds > _options.StalledWindowRatio * typical)
+            {
+                if (source.StalledRun < _options.StalledRunLimit)
+                {
+                    source.StalledRun++;
+                    source.StalledSamples++;
+                    source.LastFailure = string.Create(CultureInfo.InvariantCulture,
+                        $"stalled read left out: window {window.Nanoseconds / 1e3:0.#} us is more than {_options.StalledWindowRatio:0.##} x the typical {typical / 1e3:0.#} us");
+                    return true;
+                }
+                windows.Clear();
+            }
+        }
+        source.StalledRun = 0;
+        windows.Enqueue(window.Nanoseconds);
+        while (windows.Count > Math.Max(TypicalWindowSamples, _options.AsymmetryMemory))
+            windows.Dequeue();
+        return false;
+    }
+
+    private static double Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + (double)sorted[mid]) / 2;
     }
 
     /// <summary>Sources read a little apart in time are compared as if read together: the clock moves at most this much meanwhile (the kernel's 500 ppm).</summary>
@@ -296,6 +351,37 @@ public sealed class SyncEngine
         _lastEstimate = null;
         _stepOverlapEnd = null;
         _controller.Restart(currentFrequencyPpm);
+    }
+
+    /// <summary>Disruptions announced by the hypervisor (<see cref="OnDisruption"/>); each is also a discontinuity.</summary>
+    public long Disruptions { get; private set; }
+
+    private bool _disrupted;
+
+    /// <summary>
+    /// The hypervisor says the VM's clock was disrupted (vmclock's disruption marker or VM generation counter changed:
+    /// restored from a snapshot, or migrated), which a sample may not show yet: what the estimator knew is void. Forget
+    /// it, tell the kernel "unsynchronized" with maxerror 16 s (the bound is unknown) until an update finds the offset
+    /// back within <see cref="StepPolicy.RecoveryThreshold"/>, and treat the next sample of the followed source as a
+    /// jump when it is beyond that threshold (stepped where steps after a discontinuity are allowed).
+    /// </summary>
+    public ClockCommand OnDisruption(Instant<Utc> now)
+    {
+        Discontinuities++;
+        Disruptions++;
+        foreach (var source in _sources.Values)
+            source.Batch.Clear();
+        _estimator.Reset();
+        _lastEstimate = null;
+        _lastBatchEndAt = null;
+        _lastFilteredAt = now;
+        _lastCommandAt = now;
+        _stepOverlapEnd = null;
+        _disrupted = true;
+        UpdateLeapState(now);
+        var decision = _controller.Disrupted(now, _leapFlags);
+        Notify(decision.Adjustment);
+        return Written(decision.Command, now);
     }
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
@@ -359,12 +445,26 @@ public sealed class SyncEngine
     /// <summary>
     /// The delay asymmetry no estimator can see, as a systematic error. Causality is all that is known without a
     /// narrower path: the reference was read somewhere inside [sys_before, sys_after], so a sample's offset is
-    /// off by at most half its window (chrony's root delay / 2), and an estimate made of recent samples by at most
-    /// the widest of their half windows (<see cref="SyncEngineOptions.AsymmetryMemory"/> filtered samples back).
-    /// Cross-timestamps have a zero window: their bound stays tight.
+    /// off by at most half its window (chrony's root delay / 2; a calibrated path's allowance instead). The
+    /// estimate is a weighted mean of recent samples, weighted by 1 / Error^2, so it is off by at most the same
+    /// weighted mean of their allowances, over the last <see cref="SyncEngineOptions.AsymmetryMemory"/> filtered
+    /// samples (rounded up). Cross-timestamps have a zero window: their bound stays tight.
     /// </summary>
-    public Duration AsymmetryError =>
-        Duration.FromNanoseconds(_recentAllowancesNs.Count == 0 ? 0 : _recentAllowancesNs.Max());
+    public Duration AsymmetryError
+    {
+        get
+        {
+            if (_recentAllowances.Count == 0)
+                return Duration.Zero;
+            double weighted = 0, weights = 0;
+            foreach (var (allowanceNs, weight) in _recentAllowances)
+            {
+                weighted += weight * allowanceNs;
+                weights += weight;
+            }
+            return Duration.FromNanoseconds((long)Math.Ceiling(weighted / weights - 1e-3));
+        }
+    }
 
     private ClockEstimate? Honest(ClockEstimate? estimate) =>
         estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
@@ -622,6 +722,9 @@ public sealed class SyncEngine
         public string? LastFailure { get; set; }
         public Duration? LastWindow { get; set; }
         public Duration? LastCorrectedOffset { get; set; }
+        public Queue<long> RecentWindowsNs { get; } = new();
+        public int StalledRun { get; set; }
+        public long StalledSamples { get; set; }
         public SourceCalibration Calibration { get; set; }
         public CalibrationOrigin Origin { get; set; }
         public SourceVerdict Verdict { get; set; }
@@ -636,6 +739,7 @@ public sealed class SyncEngine
                 Calibration = Origin,
                 Verdict = Verdict,
                 CalibrationPairs = Measured.Count,
+                StalledSamples = StalledSamples,
             };
     }
 

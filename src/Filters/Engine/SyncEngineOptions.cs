@@ -31,11 +31,31 @@ public sealed record SyncEngineOptions
     public EstimatorKind Estimator { get; init; } = EstimatorKind.Kalman;
 
     /// <summary>
-    /// How many filtered samples back the asymmetry allowance looks: the published bound includes half the widest
-    /// window (mean round trip, sys_after - sys_before) among the last this many filtered samples, because the
-    /// estimate still carries their read points (default 64, about the Kalman filter's memory at 1 s updates).
+    /// How many filtered samples back the asymmetry allowance looks (default 64, about the Kalman filter's memory
+    /// at 1 s updates). The estimate is a weighted mean of recent samples, each weighted by the inverse square of
+    /// its error (half its window: both estimators weight so), so its asymmetry error is at most the same weighted
+    /// mean of their allowances: that is the allowance in the published bound. A wide window costs a sample
+    /// weight as much as it widens its allowance, so a few slow reads barely move it (the widest window of the
+    /// memory did: a stalled read of 2 s kept the bound at milliseconds for minutes in the lab). The same samples
+    /// give each source's typical window for <see cref="StalledWindowRatio"/>.
     /// </summary>
     public int AsymmetryMemory { get; init; } = 64;
+
+    /// <summary>
+    /// A filtered sample whose window (mean sys_after - sys_before) is more than this many times its source's
+    /// typical one (the median of its last <see cref="AsymmetryMemory"/> used samples) is a stalled read: the
+    /// device answered late because its back end or the host was not running, so its read point says little. It
+    /// is left out (reported as the source's last failure, counted per source), as chrony's maxdelayratio and
+    /// ntpd's delay test do. Default 4; 0 turns the test off. See <see cref="StalledRunLimit"/>.
+    /// </summary>
+    public double StalledWindowRatio { get; init; } = 4;
+
+    /// <summary>
+    /// After this many stalled samples in a row from one source the path itself has changed: the source's typical
+    /// window is forgotten and its samples are used again (default 8, 2 s at the default read interval: shorter
+    /// than holdover).
+    /// </summary>
+    public int StalledRunLimit { get; init; } = 8;
 
     /// <summary>
     /// Fixed per-source calibrations by source id (the clock's device path): the path's offsets read Correction

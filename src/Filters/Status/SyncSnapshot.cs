@@ -67,4 +67,7 @@ public sealed record SourceSnapshot(
 
     /// <summary>Pairs measured against a narrower path so far.</summary>
     public int CalibrationPairs { get; init; }
+
+    /// <summary>Filtered samples left out as stalled reads (window far wider than the source's typical one).</summary>
+    public long StalledSamples { get; init; }
 }

@@ -17,6 +17,8 @@ internal sealed class EchoDevice : IVirtioDevice
     public ulong NegotiatedFeatures { get; private set; }
     public int ResetCount { get; private set; }
     public int RequestCount;
+    /// <summary>Managed id of the thread that served the last request.</summary>
+    public int LastThreadId;
     public Func<int, ReadOnlySpan<byte>, int>? Fault { get; set; }
 
     public event Action<int>? NotificationPending;
@@ -26,6 +28,7 @@ internal sealed class EchoDevice : IVirtioDevice
     public int ProcessRequest(int queueIndex, ReadOnlySpan<byte> deviceReadable, Span<byte> deviceWritable)
     {
         Interlocked.Increment(ref RequestCount);
+        LastThreadId = Environment.CurrentManagedThreadId;
         if (deviceReadable.Length > 0 && deviceReadable[0] == 0xEE)
         {
             throw new InvalidOperationException("echo device asked to fail");

@@ -48,6 +48,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
 
     public ulong FrontEndAddress(ulong guestPhysical) => (ulong)_memory + guestPhysical;
     public int MemoryFd => _memFd;
+    public int SocketFd => _socketFd;
     public IGuestMemory GuestMemory => _guestMemory;
     public Span<byte> Guest(ulong address, int length) => new(_memory + address, length);
 

@@ -47,16 +47,19 @@ internal sealed class ToyGuestClock(double frequencyErrorPpm, long initialOffset
         if (command.Step is { } step) _localWholeNs += step.Nanoseconds;
     }
 
-    public PhcReading Read(int samples, ClockScale scale)
+    /// <summary>A reading of samples triples; windowNs replaces the clock's delay and jitter, readPoint is where in
+    /// each window the device is read (0.5 = the midpoint, 0 = at sys_before).</summary>
+    public PhcReading Read(int samples, ClockScale scale, long? windowNs = null, double readPoint = 0.5)
     {
         var triples = new SampleTriple[samples];
         for (var i = 0; i < samples; i++)
         {
-            var delay = delayNs + (long)(_random.NextDouble() * jitterNs);
+            var delay = windowNs ?? delayNs + (long)(_random.NextDouble() * jitterNs);
             var before = LocalNs;
-            Advance(delay / 2);
+            var toReadPoint = (long)Math.Floor(delay * readPoint);
+            Advance(toReadPoint);
             var phc = _trueNs + (scale.Scale == TimeScale.Tai ? TaiMinusUtcSeconds * Duration.NanosecondsPerSecond : 0);
-            Advance(delay - delay / 2);
+            Advance(delay - toReadPoint);
             triples[i] = new SampleTriple(before, phc, LocalNs);
         }
         return new PhcReading(ReadingMethod.Extended, scale, triples);

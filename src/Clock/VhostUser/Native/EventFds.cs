@@ -18,6 +18,13 @@ internal static unsafe class EventFds
         return LibC.Read(fd, &value, 8) == 8 ? value : 0;
     }
 
+    /// <summary>Sets O_NONBLOCK on a front end's eventfd (QEMU creates them non-blocking anyway); false if fcntl failed.</summary>
+    public static bool MakeNonBlocking(int fd)
+    {
+        int flags = LibC.Fcntl(fd, LibC.F_GETFL, 0);
+        return flags >= 0 && ((flags & LibC.O_NONBLOCK) != 0 || LibC.Fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) == 0);
+    }
+
     /// <summary>True when <paramref name="fd"/> is an eventfd (a front end could pass a file or pipe instead).</summary>
     public static bool IsEventFd(int fd)
     {

@@ -16,6 +16,7 @@ internal static partial class LibC
     public const int SCM_RIGHTS = 1;
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_CTRUNC = 0x8;
+    public const int MSG_DONTWAIT = 0x40;
     public const int MSG_CMSG_CLOEXEC = 0x40000000;
 
     public const short POLLIN = 0x1;
@@ -42,6 +43,9 @@ internal static partial class LibC
 
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int O_NONBLOCK = 0x800;
     public const int FD_CLOEXEC = 1;
     public const int F_DUPFD_CLOEXEC = 1030;
 

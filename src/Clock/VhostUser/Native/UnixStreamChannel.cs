@@ -115,6 +115,27 @@ internal sealed unsafe class UnixStreamChannel
         return true;
     }
 
+    /// <summary>
+    /// Sends all of <paramref name="data"/> in one sendmsg without blocking (MSG_DONTWAIT); false with the errno
+    /// (EAGAIN: the peer's socket buffer is full) when it did not all go.
+    /// </summary>
+    public static bool TrySendNow(int socketFd, ReadOnlySpan<byte> data, out int errno)
+    {
+        fixed (byte* bytes = data)
+        {
+            var iov = new LibC.IoVec { Base = bytes, Length = (nuint)data.Length };
+            var header = new LibC.MsgHdr { Iov = &iov, IovLength = 1 };
+            nint sent;
+            do
+            {
+                sent = LibC.SendMsg(socketFd, &header, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+            }
+            while (sent < 0 && LibC.LastErrno == LibC.EINTR);
+            errno = sent < 0 ? LibC.LastErrno : sent == data.Length ? 0 : LibC.EAGAIN;
+            return sent == data.Length;
+        }
+    }
+
     private ReceiveStatus WaitReadable()
     {
         var polls = stackalloc LibC.PollFd[2];
@@ -147,7 +168,7 @@ internal sealed unsafe class UnixStreamChannel
         }
     }
 
-    private static void CollectFds(LibC.MsgHdr* header, List<int> fds)
+    internal static void CollectFds(LibC.MsgHdr* header, List<int> fds)
     {
         byte* cursor = (byte*)header->Control;
         byte* end = cursor + (long)header->ControlLength;

@@ -1,6 +1,7 @@
+using Sync.Clock.Abstractions;
 using Sync.Filters.Samples;
 
-namespace Sync.Clock.Abstractions;
+namespace Sync.Daemon.Resilience;
 
 /// <summary>
 /// Bounds how long a read of the inner clock may take. A PHC ioctl on a virtio-rtc clock blocks while the host's

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Time.Testing;
 using Sync.Clock.Abstractions;
+using Sync.Daemon.Resilience;
 using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
-namespace Sync.Clock.Tests.Abstractions;
+namespace Sync.Daemon.Tests.Resilience;
 
 /// <summary>
 /// A clock whose reads block while its gate is closed, like a virtio-rtc PHC whose vhost-user back end died.

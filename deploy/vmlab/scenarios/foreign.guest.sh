@@ -1,0 +1,55 @@
+# foreign (guest side): virtsyncd sync steers from the served UTC clock; BEFORE_S later chronyd starts beside it
+# (steering from the reference device), runs CHRONY_S and is stopped; AFTER_S more. The kernel's clock state is
+# recorded every 0.5 s (guestclock show: clock_adjtime modes 0, read-only) and the reference probed (phcread).
+#   args: BEFORE_S CHRONY_S AFTER_S SYNC_OPTIONS
+# shellcheck shell=sh
+. "$VMLAB_DIR/guest/lib.sh"
+before=${1:-60}
+chrony_s=${2:-60}
+after=${3:-75}
+opts=${4:-}
+
+if ! served_and_reference; then
+  echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
+  exit 1
+fi
+log "served $SERVED_DEV, reference $REFERENCE_DEV"
+event() { printf '{"event":"%s","guest_wall":%s}\n' "$1" "$(date +%s.%N)" >>"$VMLAB_OUT/events.jsonl"; }
+guest_match_clock "$REFERENCE_DEV"
+duration=$((before + chrony_s + after + 5))
+"$PHCREAD" probe "$REFERENCE_DEV" -t "$duration" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &
+probe_pid=$!
+( while :; do "$VMLAB_BIN/guestclock" show; sleep 0.5; done ) >"$VMLAB_OUT/timex.jsonl" 2>/dev/null &
+watch_pid=$!
+log "virtsyncd sync --sources:clocks=/dev/ptp_virtio_utc $opts"
+# shellcheck disable=SC2086
+(cd /run && exec $VMLAB_VIRTSYNCD sync --sources:clocks=/dev/ptp_virtio_utc $opts) >"$VMLAB_OUT/virtsyncd-sync.log" 2>&1 &
+daemon_pid=$!
+event virtsync_start
+guest_phase running
+sleep "$before"
+chrony_config "$REFERENCE_DEV" "poll 0 dpoll -2"
+event chrony_start
+chrony_start
+log "chronyd started beside virtsync (PID $CHRONY_PID)"
+sleep "$chrony_s"
+virtsyncd status >"$VMLAB_OUT/virtsyncd-status-yielding.txt" 2>&1
+chronyc tracking >"$VMLAB_OUT/chronyc-tracking.txt" 2>&1
+kill "$CHRONY_PID" 2>/dev/null
+wait "$CHRONY_PID" 2>/dev/null
+event chrony_stop
+log "chronyd stopped"
+cp "$CHRONY_DIR/chronyd.out" "$VMLAB_OUT/chronyd.out" 2>/dev/null
+sleep "$after"
+virtsyncd status >"$VMLAB_OUT/virtsyncd-status-final.txt" 2>&1
+alive=false
+kill -0 "$daemon_pid" 2>/dev/null && alive=true
+kill "$daemon_pid" 2>/dev/null
+kill "$watch_pid" 2>/dev/null
+wait "$probe_pid"
+event end
+cat >"$VMLAB_RESULT" <<JSON
+{"pass":$alive,"daemon":"virtsync","daemon_options":$(json_str "$opts"),"before_s":$before,"chrony_s":$chrony_s,"after_s":$after,
+ "served_device":"$SERVED_DEV","reference_device":"$REFERENCE_DEV",
+ "checks":[$(json_check "virtsyncd still running at the end" "$alive")]}
+JSON

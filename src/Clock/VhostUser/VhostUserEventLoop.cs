@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Sync.Clock.VhostUser.Native;
+
+namespace Sync.Clock.VhostUser;
+
+/// <summary>
+/// One thread and one epoll set for every connection of a server: each connection's socket and the kick eventfds of
+/// its running vrings are in the set, tagged with the connection id and the source. Work from other threads (a new
+/// connection, a device notification, a stop) is queued and the loop woken through one eventfd. Handshake and idle
+/// deadlines sit in a priority queue (one entry per connection at most), so the loop sleeps until the nearest one,
+/// or without a timeout when none applies: idle connections cost no wakeups.
+/// </summary>
+internal sealed unsafe class VhostUserEventLoop : IDisposable
+{
+    private const int MaxEventsPerWait = 256;
+    private const ulong WakeTag = ulong.MaxValue;
+
+    private readonly ILogger _logger;
+    private readonly int _epollFd;
+    private readonly int _wakeFd;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<Action> _work = new();
+    private readonly Dictionary<int, VhostUserConnection> _connections = new();
+    private readonly PriorityQueue<VhostUserConnection, long> _deadlines = new();
+    private readonly object _wakeGate = new();
+    private int _wakePending;
+    private volatile bool _stopping;
+    private bool _closed;
+
+    public VhostUserEventLoop(ILogger logger, string name)
+    {
+        _logger = logger;
+        _epollFd = LibC.EpollCreate1(LibC.EPOLL_CLOEXEC);
+        if (_epollFd < 0)
+        {
+            throw new IOException($"epoll_create1 failed (errno {LibC.LastErrno})");
+        }
+        _wakeFd = EventFds.Create();
+        if (_wakeFd < 0 || LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_ADD, _wakeFd, LibC.EPOLLIN, WakeTag) != 0)
+        {
+            int errno = LibC.LastErrno;
+            LibC.CloseQuietly(_wakeFd);
+            LibC.Close(_epollFd);
+            throw new IOException($"eventfd for the vhost-user loop failed (errno {errno})");
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>True on the loop's own thread.</summary>
+    public bool IsLoopThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Runs <paramref name="work"/> on the loop thread soon (from any thread). Dropped once the loop has stopped.</summary>
+    public void Post(Action work)
+    {
+        _work.Enqueue(work);
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            lock (_wakeGate)
+            {
+                if (!_closed)
+                {
+                    EventFds.Signal(_wakeFd);
+                }
+            }
+        }
+    }
+
+    /// <summary>Watches <paramref name="fd"/> for input, tagged for <paramref name="connection"/> (source 0: socket, q + 1: kick of queue q). Loop thread only.</summary>
+    public bool Watch(VhostUserConnection connection, int source, int fd)
+    {
+        _connections[connection.Id] = connection;
+        return LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_ADD, fd, LibC.EPOLLIN, Tag(connection.Id, source)) == 0;
+    }
+
+    /// <summary>Stops watching <paramref name="fd"/>; call before closing it (the store may hold another reference to its file). Loop thread only.</summary>
+    public void Unwatch(int fd) => LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_DEL, fd, 0, 0);
+
+    /// <summary>The connection has ended: no more events or deadlines for it. Loop thread only.</summary>
+    public void Forget(VhostUserConnection connection) => _connections.Remove(connection.Id);
+
+    /// <summary>Wakes the loop at <paramref name="deadlineMs"/> (Environment.TickCount64) to check the connection's timeouts. Loop thread only.</summary>
+    public void ScheduleCheck(VhostUserConnection connection, long deadlineMs) => _deadlines.Enqueue(connection, deadlineMs);
+
+    /// <summary>Stops the thread (after the connections have ended) and closes the epoll set.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        Post(static () => { });
+        if (!IsLoopThread)
+        {
+            _thread.Join();
+        }
+    }
+
+    private static ulong Tag(int id, int source) => ((ulong)(uint)id << 8) | (uint)source;
+
+    private void Run()
+    {
+        byte* events = stackalloc byte[LibC.EpollEventBytes * MaxEventsPerWait];
+        try
+        {
+            while (!_stopping)
+            {
+                int ready = LibC.EpollWait(_epollFd, events, MaxEventsPerWait, TimeoutMs());
+                if (ready < 0)
+                {
+                    if (LibC.LastErrno == LibC.EINTR)
+                    {
+                        continue;
+                    }
+                    _logger.LogError("vhost-user loop: epoll_wait failed (errno {Errno})", LibC.LastErrno);
+                    break;
+                }
+                for (int i = 0; i < ready; i++)
+                {
+                    ulong tag = LibC.EpollData(events, i);
+                    if (tag == WakeTag)
+                    {
+                        EventFds.Drain(_wakeFd);
+                        continue;
+                    }
+                    // A connection that ended earlier in this batch is gone; its events are stale.
+                    if (_connections.TryGetValue((int)(tag >> 8), out var connection))
+                    {
+                        Dispatch(connection, (int)(tag & 0xff));
+                    }
+                }
+                RunPostedWork();
+                CheckDeadlines();
+            }
+        }
+        catch (Exception exception)
+        {
+            _logger.LogCritical(exception, "vhost-user loop failed; no connection is served any more");
+        }
+        finally
+        {
+            RunPostedWork();
+            foreach (var connection in _connections.Values.ToArray())
+            {
+                connection.EndWithLoop(); // normally none: the server ends them before the loop
+            }
+            lock (_wakeGate)
+            {
+                _closed = true;
+                LibC.CloseQuietly(_wakeFd);
+                LibC.CloseQuietly(_epollFd);
+            }
+        }
+    }
+
+    private void Dispatch(VhostUserConnection connection, int source)
+    {
+        try
+        {
+            if (source == 0)
+            {
+                connection.OnSocketReadable();
+            }
+            else
+            {
+                connection.OnKick(source - 1);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Untrusted input must never take the process down; log and drop this connection.
+            connection.EndOnInternalError(exception);
+        }
+    }
+
+    private void RunPostedWork()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        while (_work.TryDequeue(out var work))
+        {
+            try
+            {
+                work();
+            }
+            catch (Exception exception)
+            {
+                _logger.LogError(exception, "vhost-user loop: queued work failed");
+            }
+        }
+    }
+
+    private int TimeoutMs()
+    {
+        if (!_work.IsEmpty)
+        {
+            return 0;
+        }
+        if (!_deadlines.TryPeek(out _, out long deadline))
+        {
+            return -1;
+        }
+        return (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+    }
+
+    private void CheckDeadlines()
+    {
+        long now = Environment.TickCount64;
+        while (_deadlines.TryPeek(out var connection, out long deadline) && deadline <= now)
+        {
+            _deadlines.Dequeue();
+            if (_connections.ContainsKey(connection.Id))
+            {
+                try
+                {
+                    connection.CheckTimeouts();
+                }
+                catch (Exception exception)
+                {
+                    connection.EndOnInternalError(exception);
+                }
+            }
+        }
+    }
+}
