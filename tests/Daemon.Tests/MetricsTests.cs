@@ -139,9 +139,9 @@ public sealed class MetricsTests
     [Fact]
     public void LeapStatusCodesFollowChrony()
     {
-        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Pll));
-        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
-        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.DeleteLeap));
-        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Unsynchronized | global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
+        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.KernelDiscipline));
+        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.InsertLeap));
+        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.DeleteLeap));
+        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.Unsynchronized | global::Sync.Filters.Discipline.ClockStatus.InsertLeap));
     }
 }

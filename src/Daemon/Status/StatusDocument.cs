@@ -73,7 +73,7 @@ public sealed record StatusDocument
         _ => "unknown",
     };
 
-    public static string LeapName(KernelStatus status) => SyncMetrics.LeapStatusCode(status) switch
+    public static string LeapName(ClockStatus status) => SyncMetrics.LeapStatusCode(status) switch
     {
         1 => "insert-second",
         2 => "delete-second",

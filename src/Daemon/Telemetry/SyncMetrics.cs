@@ -64,8 +64,8 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter(MetricNames.SourceSamplesTotal, SourceSamples, description: "Samples taken from the source since start.");
     }
 
-    public static int LeapStatusCode(KernelStatus status) =>
-        status.HasFlag(KernelStatus.Unsynchronized) ? 3 : status.HasFlag(KernelStatus.InsertLeap) ? 1 : status.HasFlag(KernelStatus.DeleteLeap) ? 2 : 0;
+    public static int LeapStatusCode(ClockStatus status) =>
+        status.HasFlag(ClockStatus.Unsynchronized) ? 3 : status.HasFlag(ClockStatus.InsertLeap) ? 1 : status.HasFlag(ClockStatus.DeleteLeap) ? 2 : 0;
 
     public static string MethodName(ReadingMethod method) => method switch
     {

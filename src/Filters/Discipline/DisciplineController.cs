@@ -55,7 +55,7 @@ public sealed class DisciplineController
     /// One estimate in, one command out. targetRatePpm: the target runs this much faster than the reference the
     /// estimate's frequency is measured against (a smear's slope, fed forward); 0 = follow the reference.
     /// </summary>
-    public DisciplineDecision Update(ClockEstimate estimate, KernelStatus leapFlags, int? taiOffsetSeconds, double targetRatePpm = 0)
+    public DisciplineDecision Update(ClockEstimate estimate, ClockStatus leapFlags, int? taiOffsetSeconds, double targetRatePpm = 0)
     {
         _updates++;
         if (_lastUpdate is { } last && estimate.At > last)
@@ -99,8 +99,8 @@ public sealed class DisciplineController
             FrequencyPpm = newPpm,
             Step = step == Duration.Zero ? null : step,
             StepReason = reason,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
-                | (JumpUncorrected ? KernelStatus.Unsynchronized : KernelStatus.None),
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
+                | (JumpUncorrected ? ClockStatus.Unsynchronized : ClockStatus.None),
             MaxError = JumpUncorrected ? UnsynchronizedMaxError : residual.Abs() + estimate.ErrorBound,
             EstimatedError = estimate.OffsetStdDev,
             TaiOffsetSeconds = taiOffsetSeconds,
@@ -109,7 +109,7 @@ public sealed class DisciplineController
     }
 
     /// <summary>No estimate this update: keep the base frequency (drop any slew) and publish the grown bound.</summary>
-    public DisciplineDecision Holdover(Instant<Utc> now, Duration errorBound, KernelStatus leapFlags)
+    public DisciplineDecision Holdover(Instant<Utc> now, Duration errorBound, ClockStatus leapFlags)
     {
         if (State != SyncState.Acquiring)
             State = SyncState.Holdover;
@@ -119,8 +119,8 @@ public sealed class DisciplineController
 
         var unsynchronized = State == SyncState.Acquiring || JumpUncorrected
             || (_lastUpdate is { } last && now - last > _options.UnsyncAfter);
-        var status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
-            | (unsynchronized ? KernelStatus.Unsynchronized : KernelStatus.None);
+        var status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
+            | (unsynchronized ? ClockStatus.Unsynchronized : ClockStatus.None);
         var command = new ClockCommand
         {
             FrequencyPpm = changePpm == 0 ? null : basePpm,
@@ -143,7 +143,7 @@ public sealed class DisciplineController
     /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
     /// finds the offset back within the recovery threshold. The caller resets the estimator.
     /// </summary>
-    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, KernelStatus leapFlags, int? taiOffsetSeconds)
+    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds)
     {
         EnterRecovery();
         JumpUncorrected = true;
@@ -164,7 +164,7 @@ public sealed class DisciplineController
             FrequencyPpm = newPpm,
             Step = step == Duration.Zero ? null : step,
             StepReason = step == Duration.Zero ? null : StepReason.Jump,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) | ClockStatus.Unsynchronized,
             MaxError = UnsynchronizedMaxError,
             TaiOffsetSeconds = taiOffsetSeconds,
         };

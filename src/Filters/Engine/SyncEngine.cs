@@ -32,7 +32,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _lastCommandAt;
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
-    private KernelStatus _leapFlags;
+    private ClockStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
@@ -632,7 +632,7 @@ public sealed class SyncEngine
         RaiseEstimateMeasured(sample);
         var estimate = Honest(_estimator.EstimateAt(now));
         if (estimate is null)
-            return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
+            return new ClockCommand { Status = ClockStatus.Unsynchronized | _leapFlags };
 
         _lastEstimate = estimate;
         _lastOffset = estimate.Offset;
@@ -708,7 +708,7 @@ public sealed class SyncEngine
     private void UpdateLeapState(Instant<Utc> localNow)
     {
         _taiOffsetSeconds = _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = KernelStatus.None;
+        _leapFlags = ClockStatus.None;
         if (_options.Leap is LeapPolicy.Slew or LeapPolicy.FollowSmear)
             return;
         if (_leapTable.NextAfter(localNow) is not { } leap)
@@ -717,7 +717,7 @@ public sealed class SyncEngine
         if (untilLeap <= Duration.Zero || untilLeap > Duration.FromSeconds(86_400))
             return;
         var change = leap.TaiMinusUtcSeconds - _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = change > 0 ? KernelStatus.InsertLeap : change < 0 ? KernelStatus.DeleteLeap : KernelStatus.None;
+        _leapFlags = change > 0 ? ClockStatus.InsertLeap : change < 0 ? ClockStatus.DeleteLeap : ClockStatus.None;
     }
 
     private SourceState Source(string id, ClockScale scale)

@@ -19,7 +19,7 @@ public sealed record SyncSnapshot(
     double ResidualFrequencyPpm,
     double SkewPpm,
     Duration ErrorBound,
-    KernelStatus LeapStatus,
+    ClockStatus LeapStatus,
     int TaiOffsetSeconds,
     long Steps,
     Duration UpdateInterval,
