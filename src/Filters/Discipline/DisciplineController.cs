@@ -215,11 +215,13 @@ public sealed class DisciplineController
         State = SyncState.Acquiring;
     }
 
-    /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>
-    public void EnterRecovery()
+    /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one
+    /// again. allowStep false (a rate change: its run-up is slewed, never stepped): no step after it, whatever the
+    /// policy allows after a discontinuity.</summary>
+    public void EnterRecovery(bool allowStep = true)
     {
         State = SyncState.Recovery;
-        _recoveryUpdates = 0;
+        _recoveryUpdates = allowStep ? 0 : null;
     }
 
     /// <summary>
