@@ -27,6 +27,11 @@ log "virtsyncd sync --sources:clocks=/dev/ptp_virtio_utc $opts"
 daemon_pid=$!
 event virtsync_start
 guest_phase running
+# BEFORE_S counts from virtsync's first estimate (READY): under TCG on a loaded host the .NET start alone can take a
+# minute, and chronyd must find virtsync already steering.
+waited=0
+while ! grep -q "READY" "$VMLAB_OUT/virtsyncd-sync.log" 2>/dev/null && [ "$waited" -lt 300 ]; do sleep 1; waited=$((waited + 1)); done
+event virtsync_ready
 sleep "$before"
 chrony_config "$REFERENCE_DEV" "poll 0 dpoll -2"
 event chrony_start
