@@ -76,7 +76,7 @@ public sealed class Phc2sysBaseline(Duration readInterval) : ISyncPipeline
                 var kiTerm = _ki * offsetNs;
                 var ppb = Math.Clamp(_kp * offsetNs + _driftPpb + kiTerm, -MaxPpb, MaxPpb);
                 _driftPpb = Math.Clamp(_driftPpb + kiTerm, -MaxPpb, MaxPpb);
-                return new ClockCommand { FrequencyPpm = -ppb / 1000, Status = KernelStatus.None };
+                return new ClockCommand { FrequencyPpm = -ppb / 1000, Status = ClockStatus.None };
         }
     }
 
@@ -86,5 +86,5 @@ public sealed class Phc2sysBaseline(Duration readInterval) : ISyncPipeline
 
     public SyncSnapshot Snapshot(Instant<Utc> localNow) => new(
         localNow, _state == 2 ? SyncState.Tracking : SyncState.Acquiring, "phc", _lastOffset, Duration.Zero,
-        -_driftPpb / 1000, 0, 0, Duration.Zero, KernelStatus.None, 0, Steps, ReadInterval, []);
+        -_driftPpb / 1000, 0, 0, Duration.Zero, ClockStatus.None, 0, Steps, ReadInterval, []);
 }

@@ -42,7 +42,7 @@ public sealed class ForeignWriterTests
             if (elapsedS >= nextForeignWriteS && elapsedS <= foreignUntilS)
             {
                 // chronyd-like: a frequency and status write every 2 s.
-                world.GuestClock.Apply(new ClockCommand { FrequencyPpm = ForeignPpm(elapsedS), Status = KernelStatus.None, MaxError = Duration.FromMilliseconds(10) });
+                world.GuestClock.Apply(new ClockCommand { FrequencyPpm = ForeignPpm(elapsedS), Status = ClockStatus.None, MaxError = Duration.FromMilliseconds(10) });
                 nextForeignWriteS += 2;
             }
             loop.Step();

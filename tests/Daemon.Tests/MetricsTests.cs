@@ -15,7 +15,7 @@ public sealed class MetricsTests
     [
         MetricNames.OffsetSeconds, MetricNames.RmsOffsetSeconds, MetricNames.FrequencyPpms, MetricNames.ResidualFrequencyPpms,
         MetricNames.SkewPpms, MetricNames.ErrorBoundSeconds, MetricNames.LeapStatus, MetricNames.TaiOffsetSeconds,
-        MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.StepsTotal, MetricNames.BuildInfo,
+        MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.NoMajority, MetricNames.StepsTotal, MetricNames.BuildInfo,
         MetricNames.SourceReachability, MetricNames.SourceDelaySeconds, MetricNames.SourceOffsetSeconds, MetricNames.SourceSelected,
         MetricNames.SourceReadingMethod, MetricNames.SourceSamplesTotal, MetricNames.SourceWindowSeconds, MetricNames.SourceCorrectedOffsetSeconds,
         MetricNames.SourceCalibrationSeconds, MetricNames.SourceAllowanceSeconds, MetricNames.SourceFalseticker,
@@ -38,7 +38,7 @@ public sealed class MetricsTests
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            provider.Publish(Snapshots.Tracking(steps: 2));
+            provider.Publish(Snapshots.Tracking(steps: 2) with { NoMajority = true });
             act(host.Services);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             return await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
@@ -113,6 +113,7 @@ public sealed class MetricsTests
         Assert.Equal(37, Value(scrape, MetricNames.TaiOffsetSeconds));
         Assert.Equal(1, Value(scrape, MetricNames.SyncState));
         Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
+        Assert.Equal(1, Value(scrape, MetricNames.NoMajority));
         const string tai = "{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}";
         Assert.Equal(3e-6, Value(scrape, MetricNames.SourceWindowSeconds + tai), 12);
         Assert.Equal(-140e-9, Value(scrape, MetricNames.SourceCorrectedOffsetSeconds + tai), 12);
@@ -139,9 +140,9 @@ public sealed class MetricsTests
     [Fact]
     public void LeapStatusCodesFollowChrony()
     {
-        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Pll));
-        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
-        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.DeleteLeap));
-        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.KernelStatus.Unsynchronized | global::Sync.Filters.Discipline.KernelStatus.InsertLeap));
+        Assert.Equal(0, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.KernelDiscipline));
+        Assert.Equal(1, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.InsertLeap));
+        Assert.Equal(2, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.DeleteLeap));
+        Assert.Equal(3, SyncMetrics.LeapStatusCode(global::Sync.Filters.Discipline.ClockStatus.Unsynchronized | global::Sync.Filters.Discipline.ClockStatus.InsertLeap));
     }
 }

@@ -58,7 +58,7 @@ public sealed class StatusTests : IDisposable
     {
         var socket = _dir.File("status.sock");
         var provider = new FakeStatusProvider();
-        provider.Publish(Snapshots.Tracking(Duration.FromNanoseconds(-1_234), steps: 3));
+        provider.Publish(Snapshots.Tracking(Duration.FromNanoseconds(-1_234), steps: 3) with { NoMajority = true });
         var server = await Serve(socket, provider);
         try
         {
@@ -77,6 +77,7 @@ public sealed class StatusTests : IDisposable
             Assert.Contains("Steps           : 3 (startup 1, jump 2)", output);
             Assert.Contains("Clock jumps     : 2", output);
             Assert.Contains("State           : tracking", output);
+            Assert.Contains("Selection       : NO MAJORITY: the clocks disagree beyond their bounds", output);
             Assert.Matches(@"(?m)^#\* /dev/ptp_virtio_tai\s+tai\s+extended\s+377\s+42\s+3200ns\s+-150ns \+/- 1600ns\s*$", output);
             Assert.Matches(@"(?m)^#\? /dev/ptp3\s+utc-smeared/noon\s+precise\s+5\s+7\s+12us\s+\+2500ns\s*$", output);
             Assert.Contains("last failure: EBUSY on last read", output);
@@ -115,6 +116,7 @@ public sealed class StatusTests : IDisposable
             Assert.Contains("refclock SOCK", agent.GetProperty("lastError").GetString());
             var source = doc.RootElement.GetProperty("status").GetProperty("sources")[0];
             Assert.Equal(3, source.GetProperty("stalledSamples").GetInt64());
+            Assert.False(doc.RootElement.GetProperty("status").GetProperty("noMajority").GetBoolean());
         }
         finally
         {

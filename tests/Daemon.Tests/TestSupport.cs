@@ -50,7 +50,7 @@ internal static class Snapshots
         ResidualFrequencyPpm: 0.004,
         SkewPpm: 0.021,
         ErrorBound: Duration.FromMicroseconds(2.4),
-        LeapStatus: KernelStatus.Pll,
+        LeapStatus: ClockStatus.KernelDiscipline,
         TaiOffsetSeconds: 37,
         Steps: steps,
         UpdateInterval: Duration.FromMilliseconds(250),
@@ -61,7 +61,7 @@ internal static class Snapshots
     };
 
     public static SyncSnapshot Acquiring() => new(
-        At, SyncState.Acquiring, null, null, Duration.Zero, 0, 0, 0, Duration.FromSeconds(16), KernelStatus.Unsynchronized, 0, 0,
+        At, SyncState.Acquiring, null, null, Duration.Zero, 0, 0, 0, Duration.FromSeconds(16), ClockStatus.Unsynchronized, 0, 0,
         Duration.FromMilliseconds(250), []);
 }
 

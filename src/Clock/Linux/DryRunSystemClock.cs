@@ -15,6 +15,8 @@ public sealed partial class DryRunSystemClock(ISystemClock inner, ILogger logger
 
     public ClockResult<KernelClockState> ReadState() => inner.ReadState();
 
+    public (Duration Value, Duration Uncertainty)? StepOffset() => inner.StepOffset();
+
     public ClockResult<KernelClockState> Apply(ClockCommand command)
     {
         var state = inner.ReadState();

@@ -16,4 +16,11 @@ public interface ITimexSyscall
 
     /// <summary>clock_gettime(CLOCK_REALTIME): 0 or errno.</summary>
     int ReadRealtime(out long nanoseconds);
+
+    /// <summary>clock_gettime(CLOCK_MONOTONIC): 0 or errno (ENOSYS where not provided).</summary>
+    int ReadMonotonic(out long nanoseconds)
+    {
+        nanoseconds = 0;
+        return 38;
+    }
 }

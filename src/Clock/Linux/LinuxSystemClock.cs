@@ -22,6 +22,15 @@ public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
         return new Instant<Utc>(ns);
     }
 
+    public (Duration Value, Duration Uncertainty)? StepOffset()
+    {
+        if (syscall.ReadMonotonic(out var before) != 0 || syscall.ReadRealtime(out var realtime) != 0
+            || syscall.ReadMonotonic(out var after) != 0 || after < before)
+            return null;
+        var span = after - before;
+        return (new Duration(realtime - (before + span / 2)), new Duration((span + 1) / 2));
+    }
+
     public ClockResult<KernelClockState> ReadState()
     {
         var raw = ReadRaw();

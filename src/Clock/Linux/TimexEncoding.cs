@@ -53,10 +53,27 @@ public static class TimexEncoding
         return (seconds, nanoseconds);
     }
 
+    /// <summary>The kernel's own discipline modes: a program using the kernel PLL/FLL/PPS sets them, virtsync never.</summary>
+    public const int KernelDisciplineBits = TimexFlags.StaPll | TimexFlags.StaPpsFreq | TimexFlags.StaPpsTime | TimexFlags.StaFll | TimexFlags.StaFreqHold;
+
+    /// <summary>The core's status as STA_* bits.</summary>
+    public static int ToStatusBits(ClockStatus status) =>
+        (status.HasFlag(ClockStatus.Unsynchronized) ? TimexFlags.StaUnsync : 0)
+        | (status.HasFlag(ClockStatus.InsertLeap) ? TimexFlags.StaIns : 0)
+        | (status.HasFlag(ClockStatus.DeleteLeap) ? TimexFlags.StaDel : 0)
+        | (status.HasFlag(ClockStatus.KernelDiscipline) ? TimexFlags.StaPll : 0);
+
+    /// <summary>The kernel's STA_* bits in the core's words (bits it has no word for, e.g. STA_NANO, are dropped).</summary>
+    public static ClockStatus FromStatusBits(int bits) =>
+        ((bits & TimexFlags.StaUnsync) != 0 ? ClockStatus.Unsynchronized : ClockStatus.None)
+        | ((bits & TimexFlags.StaIns) != 0 ? ClockStatus.InsertLeap : ClockStatus.None)
+        | ((bits & TimexFlags.StaDel) != 0 ? ClockStatus.DeleteLeap : ClockStatus.None)
+        | ((bits & KernelDisciplineBits) != 0 ? ClockStatus.KernelDiscipline : ClockStatus.None);
+
     /// <summary>The status word to write: owned bits from desired (STA_PLL off), other writable bits from current.</summary>
-    public static int MergeStatus(int currentStatus, KernelStatus desired)
+    public static int MergeStatus(int currentStatus, ClockStatus desired)
     {
-        var wanted = (int)desired & (TimexFlags.StaIns | TimexFlags.StaDel | TimexFlags.StaUnsync);
+        var wanted = ToStatusBits(desired) & (TimexFlags.StaIns | TimexFlags.StaDel | TimexFlags.StaUnsync);
         return (currentStatus & ~OwnedStatusBits & ~TimexFlags.StaReadOnly) | wanted;
     }
 
@@ -78,7 +95,7 @@ public static class TimexEncoding
         }
         if (command.Status is { } status)
         {
-            if ((status & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) == (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
+            if ((status & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) == (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
                 return Invalid("STA_INS and STA_DEL cannot both be set");
             timex.Status = MergeStatus(currentStatus, status);
             timex.Modes |= TimexFlags.AdjStatus;
@@ -108,7 +125,7 @@ public static class TimexEncoding
         CombinedFrequencyPpm(timex.Freq, timex.Tick),
         Duration.FromNanoseconds(timex.MaxError * 1000),
         Duration.FromNanoseconds(timex.EstError * 1000),
-        (KernelStatus)timex.Status,
+        FromStatusBits(timex.Status),
         timex.Tai,
         state is >= 0 and <= 5 ? (KernelTimeState)state : KernelTimeState.Error)
     {

@@ -28,4 +28,6 @@ public sealed unsafe class TimexSyscall(bool writesAllowed = false) : ITimexSysc
     }
 
     public int ReadRealtime(out long nanoseconds) => PtpIoctl.ReadClock(ClockIds.Realtime, out nanoseconds);
+
+    public int ReadMonotonic(out long nanoseconds) => PtpIoctl.ReadClock(ClockIds.Monotonic, out nanoseconds);
 }

@@ -39,7 +39,7 @@ public sealed class SimulatedSystemClock : ISystemClock
     private long _freqScaled;
     private long _tickUs = NominalTickUs;
     private double _correction;
-    private KernelStatus _status = KernelStatus.Unsynchronized;
+    private ClockStatus _status = ClockStatus.Unsynchronized;
     private long _maxErrorUs = MaxErrorLimitUs;
     private long _maxErrorBaseSecond;
     private long _estErrorUs = MaxErrorLimitUs;
@@ -105,7 +105,7 @@ public sealed class SimulatedSystemClock : ISystemClock
             CommandedStepCount++;
         }
         if (command.FrequencyPpm is { } freqPpm) SetFrequency(freqPpm);
-        if (command.Status is { } status) _status = status & ~KernelStatus.Nano;
+        if (command.Status is { } status) _status = status;
         if (command.MaxError is { } max)
         {
             _maxErrorUs = Math.Min(max.Nanoseconds / 1000, MaxErrorLimitUs);
@@ -115,6 +115,12 @@ public sealed class SimulatedSystemClock : ISystemClock
         if (command.TaiOffsetSeconds is { } tai && tai >= 0 && tai <= 100_000) _taiOffsetSeconds = tai;
         return ClockResult<KernelClockState>.Ok(Snapshot());
     }
+
+    /// <summary>
+    /// The steps applied on command so far (what CLOCK_REALTIME - CLOCK_MONOTONIC shows of them), exactly. Injected
+    /// disturbances are not in it: a paused or restored guest does not step its own clock.
+    /// </summary>
+    public (Duration Value, Duration Uncertainty)? StepOffset() => (new Duration(CommandedStepsNs), Duration.Zero);
 
     /// <summary>Net sum of the steps applied on command (ADJ_SETOFFSET), ns; injected disturbances are not in it.
     /// A step is what the kernel was told to do, however fast a slew (tick plus frequency) moves the clock.</summary>
@@ -151,7 +157,7 @@ public sealed class SimulatedSystemClock : ISystemClock
 
     private KernelClockState Snapshot()
     {
-        var state = (_status & KernelStatus.Unsynchronized) != 0 ? KernelTimeState.Error : _leapState;
+        var state = (_status & ClockStatus.Unsynchronized) != 0 ? KernelTimeState.Error : _leapState;
         return new KernelClockState(
             EffectiveCorrectionPpm(),
             Duration.FromNanoseconds(CurrentMaxErrorUs() * 1000),
@@ -182,9 +188,9 @@ public sealed class SimulatedSystemClock : ISystemClock
         _lastTrueNs = trueNs;
         _lastOscillatorPhaseNs = phaseNs;
 
-        if ((_status & KernelStatus.Unsynchronized) == 0
+        if ((_status & ClockStatus.Unsynchronized) == 0
             && _maxErrorUs + MaxErrorGrowthUsPerSecond * (FloorSeconds(_tickedNs) - _maxErrorBaseSecond) > MaxErrorLimitUs)
-            _status |= KernelStatus.Unsynchronized;
+            _status |= ClockStatus.Unsynchronized;
 
         ProcessSecondOverflows();
     }
@@ -196,8 +202,8 @@ public sealed class SimulatedSystemClock : ISystemClock
         {
             var currentSecond = FloorSeconds(_localNs);
             if (currentSecond <= _lastProcessedSecond) return;
-            var insert = (_status & KernelStatus.InsertLeap) != 0;
-            var delete = (_status & KernelStatus.DeleteLeap) != 0;
+            var insert = (_status & ClockStatus.InsertLeap) != 0;
+            var delete = (_status & ClockStatus.DeleteLeap) != 0;
             var boundary = _lastProcessedSecond + 1;
             switch (_leapState)
             {

@@ -39,9 +39,9 @@ public readonly record struct ChronySockSample(long Seconds, long Microseconds, 
     }
 
     /// <summary>The leap field for the engine's kernel leap flags (chronyd schedules the leap itself).</summary>
-    public static ChronyLeap LeapOf(Sync.Filters.Discipline.KernelStatus status) =>
-        status.HasFlag(Sync.Filters.Discipline.KernelStatus.InsertLeap) ? ChronyLeap.InsertSecond
-        : status.HasFlag(Sync.Filters.Discipline.KernelStatus.DeleteLeap) ? ChronyLeap.DeleteSecond
+    public static ChronyLeap LeapOf(Sync.Filters.Discipline.ClockStatus status) =>
+        status.HasFlag(Sync.Filters.Discipline.ClockStatus.InsertLeap) ? ChronyLeap.InsertSecond
+        : status.HasFlag(Sync.Filters.Discipline.ClockStatus.DeleteLeap) ? ChronyLeap.DeleteSecond
         : ChronyLeap.Normal;
 
     public void WriteTo(Span<byte> destination)

@@ -45,7 +45,7 @@ public sealed class ClockBoundPolicy(ClockBoundOptions options, Duration readInt
 
         var status = snapshot.State switch
         {
-            _ when snapshot.LeapStatus.HasFlag(KernelStatus.Unsynchronized) => ClockBoundStatus.Unknown,
+            _ when snapshot.LeapStatus.HasFlag(ClockStatus.Unsynchronized) => ClockBoundStatus.Unknown,
             SyncState.Acquiring => ClockBoundStatus.Unknown,
             _ when _samplesAtDisruption is not null => ClockBoundStatus.Disrupted,
             SyncState.Tracking => ClockBoundStatus.Synchronized,

@@ -22,6 +22,7 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine, TimePro
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _jumpsReported;
+    private long _externalStepsReported;
     private long? _lastWouldStepAt;
     private long _wouldStepRepeats;
 
@@ -60,6 +61,11 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine, TimePro
 
     private void ReportJumps(ClockCommand? command)
     {
+        if (engine.ExternalSteps != _externalStepsReported && engine.LastExternalStep is { } external)
+        {
+            _externalStepsReported = engine.ExternalSteps;
+            LogExternalStep(external.Size.TotalSeconds);
+        }
         if (engine.Jumps == _jumpsReported || engine.LastJump is not { } jump)
             return;
         _jumpsReported = engine.Jumps;
@@ -86,6 +92,10 @@ public sealed partial class StepReporter(ILogger log, SyncEngine engine, TimePro
     [LoggerMessage(Level = LogLevel.Information,
         Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied (further proposals are not logged until none has come for 60 s)")]
     private partial void LogWouldStep(double stepSeconds, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "another program (chronyd?) stepped the clock by {StepSeconds:+0.000000000;-0.000000000} s (seen in CLOCK_REALTIME - CLOCK_MONOTONIC); the estimate carries on across it, the reading around it is dropped")]
+    private partial void LogExternalStep(double stepSeconds);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "observing only: a steering daemon would step the clock by {StepSeconds:+0.000000000;-0.000000000} s (reason: {Reason}); not applied ({Repeats} more proposals in the previous episode were not logged)")]

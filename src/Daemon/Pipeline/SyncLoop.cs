@@ -12,7 +12,8 @@ namespace Sync.Daemon.Pipeline;
 /// TimeBoundedReferenceClock, so a stuck read ends in a Timeout error instead of stalling the loop) and is back on
 /// the preferred one as soon as it reads. Used as it is by `sync` (real clocks, real timer) and
 /// `simulate` (simulated clocks, virtual time). In observe mode (chrony agent, dry run) an <see cref="ClockObserver"/>
-/// reads the clock's kernel state back before every reading.
+/// reads the clock's kernel state back before every reading and looks for a step after it (a reading a step may
+/// have fallen into is dropped).
 /// </summary>
 public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClock> clocks, ISystemClock systemClock, bool writeEnabled = true,
     bool combine = false, ClockObserver? observer = null)
@@ -129,6 +130,12 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
         }
         if (readings.Count == 0)
             return missed;
+        if (SteppedAround())
+        {
+            foreach (var (id, _) in readings)
+                missed = pipeline.OnMissedReading(id, systemClock.Now(), SteppedReason) ?? missed;
+            return missed;
+        }
         if (!_hadGoodSample)
         {
             _hadGoodSample = true;
@@ -146,6 +153,11 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             var id = clock.Info.Path;
             var reading = clock.Read(pipeline.SamplesPerReading);
             ReadCompleted?.Invoke(clock, reading.Error);
+            if (reading.IsOk && SteppedAround())
+            {
+                command = pipeline.OnMissedReading(id, systemClock.Now(), SteppedReason);
+                break;
+            }
             if (reading.IsOk)
             {
                 command = pipeline.OnReading(id, reading.Value);
@@ -162,6 +174,11 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
         }
         return command;
     }
+
+    private const string SteppedReason = "the clock was stepped (by another program) around the reading: reading dropped";
+
+    /// <summary>Observe mode: was the clock stepped since the look before the reading? (Then the reading may straddle it.)</summary>
+    private bool SteppedAround() => observer?.SteppedSinceLastLook() == true;
 
     /// <summary>False while another program steers the clock (then this step neither reads nor writes).</summary>
     private bool WatchForeignWriters()

@@ -27,7 +27,7 @@ public sealed class ExternalServo(SimulatedSystemClock clock, Duration poll)
 
     public long Steps { get; private set; }
     public long Updates => _updates;
-    public KernelStatus Leap { get; set; }
+    public ClockStatus Leap { get; set; }
 
     /// <summary>One sample as chronyd receives it: at local time t, local - reference = offset.</summary>
     public void OnSample(OffsetSample sample)

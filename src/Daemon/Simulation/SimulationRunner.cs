@@ -100,7 +100,7 @@ public static class SimulationRunner
         {
             void Feed(string _, Filters.Samples.OffsetSample sample)
             {
-                servo.Leap = pipeline.Engine.Snapshot(sample.LocalTime).LeapStatus & (Filters.Discipline.KernelStatus.InsertLeap | Filters.Discipline.KernelStatus.DeleteLeap);
+                servo.Leap = pipeline.Engine.Snapshot(sample.LocalTime).LeapStatus & (Filters.Discipline.ClockStatus.InsertLeap | Filters.Discipline.ClockStatus.DeleteLeap);
                 servo.OnSample(sample);
             }
             if (rawReadings)

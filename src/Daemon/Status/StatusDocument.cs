@@ -37,6 +37,9 @@ public sealed record StatusDocument
     /// <summary>Times another program was found steering the clock (state "yielding" while it does).</summary>
     public long ForeignWriterDetections { get; init; }
     public double UpdateIntervalSeconds { get; init; }
+
+    /// <summary>Several clocks had samples and no majority of them agreed within their bounds (see SyncSnapshot.NoMajority).</summary>
+    public bool NoMajority { get; init; }
     public IReadOnlyList<StatusSource> Sources { get; init; } = [];
 
     /// <summary>The chrony refclock agent, when enabled (null otherwise).</summary>
@@ -60,6 +63,7 @@ public sealed record StatusDocument
         Jumps = s.Jumps,
         ForeignWriterDetections = s.ForeignWriterDetections,
         UpdateIntervalSeconds = s.UpdateInterval.TotalSeconds,
+        NoMajority = s.NoMajority,
         Sources = s.Sources.Select(StatusSource.From).ToList(),
     };
 
@@ -73,7 +77,7 @@ public sealed record StatusDocument
         _ => "unknown",
     };
 
-    public static string LeapName(KernelStatus status) => SyncMetrics.LeapStatusCode(status) switch
+    public static string LeapName(ClockStatus status) => SyncMetrics.LeapStatusCode(status) switch
     {
         1 => "insert-second",
         2 => "delete-second",

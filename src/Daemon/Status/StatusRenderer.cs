@@ -32,6 +32,9 @@ public static class StatusRenderer
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         if (s.ForeignWriterDetections > 0) Line(b, "Other writers", s.ForeignWriterDetections.ToString(Inv) + " times another program steered the clock");
         Line(b, "State", s.State);
+        if (s.NoMajority)
+            Line(b, "Selection", "NO MAJORITY: the clocks disagree beyond their bounds and none is backed by a majority; "
+                + $"following {s.SelectedSource ?? "(none)"} (the one followed before, else the narrowest)");
         if (s.Chrony is { } agent)
         {
             Line(b, "chrony agent", (agent.DryRun ? "dry run, sending nothing" : agent.Feeding ? "feeding yes" : "feeding NO")

@@ -29,6 +29,7 @@ public static class MetricNames
     public const string TaiOffsetSeconds = "virtsync_tai_offset_seconds";
     public const string SyncState = "virtsync_sync_state";
     public const string UpdateIntervalSeconds = "virtsync_update_interval_seconds";
+    public const string NoMajority = "virtsync_no_majority";
     public const string StepsTotal = "virtsync_steps_total";
     public const string ForeignWriterDetectionsTotal = "virtsync_foreign_writer_detections_total";
 

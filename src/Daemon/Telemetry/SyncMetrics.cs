@@ -34,6 +34,7 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         Gauge(MetricNames.TaiOffsetSeconds, "s", "TAI - UTC in seconds as set in the kernel.", s => s.TaiOffsetSeconds);
         Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery, 4 yielding (another program steers the clock).", s => (double)(int)s.State);
         Gauge(MetricNames.UpdateIntervalSeconds, "s", "Interval between clock updates.", s => s.UpdateInterval.TotalSeconds);
+        Gauge(MetricNames.NoMajority, null, "1 when several clocks had samples and no majority of them agreed within their bounds.", s => s.NoMajority ? 1 : 0);
         _meter.CreateObservableCounter(MetricNames.StepsTotal, Steps,
             description: "Steps of the system clock since start, by reason (startup, discontinuity, jump).");
         _meter.CreateObservableCounter(MetricNames.ForeignWriterDetectionsTotal,
@@ -64,8 +65,8 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter(MetricNames.SourceSamplesTotal, SourceSamples, description: "Samples taken from the source since start.");
     }
 
-    public static int LeapStatusCode(KernelStatus status) =>
-        status.HasFlag(KernelStatus.Unsynchronized) ? 3 : status.HasFlag(KernelStatus.InsertLeap) ? 1 : status.HasFlag(KernelStatus.DeleteLeap) ? 2 : 0;
+    public static int LeapStatusCode(ClockStatus status) =>
+        status.HasFlag(ClockStatus.Unsynchronized) ? 3 : status.HasFlag(ClockStatus.InsertLeap) ? 1 : status.HasFlag(ClockStatus.DeleteLeap) ? 2 : 0;
 
     public static string MethodName(ReadingMethod method) => method switch
     {

@@ -17,7 +17,7 @@ public sealed record ClockCommand
 
     /// <summary>Why Step is set (null when it is not).</summary>
     public StepReason? StepReason { get; init; }
-    public KernelStatus? Status { get; init; }
+    public ClockStatus? Status { get; init; }
     public Duration? MaxError { get; init; }
     public Duration? EstimatedError { get; init; }
     public int? TaiOffsetSeconds { get; init; }

@@ -58,7 +58,7 @@ public sealed class DisciplineController
     /// One estimate in, one command out. targetRatePpm: the target runs this much faster than the reference the
     /// estimate's frequency is measured against (a smear's slope, fed forward); 0 = follow the reference.
     /// </summary>
-    public DisciplineDecision Update(ClockEstimate estimate, KernelStatus leapFlags, int? taiOffsetSeconds, double targetRatePpm = 0)
+    public DisciplineDecision Update(ClockEstimate estimate, ClockStatus leapFlags, int? taiOffsetSeconds, double targetRatePpm = 0)
     {
         _updates++;
         if (_lastUpdate is { } last && estimate.At > last)
@@ -102,8 +102,8 @@ public sealed class DisciplineController
             FrequencyPpm = newPpm,
             Step = step == Duration.Zero ? null : step,
             StepReason = reason,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
-                | (JumpUncorrected ? KernelStatus.Unsynchronized : KernelStatus.None),
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
+                | (JumpUncorrected ? ClockStatus.Unsynchronized : ClockStatus.None),
             MaxError = JumpUncorrected ? UnsynchronizedMaxError : residual.Abs() + estimate.ErrorBound,
             EstimatedError = estimate.OffsetStdDev,
             TaiOffsetSeconds = taiOffsetSeconds,
@@ -112,7 +112,7 @@ public sealed class DisciplineController
     }
 
     /// <summary>No estimate this update: keep the base frequency (drop any slew) and publish the grown bound.</summary>
-    public DisciplineDecision Holdover(Instant<Utc> now, Duration errorBound, KernelStatus leapFlags)
+    public DisciplineDecision Holdover(Instant<Utc> now, Duration errorBound, ClockStatus leapFlags)
     {
         if (State != SyncState.Acquiring)
             State = SyncState.Holdover;
@@ -122,8 +122,8 @@ public sealed class DisciplineController
 
         var unsynchronized = State == SyncState.Acquiring || JumpUncorrected
             || (_lastUpdate is { } last && now - last > _options.UnsyncAfter);
-        var status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap))
-            | (unsynchronized ? KernelStatus.Unsynchronized : KernelStatus.None);
+        var status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
+            | (unsynchronized ? ClockStatus.Unsynchronized : ClockStatus.None);
         var command = new ClockCommand
         {
             FrequencyPpm = changePpm == 0 ? null : basePpm,
@@ -146,7 +146,7 @@ public sealed class DisciplineController
     /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
     /// finds the offset back within the recovery threshold. The caller resets the estimator.
     /// </summary>
-    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, KernelStatus leapFlags, int? taiOffsetSeconds, Duration uncertainty = default)
+    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds, Duration uncertainty = default)
     {
         EnterRecovery();
         _jumpUncertainty = uncertainty.Abs();
@@ -168,7 +168,7 @@ public sealed class DisciplineController
             FrequencyPpm = newPpm,
             Step = step == Duration.Zero ? null : step,
             StepReason = step == Duration.Zero ? null : StepReason.Jump,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) | ClockStatus.Unsynchronized,
             MaxError = UnsynchronizedMaxError,
             TaiOffsetSeconds = taiOffsetSeconds,
         };
@@ -181,7 +181,7 @@ public sealed class DisciplineController
     /// "unsynchronized" with maxerror 16 s until an update finds the offset back within the recovery threshold, as
     /// after a jump. The caller resets the estimator; the first sample after decides whether to step.
     /// </summary>
-    public DisciplineDecision Disrupted(Instant<Utc> now, KernelStatus leapFlags)
+    public DisciplineDecision Disrupted(Instant<Utc> now, ClockStatus leapFlags)
     {
         EnterRecovery();
         JumpUncorrected = true;
@@ -191,7 +191,7 @@ public sealed class DisciplineController
         var command = new ClockCommand
         {
             FrequencyPpm = basePpm,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) | ClockStatus.Unsynchronized,
             MaxError = UnsynchronizedMaxError,
         };
         var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, LocalRateChangePpm(basePpm - changePpm, basePpm, 0), Duration.Zero);
@@ -219,11 +219,13 @@ public sealed class DisciplineController
         State = SyncState.Acquiring;
     }
 
-    /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one again.</summary>
-    public void EnterRecovery()
+    /// <summary>A step or frequency jump was detected: the estimator was reset; trust no frequency until it has one
+    /// again. allowStep false (a rate change: its run-up is slewed, never stepped): no step after it, whatever the
+    /// policy allows after a discontinuity.</summary>
+    public void EnterRecovery(bool allowStep = true)
     {
         State = SyncState.Recovery;
-        _recoveryUpdates = 0;
+        _recoveryUpdates = allowStep ? 0 : null;
         _jumpUncertainty = Duration.Zero;
     }
 

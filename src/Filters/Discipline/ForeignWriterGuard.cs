@@ -22,9 +22,6 @@ public sealed class ForeignWriterGuard(Duration quietPeriod)
     /// <summary>Frequency differences below this are rounding of freq's 2^-16 ppm units, not a write.</summary>
     public const double FrequencyTolerancePpm = 1e-4;
 
-    /// <summary>Status bits only a kernel PLL/FLL/PPS user sets: we never do.</summary>
-    private const KernelStatus PllModeBits = (KernelStatus)(0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0080);
-
     private KernelClockState? _baseline;
     private Instant<Utc> _lastChangeAt;
 
@@ -84,23 +81,22 @@ public sealed class ForeignWriterGuard(Duration quietPeriod)
         var changes = new List<string>();
         if (Math.Abs(observed.FrequencyPpm - expected.FrequencyPpm) > FrequencyTolerancePpm)
             changes.Add(string.Create(inv, $"frequency {expected.FrequencyPpm:0.####} -> {observed.FrequencyPpm:0.####} ppm"));
-        var addedModes = observed.Status & PllModeBits & ~expected.Status;
-        if (addedModes != KernelStatus.None)
-            changes.Add($"status bits set: 0x{(int)addedModes:X4} (kernel PLL/FLL/PPS mode)");
+        if (observed.Status.HasFlag(ClockStatus.KernelDiscipline) && !expected.Status.HasFlag(ClockStatus.KernelDiscipline))
+            changes.Add("kernel PLL/FLL/PPS mode set");
         // The kernel consumes a PLL offset (it only shrinks); a new or larger one was written.
         var before = expected.PllOffset.Abs();
         var after = observed.PllOffset.Abs();
         if (after > before || (after != Duration.Zero && Math.Sign(observed.PllOffset.Nanoseconds) != Math.Sign(expected.PllOffset.Nanoseconds)))
             changes.Add(string.Create(inv, $"PLL offset {expected.PllOffset.TotalMicroseconds:0.###} -> {observed.PllOffset.TotalMicroseconds:0.###} us"));
-        // Leap bits: the kernel clears them after the leap, it never sets them; STA_UNSYNC it sets only at maxerror 16 s.
-        var leap = KernelStatus.InsertLeap | KernelStatus.DeleteLeap;
-        if ((observed.Status & leap & ~expected.Status) != KernelStatus.None)
-            changes.Add($"leap bits set: 0x{(int)(observed.Status & leap):X4}");
-        var unsyncCleared = expected.Status.HasFlag(KernelStatus.Unsynchronized) && !observed.Status.HasFlag(KernelStatus.Unsynchronized);
-        var unsyncSet = !expected.Status.HasFlag(KernelStatus.Unsynchronized) && observed.Status.HasFlag(KernelStatus.Unsynchronized)
+        // Leap flags: the kernel clears them after the leap, it never sets them; Unsynchronized it sets only at maxerror 16 s.
+        var leap = ClockStatus.InsertLeap | ClockStatus.DeleteLeap;
+        if ((observed.Status & leap & ~expected.Status) != ClockStatus.None)
+            changes.Add($"leap bits set: {(observed.Status.HasFlag(ClockStatus.InsertLeap) ? "insert" : "delete")}");
+        var unsyncCleared = expected.Status.HasFlag(ClockStatus.Unsynchronized) && !observed.Status.HasFlag(ClockStatus.Unsynchronized);
+        var unsyncSet = !expected.Status.HasFlag(ClockStatus.Unsynchronized) && observed.Status.HasFlag(ClockStatus.Unsynchronized)
             && observed.MaxError < DisciplineController.UnsynchronizedMaxError;
         if (unsyncCleared || unsyncSet)
-            changes.Add(unsyncCleared ? "STA_UNSYNC cleared" : "STA_UNSYNC set");
+            changes.Add(unsyncCleared ? "unsynchronized flag cleared" : "unsynchronized flag set");
         return changes.Count == 0 ? null : string.Join(", ", changes);
     }
 }

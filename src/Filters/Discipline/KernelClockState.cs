@@ -13,7 +13,7 @@ public sealed record KernelClockState(
     double FrequencyPpm,
     Duration MaxError,
     Duration EstimatedError,
-    KernelStatus Status,
+    ClockStatus Status,
     int TaiOffsetSeconds,
     KernelTimeState State)
 {

@@ -32,7 +32,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _lastCommandAt;
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
-    private KernelStatus _leapFlags;
+    private ClockStatus _leapFlags;
     private int? _taiOffsetSeconds;
     private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
@@ -44,6 +44,7 @@ public sealed class SyncEngine
     private Instant<Utc>? _kernelReadAt;
     private Instant<Utc>? _stepOverlapEnd;
     private long _lastMaxErrorSecond = long.MinValue;
+    private bool _noMajority;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -226,6 +227,7 @@ public sealed class SyncEngine
             c.HalfWidth + Duration.FromNanoseconds((long)Math.Ceiling((newest - c.Corrected.LocalTime).Nanoseconds * MaxRateDifference)),
             c.Source.Preference)).ToList();
         var combined = SourceCombiner.Combine(intervals, _selectedId);
+        _noMajority = candidates.Count > 1 && !combined.Majority;
         foreach (var c in candidates)
             c.Source.Verdict = combined.Verdicts[c.Source.Id];
         var chosen = candidates.First(c => c.Source.Id == combined.Selected);
@@ -435,6 +437,34 @@ public sealed class SyncEngine
         _controller.FollowKernel(frequencyPpm);
     }
 
+    /// <summary>Steps someone else made to the clock, seen by <see cref="OnKernelStep"/>.</summary>
+    public long ExternalSteps { get; private set; }
+
+    /// <summary>The most recent step someone else made (local time it was seen at, size).</summary>
+    public (Instant<Utc> At, Duration Size)? LastExternalStep { get; private set; }
+
+    /// <summary>
+    /// Observe mode: someone else (chronyd's makestep) stepped the clock by <paramref name="step"/>, seen as a change of
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC between two looks, the later at <paramref name="localNow"/> (after the step, on
+    /// the new axis). The estimator is told of it as an exact adjustment dated there, so its model carries on across
+    /// the step instead of seeing a jump and starting over; the caller drops any reading taken between the two looks.
+    /// The step is dated just after the newest sample (every later sample is from after it). After a step back, the
+    /// samples whose local time is not past that one again are on the new axis before the old one's newest: they are
+    /// dropped (not taken for a jump). Ignored when steering (the engine's own steps are notified as commanded).
+    /// </summary>
+    public void OnKernelStep(Instant<Utc> localNow, Duration step)
+    {
+        if (!Observing || step == Duration.Zero)
+            return;
+        ExternalSteps++;
+        LastExternalStep = (localNow, step);
+        if (_lastFilteredAt is not { } lastSample)
+            return;
+        _estimator.NotifyAdjustment(new LocalClockAdjustment(lastSample + Duration.FromNanoseconds(1), 0, step));
+        if (step < Duration.Zero)
+            _stepOverlapEnd = lastSample;
+    }
+
     /// <summary>
     /// The bound on |local - reference| now: what is left of the estimated offset (still being slewed away) plus
     /// the estimator's error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
@@ -529,6 +559,7 @@ public sealed class SyncEngine
         {
             StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
             Jumps = Jumps,
+            NoMajority = _noMajority,
         };
     }
 
@@ -551,7 +582,9 @@ public sealed class SyncEngine
             || _estimator.EstimateAt(sample.LocalTime) is not { } predicted)
             return null;
         var deviation = sample.Offset - predicted.Offset;
-        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold;
+        var sinceLast = _lastFilteredAt is { } last && sample.LocalTime > last ? sample.LocalTime - last : Duration.Zero;
+        var rateRunUp = Duration.FromNanoseconds((long)Math.Ceiling(sinceLast.Nanoseconds * _options.JumpRateAllowancePpm * 1e-6));
+        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold + rateRunUp;
         return deviation.Abs() > explained ? deviation : null;
     }
 
@@ -597,7 +630,12 @@ public sealed class SyncEngine
         if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
-            _controller.EnterRecovery();
+            // A rate change (the reference's or the oscillator's) is followed by slewing: what its run-up left is
+            // no step of the clock, however long detection took at a slow read interval. A step, or a frequency
+            // jump seen with a step (a migration), may be stepped back where the policy allows.
+            var last = _estimator.LastDiscontinuity;
+            var rateChangeOnly = last is { Kind: DiscontinuityKind.FrequencyJump } d && d.Step.Abs() < _options.Discipline.Steps.RecoveryThreshold;
+            _controller.EnterRecovery(allowStep: !rateChangeOnly);
         }
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
@@ -605,7 +643,7 @@ public sealed class SyncEngine
         RaiseEstimateMeasured(sample);
         var estimate = Honest(_estimator.EstimateAt(now));
         if (estimate is null)
-            return new ClockCommand { Status = KernelStatus.Unsynchronized | _leapFlags };
+            return new ClockCommand { Status = ClockStatus.Unsynchronized | _leapFlags };
 
         _lastEstimate = estimate;
         _lastOffset = estimate.Offset;
@@ -681,7 +719,7 @@ public sealed class SyncEngine
     private void UpdateLeapState(Instant<Utc> localNow)
     {
         _taiOffsetSeconds = _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = KernelStatus.None;
+        _leapFlags = ClockStatus.None;
         if (_options.Leap is LeapPolicy.Slew or LeapPolicy.FollowSmear)
             return;
         if (_leapTable.NextAfter(localNow) is not { } leap)
@@ -690,7 +728,7 @@ public sealed class SyncEngine
         if (untilLeap <= Duration.Zero || untilLeap > Duration.FromSeconds(86_400))
             return;
         var change = leap.TaiMinusUtcSeconds - _leapTable.TaiMinusUtcAt(localNow);
-        _leapFlags = change > 0 ? KernelStatus.InsertLeap : change < 0 ? KernelStatus.DeleteLeap : KernelStatus.None;
+        _leapFlags = change > 0 ? ClockStatus.InsertLeap : change < 0 ? ClockStatus.DeleteLeap : ClockStatus.None;
     }
 
     private SourceState Source(string id, ClockScale scale)

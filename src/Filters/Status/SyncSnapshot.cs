@@ -19,7 +19,7 @@ public sealed record SyncSnapshot(
     double ResidualFrequencyPpm,
     double SkewPpm,
     Duration ErrorBound,
-    KernelStatus LeapStatus,
+    ClockStatus LeapStatus,
     int TaiOffsetSeconds,
     long Steps,
     Duration UpdateInterval,
@@ -33,6 +33,13 @@ public sealed record SyncSnapshot(
 
     /// <summary>Times another program was found steering the clock (state Yielding while it does).</summary>
     public long ForeignWriterDetections { get; init; }
+
+    /// <summary>
+    /// In the last update several sources had samples and no strict majority of them agreed within their bounds
+    /// (two clocks that disagree): the followed one was kept (else the narrowest), but nothing says it is the right
+    /// one. False with one source or when a majority agrees.
+    /// </summary>
+    public bool NoMajority { get; init; }
 }
 
 public sealed record SourceSnapshot(

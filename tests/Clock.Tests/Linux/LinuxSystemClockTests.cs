@@ -21,7 +21,7 @@ public class LinuxSystemClockTests
         Assert.Equal(0u, Assert.Single(fake.Calls).Modes);
         Assert.Equal(7.0, state.FrequencyPpm, 9);
         Assert.Equal(37, state.TaiOffsetSeconds);
-        Assert.True(state.Status.HasFlag(KernelStatus.Unsynchronized));
+        Assert.True(state.Status.HasFlag(ClockStatus.Unsynchronized));
     }
 
     [Fact]
@@ -29,15 +29,15 @@ public class LinuxSystemClockTests
     {
         var fake = new FakeTimexSyscall();
         var clock = new LinuxSystemClock(fake);
-        clock.Apply(new ClockCommand { Status = KernelStatus.InsertLeap });
+        clock.Apply(new ClockCommand { Status = ClockStatus.InsertLeap });
         Assert.True(fake.LeapArmed);
         var callsBefore = fake.Calls.Count;
 
-        var state = clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = KernelStatus.InsertLeap }).Value;
+        var state = clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = ClockStatus.InsertLeap }).Value;
 
         Assert.True(fake.LeapArmed);
         Assert.Equal(KernelTimeState.InsertingLeap, state.State);
-        Assert.True(state.Status.HasFlag(KernelStatus.InsertLeap));
+        Assert.True(state.Status.HasFlag(ClockStatus.InsertLeap));
         Assert.Equal(0, fake.State.Status & TimexFlags.StaPll);
         var statusWrites = fake.Calls.Skip(callsBefore).Where(c => c.Modes == TimexFlags.AdjStatus).ToList();
         Assert.Equal(2, statusWrites.Count);
@@ -51,7 +51,7 @@ public class LinuxSystemClockTests
         var fake = new FakeTimexSyscall();
         var clock = new LinuxSystemClock(fake);
 
-        clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = KernelStatus.None });
+        clock.Apply(new ClockCommand { Step = Duration.FromMicroseconds(51), Status = ClockStatus.None });
 
         Assert.Single(fake.Calls, c => c.Modes != 0);
         Assert.False(fake.LeapArmed);
@@ -68,7 +68,7 @@ public class LinuxSystemClockTests
         {
             FrequencyPpm = -2000,
             Step = Duration.FromMilliseconds(-1.5),
-            Status = KernelStatus.None,
+            Status = ClockStatus.None,
             MaxError = Duration.FromMicroseconds(100),
             EstimatedError = Duration.FromMicroseconds(5),
             TaiOffsetSeconds = 37,
@@ -86,7 +86,7 @@ public class LinuxSystemClockTests
         Assert.Equal(-1_500_000, fake.StepsAppliedNs);
         Assert.Equal(-2000.0, state.FrequencyPpm, 9);
         Assert.Equal(37, state.TaiOffsetSeconds);
-        Assert.False(state.Status.HasFlag(KernelStatus.Unsynchronized));
+        Assert.False(state.Status.HasFlag(ClockStatus.Unsynchronized));
         Assert.Equal(Duration.FromMicroseconds(100), state.MaxError);
     }
 
@@ -144,7 +144,7 @@ public class LinuxSystemClockTests
         var log = new ListLogger();
         var clock = new DryRunSystemClock(new LinuxSystemClock(fake), log);
 
-        var state = clock.Apply(new ClockCommand { FrequencyPpm = 600, Status = KernelStatus.None });
+        var state = clock.Apply(new ClockCommand { FrequencyPpm = 600, Status = ClockStatus.None });
 
         Assert.True(state.IsOk);
         Assert.All(fake.Calls, c => Assert.Equal(0u, c.Modes));
@@ -152,7 +152,32 @@ public class LinuxSystemClockTests
         Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_TICK", line);
         Assert.Contains("tick=10006", line);
         Assert.Contains("status=0x0000", line);
-        Assert.True(state.Value.Status.HasFlag(KernelStatus.Unsynchronized));
+        Assert.True(state.Value.Status.HasFlag(ClockStatus.Unsynchronized));
+    }
+
+    [Fact]
+    public void RealKernel_StepOffsetIsRealtimeMinusMonotonicAndStillWithoutSteps()
+    {
+        // Reads only (clock_gettime). Nothing steps this machine's clock between two looks, and slews move both clocks.
+        var clock = new LinuxSystemClock(new TimexSyscall());
+
+        var first = clock.StepOffset();
+        var wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L;
+        var monotonic = System.Diagnostics.Stopwatch.GetTimestamp() * (1_000_000_000.0 / System.Diagnostics.Stopwatch.Frequency);
+        var second = clock.StepOffset();
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.InRange(first.Value.Value.Nanoseconds, wall - monotonic - 5e9, wall - monotonic + 5e9);
+        var change = (second.Value.Value - first.Value.Value).Abs();
+        Assert.True(change <= first.Value.Uncertainty + second.Value.Uncertainty + Duration.FromMicroseconds(1),
+            $"realtime - monotonic moved by {change} between two looks (uncertainties {first.Value.Uncertainty}, {second.Value.Uncertainty})");
+    }
+
+    [Fact]
+    public void StepOffsetIsUnknownWithoutAMonotonicClock()
+    {
+        Assert.Null(new LinuxSystemClock(new FakeTimexSyscall()).StepOffset());
     }
 
     [Fact]

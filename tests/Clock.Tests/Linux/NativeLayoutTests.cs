@@ -261,8 +261,9 @@ public class NativeLayoutTests
         Same("STA_NANO", TimexFlags.StaNano);
         Same("STA_MODE", TimexFlags.StaMode);
         Same("STA_RONLY", TimexFlags.StaReadOnly);
-        Same("STA_INS", (long)Sync.Filters.Discipline.KernelStatus.InsertLeap);
-        Same("STA_UNSYNC", (long)Sync.Filters.Discipline.KernelStatus.Unsynchronized);
+        Same("STA_INS", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.InsertLeap));
+        Same("STA_DEL", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.DeleteLeap));
+        Same("STA_UNSYNC", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.Unsynchronized));
         Same("TIME_OK", (long)Sync.Filters.Discipline.KernelTimeState.Ok);
         Same("TIME_INS", (long)Sync.Filters.Discipline.KernelTimeState.InsertingLeap);
         Same("TIME_DEL", (long)Sync.Filters.Discipline.KernelTimeState.DeletingLeap);

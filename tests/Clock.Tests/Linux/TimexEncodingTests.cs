@@ -57,7 +57,7 @@ public class TimexEncodingTests
     {
         var current = TimexFlags.StaPll | TimexFlags.StaFll | TimexFlags.StaPpsFreq | TimexFlags.StaFreqHold | TimexFlags.StaUnsync | TimexFlags.StaNano;
 
-        var timex = TimexEncoding.Encode(new ClockCommand { Status = KernelStatus.InsertLeap | KernelStatus.Pll }, current).Value;
+        var timex = TimexEncoding.Encode(new ClockCommand { Status = ClockStatus.InsertLeap | ClockStatus.KernelDiscipline }, current).Value;
 
         Assert.Equal(TimexFlags.AdjStatus, timex.Modes);
         Assert.Equal(TimexFlags.StaFll | TimexFlags.StaPpsFreq | TimexFlags.StaFreqHold | TimexFlags.StaIns, timex.Status);
@@ -109,7 +109,7 @@ public class TimexEncodingTests
     [Fact]
     public void Encode_RejectsBadValues()
     {
-        Assert.False(TimexEncoding.Encode(new ClockCommand { Status = KernelStatus.InsertLeap | KernelStatus.DeleteLeap }, 0).IsOk);
+        Assert.False(TimexEncoding.Encode(new ClockCommand { Status = ClockStatus.InsertLeap | ClockStatus.DeleteLeap }, 0).IsOk);
         Assert.False(TimexEncoding.Encode(new ClockCommand { TaiOffsetSeconds = -1 }, 0).IsOk);
         Assert.False(TimexEncoding.Encode(new ClockCommand { MaxError = Duration.FromNanoseconds(-1) }, 0).IsOk);
     }
@@ -124,7 +124,8 @@ public class TimexEncodingTests
         Assert.Equal(980.0, state.FrequencyPpm, 9);
         Assert.Equal(Duration.FromMicroseconds(1500), state.MaxError);
         Assert.Equal(Duration.FromMicroseconds(20), state.EstimatedError);
-        Assert.Equal(KernelStatus.InsertLeap | KernelStatus.Nano, state.Status);
+        Assert.Equal(ClockStatus.InsertLeap, state.Status); // STA_NANO is the edge's business
+
         Assert.Equal(37, state.TaiOffsetSeconds);
         Assert.Equal(KernelTimeState.InsertingLeap, state.State);
     }
@@ -139,5 +140,19 @@ public class TimexEncodingTests
         Assert.Contains("ADJ_FREQUENCY|ADJ_SETOFFSET|ADJ_NANO|ADJ_TICK", text);
         Assert.Contains("freq=98304", text);
         Assert.Contains("tv_sec=-1, tv_usec=999999999", text);
+    }
+
+    [Theory]
+    [InlineData(0, ClockStatus.None)]
+    [InlineData(TimexFlags.StaUnsync | TimexFlags.StaNano, ClockStatus.Unsynchronized)]
+    [InlineData(TimexFlags.StaIns, ClockStatus.InsertLeap)]
+    [InlineData(TimexFlags.StaDel | TimexFlags.StaUnsync, ClockStatus.DeleteLeap | ClockStatus.Unsynchronized)]
+    [InlineData(TimexFlags.StaPll, ClockStatus.KernelDiscipline)]
+    [InlineData(TimexFlags.StaFll | TimexFlags.StaPpsFreq, ClockStatus.KernelDiscipline)]
+    [InlineData(TimexFlags.StaFreqHold, ClockStatus.KernelDiscipline)]
+    public void TheKernelsStatusBitsAreTranslatedAtTheEdge(int bits, ClockStatus status)
+    {
+        Assert.Equal(status, TimexEncoding.FromStatusBits(bits));
+        Assert.Equal(status, TimexEncoding.FromStatusBits(TimexEncoding.ToStatusBits(status)));
     }
 }

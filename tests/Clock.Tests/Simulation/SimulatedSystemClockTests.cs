@@ -16,7 +16,7 @@ public class SimulatedSystemClockTests
         var world = WorldAt(Noon);
         var clock = GuestClock(world, initialOffsetMs: 5);
         var state = clock.ReadState().Value;
-        Assert.Equal(KernelStatus.Unsynchronized, state.Status);
+        Assert.Equal(ClockStatus.Unsynchronized, state.Status);
         Assert.Equal(KernelTimeState.Error, state.State);
         Assert.Equal(Duration.FromSeconds(16), state.MaxError);
         Assert.Equal(0, state.FrequencyPpm);
@@ -109,7 +109,7 @@ public class SimulatedSystemClockTests
     {
         var world = WorldAt(Noon);
         var clock = GuestClock(world);
-        clock.Apply(new ClockCommand { Status = KernelStatus.Pll, MaxError = Duration.FromMilliseconds(1), EstimatedError = Duration.FromMicroseconds(20) });
+        clock.Apply(new ClockCommand { Status = ClockStatus.KernelDiscipline, MaxError = Duration.FromMilliseconds(1), EstimatedError = Duration.FromMicroseconds(20) });
         AdvanceSeconds(world, 100.5);
         var state = clock.ReadState().Value;
         Assert.Equal(Duration.FromMilliseconds(51), state.MaxError);
@@ -120,12 +120,12 @@ public class SimulatedSystemClockTests
         AdvanceSeconds(world, 199);
         state = clock.ReadState().Value;
         Assert.Equal(Duration.FromSeconds(15.9995), state.MaxError);
-        Assert.Equal(KernelStatus.Pll, state.Status);
+        Assert.Equal(ClockStatus.KernelDiscipline, state.Status);
 
         AdvanceSeconds(world, 2);
         state = clock.ReadState().Value;
         Assert.Equal(Duration.FromSeconds(16), state.MaxError);
-        Assert.Equal(KernelStatus.Pll | KernelStatus.Unsynchronized, state.Status);
+        Assert.Equal(ClockStatus.KernelDiscipline | ClockStatus.Unsynchronized, state.Status);
         Assert.Equal(KernelTimeState.Error, state.State);
     }
 
@@ -152,7 +152,7 @@ public class SimulatedSystemClockTests
     {
         var world = WorldAt(Utc(2026, 12, 31, 23, 59, 0), TableWithInsertedLeap());
         var clock = GuestClock(world);
-        clock.Apply(new ClockCommand { Status = KernelStatus.InsertLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
+        clock.Apply(new ClockCommand { Status = ClockStatus.InsertLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
         Assert.Equal(KernelTimeState.Ok, clock.ReadState().Value.State); // the kernel arms the leap at the next second
 
         AdvanceSeconds(world, 0.5);
@@ -177,7 +177,7 @@ public class SimulatedSystemClockTests
 
         AdvanceSeconds(world, 5);
         Assert.Equal(KernelTimeState.LeapWait, clock.LeapState); // until STA_INS is cleared
-        clock.Apply(new ClockCommand { Status = KernelStatus.None });
+        clock.Apply(new ClockCommand { Status = ClockStatus.None });
         AdvanceSeconds(world, 1);
         Assert.Equal(KernelTimeState.Ok, clock.LeapState);
         Assert.Equal(0, clock.TrueOffsetNs);
@@ -188,7 +188,7 @@ public class SimulatedSystemClockTests
     {
         var world = WorldAt(Utc(2026, 12, 31, 23, 59, 50), TableWithDeletedLeap());
         var clock = GuestClock(world);
-        clock.Apply(new ClockCommand { Status = KernelStatus.DeleteLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
+        clock.Apply(new ClockCommand { Status = ClockStatus.DeleteLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
         AdvanceSeconds(world, 1.5);
         Assert.Equal(KernelTimeState.DeletingLeap, clock.ReadState().Value.State);
         AdvanceSeconds(world, 7); // 23:59:58.5
@@ -216,10 +216,10 @@ public class SimulatedSystemClockTests
     {
         var world = WorldAt(Utc(2026, 12, 31, 23, 0, 0), TableWithInsertedLeap());
         var clock = GuestClock(world);
-        clock.Apply(new ClockCommand { Status = KernelStatus.InsertLeap });
+        clock.Apply(new ClockCommand { Status = ClockStatus.InsertLeap });
         AdvanceSeconds(world, 10);
         Assert.Equal(KernelTimeState.InsertingLeap, clock.LeapState);
-        clock.Apply(new ClockCommand { Status = KernelStatus.None });
+        clock.Apply(new ClockCommand { Status = ClockStatus.None });
         AdvanceSeconds(world, 1);
         Assert.Equal(KernelTimeState.Ok, clock.LeapState);
         AdvanceSeconds(world, 3600);

@@ -90,6 +90,29 @@ public class ChronyAgentSimulationTests
             $"{name}: fed the filtered offsets the clock's worst error was {filteredMax} ns, fed raw readings {rawMax} ns");
     }
 
+    /// <summary>
+    /// chronyd's makestep, read back: the guest starts 2 s off, the servo steps it (makestep 1 3). The agent sees the
+    /// step exactly (CLOCK_REALTIME - CLOCK_MONOTONIC: the simulated clock's commanded steps), so its estimate carries on
+    /// across it instead of taking it for a jump and starting over, and the clock still converges.
+    /// </summary>
+    [Theory]
+    [InlineData(2000)]
+    [InlineData(-2000)]
+    public void ChronydsStepIsReadBackNotTakenForAJump(double initialOffsetMs)
+    {
+        var scenario = ScenarioCatalog.Get("virtio-x86") with { InitialGuestOffsetMs = initialOffsetMs, DurationS = 900 };
+        var run = Run(scenario, world => new ExternalServo(world.GuestClock, ChronydPoll));
+
+        Assert.True(run.Servo!.Steps >= 1, "the servo never stepped: the test shows nothing");
+        Assert.Equal(run.Servo.Steps, run.Engine.ExternalSteps);
+        Assert.Equal(0, run.Engine.Jumps);
+        var settled = run.Settled(scenario);
+        Assert.NotEmpty(settled);
+        foreach (var p in settled)
+            Assert.True(Math.Abs(p.ClockNs) <= run.AccuracyAt(p.TimeS),
+                $"the clock was {p.ClockNs} ns off the reference at {p.TimeS:0.0} s (accuracy there {run.AccuracyAt(p.TimeS)} ns)");
+    }
+
     private static double StdNs(List<Point> points)
     {
         var mean = points.Average(p => (double)p.ClockNs);
@@ -98,7 +121,8 @@ public class ChronyAgentSimulationTests
 
     private readonly record struct Point(double TimeS, long ClockNs, long? EngineNs);
 
-    private sealed record AgentRun(List<Point> Points, ExternalServo? Servo, List<(double TimeS, long HalfDelayNs)> HalfDelays, long EngineSteps)
+    private sealed record AgentRun(List<Point> Points, ExternalServo? Servo, List<(double TimeS, long HalfDelayNs)> HalfDelays, long EngineSteps,
+        Sync.Filters.Engine.SyncEngine Engine)
     {
         /// <summary>
         /// The scenario's accuracy at t. One sample is off by at most half its round trip (the reference was read
@@ -133,6 +157,7 @@ public class ChronyAgentSimulationTests
     {
         ScenarioWorld? world = null;
         ExternalServo? servo = null;
+        Daemon.Pipeline.EnginePipeline? agent = null;
         var halfDelays = new List<(double, long)>();
         var points = new List<Point>();
         var makeAgent = SimulationRunner.Agent(new SyncEngineOptions(), w =>
@@ -144,6 +169,7 @@ public class ChronyAgentSimulationTests
         Func<ScenarioWorld, Daemon.Pipeline.ISyncPipeline> makePipeline = w =>
         {
             var pipeline = (Daemon.Pipeline.EnginePipeline)makeAgent(w);
+            agent = pipeline;
             pipeline.Engine.ReadingMeasured += (_, sample) =>
                 halfDelays.Add(((world!.World.TrueNs - world.StartTrueNs) / 1e9, sample.Delay.Nanoseconds / 2));
             return pipeline;
@@ -155,6 +181,6 @@ public class ChronyAgentSimulationTests
             var clockNs = w.GuestClock.TrueOffsetNs - w.ServedClock.FaultOffsetNs(w.World.TrueTaiNow.Nanoseconds);
             points.Add(new Point((w.World.TrueNs - w.StartTrueNs) / 1e9, clockNs, s.LastOffset?.Nanoseconds));
         });
-        return new AgentRun(points, servo, halfDelays, result.Report.Steps);
+        return new AgentRun(points, servo, halfDelays, result.Report.Steps, agent!.Engine);
     }
 }

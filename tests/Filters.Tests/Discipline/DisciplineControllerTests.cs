@@ -16,7 +16,7 @@ public class DisciplineControllerTests
     public void LargeOffsetIsSteppedWithinTheStepLimit()
     {
         var controller = new DisciplineController(new DisciplineOptions());
-        var decision = controller.Update(Estimate(0, 2_500_000, 0, samples: 1), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(0, 2_500_000, 0, samples: 1), ClockStatus.None, null);
 
         Assert.Equal(Duration.FromMicroseconds(-2_500_000), decision.Command.Step);
         Assert.Equal(1, controller.Steps);
@@ -28,10 +28,10 @@ public class DisciplineControllerTests
     {
         var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.ChronyDefault });
         for (var i = 0; i < 3; i++)
-            controller.Update(Estimate(i, 0.1, 0), KernelStatus.None, null);
+            controller.Update(Estimate(i, 0.1, 0), ClockStatus.None, null);
 
         // the clock's frequency error is what the slews so far left in effect: its base is 0
-        var decision = controller.Update(Estimate(3, 2_000_000, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(3, 2_000_000, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         Assert.Null(decision.Command.Step);
         Assert.Equal(0, controller.Steps);
@@ -43,7 +43,7 @@ public class DisciplineControllerTests
     public void FrequencyErrorIsRemovedFromTheCommandedFrequency()
     {
         var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 10);
-        var decision = controller.Update(Estimate(0, 0, freqPpm: 4), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(0, 0, freqPpm: 4), ClockStatus.None, null);
 
         // Rates multiply: (1 + 10 ppm)(1 - 4 ppm) - 1 = 6 ppm - 40e-6 ppm.
         Assert.Equal(6 - 40e-6, decision.Command.FrequencyPpm!.Value, 9);
@@ -56,7 +56,7 @@ public class DisciplineControllerTests
     public void AtA1000PpmSmearTheTargetRateIsComposedExactly()
     {
         var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 0);
-        var decision = controller.Update(Estimate(0, 0, freqPpm: 0), KernelStatus.None, null, targetRatePpm: -1000);
+        var decision = controller.Update(Estimate(0, 0, freqPpm: 0), ClockStatus.None, null, targetRatePpm: -1000);
 
         Assert.Equal(-1000, decision.Command.FrequencyPpm!.Value, 9);
         // The clock now loses 1000 ppm of reference time but 1000/0.999 ppm per local second.
@@ -66,8 +66,8 @@ public class DisciplineControllerTests
     [Fact]
     public void PositiveOffsetSlowsTheClockNegativeSpeedsItUp()
     {
-        var ahead = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, 5, 0), KernelStatus.None, null);
-        var behind = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, -5, 0), KernelStatus.None, null);
+        var ahead = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, 5, 0), ClockStatus.None, null);
+        var behind = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, -5, 0), ClockStatus.None, null);
 
         Assert.True(ahead.Command.FrequencyPpm < 0);
         Assert.True(behind.Command.FrequencyPpm > 0);
@@ -78,8 +78,8 @@ public class DisciplineControllerTests
     public void UntrustedFrequencyKeepsTheLastBase()
     {
         var controller = new DisciplineController(new DisciplineOptions());
-        controller.Update(Estimate(0, 0, freqPpm: -3), KernelStatus.None, null);
-        var decision = controller.Update(Estimate(1, 0, freqPpm: 40, freqSdPpm: 500), KernelStatus.None, null);
+        controller.Update(Estimate(0, 0, freqPpm: -3), ClockStatus.None, null);
+        var decision = controller.Update(Estimate(1, 0, freqPpm: 40, freqSdPpm: 500), ClockStatus.None, null);
 
         Assert.Equal(3, decision.Command.FrequencyPpm!.Value, 9);
     }
@@ -88,39 +88,39 @@ public class DisciplineControllerTests
     public void HoldoverDropsTheSlewAndKeepsTheBaseFrequency()
     {
         var controller = new DisciplineController(new DisciplineOptions());
-        controller.Update(Estimate(0, 20, freqPpm: -3), KernelStatus.None, null);
+        controller.Update(Estimate(0, 20, freqPpm: -3), ClockStatus.None, null);
         Assert.NotEqual(3, controller.CommandedFrequencyPpm, 6);
 
-        var decision = controller.Holdover(T0 + Duration.FromSeconds(5), Duration.FromMicroseconds(40), KernelStatus.None);
+        var decision = controller.Holdover(T0 + Duration.FromSeconds(5), Duration.FromMicroseconds(40), ClockStatus.None);
 
         Assert.Equal(SyncState.Holdover, controller.State);
         Assert.Equal(3, decision.Command.FrequencyPpm!.Value, 9);
         Assert.Equal(Duration.FromMicroseconds(40), decision.Command.MaxError);
-        Assert.Equal(KernelStatus.None, decision.Command.Status);
+        Assert.Equal(ClockStatus.None, decision.Command.Status);
     }
 
     [Fact]
     public void LongHoldoverMarksTheClockUnsynchronized()
     {
         var controller = new DisciplineController(new DisciplineOptions { UnsyncAfter = Duration.FromSeconds(60) });
-        controller.Update(Estimate(0, 0, 0), KernelStatus.None, null);
+        controller.Update(Estimate(0, 0, 0), ClockStatus.None, null);
 
-        var decision = controller.Holdover(T0 + Duration.FromSeconds(61), Duration.FromMicroseconds(40), KernelStatus.None);
+        var decision = controller.Holdover(T0 + Duration.FromSeconds(61), Duration.FromMicroseconds(40), ClockStatus.None);
 
-        Assert.Equal(KernelStatus.Unsynchronized, decision.Command.Status);
+        Assert.Equal(ClockStatus.Unsynchronized, decision.Command.Status);
     }
 
     [Fact]
     public void RecoveryLastsUntilTheFrequencyIsTrustedAgain()
     {
         var controller = new DisciplineController(new DisciplineOptions());
-        controller.Update(Estimate(0, 0, 0), KernelStatus.None, null);
+        controller.Update(Estimate(0, 0, 0), ClockStatus.None, null);
         controller.EnterRecovery();
 
-        controller.Update(Estimate(1, 50, 0, samples: 1), KernelStatus.None, null);
+        controller.Update(Estimate(1, 50, 0, samples: 1), ClockStatus.None, null);
         Assert.Equal(SyncState.Recovery, controller.State);
 
-        controller.Update(Estimate(2, 10, 0, samples: 3), KernelStatus.None, null);
+        controller.Update(Estimate(2, 10, 0, samples: 3), ClockStatus.None, null);
         Assert.Equal(SyncState.Tracking, controller.State);
     }
 
@@ -128,9 +128,9 @@ public class DisciplineControllerTests
     public void EveryUpdateWritesTheKernelErrorFieldsAndLeapFlags()
     {
         var controller = new DisciplineController(new DisciplineOptions());
-        var decision = controller.Update(Estimate(0, 1, 0), KernelStatus.InsertLeap, 37);
+        var decision = controller.Update(Estimate(0, 1, 0), ClockStatus.InsertLeap, 37);
 
-        Assert.Equal(KernelStatus.InsertLeap, decision.Command.Status);
+        Assert.Equal(ClockStatus.InsertLeap, decision.Command.Status);
         Assert.Equal(37, decision.Command.TaiOffsetSeconds);
         Assert.Equal(Duration.FromNanoseconds(1_000 + 200), decision.Command.MaxError);
         Assert.Equal(Duration.FromNanoseconds(50), decision.Command.EstimatedError);
@@ -144,10 +144,10 @@ public class DisciplineControllerTests
         var policy = StepPolicy.StartupOnly with { AfterDiscontinuity = afterDiscontinuity };
         var controller = new DisciplineController(new DisciplineOptions { Steps = policy });
         for (var i = 0; i < 10; i++)
-            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         controller.EnterRecovery();
-        var decision = controller.Update(Estimate(10, 50_000, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(10, 50_000, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         Assert.Equal(expectedSteps, controller.Steps);
         Assert.Equal(afterDiscontinuity ? Duration.FromMicroseconds(-50_000) : null, decision.Command.Step);
@@ -159,14 +159,34 @@ public class DisciplineControllerTests
         // A rate change runs up a few hundred microseconds before it is detected: slewing removes that in seconds.
         var controller = new DisciplineController(new DisciplineOptions());
         for (var i = 0; i < 10; i++)
-            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+            controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         controller.EnterRecovery();
-        var decision = controller.Update(Estimate(10, 200, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(10, 200, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         Assert.Null(decision.Command.Step);
         Assert.Equal(0, controller.Steps);
         Assert.True(decision.Command.FrequencyPpm < -50, $"slews the 200 us away (commanded {decision.Command.FrequencyPpm} ppm)");
+    }
+
+    [Fact]
+    public void AfterARateChangeEvenARunUpAboveTheRecoveryThresholdIsSlewed()
+    {
+        // Read every 52 s, a 14 ppm rate change runs up 2 ms before three samples confirm it: slewed, never stepped.
+        var controller = new DisciplineController(new DisciplineOptions());
+        for (var i = 0; i < 10; i++)
+            controller.Update(Estimate(52 * i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
+
+        controller.EnterRecovery(allowStep: false);
+        var decision = controller.Update(Estimate(520, 2_000, controller.CommandedFrequencyPpm), ClockStatus.None, null);
+
+        Assert.Null(decision.Command.Step);
+        Assert.Equal(0, controller.Steps);
+        Assert.True(decision.Command.FrequencyPpm < -10, $"slews the 2 ms away (commanded {decision.Command.FrequencyPpm} ppm)");
+
+        // The same offset after a step-like discontinuity is stepped (the default policy allows it).
+        controller.EnterRecovery();
+        Assert.NotNull(controller.Update(Estimate(572, 2_000, controller.CommandedFrequencyPpm), ClockStatus.None, null).Command.Step);
     }
 
     [Fact]
@@ -175,7 +195,7 @@ public class DisciplineControllerTests
         var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.Never });
         controller.EnterRecovery();
 
-        var decision = controller.Update(Estimate(0, 5_000_000, 0, samples: 3), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(0, 5_000_000, 0, samples: 3), ClockStatus.None, null);
 
         Assert.Null(decision.Command.Step);
         Assert.Equal(0, controller.Steps);

@@ -5,7 +5,7 @@ namespace Sync.Filters.Tests.Discipline;
 
 public class ForeignWriterGuardTests
 {
-    private static KernelClockState State(double ppm, KernelStatus status = KernelStatus.Nano, long pllOffsetNs = 0, double maxErrorS = 0.001) =>
+    private static KernelClockState State(double ppm, ClockStatus status = ClockStatus.None, long pllOffsetNs = 0, double maxErrorS = 0.001) =>
         new(ppm, Duration.FromSeconds(maxErrorS), Duration.Zero, status, 37, KernelTimeState.Ok) { PllOffset = Duration.FromNanoseconds(pllOffsetNs) };
 
     private static Instant<Utc> At(double s) => Instant<Utc>.FromSeconds(1_800_000_000) + Duration.FromSeconds(s);
@@ -15,21 +15,21 @@ public class ForeignWriterGuardTests
     {
         var guard = new ForeignWriterGuard(Duration.FromSeconds(30));
         guard.Observe(At(0), State(12.5));
-        guard.OnWritten(State(13.25, KernelStatus.Nano | KernelStatus.InsertLeap));
+        guard.OnWritten(State(13.25, ClockStatus.InsertLeap));
         // maxerror grows, the kernel ends the leap (clears STA_INS) and sets STA_UNSYNC at 16 s: none of it is a writer.
-        Assert.True(guard.Observe(At(1), State(13.25, KernelStatus.Nano | KernelStatus.InsertLeap, maxErrorS: 0.5)).Steering);
-        Assert.True(guard.Observe(At(2), State(13.25, KernelStatus.Nano)).Steering);
-        Assert.True(guard.Observe(At(3), State(13.25, KernelStatus.Nano | KernelStatus.Unsynchronized, maxErrorS: 16)).Steering);
+        Assert.True(guard.Observe(At(1), State(13.25, ClockStatus.InsertLeap, maxErrorS: 0.5)).Steering);
+        Assert.True(guard.Observe(At(2), State(13.25, ClockStatus.None)).Steering);
+        Assert.True(guard.Observe(At(3), State(13.25, ClockStatus.Unsynchronized, maxErrorS: 16)).Steering);
         Assert.Equal(0, guard.Detections);
     }
 
     [Theory]
-    [InlineData(20.0, KernelStatus.Nano, 0L, "frequency 13.25 -> 20 ppm")]
-    [InlineData(13.25, KernelStatus.Nano | KernelStatus.Pll, 0L, "status bits set: 0x0001")]
-    [InlineData(13.25, KernelStatus.Nano, 250_000L, "PLL offset 0 -> 250 us")]
-    [InlineData(13.25, KernelStatus.Nano | KernelStatus.DeleteLeap, 0L, "leap bits set")]
-    [InlineData(13.25, KernelStatus.Nano | KernelStatus.Unsynchronized, 0L, "STA_UNSYNC set")]
-    public void EachThingAnotherWriterSetsIsDetected(double ppm, KernelStatus status, long pllOffsetNs, string change)
+    [InlineData(20.0, ClockStatus.None, 0L, "frequency 13.25 -> 20 ppm")]
+    [InlineData(13.25, ClockStatus.KernelDiscipline, 0L, "kernel PLL/FLL/PPS mode set")]
+    [InlineData(13.25, ClockStatus.None, 250_000L, "PLL offset 0 -> 250 us")]
+    [InlineData(13.25, ClockStatus.DeleteLeap, 0L, "leap bits set: delete")]
+    [InlineData(13.25, ClockStatus.Unsynchronized, 0L, "unsynchronized flag set")]
+    public void EachThingAnotherWriterSetsIsDetected(double ppm, ClockStatus status, long pllOffsetNs, string change)
     {
         var guard = new ForeignWriterGuard(Duration.FromSeconds(30));
         guard.OnWritten(State(13.25));

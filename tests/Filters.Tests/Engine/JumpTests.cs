@@ -58,12 +58,12 @@ public class JumpTests
         // From the first sample on: within 50 us, and stays there.
         Assert.True(r.OffsetsAfterNs.Max(Math.Abs) < 50_000, $"max |offset| after resume {r.OffsetsAfterNs.Max(Math.Abs)} ns");
         // Unsynchronized from the jump until an update sees the offset back, then synchronized again.
-        Assert.True(first.Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.True(first.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
         Assert.Equal(DisciplineController.UnsynchronizedMaxError, first.MaxError);
         var last = r.Commands.Last(c => c.Command.Status is not null).Command;
-        Assert.False(last.Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.False(last.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
         Assert.True(last.MaxError < Duration.FromMicroseconds(100), $"maxerror {last.MaxError}");
-        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(KernelStatus.Unsynchronized)).Read;
+        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(ClockStatus.Unsynchronized)).Read;
         Assert.True(resynced <= 5 * ReadsPerSecond, $"synchronized again at read {resynced}");
         Assert.False(r.Engine.Controller.JumpUncorrected);
         var snapshot = r.Engine.Snapshot(new Instant<Utc>(0));
@@ -107,7 +107,7 @@ public class JumpTests
         Assert.True(settled.Max(Math.Abs) < 50_000, $"max |offset| from 5 s after resume {settled.Max(Math.Abs)} ns");
         Assert.False(engine.Controller.JumpUncorrected);
         var last = commands.Last(c => c.Status is not null);
-        Assert.False(last.Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.False(last.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
     }
 
     [Fact]
@@ -130,10 +130,10 @@ public class JumpTests
             }
             // Off by more than the recovery threshold: never claimed synchronized.
             if (offsetNs > 2_000_000)
-                Assert.True(status.HasFlag(KernelStatus.Unsynchronized), $"read {read}: |offset| {offsetNs} ns but synchronized");
+                Assert.True(status.HasFlag(ClockStatus.Unsynchronized), $"read {read}: |offset| {offsetNs} ns but synchronized");
         }
         Assert.True(Math.Abs(r.OffsetsAfterNs[0]) > 1_000_000_000, "slewed, not stepped");
-        Assert.False(r.Commands.Last(c => c.Command.Status is not null).Command.Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.False(r.Commands.Last(c => c.Command.Status is not null).Command.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
         Assert.True(Math.Abs(r.OffsetsAfterNs[^1]) < 50_000, $"final offset {r.OffsetsAfterNs[^1]} ns");
     }
 

@@ -99,5 +99,30 @@ public class SourceCombinationEngineTests
         var selected = engine.Snapshot(new Instant<Utc>(t)).SelectedSource;
         Assert.Contains(selected, new[] { "a", "b" });
         Assert.InRange(Source(engine, t, selected!).CorrectedOffset!.Value.Nanoseconds, OffsetNs - 1_000, OffsetNs + 1_000);
+        Assert.False(engine.Snapshot(new Instant<Utc>(t)).NoMajority);
+    }
+
+    [Fact]
+    public void TwoSourcesThatDisagreeAreReportedAsNoMajority()
+    {
+        var engine = new SyncEngine(new SyncEngineOptions(), LeapSecondTable.Embedded);
+        var t = StartNs;
+        Feed(engine, 10, now =>
+        [
+            ("a", Read(now, 10_000, 0.5)),
+            ("b", Read(now + 1_000_000, 10_000, 0.5)),
+        ], ref t);
+        Assert.False(engine.Snapshot(new Instant<Utc>(t)).NoMajority);
+        var followed = engine.Snapshot(new Instant<Utc>(t)).SelectedSource;
+
+        // b's clock is now 1 ms off: nothing says whether a or b is right.
+        Feed(engine, 5, now =>
+        [
+            ("a", Read(now, 10_000, 0.5)),
+            ("b", Read(now + 1_000_000, 10_000, 0.5, faultNs: 1_000_000)),
+        ], ref t);
+        var snapshot = engine.Snapshot(new Instant<Utc>(t));
+        Assert.True(snapshot.NoMajority);
+        Assert.Equal(followed, snapshot.SelectedSource);
     }
 }
