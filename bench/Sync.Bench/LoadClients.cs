@@ -74,16 +74,21 @@ internal sealed unsafe class LoadClients : IDisposable
         public long Errors;
         public long Unanswered;
         public double WallSeconds;
+        /// <summary>Round trips: from the kick (eventfd write after the READ was made available) to the moment this thread took the used entry.</summary>
         public List<long> LatenciesNs = [];
+        /// <summary>How late each READ was posted against its schedule (this thread busy or not running): not in the round trip, reported beside it.</summary>
+        public List<long> PostLagNs = [];
 
-        public double Percentile(double p)
+        public double Percentile(double p) => Percentile(LatenciesNs, p);
+
+        public static double Percentile(List<long> values, double p)
         {
-            if (LatenciesNs.Count == 0)
+            if (values.Count == 0)
             {
                 return double.NaN;
             }
-            LatenciesNs.Sort();
-            return LatenciesNs[Math.Min(LatenciesNs.Count - 1, (int)(p * LatenciesNs.Count))];
+            values.Sort();
+            return values[Math.Min(values.Count - 1, (int)(p * values.Count))];
         }
     }
 
@@ -120,6 +125,7 @@ internal sealed unsafe class LoadClients : IDisposable
                 else
                 {
                     vm.Post();
+                    result.PostLagNs.Add((long)((vm.PostedAt - (start + (long)(posts * intervalTicks))) * 1e9 / Stopwatch.Frequency));
                 }
                 posts++;
             }

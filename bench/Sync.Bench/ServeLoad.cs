@@ -27,7 +27,7 @@ public static class ServeLoad
         int port = FreePort();
         using var serve = ServeProcess.Start(serveBinary, dir, socket, port, connections + 64);
         Console.WriteLine($"serve-load: {connections} VMs x {rate}/s READ for {seconds} s, churn {churn}; serve pid {serve.Pid} ({serve.Command}); "
-            + $"{Environment.ProcessorCount} cpus shared with other work (figures are indicative)");
+            + $"{Environment.ProcessorCount} cpus shared with other work (figures are indicative), load average {LoadAverage()}");
         var baseline = ProcStats.Of(serve.Pid);
         Console.WriteLine($"serve at start: RSS {baseline.RssMb:0.0} MB, {baseline.Fds} fds");
 
@@ -49,8 +49,10 @@ public static class ServeLoad
         var server = ServerHistogram.Delta(serverBefore, serverAfter);
         Console.WriteLine($"served {result.Served} READs ({result.Served / wall:0} /s), errors {result.Errors}, refused {refused}, late/unanswered {result.Unanswered}");
         Console.WriteLine($"client round trip: p50 {Us(result.Percentile(0.50))} p99 {Us(result.Percentile(0.99))} p99.9 {Us(result.Percentile(0.999))} max {Us(result.Percentile(1))}  (target p99 <= 200 us)");
+        Console.WriteLine($"  (kick to used entry seen by the client's epoll thread; posts were late against the schedule by p50 {Us(LoadClients.Result.Percentile(result.PostLagNs, 0.5))} "
+            + $"p99 {Us(LoadClients.Result.Percentile(result.PostLagNs, 0.99))} max {Us(LoadClients.Result.Percentile(result.PostLagNs, 1))}, not counted in the round trip; load average {LoadAverage()})");
         Console.WriteLine($"server service time (histogram upper bounds): p50 <= {Us(server.Percentile(0.50) * 1e9)} p99 <= {Us(server.Percentile(0.99) * 1e9)} over {server.Count} READs  (target p99 <= 5 us)");
-        Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds; load client CPU {clientCpu:0.0} %");
+        Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds, {after.Threads} threads; load client CPU {clientCpu:0.0} %");
         Console.WriteLine($"serve metrics: connections {MetricValue(serverAfter, "virtsync_serve_connections")}, refused {MetricValue(serverAfter, "virtsync_serve_connections_refused_total")}");
 
         var idleStart = ProcStats.Of(serve.Pid);
@@ -100,6 +102,18 @@ public static class ServeLoad
         Console.WriteLine($"churn {cycles} connect-handshake-READ-close cycles in {watch.Elapsed.TotalSeconds:0.0} s, {failures} failed: "
             + $"fds {start.Fds} -> {end.Fds}, RSS {start.RssMb:0.0} -> {end.RssMb:0.0} MB ({(end.RssMb / start.RssMb - 1) * 100:+0;-0} %, target +-10 %), "
             + $"CPU afterwards {(idle.CpuSeconds - end.CpuSeconds) / 3 * 100:0.00} %");
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     private static string Us(double ns) => double.IsNaN(ns) ? "n/a" : $"{ns / 1000:0.0} us";
@@ -191,7 +205,7 @@ public static class ServeLoad
         }
     }
 
-    private readonly record struct ProcStats(double CpuSeconds, double RssMb, int Fds)
+    private readonly record struct ProcStats(double CpuSeconds, double RssMb, int Fds, int Threads = -1)
     {
         public static ProcStats Of(int pid)
         {
@@ -203,7 +217,7 @@ public static class ServeLoad
                 var rssLine = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
                 double rssKb = double.Parse(rssLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
                 int fds = Directory.GetFiles($"/proc/{pid}/fd").Length;
-                return new ProcStats(cpu, rssKb / 1024, fds);
+                return new ProcStats(cpu, rssKb / 1024, fds, Directory.GetDirectories($"/proc/{pid}/task").Length);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {

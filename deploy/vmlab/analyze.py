@@ -659,6 +659,18 @@ def analyze_pause(run_dir, guest, checks, metrics):
         check(checks, name, ok, value)
 
 
+def analyze_systemd(run_dir, guest, checks, metrics):
+    """systemd: see systemdlab.py (journal fields, readiness, watchdog and restarts from the unit's journal)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import systemdlab  # noqa: E402  (deploy/vmlab/systemdlab.py)
+    report = systemdlab.analyze(run_dir)
+    report["systemd_version"] = guest.get("systemd_version")
+    report["root"] = guest.get("root")
+    metrics["systemd"] = report
+    for name, ok, value in systemdlab.checks(report):
+        check(checks, name, ok, value)
+
+
 def analyze_foreign(run_dir, guest, checks, metrics):
     """foreign: see foreign.py (chronyd beside virtsync: detection, hands off while yielding, resume after it is gone)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -670,6 +682,7 @@ def analyze_foreign(run_dir, guest, checks, metrics):
 
 
 ANALYZERS = {
+    "systemd": analyze_systemd,
     "truth": analyze_truth,
     "foreign": analyze_foreign,
     "pause": analyze_pause,

@@ -14,7 +14,8 @@
 #                      runs under tools/fdstore.py, systemd's fd store for the lab: restarted after
 #                      SCENARIO_SERVE_RESTART_DELAY_S when it dies, with its connections' fds; the
 #                      child's PID is in serve-child.pid), SCENARIO_QEMU_ARGS (extra QEMU arguments,
-#                      e.g. the truth scenario's traced isa-parallel port), and may define scenario_during (runs on the
+#                      e.g. the truth scenario's traced isa-parallel port), SCENARIO_INIT (the guest's PID 1
+#                      instead of guest/init.sh, e.g. guest/init-systemd.sh), and may define scenario_during (runs on the
 #                      host while the guest runs; see serve_start/serve_stop below).
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
@@ -51,7 +52,7 @@ lab_require_root
 "$VMLAB_DIR/setup.sh"
 
 SCENARIO_SERVE=0 SCENARIO_BUILTIN=0 SCENARIO_TIMEOUT=300 SCENARIO_NEEDS_GUEST_DAEMON=0 SCENARIO_VHOST_RECONNECT_MS="" SCENARIO_QEMU_LISTENS=0
-SCENARIO_SERVE_SUPERVISED=0 SCENARIO_SERVE_RESTART_DELAY_S=0
+SCENARIO_SERVE_SUPERVISED=0 SCENARIO_SERVE_RESTART_DELAY_S=0 SCENARIO_INIT=""
 SCENARIO_SERVE_ARGS=() SCENARIO_GUEST_ARGS=() SCENARIO_ENV=() SCENARIO_QEMU_ARGS=()
 scenario_during() { :; }
 # shellcheck source=/dev/null
@@ -136,6 +137,7 @@ serve_stop() {
 }
 
 boot_args=(--run-dir "$run_dir" --timeout "$SCENARIO_TIMEOUT" "${verbose[@]}")
+[ -n "$SCENARIO_INIT" ] && boot_args+=(--init "$SCENARIO_INIT")
 for ((j = 0; j < SCENARIO_BUILTIN; j++)); do boot_args+=(--builtin-rtc); done
 [ -n "$SCENARIO_VHOST_RECONNECT_MS" ] && boot_args+=(--vhost-reconnect-ms "$SCENARIO_VHOST_RECONNECT_MS")
 [ "$SCENARIO_QEMU_LISTENS" = 1 ] && boot_args+=(--vhost-qemu-listens)

@@ -151,7 +151,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("systemd:readyTimeoutSeconds", "-5", "systemd:readyTimeoutSeconds = -5 is out of range: use 0..86400")]
     [InlineData("systemd:statusIntervalSeconds", "x", "systemd:statusIntervalSeconds = x is not a number: use 0..3600")]
     [InlineData("logging:level", "verbose", "logging:level = verbose is not allowed: use trace, debug, information, warning, error, critical or none")]
-    [InlineData("logging:format", "xml", "logging:format = xml is not allowed: use auto, systemd, simple or json")]
+    [InlineData("logging:format", "xml", "logging:format = xml is not allowed: use auto, systemd, simple, json or journal")]
     [InlineData("chrony:enabled", "sometimes", "chrony:enabled = sometimes is not allowed: use true or false")]
     [InlineData("chrony:socketPath", "chrony.sock", "chrony:socketPath = chrony.sock is not an absolute path")]
     [InlineData("sources:readInterval", "1", "sources:readInterval: is not a known key: did you mean sources:readIntervalSeconds? (the sources keys are sources:clocks, sources:readIntervalSeconds")]

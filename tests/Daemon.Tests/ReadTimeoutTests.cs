@@ -283,6 +283,55 @@ public sealed class ReadTimeoutTests
 
 public sealed class LinuxClockSourcesTests
 {
+    /// <summary>
+    /// The shipped configuration lists /dev/ptp_virtio_tai, /dev/ptp_virtio_utc and type utc. A host serving only UTC
+    /// (QEMU's built-in device), or a guest without udev links, must still start on the selector that matches: seen in
+    /// the lab's systemd scenario, where the unit failed with "no PTP clock matches path /dev/ptp_virtio_tai".
+    /// </summary>
+    [Fact]
+    public void ASelectorThatMatchesNothingIsSkippedForTheNextOne()
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
+        var sources = new Sync.Daemon.Configuration.SourcesOptions
+        {
+            Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
+                Sync.Clock.Linux.ClockSelector.ByKeyword(Sync.Clock.Linux.ClockSelectorKeyword.Utc),
+                Sync.Clock.Linux.ClockSelector.ByClockName("Virtio PTP type 0/variant 0")],
+        };
+        var skipped = new List<string>();
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider(), skipped.Add);
+
+        Assert.True(opened.IsOk, opened.Error?.ToString());
+        try
+        {
+            var clock = Assert.Single(opened.Value); // the UTC clock, once, though two selectors name it
+            Assert.Equal(Path.Combine(fs.DevRoot, "ptp0"), clock.Info.Path);
+            Assert.Contains("/dev/ptp_virtio_tai", Assert.Single(skipped));
+        }
+        finally
+        {
+            foreach (var clock in opened.Value) clock.Dispose();
+        }
+    }
+
+    [Fact]
+    public void WhenNoSelectorMatchesOpeningFailsNamingThemAll()
+    {
+        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
+        var sources = new Sync.Daemon.Configuration.SourcesOptions
+        {
+            Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
+                Sync.Clock.Linux.ClockSelector.ByKeyword(Sync.Clock.Linux.ClockSelectorKeyword.Tai)],
+        };
+
+        var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
+
+        Assert.False(opened.IsOk);
+        Assert.Contains("/dev/ptp_virtio_tai is not a PTP clock", opened.Error!.Message);
+        Assert.Contains("no TAI PTP clock found", opened.Error!.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void EveryRealClockIsReadThroughTheConfiguredReadTimeout()
     {

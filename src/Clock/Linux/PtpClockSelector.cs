@@ -13,7 +13,10 @@ namespace Sync.Clock.Linux;
 /// Ties go to the lowest ptpN. TAI comes first because it never steps or smears: UTC follows from it with the TAI-UTC
 /// offset. A monotonic clock, an unknown type or variant, or a PHC of an unknown driver is never chosen.</item>
 /// <item>selectors: one clock each, in the order given (the first is preferred, the others are for failover); a
-/// clock that cannot steer CLOCK_REALTIME (monotonic, unknown scale) is refused with the reason.</item>
+/// clock that cannot steer CLOCK_REALTIME (monotonic, unknown scale) is refused with the reason. A selector that
+/// matches no clock is skipped (reported through <c>skipped</c>) and the choice fails only when none matches: the
+/// shipped configuration names /dev/ptp_virtio_tai first, which does not exist where the host serves no TAI clock
+/// or no udev made the links (the lab's systemd scenario failed to start on that). A clock named twice counts once.</item>
 /// </list>
 /// </summary>
 public static class PtpClockSelector
@@ -23,18 +26,27 @@ public static class PtpClockSelector
     public const string DefaultOrderDescription = "TAI > UTC > UTC smeared > UTC maybe-smeared (virtio-rtc) > vmclock > KVM > VMware";
 
     /// <summary>The clocks to read, preferred first, each with the reason in words.</summary>
-    public static ClockResult<IReadOnlyList<PtpClockChoice>> Choose(IReadOnlyList<PtpClockDescription> clocks, IReadOnlyList<ClockSelector> selectors)
+    public static ClockResult<IReadOnlyList<PtpClockChoice>> Choose(IReadOnlyList<PtpClockDescription> clocks, IReadOnlyList<ClockSelector> selectors,
+        Action<string>? skipped = null)
     {
         if (clocks.Count == 0)
             return new ClockError(ClockErrorKind.DeviceGone, "ENODEV", "no PTP clocks found: is the virtio_rtc or ptp_kvm module loaded?");
         if (selectors.Count == 0) return SelectDefault(clocks);
         var chosen = new List<PtpClockChoice>(selectors.Count);
+        var unmatched = new List<string>();
         foreach (var selector in selectors)
         {
             var one = SelectOne(clocks, selector);
-            if (!one.IsOk) return one.Error!;
-            chosen.Add(one.Value);
+            if (!one.IsOk)
+            {
+                if (one.Error!.Kind != ClockErrorKind.DeviceGone) return one.Error!; // refused: a configuration error
+                unmatched.Add(one.Error.Message);
+                skipped?.Invoke($"{one.Error.Message}: trying the next selector");
+                continue;
+            }
+            if (chosen.All(c => c.Clock.DevicePath != one.Value.Clock.DevicePath)) chosen.Add(one.Value);
         }
+        if (chosen.Count == 0) return NotFound(string.Join("; ", unmatched));
         return ClockResult<IReadOnlyList<PtpClockChoice>>.Ok(chosen);
     }
 

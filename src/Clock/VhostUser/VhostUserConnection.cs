@@ -29,6 +29,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     private readonly Action _serveNotifications;
     private readonly Action _stop;
     private VhostUserEventLoop? _loop;
+    private VhostUserEventLoop.Deadline? _deadline;
     private volatile bool _stopRequested;
     private int _pendingNotificationMask;
     private bool _attached;
@@ -300,10 +301,12 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
 
     private void ScheduleTimeoutCheck()
     {
+        _deadline?.Cancel();
+        _deadline = null;
         long deadline = NextDeadlineMs();
         if (deadline != long.MaxValue)
         {
-            _loop!.ScheduleCheck(this, deadline);
+            _deadline = _loop!.ScheduleCheck(this, deadline);
         }
     }
 
@@ -385,6 +388,8 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         }
         End(reason);
         _ended = true;
+        _deadline?.Cancel();
+        _deadline = null;
         if (_attached)
         {
             for (int q = 0; q < _watchedKicks.Length; q++)

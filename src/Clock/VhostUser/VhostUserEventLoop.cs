@@ -22,7 +22,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _work = new();
     private readonly Dictionary<int, VhostUserConnection> _connections = new();
-    private readonly PriorityQueue<VhostUserConnection, long> _deadlines = new();
+    private readonly PriorityQueue<Deadline, long> _deadlines = new();
     private readonly object _wakeGate = new();
     private int _wakePending;
     private volatile bool _stopping;
@@ -80,8 +80,25 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     /// <summary>The connection has ended: no more events or deadlines for it. Loop thread only.</summary>
     public void Forget(VhostUserConnection connection) => _connections.Remove(connection.Id);
 
+    /// <summary>
+    /// A timeout check of one connection: the queue holds this small object, not the connection, so a connection that
+    /// ends before its deadline (a churn of 100,000 short connections) is not kept alive by it until then.
+    /// </summary>
+    public sealed class Deadline(VhostUserConnection connection)
+    {
+        public VhostUserConnection? Connection { get; private set; } = connection;
+
+        /// <summary>The connection ended or has a newer deadline: this one does nothing.</summary>
+        public void Cancel() => Connection = null;
+    }
+
     /// <summary>Wakes the loop at <paramref name="deadlineMs"/> (Environment.TickCount64) to check the connection's timeouts. Loop thread only.</summary>
-    public void ScheduleCheck(VhostUserConnection connection, long deadlineMs) => _deadlines.Enqueue(connection, deadlineMs);
+    public Deadline ScheduleCheck(VhostUserConnection connection, long deadlineMs)
+    {
+        var deadline = new Deadline(connection);
+        _deadlines.Enqueue(deadline, deadlineMs);
+        return deadline;
+    }
 
     /// <summary>Stops the thread (after the connections have ended) and closes the epoll set.</summary>
     public void Dispose()
@@ -203,10 +220,10 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private void CheckDeadlines()
     {
         long now = Environment.TickCount64;
-        while (_deadlines.TryPeek(out var connection, out long deadline) && deadline <= now)
+        while (_deadlines.TryPeek(out var entry, out long deadline) && deadline <= now)
         {
             _deadlines.Dequeue();
-            if (_connections.ContainsKey(connection.Id))
+            if (entry.Connection is { } connection && _connections.ContainsKey(connection.Id))
             {
                 try
                 {

@@ -288,7 +288,7 @@ public static class ConfigKeys
             o => o.Logging.Level, (o, v) => o with { Logging = o.Logging with { Level = v } });
 
         public static readonly ConfigKey<LogFormat> Format = Choice("logging:format", ConfigNames.LogFormats, LogFormat.Auto,
-            "auto = systemd format under systemd", "json",
+            "auto = journal fields under systemd", "json",
             o => o.Logging.Format, (o, v) => o with { Logging = o.Logging with { Format = v } });
     }
 

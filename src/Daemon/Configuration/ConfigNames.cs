@@ -39,7 +39,7 @@ public static class ConfigNames
     ];
 
     public static readonly IReadOnlyList<(string Name, LogFormat Value)> LogFormats =
-        [("auto", LogFormat.Auto), ("systemd", LogFormat.Systemd), ("simple", LogFormat.Simple), ("json", LogFormat.Json)];
+        [("auto", LogFormat.Auto), ("systemd", LogFormat.Systemd), ("simple", LogFormat.Simple), ("json", LogFormat.Json), ("journal", LogFormat.Journal)];
 
     /// <summary>
     /// The scales a simulated served clock (serve:simulated:scale) can serve: the ones whose conversion from TAI is

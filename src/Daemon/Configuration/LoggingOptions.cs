@@ -9,5 +9,8 @@ public sealed record LoggingOptions
     public LogFormat Format { get; init; } = ConfigKeys.Logging.Format.Default;
 }
 
-/// <summary>auto = systemd format under systemd (journal priorities), simple otherwise.</summary>
-public enum LogFormat { Auto, Systemd, Simple, Json }
+/// <summary>
+/// auto = journal when systemd connected stderr to the journal, else systemd format under systemd (journal priorities),
+/// simple otherwise. journal = systemd's native journal protocol with structured fields (VIRTSYNC_*).
+/// </summary>
+public enum LogFormat { Auto, Systemd, Simple, Json, Journal }

@@ -159,10 +159,12 @@ public static class DaemonHost
         logging.ClearProviders();
         logging.SetMinimumLevel(options.Level);
         var format = options.Format == LogFormat.Auto
-            ? (SystemdHelpers.IsSystemdService() ? LogFormat.Systemd : LogFormat.Simple)
+            ? JournalLoggerProvider.AutoFormat(Environment.GetEnvironmentVariable("JOURNAL_STREAM"),
+                File.Exists(JournalLoggerProvider.DefaultSocketPath), SystemdHelpers.IsSystemdService())
             : options.Format;
         switch (format)
         {
+            case LogFormat.Journal: logging.AddProvider(new JournalLoggerProvider()); break;
             case LogFormat.Systemd: logging.AddSystemdConsole(); break;
             case LogFormat.Json: logging.AddJsonConsole(); break;
             default: logging.AddSimpleConsole(o => { o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "HH:mm:ss.fff "; }); break;

@@ -17,9 +17,10 @@ namespace Sync.Daemon.Pipeline;
 /// </summary>
 public static class LinuxClockSources
 {
-    public static ClockResult<IReadOnlyList<IReferenceClock>> Open(SourcesOptions sources, PtpClockDiscovery discovery, TimeProvider time)
+    public static ClockResult<IReadOnlyList<IReferenceClock>> Open(SourcesOptions sources, PtpClockDiscovery discovery, TimeProvider time,
+        Action<string>? skipped = null)
     {
-        var chosen = PtpClockSelector.Choose(discovery.Discover(), sources.Clocks);
+        var chosen = PtpClockSelector.Choose(discovery.Discover(), sources.Clocks, skipped);
         if (!chosen.IsOk)
             return chosen.Error! with { Message = $"{(sources.Clocks.Count > 0 ? "sources:clocks: " : "")}{chosen.Error!.Message}; `virtsyncd clocks` lists the clocks and what sync would choose" };
 

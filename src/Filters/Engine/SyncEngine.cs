@@ -582,7 +582,9 @@ public sealed class SyncEngine
             || _estimator.EstimateAt(sample.LocalTime) is not { } predicted)
             return null;
         var deviation = sample.Offset - predicted.Offset;
-        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold;
+        var sinceLast = _lastFilteredAt is { } last && sample.LocalTime > last ? sample.LocalTime - last : Duration.Zero;
+        var rateRunUp = Duration.FromNanoseconds((long)Math.Ceiling(sinceLast.Nanoseconds * _options.JumpRateAllowancePpm * 1e-6));
+        var explained = sample.Delay + sample.Error + predicted.ErrorBound + _options.JumpThreshold + rateRunUp;
         return deviation.Abs() > explained ? deviation : null;
     }
 
@@ -627,7 +629,12 @@ public sealed class SyncEngine
         if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
-            _controller.EnterRecovery();
+            // A rate change (the reference's or the oscillator's) is followed by slewing: what its run-up left is
+            // no step of the clock, however long detection took at a slow read interval. A step, or a frequency
+            // jump seen with a step (a migration), may be stepped back where the policy allows.
+            var last = _estimator.LastDiscontinuity;
+            var rateChangeOnly = last is { Kind: DiscontinuityKind.FrequencyJump } d && d.Step.Abs() < _options.Discipline.Steps.RecoveryThreshold;
+            _controller.EnterRecovery(allowStep: !rateChangeOnly);
         }
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);

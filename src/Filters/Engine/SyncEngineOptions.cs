@@ -87,8 +87,16 @@ public sealed record SyncEngineOptions
     /// migration moved it, no noise can. It is acted on at that sample (stepped back where steps after a
     /// discontinuity are allowed) instead of after the detector's run of outliers. Default 1 ms, the recovery step
     /// threshold: smaller jumps are found by the detector a few updates later and slewed. Zero turns it off.
+    /// The reference's rate may have changed since the last sample too (a host clock's daemon moves it by up to
+    /// <see cref="JumpRateAllowancePpm"/>): what that could run up meanwhile explains a sample as well, so at a slow
+    /// read interval a rate change is found by the detector and slewed, not taken for a jump and stepped.
     /// </summary>
     public Duration JumpThreshold { get; init; } = Duration.FromMilliseconds(1);
+
+    /// <summary>The largest change of the reference's rate a single sample is allowed to show without being a jump
+    /// (<see cref="JumpThreshold"/>): 500 ppm, the kernel's ADJ_FREQUENCY range, the most a host daemon steers its
+    /// clock's rate. 120 us at 0.25 s reads; 26 ms at 52 s reads.</summary>
+    public double JumpRateAllowancePpm { get; init; } = 500;
 
     /// <summary>No sample for this long means holdover, or for <see cref="HoldoverAfterReadings"/> read intervals
     /// when that is longer. Default 3 s.</summary>

@@ -15,6 +15,9 @@ public interface IClockEstimator
     /// <summary>The estimate extrapolated to localNow, or null while there is not enough data.</summary>
     ClockEstimate? EstimateAt(Instant<Utc> localNow);
 
+    /// <summary>The most recent detected step or frequency jump (null until one happens, and after a reset).</summary>
+    Discontinuity? LastDiscontinuity { get; }
+
     /// <summary>Forget everything (after a detected step or frequency jump of the reference or local clock).</summary>
     void Reset();
 }

@@ -20,6 +20,8 @@ namespace Sync.Filters.Estimation;
 ///                wander_j dt^3/3, phase dt), weights w_j from the bank
 ///   ErrorBound = half-width b of the mixture sum_j w_j N(x_j(t), P_j,00(t)) around its mean that leaves
 ///                erfc(BoundSigmas / sqrt 2) outside (= BoundSigmas x sd for one level) + SystematicError
+///                widened to BoundSigmas sd(state alone) + int_0^dt g(s) ds where that is wider, g(s) the largest
+///                change of the frequency seen over s in the last hour or more (FrequencyDrift; holdover)
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator
 {
@@ -31,6 +33,7 @@ public sealed class KalmanEstimator : IClockEstimator
 
     private readonly WanderModelBank _bank;
     private readonly ThirdDifferenceNoise _thirdDifferences;
+    private readonly FrequencyDrift _frequencyDrift = new(FrequencyDriftSpacingS);
     private readonly double _boundMissProbability;
 
     private bool _initialized;
@@ -115,6 +118,7 @@ public sealed class KalmanEstimator : IClockEstimator
                 // changed. Learning them as noise would widen the gate faster than they grow (the rate change would
                 // never be followed): fold the line into the state instead and forget what the noise scale learnt.
                 DriftCorrections++;
+                _frequencyDrift.Reset();
                 SetNoiseScale(_quietNoiseScale);
                 _detector.Reset();
                 _held.Clear();
@@ -162,6 +166,11 @@ public sealed class KalmanEstimator : IClockEstimator
         }
         _held.Clear();
         Update(sample, prior, baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
+        if (SampleCount >= _options.MinSamples)
+        {
+            var now = _bank.Predict(0);
+            _frequencyDrift.Add(sample.LocalTime.Nanoseconds, now.FreqNsPerS, now.P11);
+        }
         ForgetNoiseLearntInAManoeuvre();
         if (_drift is null || _drift.Quiet) _quietNoiseScale = _noiseScale;
         return SampleOutcome.Accepted;
@@ -222,7 +231,8 @@ public sealed class KalmanEstimator : IClockEstimator
         double sdNs = Math.Sqrt(Math.Max(0, p00));
         // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
         // widens it more than its share of the variance would.
-        double boundNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability) + _options.SystematicError.Nanoseconds;
+        double modelNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability);
+        double boundNs = modelNs + DriftAllowanceNs(dtS, modelNs) + _options.SystematicError.Nanoseconds;
         boundNs += DoubtNs();
         return new ClockEstimate(
             localNow,
@@ -252,6 +262,29 @@ public sealed class KalmanEstimator : IClockEstimator
         return doubtNs;
     }
 
+    /// <summary>Seconds between the frequency estimates kept for <see cref="FrequencyDrift"/> (each read when slower).</summary>
+    private const double FrequencyDriftSpacingS = 4;
+
+    /// <summary>
+    /// What a frequency moving as it has been seen to move (<see cref="FrequencyDrift"/>) adds beyond the wander
+    /// model's bound dtS past the last update: the model-free bound, BoundSigmas sd of the state alone (offset and
+    /// frequency error, no process noise) plus the offset the observed frequency changes can gather, where it is
+    /// wider than the model's. Nothing between reads of a well-learnt model; in a long holdover it is what a
+    /// persistent drift (a thermal cycle) adds beyond the random-walk wander learnt over the filter's memory.
+    /// </summary>
+    private double DriftAllowanceNs(double dtS, double modelBoundNs)
+    {
+        if (!(dtS > 0)) return 0;
+        double excursionNs = _frequencyDrift.OffsetExcursionNs(dtS);
+        if (excursionNs <= 0) return 0;
+        var state = _bank.Predict(0).Predict(dtS, 0, 0);
+        double empiricalNs = _options.BoundSigmas * Math.Sqrt(Math.Max(0, state.P00)) + excursionNs;
+        return Math.Max(0, empiricalNs - modelBoundNs);
+    }
+
+    /// <summary>The frequency's observed movement (see <see cref="Estimation.FrequencyDrift"/>).</summary>
+    public FrequencyDrift FrequencyDrift => _frequencyDrift;
+
     /// <summary>1-sigma uncertainty of the estimated offset at localNow, grown by the process noise since the last
     /// update (holdover). Null before the first sample.</summary>
     public Duration? PredictionErrorAt(Instant<Utc> localNow)
@@ -269,6 +302,7 @@ public sealed class KalmanEstimator : IClockEstimator
     {
         if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); }
         else _thirdDifferences.Restart();
+        _frequencyDrift.Reset();
         _initialized = false;
         _held.Clear();
         _ledger.Clear();
@@ -299,6 +333,7 @@ public sealed class KalmanEstimator : IClockEstimator
         if (_ledger.PendingCount == 0) return;
         var stateTime = new Instant<Utc>(_stateTimeNs);
         double freqAtPpm = _ledger.FrequencyPpm(at);
+        _frequencyDrift.Shift((freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3);
         _bank.Shift(_ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds),
             (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3);
         _stateTimeNs += _ledger.StepsNs(at) - _ledger.StepsNs(stateTime);

@@ -89,6 +89,39 @@ public class WanderAdaptationTests
     }
 
     [Fact]
+    public void HoldoverBoundCoversAPersistentFrequencyDriftTheWanderCannotShow()
+    {
+        // The frequency drifting at 0.8 ppb/s (a slow thermal ramp, the steep part of a long cycle) read precisely
+        // every 1.5 s for 10 minutes: over the filter's memory it looks like little wander, yet in a 20-minute holdover
+        // it moves the offset by D t^2 / 2 = 0.58 ms. The bound must cover that from the drift it saw (FrequencyDrift),
+        // without growing blind.
+        const double slope = 0.8, periodS = 200_000, amplitudeNsPerS = slope * periodS / (2 * Math.PI);
+        int judged = 0, covered = 0;
+        for (int seed = 0; seed < 12; seed++)
+        {
+            var osc = new SyntheticOscillator(new Random(70 + seed), 0, 3_000, 0.25, 2)
+            {
+                PeriodicAmplitudeNsPerS = amplitudeNsPerS,
+                PeriodicPeriodS = periodS,
+            };
+            var est = new KalmanEstimator();
+            for (int i = 0; i < 400; i++) { osc.Advance(1.5); est.Add(osc.Sample()); }
+            // Seen: about the drift times the longest lag, no more than the estimates' noise adds.
+            Assert.InRange(est.FrequencyDrift.LongestChangeNsPerS, 0.8 * slope * est.FrequencyDrift.LongestLagS, 1.2 * slope * est.FrequencyDrift.LongestLagS);
+            for (int s = 1; s <= 1_200; s++)
+            {
+                osc.Advance(1);
+                if (s % 20 != 0) continue;
+                var e = est.EstimateAt(osc.Now)!;
+                judged++;
+                if (Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) <= e.ErrorBound.Nanoseconds) covered++;
+                Assert.True(e.ErrorBound.Nanoseconds < 2 * (slope * s * s / 2) + 2_000, $"bound {e.ErrorBound.Nanoseconds} ns at {s} s");
+            }
+        }
+        Assert.True(covered / (double)judged >= 0.999, $"holdover coverage {covered / (double)judged:F4}");
+    }
+
+    [Fact]
     public void FixedWanderIsOneLevel()
     {
         Assert.Equal([2e-17], WanderOptions.Fixed(2e-17).LevelsS2PerS3());
