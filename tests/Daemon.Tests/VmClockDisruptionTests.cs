@@ -76,7 +76,7 @@ public sealed class VmClockDisruptionTests
         // In that step: first the disruption's command (unsynchronized, 16 s, no step), then the reading's step.
         var inStep = r.Commands.Where(c => c.T == at).Select(c => c.Command).ToList();
         Assert.True(inStep.Count >= 2, $"{inStep.Count} commands in the restore's step");
-        Assert.True(inStep[0].Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.True(inStep[0].Status!.Value.HasFlag(ClockStatus.Unsynchronized));
         Assert.Equal(DisciplineController.UnsynchronizedMaxError, inStep[0].MaxError);
         Assert.Null(inStep[0].Step);
         var steps = r.Commands.Where(c => c.T >= RestoreAtS && c.Command.Step is not null).ToList();
@@ -87,7 +87,7 @@ public sealed class VmClockDisruptionTests
         // Back within 50 us and "synchronized" with a small maxerror within 5 s of the restore, and staying there.
         var settled = r.After.Where(a => a.T >= RestoreAtS + 5).ToList();
         Assert.True(settled.Max(a => Math.Abs(a.OffsetNs)) < 50_000, $"max |offset| from 5 s after the restore {settled.Max(a => Math.Abs(a.OffsetNs))} ns");
-        Assert.All(settled, a => Assert.False(a.Kernel.Status.HasFlag(KernelStatus.Unsynchronized), $"t {a.T}: still unsynchronized"));
+        Assert.All(settled, a => Assert.False(a.Kernel.Status.HasFlag(ClockStatus.Unsynchronized), $"t {a.T}: still unsynchronized"));
         Assert.True(settled[^1].Kernel.MaxError < Duration.FromMicroseconds(100), $"maxerror {settled[^1].Kernel.MaxError}");
     }
 
@@ -99,16 +99,16 @@ public sealed class VmClockDisruptionTests
         var (at, _) = Assert.Single(r.Disruptions);
         var first = r.After.First();
         Assert.Equal(at, first.T);
-        Assert.True(first.Kernel.Status.HasFlag(KernelStatus.Unsynchronized), "unsynchronized in the marker's own step");
+        Assert.True(first.Kernel.Status.HasFlag(ClockStatus.Unsynchronized), "unsynchronized in the marker's own step");
         Assert.True(first.Kernel.MaxError >= Duration.FromSeconds(15), $"maxerror {first.Kernel.MaxError} in the marker's step");
         Assert.DoesNotContain(r.Commands, c => c.T >= RestoreAtS && c.Command.Step is not null);
-        var synced = r.After.First(a => !a.Kernel.Status.HasFlag(KernelStatus.Unsynchronized));
+        var synced = r.After.First(a => !a.Kernel.Status.HasFlag(ClockStatus.Unsynchronized));
         Assert.True(synced.T - RestoreAtS <= 5, $"synchronized again {synced.T - RestoreAtS:0.00} s after the marker");
         Assert.True(r.After.Max(a => Math.Abs(a.OffsetNs)) < 50_000);
 
         // Without the watcher the same run never leaves "synchronized": the marker is what widened the bound.
         var unwatched = RunRestore(0, watch: false);
-        Assert.DoesNotContain(unwatched.After, a => a.Kernel.Status.HasFlag(KernelStatus.Unsynchronized));
+        Assert.DoesNotContain(unwatched.After, a => a.Kernel.Status.HasFlag(ClockStatus.Unsynchronized));
     }
 
     [Fact]

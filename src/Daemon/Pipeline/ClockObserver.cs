@@ -41,7 +41,7 @@ public sealed class ClockObserver(ISystemClock clock, SyncEngine engine)
         {
             LastError = null;
             Reads++;
-            _leapPending = (state.Value.Status & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) != 0;
+            _leapPending = (state.Value.Status & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) != 0;
             engine.OnKernelFrequency(clock.Now(), state.Value.FrequencyPpm);
         }
         SteppedSinceLastLook();

@@ -177,7 +177,7 @@ public sealed class DisciplineController
     /// "unsynchronized" with maxerror 16 s until an update finds the offset back within the recovery threshold, as
     /// after a jump. The caller resets the estimator; the first sample after decides whether to step.
     /// </summary>
-    public DisciplineDecision Disrupted(Instant<Utc> now, KernelStatus leapFlags)
+    public DisciplineDecision Disrupted(Instant<Utc> now, ClockStatus leapFlags)
     {
         EnterRecovery();
         JumpUncorrected = true;
@@ -187,7 +187,7 @@ public sealed class DisciplineController
         var command = new ClockCommand
         {
             FrequencyPpm = basePpm,
-            Status = (leapFlags & (KernelStatus.InsertLeap | KernelStatus.DeleteLeap)) | KernelStatus.Unsynchronized,
+            Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap)) | ClockStatus.Unsynchronized,
             MaxError = UnsynchronizedMaxError,
         };
         var adjustment = changePpm == 0 ? (LocalClockAdjustment?)null : new LocalClockAdjustment(now, LocalRateChangePpm(basePpm - changePpm, basePpm, 0), Duration.Zero);

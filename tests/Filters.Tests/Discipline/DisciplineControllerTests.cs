@@ -175,10 +175,10 @@ public class DisciplineControllerTests
         // Read every 52 s, a 14 ppm rate change runs up 2 ms before three samples confirm it: slewed, never stepped.
         var controller = new DisciplineController(new DisciplineOptions());
         for (var i = 0; i < 10; i++)
-            controller.Update(Estimate(52 * i, 0.1, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+            controller.Update(Estimate(52 * i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         controller.EnterRecovery(allowStep: false);
-        var decision = controller.Update(Estimate(520, 2_000, controller.CommandedFrequencyPpm), KernelStatus.None, null);
+        var decision = controller.Update(Estimate(520, 2_000, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
         Assert.Null(decision.Command.Step);
         Assert.Equal(0, controller.Steps);
@@ -186,7 +186,7 @@ public class DisciplineControllerTests
 
         // The same offset after a step-like discontinuity is stepped (the default policy allows it).
         controller.EnterRecovery();
-        Assert.NotNull(controller.Update(Estimate(572, 2_000, controller.CommandedFrequencyPpm), KernelStatus.None, null).Command.Step);
+        Assert.NotNull(controller.Update(Estimate(572, 2_000, controller.CommandedFrequencyPpm), ClockStatus.None, null).Command.Step);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public class DisruptionTests
 
     private static void AssertUnsynchronizedAtOnce(ClockCommand command)
     {
-        Assert.True(command.Status!.Value.HasFlag(KernelStatus.Unsynchronized));
+        Assert.True(command.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
         Assert.Equal(DisciplineController.UnsynchronizedMaxError, command.MaxError);
         Assert.Null(command.Step);
     }
@@ -66,7 +66,7 @@ public class DisruptionTests
         Assert.Equal(StepReason.Jump, step.StepReason);
         Assert.InRange(step.Step!.Value.TotalSeconds, 29.999, 30.001);
         Assert.True(r.OffsetsAfterNs.Max(Math.Abs) < 50_000, $"max |offset| after the first sample {r.OffsetsAfterNs.Max(Math.Abs)} ns");
-        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(KernelStatus.Unsynchronized)).Read;
+        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(ClockStatus.Unsynchronized)).Read;
         Assert.True(resynced <= 5 * ReadsPerSecond, $"synchronized again at read {resynced}");
         var last = r.Commands.Last(c => c.Command.MaxError is not null).Command;
         Assert.True(last.MaxError < Duration.FromMicroseconds(100), $"maxerror {last.MaxError}");
@@ -81,7 +81,7 @@ public class DisruptionTests
         Assert.DoesNotContain(r.Commands, c => c.Command.Step is not null);
         Assert.Equal(0, r.Engine.Jumps);
         // Unsynchronized (maxerror 16 s) until an update finds the clock within 1 ms, then back within 5 s.
-        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(KernelStatus.Unsynchronized)).Read;
+        var resynced = r.Commands.First(c => c.Command.Status is { } s && !s.HasFlag(ClockStatus.Unsynchronized)).Read;
         Assert.True(resynced <= 5 * ReadsPerSecond, $"synchronized again at read {resynced}");
         Assert.All(r.Commands.Where(c => c.Read < resynced && c.Command.MaxError is not null),
             c => Assert.Equal(DisciplineController.UnsynchronizedMaxError, c.Command.MaxError));
@@ -97,6 +97,6 @@ public class DisruptionTests
         Assert.DoesNotContain(r.Commands, c => c.Command.Step is not null);
         Assert.Equal(1, r.Engine.Jumps);
         Assert.All(r.Commands.Where(c => c.Command.Status is not null),
-            c => Assert.True(c.Command.Status!.Value.HasFlag(KernelStatus.Unsynchronized), $"read {c.Read}: synchronized while seconds off"));
+            c => Assert.True(c.Command.Status!.Value.HasFlag(ClockStatus.Unsynchronized), $"read {c.Read}: synchronized while seconds off"));
     }
 }
