@@ -681,9 +681,31 @@ def analyze_foreign(run_dir, guest, checks, metrics):
         check(checks, name, ok, value)
 
 
+def analyze_snapshot(run_dir, guest, checks, metrics):
+    """snapshot: what blocks saving the VM (QMP query-migrate's blocked-reasons, migrate's reply) and the vmclock page
+    the daemon watches (virtsyncd clocks --json before and after: the disruption marker)."""
+    def qmp_reply(name):
+        path = os.path.join(run_dir, name)
+        if not os.path.exists(path):
+            return None
+        with open(path, errors="replace") as f:
+            lines = [l for l in f if l.strip().startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    before = qmp_reply("migrate-query-before.json") or {}
+    migrate = qmp_reply("migrate.json") or {}
+    snap = {"blocked_reasons": (before.get("return") or {}).get("blocked-reasons"),
+            "migrate_reply": migrate.get("error", {}).get("desc") if "error" in migrate else migrate.get("return")}
+    for when in ("start", "end"):
+        page = load_json(os.path.join(run_dir, "out", f"clocks-{when}.json"), {}) or {}
+        snap[f"vmclock_{when}"] = page.get("vmclock") if isinstance(page, dict) else None
+    metrics["snapshot"] = snap
+    check(checks, "snapshot: nothing blocks saving the VM (query-migrate blocked-reasons)", not snap["blocked_reasons"], snap["blocked_reasons"])
+
+
 ANALYZERS = {
     "systemd": analyze_systemd,
     "truth": analyze_truth,
+    "snapshot": analyze_snapshot,
     "foreign": analyze_foreign,
     "pause": analyze_pause,
     "builtin-probe": analyze_builtin_probe,

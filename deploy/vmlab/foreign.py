@@ -80,6 +80,8 @@ def analyze(run_dir, out_dir=None):
     first = next((t for t, _ in detects if t >= start), None)
     report["detection_s"] = round(first - start, 3) if first is not None else None
     report["detected_before_chronyd_start"] = [round(t - start, 3) for t, _ in detects if t < start]
+    if "virtsync_ready" in events:
+        report["virtsync_ready_before_chronyd_s"] = round(start - events["virtsync_ready"], 3)
     resume = next((t for t in resumes if first is not None and t > first), None)
     report["resumed_after_stop_s"] = round(resume - stop, 3) if resume is not None else None
     # The kernel's state while chronyd ran, and from its exit to virtsync's resume.
@@ -107,7 +109,9 @@ def checks(report):
     """(name, ok, value) for the verdict: issue 13's target for a second time daemon."""
     if "error" in report:
         return [("foreign: chronyd started and stopped beside virtsync", False, report["error"])]
-    return [
+    ready = [("foreign: virtsync was steering (READY) before chronyd started", report["virtsync_ready_before_chronyd_s"] > 0,
+              report["virtsync_ready_before_chronyd_s"])] if "virtsync_ready_before_chronyd_s" in report else []
+    return ready + [
         ("foreign: chronyd changed the kernel's clock state while it ran", report["chronyd_changed_state"], report["chronyd_frequency_ppm"]),
         ("foreign: virtsync detected chronyd within 10 s of its start", report["detection_s"] is not None and report["detection_s"] <= 10,
          report["detection_s"]),

@@ -105,19 +105,24 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
             break
         entry["resume_second"] = rows[first]["t"]
         entry["first_probe_after_resume_s"] = round(_reference_time(rows[first]) - resumed_at, 3)
+        # This pause's data ends where the next pause begins: the probe second that straddles the next `stop` (it
+        # starts less than a second before it) holds samples from after that resume, before the daemon corrected it.
+        end = len(rows)
+        if k + 1 < len(stops):
+            end = next((i for i in range(first, len(rows)) if _reference_time(rows[i]) >= stops[k + 1] - 1.0), len(rows))
         recovered = None
-        for i in range(first, len(rows)):
-            window = rows[i:i + HOLD_S]
+        for i in range(first, end):
+            window = rows[i:min(i + HOLD_S, end)]
             if all(abs(r["best_offset_ns"]) < BAND_NS and abs(r["median_offset_ns"]) < BAND_NS for r in window) \
-                    and (len(window) == HOLD_S or i + len(window) == len(rows)):
+                    and (len(window) == HOLD_S or i + len(window) == end):
                 recovered = i
                 break
         skip = 1 if first == jump else 0  # the second that shows the jump itself is not an error after it
-        after = rows[first + skip:] if recovered is None else rows[first + skip:recovered + HOLD_S]
+        after = rows[first + skip:end] if recovered is None else rows[first + skip:min(recovered + HOLD_S, end)]
         entry["max_abs_error_after_resume_us"] = round(max((abs(r["best_offset_ns"]) for r in after), default=0) / 1e3, 1)
         if recovered is not None:
             entry["recovery_s"] = round(max(0.0, _reference_time(rows[recovered]) - resumed_at), 3)
-            held = rows[recovered:recovered + HOLD_S]
+            held = rows[recovered:min(recovered + HOLD_S, end)]
             entry["held_s"] = len(held)
             entry["max_abs_error_after_recovery_us"] = round(max(abs(r["best_offset_ns"]) for r in held) / 1e3, 1)
             start = recovered + len(held)

@@ -27,6 +27,11 @@ log "virtsyncd sync --sources:clocks=/dev/ptp_virtio_utc $opts"
 daemon_pid=$!
 event virtsync_start
 guest_phase running
+# BEFORE_S counts from virtsync's first estimate (READY): under TCG on a loaded host the .NET start alone can take a
+# minute, and chronyd must find virtsync already steering.
+waited=0
+while ! grep -q "READY" "$VMLAB_OUT/virtsyncd-sync.log" 2>/dev/null && [ "$waited" -lt 300 ]; do sleep 1; waited=$((waited + 1)); done
+event virtsync_ready
 sleep "$before"
 chrony_config "$REFERENCE_DEV" "poll 0 dpoll -2"
 event chrony_start
@@ -35,7 +40,13 @@ log "chronyd started beside virtsync (PID $CHRONY_PID)"
 sleep "$chrony_s"
 virtsyncd status >"$VMLAB_OUT/virtsyncd-status-yielding.txt" 2>&1
 chronyc tracking >"$VMLAB_OUT/chronyc-tracking.txt" 2>&1
-kill "$CHRONY_PID" 2>/dev/null
+# chronyd runs under the sid loader in a background subshell ($CHRONY_PID): stop chronyd itself, by its pid file.
+chronyd_pid=$(cat "$CHRONY_DIR/chronyd.pid" 2>/dev/null)
+kill "${chronyd_pid:-$CHRONY_PID}" 2>/dev/null
+waited=0
+while [ -n "$chronyd_pid" ] && kill -0 "$chronyd_pid" 2>/dev/null && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+chrony_gone=true
+[ -n "$chronyd_pid" ] && kill -0 "$chronyd_pid" 2>/dev/null && chrony_gone=false
 wait "$CHRONY_PID" 2>/dev/null
 event chrony_stop
 log "chronyd stopped"
@@ -51,5 +62,5 @@ event end
 cat >"$VMLAB_RESULT" <<JSON
 {"pass":$alive,"daemon":"virtsync","daemon_options":$(json_str "$opts"),"before_s":$before,"chrony_s":$chrony_s,"after_s":$after,
  "served_device":"$SERVED_DEV","reference_device":"$REFERENCE_DEV",
- "checks":[$(json_check "virtsyncd still running at the end" "$alive")]}
+ "checks":[$(json_check "virtsyncd still running at the end" "$alive"),$(json_check "chronyd stopped (pid file)" "$chrony_gone" "${chronyd_pid:-null}")]}
 JSON

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 using System.Runtime.InteropServices;
 using Sync.Clock.Virtio.Rtc;
 
@@ -19,8 +20,6 @@ public sealed unsafe partial class X86TscCounterReader : IHardwareCounterReader
         0xC3,                   // ret
     ];
 
-    private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
-    private const int MapPrivate = 0x02, MapAnonymous = 0x20;
     private const nuint PageSize = 4096;
 
     private static readonly Lock CreateGate = new();
@@ -47,20 +46,20 @@ public sealed unsafe partial class X86TscCounterReader : IHardwareCounterReader
         {
             if (_shared is null)
             {
-                void* page = Mmap(null, PageSize, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-                if (page == (void*)-1)
+                var page = LibC.Mmap(0, PageSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS, -1, 0);
+                if (page == LibC.MapFailed)
                 {
                     unavailableReason = $"mmap of a code page failed: errno {Marshal.GetLastPInvokeError()}";
                     return false;
                 }
-                ReadTscCode.CopyTo(new Span<byte>(page, ReadTscCode.Length));
-                if (Mprotect(page, PageSize, ProtRead | ProtExec) != 0)
+                ReadTscCode.CopyTo(new Span<byte>((void*)page, ReadTscCode.Length));
+                if (LibC.Mprotect(page, PageSize, LibC.PROT_READ | LibC.PROT_EXEC) != 0)
                 {
                     unavailableReason = $"mprotect(PROT_EXEC) failed (errno {Marshal.GetLastPInvokeError()}): executable memory is not allowed here";
-                    Munmap(page, PageSize);
+                    LibC.Munmap(page, PageSize);
                     return false;
                 }
-                _shared = new X86TscCounterReader((delegate* unmanaged<ulong>)page);
+                _shared = new X86TscCounterReader((delegate* unmanaged<ulong>)(void*)page);
             }
         }
         reader = _shared;
@@ -68,12 +67,4 @@ public sealed unsafe partial class X86TscCounterReader : IHardwareCounterReader
         return true;
     }
 
-    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", EntryPoint = "mprotect", SetLastError = true)]
-    private static partial int Mprotect(void* address, nuint length, int protection);
-
-    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
-    private static partial int Munmap(void* address, nuint length);
 }

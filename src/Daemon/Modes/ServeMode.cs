@@ -15,7 +15,8 @@ public static class ServeMode
         if (!ModeConfiguration.TryLoad(args, stderr, out var options, out var exitCode)) return exitCode;
         var builder = DaemonHost.CreateBuilder(options, DaemonRole.Serve);
         builder.Services.AddHostedService(sp => new ServeService(options, sp.GetRequiredService<ServeMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DaemonExit>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<DaemonExit>(), sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<Systemd.SystemdEnvironment>().NotifySocket));
         return DaemonHost.Run(builder.Build(), stderr);
     }
 }

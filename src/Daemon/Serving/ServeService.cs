@@ -14,11 +14,13 @@ namespace Sync.Daemon.Serving;
 /// <summary>
 /// `virtsyncd serve` as a hosted service: a vhost-user server on a Unix socket, one virtio-rtc device per
 /// connection (one per VM), all serving the same configured host clocks. A connection that misbehaves is dropped
-/// alone; QEMU may reconnect at any time. Under systemd with a file descriptor store ($NOTIFY_SOCKET,
+/// alone; QEMU may reconnect at any time. Under systemd with a file descriptor store (<paramref name="notifySocket"/>:
+/// $NOTIFY_SOCKET as SystemdEnvironment read it,
 /// FileDescriptorStoreMax=), each connection keeps its fds in the store and its state in serve:stateDirectory, and a
 /// restarted or crashed `serve` takes the connections over from $LISTEN_FDS: the VMs do not notice.
 /// </summary>
-public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics metrics, TimeProvider time, DaemonExit exit, ILoggerFactory loggers)
+public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics metrics, TimeProvider time, DaemonExit exit, ILoggerFactory loggers,
+    string? notifySocket = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _log = loggers.CreateLogger<ServeService>();
@@ -38,7 +40,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
             var inherited = InheritedFileDescriptors.FromEnvironment(out string? inheritProblem);
             if (inheritProblem is not null)
                 LogInheritProblem(inheritProblem);
-            _fdStore = SystemdFileDescriptorStore.FromEnvironment(loggers.CreateLogger<SystemdFileDescriptorStore>());
+            _fdStore = SystemdFileDescriptorStore.Create(notifySocket, loggers.CreateLogger<SystemdFileDescriptorStore>());
             _server = new VhostUserServer(
                 new VhostUserServerOptions
                 {

@@ -18,6 +18,9 @@ public sealed class DisciplineController
     private Duration _updateInterval = Duration.FromSeconds(1);
     private long _updates;
     private long? _recoveryUpdates;
+    // How far off the sample that showed a jump could itself be (half its window plus its error): a step by its
+    // offset can leave this much, which is the step's imprecision, not a new discontinuity, so it is slewed.
+    private Duration _jumpUncertainty;
     private readonly long[] _stepsByReason = new long[StepReasons.Names.Count];
 
     /// <summary>The bound the kernel takes as "unsynchronized" (NTP_PHASE_LIMIT, 16 s): maxerror at or above it
@@ -74,7 +77,7 @@ public sealed class DisciplineController
         var startupStep = _options.Steps.AllowsStep(estimate.Offset, _updates);
         var stepAllowed = startupStep
             || (_options.Steps.AfterDiscontinuity && _recoveryUpdates is { } n && _options.Steps.AllowsStep(estimate.Offset, n)
-                && estimate.Offset.Abs() > _options.Steps.RecoveryThreshold);
+                && estimate.Offset.Abs() > Duration.Max(_options.Steps.RecoveryThreshold, _jumpUncertainty));
         StepReason? reason = null;
         if (stepAllowed)
         {
@@ -143,9 +146,10 @@ public sealed class DisciplineController
     /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
     /// finds the offset back within the recovery threshold. The caller resets the estimator.
     /// </summary>
-    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds)
+    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds, Duration uncertainty = default)
     {
         EnterRecovery();
+        _jumpUncertainty = uncertainty.Abs();
         JumpUncorrected = true;
         var basePpm = _basePpm ?? _commandedPpm;
         var step = Duration.Zero;
@@ -222,6 +226,7 @@ public sealed class DisciplineController
     {
         State = SyncState.Recovery;
         _recoveryUpdates = allowStep ? 0 : null;
+        _jumpUncertainty = Duration.Zero;
     }
 
     /// <summary>

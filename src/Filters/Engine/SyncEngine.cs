@@ -609,7 +609,8 @@ public sealed class SyncEngine
 
         var now = _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
         UpdateLeapState(now);
-        var decision = _controller.Jump(now, sample.Offset, _leapFlags, _taiOffsetSeconds);
+        // The step is only as good as this one sample: what it leaves within the sample's own uncertainty is slewed.
+        var decision = _controller.Jump(now, sample.Offset, _leapFlags, _taiOffsetSeconds, sample.Delay / 2 + sample.Error);
         Notify(decision.Adjustment);
         return Written(decision.Command, now);
     }

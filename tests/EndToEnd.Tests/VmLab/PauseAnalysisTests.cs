@@ -107,6 +107,22 @@ public sealed class PauseAnalysisTests : IDisposable
     }
 
     [Fact]
+    public void APausesWindowEndsWhereTheNextPauseBegins()
+    {
+        // Slow back from the 10 s pause (2 ms until t 79), and the probe second that straddles the 120 s pause's
+        // `stop` (t 139) holds samples from after that resume, before the daemon corrected it: -60 s. The first
+        // pause's 60 s hold reaches it; it is the next pause's, not an error of this one.
+        var (code, output, doc) = Analyze(MakeRun(t => t switch { >= 61 and <= 79 => 2_000_000, 139 => -60_000_000_000, _ => Offset(t) }));
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        var pauses = doc!.RootElement.GetProperty("pauses");
+        Assert.Equal(20.05, pauses[0].GetProperty("recovery_s").GetDouble(), 3);
+        Assert.Equal(59, pauses[0].GetProperty("held_s").GetInt32());
+        Assert.Equal(2_000.0, pauses[0].GetProperty("max_abs_error_after_resume_us").GetDouble());
+        Assert.Equal(4.05, pauses[1].GetProperty("recovery_s").GetDouble(), 3);
+        Assert.Equal(1, code); // 20 s is past the 5 s target
+    }
+
+    [Fact]
     public void ADaemonBackBeforeTheProbesFirstSecondIsTimedByThatSecond()
     {
         var (code, output, doc) = Analyze(MakeRun(_ => 1_000));

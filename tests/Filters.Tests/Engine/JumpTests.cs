@@ -72,6 +72,45 @@ public class JumpTests
     }
 
     [Fact]
+    public void AnImpreciseFirstSampleAfterResumeLeavesOneStepAndTheRestIsSlewed()
+    {
+        // Seen in the lab (TCG, loaded host): the first reading after `cont` is slow; its 3 ms window, read at its
+        // start, puts the jump sample 1.5 ms off, so the jump step leaves 1.5 ms. That is the step's imprecision,
+        // not a new discontinuity: it must be slewed, not stepped a second time.
+        var clock = new ToyGuestClock(frequencyErrorPpm: 20, initialOffsetNs: 5_000, seed: 11);
+        var engine = new SyncEngine(new SyncEngineOptions(), LeapSecondTable.Embedded);
+        var commands = new List<ClockCommand>();
+        var offsets = new List<long>();
+        void Read(bool record, long? windowNs = null, double readPoint = 0.5)
+        {
+            clock.Advance(1_000_000_000L / ReadsPerSecond);
+            if (engine.OnReading("ptp0", clock.Read(9, ClockScale.Utc, windowNs, readPoint)) is { } command)
+            {
+                clock.Apply(command);
+                if (record) commands.Add(command);
+            }
+            if (record) offsets.Add(clock.TrueOffsetNs);
+        }
+        for (var i = 0; i < 120 * ReadsPerSecond; i++)
+            Read(false);
+        clock.Pause(10 * Duration.NanosecondsPerSecond);
+        Read(true, windowNs: 3_000_000, readPoint: 0);
+        for (var i = 1; i < 60 * ReadsPerSecond; i++)
+            Read(true);
+
+        Assert.Equal(1, engine.Jumps);
+        var step = Assert.Single(commands, c => c.Step is not null);
+        Assert.Equal(StepReason.Jump, step.StepReason);
+        Assert.True(Math.Abs(offsets[0]) > 1_000_000, $"the step left {offsets[0]} ns (the sample's imprecision)");
+        // Slewed away: within 50 us from 5 s after resume on, and synchronized again.
+        var settled = offsets.Skip(5 * ReadsPerSecond).ToList();
+        Assert.True(settled.Max(Math.Abs) < 50_000, $"max |offset| from 5 s after resume {settled.Max(Math.Abs)} ns");
+        Assert.False(engine.Controller.JumpUncorrected);
+        var last = commands.Last(c => c.Status is not null);
+        Assert.False(last.Status!.Value.HasFlag(ClockStatus.Unsynchronized));
+    }
+
+    [Fact]
     public void WithoutStepsTheJumpIsSlewedAndTheKernelToldUnsynchronizedUntilItIsGone()
     {
         var options = new SyncEngineOptions { Discipline = new DisciplineOptions { Steps = StepPolicy.Never } };

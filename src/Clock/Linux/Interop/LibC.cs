@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Sync.Clock.Linux.Interop;
 
 /// <summary>
-/// Every libc call the Linux clock code makes, in one place. Each returns -1 (or MAP_FAILED) on failure and sets
+/// Every libc call the Linux clock code makes (guest PHCs and system clock, vmclock, host clock sources, the host
+/// TSC reader), in one place. Each returns -1 (or MAP_FAILED) on failure and sets
 /// errno; read it with <see cref="Marshal.GetLastPInvokeError"/> right after the call.
 /// </summary>
 internal static unsafe partial class LibC
@@ -13,7 +14,11 @@ internal static unsafe partial class LibC
     public const int O_RDONLY = 0;
     public const int O_CLOEXEC = 0x80000;
     public const int PROT_READ = 1;
+    public const int PROT_WRITE = 2;
+    public const int PROT_EXEC = 4;
     public const int MAP_SHARED = 1;
+    public const int MAP_PRIVATE = 0x02;
+    public const int MAP_ANONYMOUS = 0x20;
 
     [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags);
@@ -34,6 +39,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport(Library, EntryPoint = "mprotect", SetLastError = true)]
+    public static partial int Mprotect(nint address, nuint length, int protection);
 
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(nint address, nuint length);

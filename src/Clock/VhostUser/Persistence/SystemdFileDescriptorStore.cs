@@ -32,11 +32,10 @@ public sealed unsafe class SystemdFileDescriptorStore : IFileDescriptorStore, ID
 
     public long SendFailures => Interlocked.Read(ref _failures);
 
-    /// <summary>A store on $NOTIFY_SOCKET, or null when it is unset or not a usable address.</summary>
-    public static SystemdFileDescriptorStore? FromEnvironment(ILogger? logger = null) =>
-        Create(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"), logger);
-
-    /// <summary>A store on <paramref name="notifySocket"/> ("/path" or "@abstract"), or null when it is empty or malformed.</summary>
+    /// <summary>
+    /// A store on <paramref name="notifySocket"/> ("/path" or "@abstract"; $NOTIFY_SOCKET as the daemon's
+    /// SystemdEnvironment read it), or null when it is empty or malformed.
+    /// </summary>
     public static SystemdFileDescriptorStore? Create(string? notifySocket, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
