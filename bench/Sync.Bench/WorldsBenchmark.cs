@@ -30,13 +30,15 @@ public static class WorldsBenchmark
     /// <summary>
     /// The steps the guest's kernel applied on command (<see cref="TracePoint.CommandedStepNs"/>: ADJ_SETOFFSET, not
     /// inferred from how fast the clock moved; a slew through tick and frequency, up to chrony's maxslewrate, is no
-    /// step), except: in the first 4 s or 3 reads (a start-up step above 20 us), and steps of 1 ms or more within 3
+    /// step), except: in the first 4 s or MinSamples + 3.5 reads (a start-up step above 20 us in the first 3 updates), and steps of 1 ms or more within 3
     /// reads (at least 4 s) after a served or guest step, a leap or an outage's end (a step after a detected
     /// discontinuity above StepPolicy.RecoveryThreshold); never after a rate change.
     /// </summary>
     public static IReadOnlyList<(double TimeS, long StepNs)> StepsPolicyDoesNotAllow(Scenario scenario, IReadOnlyList<TracePoint> trace)
     {
         var graceS = Math.Max(4, 3.5 * scenario.PollIntervalS);
+        // StepPolicy.StartupOnly counts updates, and the first one comes once the estimator has MinSamples samples.
+        var startupS = Math.Max(4, (new Sync.Filters.Estimation.KalmanOptions().MinSamples + 3.5) * scenario.PollIntervalS);
         // A rate change (served or the guest's oscillator alone) is followed by slewing, never by a step.
         var eventTimes = scenario.Events.Where(e => e.Kind is ScenarioEvent.ServedStep or ScenarioEvent.GuestStep or ScenarioEvent.DeviceRemoved or ScenarioEvent.Leap)
             .Select(e => e.Kind == ScenarioEvent.DeviceRemoved ? e.TS + (e.DurationS ?? 0) : e.TS).ToList();
@@ -46,7 +48,7 @@ public static class WorldsBenchmark
             var step = point.CommandedStepNs;
             if (step == 0) continue;
             var t = point.TimeS;
-            if (t <= graceS && Math.Abs(step) > 20_000) continue;
+            if (t <= startupS && Math.Abs(step) > 20_000) continue;
             if (Math.Abs(step) >= 1_000_000 && eventTimes.Any(e => t >= e && t <= e + graceS)) continue;
             found.Add((t, step));
         }
