@@ -158,6 +158,11 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
             bool keep = _session.Handle(_reader.Header, _reader.Payload, _reader.Fds);
             _reader.Release();
             SyncKickWatches();
+            if (_deadline is not null && NextDeadlineMs() == long.MaxValue)
+            {
+                _deadline.Cancel(); // SET_OWNER came and there is no idle timeout: nothing left to check
+                _deadline = null;
+            }
             if (!keep)
             {
                 Close(EndReason ?? "ended");

@@ -210,6 +210,11 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
         {
             return 0;
         }
+        // Cancelled checks (their connection ended or has a newer one) need no wake-up: drop them from the head.
+        while (_deadlines.TryPeek(out var head, out _) && head.Connection is null)
+        {
+            _deadlines.Dequeue();
+        }
         if (!_deadlines.TryPeek(out _, out long deadline))
         {
             return -1;
