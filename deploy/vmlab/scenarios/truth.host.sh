@@ -3,7 +3,9 @@
 # host's realtime clock (-msg timestamp=on -trace parallel_ioport_write -D truth-trace.log), and the guest's
 # tools/truthprobe brackets each write between two CLOCK_REALTIME reads. deploy/vmlab/truth.py turns that into
 # the truth and each daemon's error and bound coverage against it. QEMU's built-in virtio-rtc-pci stays attached
-# as a second device (probed, not read by the daemon), so its bias against the truth is reported too.
+# as a second device (probed, not read by the daemon), so its bias against the truth is reported too. The guest
+# links it as /dev/ptp_builtin_utc, so virtsync can combine both and calibrate ours against it:
+# VMLAB_SYNC_OPTIONS="--sources:combine=true --sources:clocks=/dev/ptp_virtio_utc,/dev/ptp_builtin_utc".
 #   env: VMLAB_TRUTH_DAEMON (virtsync | chrony, default virtsync), VMLAB_DURATION_S (default 600),
 #        VMLAB_SYNC_OPTIONS (virtsyncd sync arguments, or chrony refclock options), VMLAB_TRUTH_RATE (writes/s,
 #        default 100), VMLAB_TRUTH_BURST (writes per burst, default 4), VMLAB_SERVED_PROBE_RATE (2), VMLAB_SETTLE_S (60),
