@@ -602,7 +602,7 @@ public sealed class SyncEngine
         _lastBatchEndAt = sample.LocalTime;
         _lastFilteredAt = sample.LocalTime;
         _lastCommandAt = sample.LocalTime;
-        _estimator.Reset();
+        _estimator.RestartAfterJump();
         _estimator.Add(sample);
         _lastOffset = sample.Offset;
         RaiseEstimateMeasured(sample);

@@ -20,4 +20,8 @@ public interface IClockEstimator
 
     /// <summary>Forget everything (after a detected step or frequency jump of the reference or local clock).</summary>
     void Reset();
+
+    /// <summary>The clock jumped (a pause, restore or migration moved it): forget the estimate, keep what was learnt
+    /// about the readings' noise and the oscillator, which a jump does not change (default: <see cref="Reset"/>).</summary>
+    void RestartAfterJump() => Reset();
 }

@@ -297,6 +297,15 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>Forget everything, including the learnt wander.</summary>
     public void Reset() => Reset(keepLearnt: false);
 
+    /// <summary>The clock jumped: forget the estimate, keep the learnt wander and measurement noise (a restart from a
+    /// few samples with the stated Error alone would publish a bound of a few ns where the readings scatter more).</summary>
+    public void RestartAfterJump()
+    {
+        double noiseScale = _noiseScale;
+        Reset(keepLearnt: true);
+        SetNoiseScale(_quietNoiseScale = noiseScale);
+    }
+
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {

@@ -57,6 +57,22 @@ public class ErrorBoundCoverageTests
     }
 
     [Fact]
+    public void AJumpKeepsTheLearntNoiseAResetForgetsIt()
+    {
+        // A pause or migration moves the clock, not the readings' noise: restarting from the jump's sample with the
+        // stated Error alone published a bound of a few ns where the readings scatter tens (random world 1-46).
+        var osc = new SyntheticOscillator(new Random(98), 0, 3_000, wanderNs2PerS3: 1, noiseSdNs: 30);
+        var est = new KalmanEstimator(new KalmanOptions { MeasurementSigmaPerError = 1 / Math.Sqrt(3) / 3 });
+        Run(est, osc, 1);
+        double learnt = est.MeasurementNoiseScale;
+        Assert.True(learnt > 6, $"learnt {learnt:F2}");
+        ((IClockEstimator)est).RestartAfterJump();
+        Assert.Equal(learnt, est.MeasurementNoiseScale);
+        est.Reset();
+        Assert.Equal(1.0, est.MeasurementNoiseScale);
+    }
+
+    [Fact]
     public void RegressionBoundCoversALineWithWhiteNoise()
     {
         // The runs test makes the regression's misses come in clusters, so one 20,000-step run is a noisy
