@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
 using Sync.Daemon.Systemd;
+using Sync.Filters.Status;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Tests;
@@ -70,6 +71,27 @@ public sealed class SystemdTests : IDisposable
         var env = SystemdEnvironment.From(socket, usec, pid, processId: 1234);
         Assert.Equal(socket, env.NotifySocket);
         Assert.Equal(expectedSeconds, env.WatchdogInterval?.TotalSeconds);
+    }
+
+    /// <summary>A source's first raw sample is not readiness: the estimate (and the startup step it commands) is.</summary>
+    [Fact]
+    public async Task ASourceSampleWithoutAnEstimateIsNotReady()
+    {
+        using var sink = new DatagramSink(_dir.File("notify.sock"));
+        using var notifier = new SystemdNotifier(sink.Address);
+        var provider = new FakeStatusProvider();
+        using var reporter = new ReadinessReporter(provider, notifier, new FakeTimeProvider(), Options);
+        await reporter.StartAsync(TestContext.Current.CancellationToken);
+
+        var sampled = new SourceSnapshot("/dev/ptp0", "Virtio PTP type 0/variant 0", ClockScale.Utc, true, 1, null,
+            Duration.FromMicroseconds(20), Duration.FromSeconds(-2.7), Duration.FromMicroseconds(10), 1, null);
+        provider.Publish(Snapshots.Acquiring() with { Sources = [sampled] });
+        Assert.Empty(sink.Drain());
+        Assert.Null(reporter.ReadyReason);
+
+        provider.Publish(Snapshots.Tracking(Duration.FromNanoseconds(120)));
+        Assert.StartsWith("READY=1", sink.ReceiveText());
+        await reporter.StopAsync(TestContext.Current.CancellationToken);
     }
 
     [Fact]

@@ -49,14 +49,16 @@ public sealed class VhostUserServiceLimitsTests : IDisposable
         using var server = new VhostUserServer(new VhostUserServerOptions
         {
             SocketPath = SocketPath,
-            HandshakeTimeout = TimeSpan.FromMilliseconds(300),
+            // Long enough that a front end which answers at once is never late on a loaded test machine (a 300 ms
+            // limit failed there once: the owner's first send came after its own deadline).
+            HandshakeTimeout = TimeSpan.FromMilliseconds(1500),
         }, () => new EchoDevice());
         server.Start();
         using var silent = new VhostUserTestFrontEnd(SocketPath);
         using var owner = new VhostUserTestFrontEnd(SocketPath);
         owner.StartLikeQemu(ulong.MaxValue);
         Assert.True(silent.IsClosedByBackEnd());
-        Thread.Sleep(300);
+        Thread.Sleep(1500);
         Assert.Equal(2ul, owner.GetU64(Sync.Clock.VhostUser.VhostUserRequest.GetQueueNum));
         Assert.Equal(1, server.ActiveConnectionCount);
     }
