@@ -133,6 +133,14 @@ served_and_reference() {
   ln -sf "$REFERENCE_DEV" /dev/ptp_builtin_utc
 }
 
+# served_and_reference, or the scenario ends here with a result naming the clocks the guest has.
+require_served_and_reference() {
+  if ! served_and_reference; then
+    echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
+    exit 1
+  fi
+}
+
 # JSON check object for the result's "checks" list.
 json_check() { # NAME OK(true|false) VALUE-JSON
   printf '{"name":%s,"ok":%s,"value":%s}' "$(json_str "$1")" "$2" "${3:-null}"

@@ -9,10 +9,7 @@ chrony_s=${2:-60}
 after=${3:-75}
 opts=${4:-}
 
-if ! served_and_reference; then
-  echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
-  exit 1
-fi
+require_served_and_reference
 log "served $SERVED_DEV, reference $REFERENCE_DEV"
 event() { printf '{"event":"%s","guest_wall":%s}\n' "$1" "$(date +%s.%N)" >>"$VMLAB_OUT/events.jsonl"; }
 guest_match_clock "$REFERENCE_DEV"

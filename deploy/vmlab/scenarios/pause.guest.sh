@@ -9,10 +9,7 @@ duration=${2:-300}
 opts=${3:-}
 [ "$daemon" = chrony ] && [ -z "$opts" ] && opts="poll 0 dpoll -2"
 
-if ! served_and_reference; then
-  echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
-  exit 1
-fi
+require_served_and_reference
 log "served $SERVED_DEV, reference $REFERENCE_DEV, daemon $daemon"
 guest_match_clock "$REFERENCE_DEV"
 "$PHCREAD" probe "$REFERENCE_DEV" -t "$duration" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &

@@ -5,10 +5,7 @@
 # shellcheck shell=sh
 . "$VMLAB_DIR/guest/lib.sh"
 duration=${1:-75}
-if ! served_and_reference; then
-  echo "{\"pass\":false,\"error\":\"need two UTC virtio PTP clocks (served + reference)\",\"clocks\":$(ptp_clocks_json)}" >"$VMLAB_RESULT"
-  exit 1
-fi
+require_served_and_reference
 ls -l /dev/vmclock0 >"$VMLAB_OUT/vmclock-dev.txt" 2>&1
 virtsyncd clocks --json >"$VMLAB_OUT/clocks-start.json" 2>"$VMLAB_OUT/clocks-start.err"
 guest_match_clock "$REFERENCE_DEV"
