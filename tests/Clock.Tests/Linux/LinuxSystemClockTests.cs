@@ -95,7 +95,7 @@ public class LinuxSystemClockTests
     {
         var fake = new FakeTimexSyscall();
         new LinuxSystemClock(fake).Apply(new ClockCommand { FrequencyPpm = 1 });
-        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick, Assert.Single(fake.Calls).Modes);
+        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick | TimexFlags.AdjNano, Assert.Single(fake.Calls).Modes);
     }
 
     [Fact]
