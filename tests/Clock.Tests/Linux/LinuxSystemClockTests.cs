@@ -149,7 +149,7 @@ public class LinuxSystemClockTests
         Assert.True(state.IsOk);
         Assert.All(fake.Calls, c => Assert.Equal(0u, c.Modes));
         var line = Assert.Single(log.Lines);
-        Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_TICK", line);
+        Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_NANO|ADJ_TICK", line);
         Assert.Contains("tick=10006", line);
         Assert.Contains("status=0x0000", line);
         Assert.True(state.Value.Status.HasFlag(ClockStatus.Unsynchronized));
