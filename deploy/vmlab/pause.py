@@ -18,6 +18,8 @@ import json
 import os
 import re
 
+import labreport
+
 BAND_NS = 50_000
 HOLD_S = 60
 JUMP_NS = 1_000_000
@@ -156,15 +158,6 @@ def checks(report):
 
 if __name__ == "__main__":
     import sys
-    if len(sys.argv) < 2:
-        print("usage: pause.py RUN_DIR [--daemon virtsync|chrony] [--json OUT]", file=sys.stderr)
-        sys.exit(2)
-    daemon = sys.argv[sys.argv.index("--daemon") + 1] if "--daemon" in sys.argv else "virtsync"
-    result = analyze(sys.argv[1], daemon=daemon)
-    result["checks"] = [{"name": n, "ok": ok, "value": v} for n, ok, v in checks(result)]
-    text = json.dumps(result, indent=2)
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            f.write(text + "\n")
-    print(text)
-    sys.exit(0 if all(c["ok"] for c in result["checks"]) else 1)
+    daemon = labreport.option(sys.argv, "--daemon", "virtsync")
+    sys.exit(labreport.main(sys.argv, "usage: pause.py RUN_DIR [--daemon virtsync|chrony] [--json OUT]",
+                            lambda run_dir: analyze(run_dir, daemon=daemon), checks))
