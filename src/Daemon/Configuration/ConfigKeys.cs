@@ -60,7 +60,7 @@ public static class ConfigKeys
             o => o.Sources.SamplesPerReading, (o, v) => o with { Sources = o.Sources with { SamplesPerReading = v } });
 
         public static readonly ConfigKey<SampleFilterKind> Filter = Choice("sources:filter", ConfigNames.Filters, SampleFilterKind.DelayBand,
-            "reduce one reading (chrony / phc2sys)", "fastest",
+            "reduce one reading (chrony / phc2sys; delay-corrected: the delay band with each offset moved along the delay asymmetry learnt within readings, see docs/chrony.md)", "fastest",
             o => o.Sources.Filter, (o, v) => o with { Sources = o.Sources with { Filter = v } });
 
         public static readonly ConfigKey<EstimatorKind> Estimator = Choice("sources:estimator", ConfigNames.Estimators, EstimatorKind.Kalman,
@@ -70,6 +70,15 @@ public static class ConfigKeys
         public static readonly ConfigKey<bool> Combine = Boolean("sources:combine", false,
             "true = read every clock each step, combine them by their bounds (falsetickers left out) and measure wider paths against the narrowest; false = the first clock that answers",
             o => o.Sources.Combine, (o, v) => o with { Sources = o.Sources with { Combine = v } });
+
+        /// <summary>The engine's delay test (<see cref="SyncEngineOptions.StalledWindowRatio"/>): chrony's maxdelayratio.</summary>
+        public static readonly ConfigKey<double> StalledWindowRatio = Number("sources:stalledWindowRatio", new SyncEngineOptions().StalledWindowRatio, 0, 1000, "x",
+            "a filtered sample whose window is more than this many times its clock's typical (median) window is a stalled read and left out (0 = off; see Stalled reads)", "8",
+            o => o.Sources.StalledWindowRatio, (o, v) => o with { Sources = o.Sources with { StalledWindowRatio = v } });
+
+        public static readonly ConfigKey<int> StalledRunLimit = Integer("sources:stalledRunLimit", new SyncEngineOptions().StalledRunLimit, 1, 100_000, "samples",
+            "after this many stalled reads in a row the path itself has changed: its typical window is forgotten and its samples are used again", "16",
+            o => o.Sources.StalledRunLimit, (o, v) => o with { Sources = o.Sources with { StalledRunLimit = v } });
 
         public static readonly ListConfigKey<ClockCalibration> Calibration = new("sources:calibration", [],
             "`PATH=CORRECTIONus+-ALLOWANCEus` (what `virtsyncd calibrate` prints)",
@@ -299,7 +308,49 @@ public static class ConfigKeys
 
         public static readonly ConfigKey<string> SocketPath = Socket("chrony:socketPath", "/run/chrony/virtsync.sock", "chrony's SOCK refclock",
             o => o.Chrony.SocketPath, (o, v) => o with { Chrony = o.Chrony with { SocketPath = v } });
+
+        /// <summary>
+        /// Defaults of other sections' keys in chrony mode (docs/chrony.md, "How virtsync reads the clock for chronyd"):
+        /// applied when chrony:enabled is true and the key is set nowhere (file, environment, command line). 25 samples
+        /// per reading (chronyd's own PHC driver takes 25) and the delay-corrected band: in the VM lab (2026-12-07, pairs
+        /// t1, r1-r3) each reading's offset grew 0.25-0.34 x its delay against the reference, the asymmetry learnt within
+        /// readings was 0.21-0.31, and removing it left the readings' 10 s means wandering 1.5-4.7 us where the plain
+        /// band's estimate, which chronyd followed, wandered 3.4-7.9 us.
+        /// </summary>
+        public static readonly IReadOnlyList<ModeDefault> ModeDefaults =
+        [
+            new(Sources.SamplesPerReading, "25"),
+            new(Sources.Filter, "delay-corrected"),
+        ];
+
+        /// <summary>The chrony-mode default of <paramref name="key"/>, or null.</summary>
+        public static ModeDefault? ModeDefaultOf(ConfigKey key) => ModeDefaults.FirstOrDefault(d => d.Key == key);
+
+        /// <summary>The mode-default keys as they are in <paramref name="options"/> (`status` shows it): "sources:samplesPerReading=25, ...".</summary>
+        public static string ReadingSummary(VirtsyncOptions options) =>
+            string.Join(", ", ModeDefaults.Select(d => $"{d.Key.Name}={d.Key.ValueIn(options)}"));
+
+        /// <summary>The table of docs/chrony.md: key, its own default, its chrony-mode default.</summary>
+        public static string ModeDefaultsTable() =>
+            "| key | default | chrony mode |\n| --- | --- | --- |\n"
+            + string.Concat(ModeDefaults.Select(d => $"| `{d.Key.Name}` | {d.Key.DefaultText} | {d.Value} |\n"));
+
+        /// <summary>Applies the mode defaults of keys the configuration does not set (parsed by each key as if configured).</summary>
+        internal static VirtsyncOptions ApplyModeDefaults(IConfiguration config, VirtsyncOptions options, List<ConfigurationError> errors)
+        {
+            if (!options.Chrony.Enabled) return options;
+            foreach (var d in ModeDefaults)
+            {
+                if (config[d.Key.Name] is not null) continue;
+                var layer = new ConfigurationBuilder().AddInMemoryCollection([new(d.Key.Name, d.Value)]).Build();
+                options = d.Key.Read(layer, options, errors);
+            }
+            return options;
+        }
     }
+
+    /// <summary>A key's default in a mode (<see cref="Chrony.ModeDefaults"/>), in configuration spelling.</summary>
+    public sealed record ModeDefault(ConfigKey Key, string Value);
 
     /// <summary>The AWS ClockBound v2 shared-memory segment (docs/operations.md, "Bounds for applications").</summary>
     public static class ClockBound
@@ -326,7 +377,7 @@ public static class ConfigKeys
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.ReadRetries, Sources.CircuitBreakSeconds, Sources.ReattachIntervalSeconds, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
-        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration,
+        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration, Sources.StalledWindowRatio, Sources.StalledRunLimit,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Discipline.ForeignWriterQuietSeconds,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
@@ -354,11 +405,15 @@ public static class ConfigKeys
         w.Append("| key | type | default | allowed | unit | meaning |\n");
         w.Append("| --- | --- | --- | --- | --- | --- |\n");
         foreach (var k in All)
-            w.Append($"| {Cell(k.Name)} | {Cell(k.Type)} | {Cell(k.DefaultText)} | {Cell(k.AllowedText)} | {Cell(k.Unit)} | {Cell(k.Doc)} |\n");
+            w.Append($"| {Cell(k.Name)} | {Cell(k.Type)} | {Cell(DefaultCell(k))} | {Cell(k.AllowedText)} | {Cell(k.Unit)} | {Cell(k.Doc)} |\n");
         return w.ToString();
 
         static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
     }
+
+    /// <summary>The default as the docs table and `--help` show it: "9 (chrony mode: 25)" for a key with a mode default.</summary>
+    public static string DefaultCell(ConfigKey k) =>
+        Chrony.ModeDefaultOf(k) is { } d ? $"{k.DefaultText} (chrony mode: {d.Value})" : k.DefaultText;
 
     /// <summary>The key lines of `--help`.</summary>
     public static string HelpLines()
@@ -367,7 +422,7 @@ public static class ConfigKeys
         foreach (var k in All)
         {
             var unit = k.Unit.Length > 0 ? " " + k.Unit : "";
-            w.Append($"  {k.Name,-38} {k.DefaultText}{unit} ({k.AllowedText}): {k.Doc}\n");
+            w.Append($"  {k.Name,-38} {DefaultCell(k)}{unit} ({k.AllowedText}): {k.Doc}\n");
         }
         return w.ToString();
     }
