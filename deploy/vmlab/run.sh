@@ -20,8 +20,9 @@
 #   SCENARIO.guest.sh  runs in the guest (POSIX sh), writes its result JSON to $VMLAB_RESULT.
 #
 # Environment: VIRTSYNCD (host binary for `serve`; default: the repository's Release build,
-# built when missing), VIRTSYNCD_GUEST (command for the guest; default: a NativeAOT publish output
-# when present, else `dotnet .../virtsyncd.dll`), VIRTSYNC_LAB_ARTIFACTS (default
+# built when missing or not built from HEAD), VIRTSYNCD_GUEST (command for the guest; default: a NativeAOT
+# publish output when present and built from HEAD, else `dotnet .../virtsyncd.dll`; the command and the
+# commit it was built from are logged and written to guest-daemon.txt), VIRTSYNC_LAB_ARTIFACTS (default
 # REPO/artifacts/vmlab), and those of lib.sh (VIRTSYNC_LAB_CACHE, VIRTSYNC_LAB_KERNEL, ...).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -63,11 +64,26 @@ host_check() { # NAME OK(true|false) VALUE-JSON
   printf '{"name":"%s","ok":%s,"value":%s}\n' "$1" "$2" "${3:-null}" >>"$run_dir/host-checks.jsonl"
 }
 
+# The commit a virtsyncd build was made from (the SDK writes it into the daemon's informational version,
+# <Version>+SHA; a NativeAOT binary also holds its libraries' versions): empty when the file has none.
+daemon_version=$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' "$REPO_ROOT/src/Daemon/Sync.Daemon.csproj" | head -1)
+daemon_commit() { # FILE
+  { grep -aoE "${daemon_version//./\\.}\+[0-9a-f]{40}" "$1" 2>/dev/null || true; } | head -1 | sed 's/.*+//'
+}
+head_commit=$(git -C "$REPO_ROOT" rev-parse HEAD 2>/dev/null || true)
+# A default build is current when it was made from HEAD and src/ has no uncommitted change. (A stale build left in
+# the tree ran in the lead's truth run d2: the guest daemon was main of 11 days before, without the honest
+# allowance or ClockBound, and the run was read as a failure of the code under test.)
+default_build_current() { # FILE
+  [ -n "$head_commit" ] && [ "$(daemon_commit "$1")" = "$head_commit" ] \
+    && [ -z "$(git -C "$REPO_ROOT" status --porcelain -- src 2>/dev/null)" ]
+}
+
 build_daemon() {
   local out=$REPO_ROOT/src/Daemon/bin/Release/net10.0
-  if [ ! -x "$out/virtsyncd" ]; then
+  if [ ! -x "$out/virtsyncd" ] || ! default_build_current "$out/virtsyncd.dll"; then
     command -v dotnet >/dev/null || lab_die "no virtsyncd build and no dotnet to build it (set VIRTSYNCD)"
-    lab_log "building virtsyncd (dotnet build src/Daemon -c Release)"
+    lab_log "building virtsyncd (dotnet build src/Daemon -c Release): missing, or not built from HEAD ${head_commit:0:7}"
     (cd "$REPO_ROOT" && dotnet build src/Daemon -c Release -v q -nologo) >"$run_dir/daemon-build.log" 2>&1 \
       || { tail -20 "$run_dir/daemon-build.log" >&2; lab_die "building virtsyncd failed"; }
   fi
@@ -150,13 +166,23 @@ if [ "$SCENARIO_SERVE" = 1 ] || [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
     daemon_dir=$(build_daemon)
   fi
   VIRTSYNCD_HOST=${VIRTSYNCD:-$daemon_dir/virtsyncd}
+  host_file=$VIRTSYNCD_HOST; [ -f "$host_file.dll" ] && host_file=$host_file.dll
+  lab_log "serve: $VIRTSYNCD_HOST (commit $(daemon_commit "$host_file" | grep . || echo unknown))"
   if [ "$SCENARIO_NEEDS_GUEST_DAEMON" = 1 ]; then
     guest_cmd=${VIRTSYNCD_GUEST:-}
     if [ -z "$guest_cmd" ]; then
       aot=$REPO_ROOT/src/Daemon/bin/Release/net10.0/linux-x64/publish/virtsyncd
-      if [ -x "$aot" ] && ! [ -f "$(dirname "$aot")/virtsyncd.dll" ]; then guest_cmd=$aot
-      else guest_cmd="dotnet $daemon_dir/virtsyncd.dll"; fi
+      if [ -x "$aot" ] && ! [ -f "$(dirname "$aot")/virtsyncd.dll" ] && default_build_current "$aot"; then guest_cmd=$aot
+      else
+        [ -x "$aot" ] && lab_log "not using $aot: not built from HEAD ${head_commit:0:7} (publish again, or set VIRTSYNCD_GUEST)"
+        guest_cmd="dotnet $daemon_dir/virtsyncd.dll"
+      fi
     fi
+    # Which build the guest runs, in the log and the artifacts: a figure is only worth the commit it measured.
+    guest_file=${guest_cmd#dotnet }
+    guest_commit=$(daemon_commit "$guest_file")
+    lab_log "guest daemon: $guest_cmd (commit ${guest_commit:-unknown}; HEAD ${head_commit:-unknown})"
+    printf 'command=%s\ncommit=%s\nhead=%s\n' "$guest_cmd" "${guest_commit:-unknown}" "${head_commit:-unknown}" >"$run_dir/guest-daemon.txt"
     boot_args+=(--env "VMLAB_VIRTSYNCD=$guest_cmd")
     dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet 2>/dev/null || echo /usr/share/dotnet/dotnet)")")
     boot_args+=(--env "DOTNET_ROOT=$dotnet_root" --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1)
