@@ -113,6 +113,10 @@ public sealed class SyncEngine
     /// <summary>The delay asymmetry no estimator can see, as a systematic error (<see cref="Engine.AsymmetryAllowance"/>).</summary>
     public Duration AsymmetryError => _honest.AsymmetryError;
 
+    /// <summary>The causal part of the bound at the newest sample's time (see <see cref="CausalBound"/>), null before
+    /// the first estimate.</summary>
+    public Duration? CausalBoundAtSample => _honest.CausalBoundAtSample;
+
     /// <summary>Register a reference clock so it shows in the snapshot before its first reading (in order of preference).</summary>
     public void AddSource(string id, string name, ClockScale scale) => _sources.Add(id, name, scale);
 
@@ -243,6 +247,7 @@ public sealed class SyncEngine
     private void Forget()
     {
         _estimator.Reset();
+        _honest.ForgetCheck();
         _sources.ClearBatches();
         _lastEstimate = null;
         _lastBatchEndAt = null;
@@ -363,6 +368,7 @@ public sealed class SyncEngine
         _lastCommandAt = sample.LocalTime;
         _estimator.RestartAfterJump();
         _estimator.Add(sample);
+        _honest.Check(sample, Duration.FromNanoseconds((sample.Delay.Nanoseconds + 1) / 2));
         _lastOffset = sample.Offset;
         RaiseEstimateMeasured(sample);
 
@@ -385,6 +391,7 @@ public sealed class SyncEngine
             // until the clock passes that point again, and acting on the unchanged estimate would repeat the step.
             return MaxErrorRefresh();
         }
+        _honest.CheckFollowed(sample);
         if (outcome == SampleOutcome.Discontinuity)
         {
             Discontinuities++;
