@@ -15,12 +15,19 @@ public static class EngineOptionsMapping
         var defaults = new SyncEngineOptions();
         return defaults with
         {
-            Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
+            Reduction = options.Sources.Filter switch
+            {
+                SampleFilterKind.Fastest => ReductionRule.Fastest,
+                SampleFilterKind.DelayCorrected => ReductionRule.DelayCorrected,
+                _ => ReductionRule.DelayBand,
+            },
             Estimator = options.Sources.Estimator,
             ReadInterval = Duration.FromSeconds(options.Sources.ReadIntervalSeconds),
             Leap = options.Discipline.LeapPolicy,
             Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
             Calibrations = CalibrationsByPath(options.Sources.Calibration),
+            StalledWindowRatio = options.Sources.StalledWindowRatio,
+            StalledRunLimit = options.Sources.StalledRunLimit,
             Discipline = defaults.Discipline with
             {
                 // makestepLimit 0 is "never": not at start-up and not after a jump or discontinuity either (a paused,
