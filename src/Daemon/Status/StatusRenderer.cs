@@ -31,6 +31,8 @@ public static class StatusRenderer
             : ""));
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         if (s.ForeignWriterDetections > 0) Line(b, "Other writers", s.ForeignWriterDetections.ToString(Inv) + " times another program steered the clock");
+        if (s.VmClockMarker is { } marker)
+            Line(b, "VM clock", $"disruption marker {marker.ToString(Inv)}, {s.VmClockDisruptions.ToString(Inv)} disruptions since start (snapshot restore, migration)");
         Line(b, "State", s.State);
         if (s.NoMajority)
             Line(b, "Selection", "NO MAJORITY: the clocks disagree beyond their bounds and none is backed by a majority; "
