@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 using Sync.Clock.Virtio.Rtc;
 
@@ -9,7 +10,9 @@ namespace Sync.Bench;
 /// <summary>
 /// Many vhost-user front ends written from the spec (the way QEMU 11 sets up vhost-user-rtc-pci), driven from one
 /// thread with epoll on their call eventfds. Each VM: a sealed 64 KiB memfd as guest memory, requestq (16 entries)
-/// at 0, one READ of clock 0 in flight at a time.
+/// at 0, one READ of clock 0 in flight at a time. Or, for a baseline, the same number of eventfd pairs answered by
+/// an echo thread that does nothing but read the kick and write the call (<see cref="ConnectEcho"/>): what the
+/// machine's wake-ups alone cost for the same traffic.
 /// </summary>
 internal sealed unsafe class LoadClients : IDisposable
 {
@@ -21,8 +24,9 @@ internal sealed unsafe class LoadClients : IDisposable
     private const ulong Version1 = 1ul << 32;
 
     private readonly string _socket;
-    private readonly List<Vm> _vms = [];
+    private readonly List<IEndpoint> _vms = [];
     private readonly int _epoll;
+    private EchoThread? _echo;
 
     public LoadClients(string socket)
     {
@@ -31,6 +35,16 @@ internal sealed unsafe class LoadClients : IDisposable
     }
 
     public int Count => _vms.Count;
+
+    /// <summary>What the driving thread needs of one VM (a vhost-user front end, or an echoed eventfd pair).</summary>
+    private interface IEndpoint : IDisposable
+    {
+        int CallFd { get; }
+        bool InFlight { get; }
+        long PostedAt { get; }
+        void Post();
+        bool TryComplete(out bool ok);
+    }
 
     /// <summary>Connects and sets up <paramref name="count"/> VMs; returns how many the back end refused (closed during the handshake).</summary>
     public int Connect(int count)
@@ -44,10 +58,29 @@ internal sealed unsafe class LoadClients : IDisposable
                 refused++;
                 continue;
             }
-            LibC.EpollControl(_epoll, LibC.EPOLL_CTL_ADD, vm.CallFd, LibC.EPOLLIN, (ulong)_vms.Count);
-            _vms.Add(vm);
+            Add(vm);
         }
         return refused;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> kick/call eventfd pairs answered by one echo thread of this process (epoll on the kicks,
+    /// drain, write the call): the same wake-up pattern as serve with no service work at all.
+    /// </summary>
+    public void ConnectEcho(int count)
+    {
+        _echo ??= new EchoThread();
+        for (int i = 0; i < count; i++)
+        {
+            Add(_echo.Add());
+        }
+        _echo.Start();
+    }
+
+    private void Add(IEndpoint vm)
+    {
+        LibC.EpollControl(_epoll, LibC.EPOLL_CTL_ADD, vm.CallFd, LibC.EPOLLIN, (ulong)_vms.Count);
+        _vms.Add(vm);
     }
 
     /// <summary>One churn cycle: connect, handshake, one READ, close. False if any step failed.</summary>
@@ -68,34 +101,61 @@ internal sealed unsafe class LoadClients : IDisposable
         return vm.TryComplete(out bool ok) && ok;
     }
 
-    public sealed class Result
+    public sealed class Result(int capacity)
     {
         public long Served;
         public long Errors;
         public long Unanswered;
         public double WallSeconds;
-        /// <summary>Round trips: from the kick (eventfd write after the READ was made available) to the moment this thread took the used entry.</summary>
-        public List<long> LatenciesNs = [];
+        /// <summary>Round trips: from just before the kick (eventfd write after the READ was made available) to the return of the epoll_wait that reported its call eventfd.</summary>
+        public Samples LatenciesNs = new(capacity);
         /// <summary>How late each READ was posted against its schedule (this thread busy or not running): not in the round trip, reported beside it.</summary>
-        public List<long> PostLagNs = [];
+        public Samples PostLagNs = new(capacity);
 
-        public double Percentile(double p) => Percentile(LatenciesNs, p);
+        public double Percentile(double p) => LatenciesNs.Percentile(p);
+    }
 
-        public static double Percentile(List<long> values, double p)
+    /// <summary>Values kept in an array sized up front: recording allocates nothing, so no GC runs while measuring.</summary>
+    public sealed class Samples(int capacity)
+    {
+        private readonly long[] _values = new long[Math.Max(1, capacity)];
+        private bool _sorted;
+
+        public int Count { get; private set; }
+
+        public void Add(long value)
         {
-            if (values.Count == 0)
+            if (Count < _values.Length)
+            {
+                _values[Count++] = value;
+                _sorted = false;
+            }
+        }
+
+        public double Percentile(double p)
+        {
+            if (Count == 0)
             {
                 return double.NaN;
             }
-            values.Sort();
-            return values[Math.Min(values.Count - 1, (int)(p * values.Count))];
+            if (!_sorted)
+            {
+                Array.Sort(_values, 0, Count);
+                _sorted = true;
+            }
+            return _values[Math.Min(Count - 1, (int)(p * Count))];
         }
     }
 
-    /// <summary>Each VM sends <paramref name="rate"/> READs per second, spread evenly over the VMs, for <paramref name="seconds"/>.</summary>
+    /// <summary>
+    /// Each VM sends <paramref name="rate"/> READs per second, spread evenly over the VMs, for <paramref name="seconds"/>.
+    /// The thread sleeps in epoll_wait until the next millisecond tick and then posts every READ that fell due meanwhile
+    /// (a batch of about rate x VMs / 1000 kicks): it never spins, so it leaves the CPU to serve. Each batch's lateness
+    /// against the schedule is reported separately (post lag); the round trip runs from the kick to the call event.
+    /// </summary>
     public Result Drive(double rate, double seconds)
     {
-        var result = new Result();
+        var result = new Result(rate <= 0 ? 1 : (int)Math.Min(int.MaxValue / 2, rate * _vms.Count * seconds * 1.05 + 1024));
         var start = Stopwatch.GetTimestamp();
         long durationTicks = (long)(seconds * Stopwatch.Frequency);
         if (rate <= 0 || _vms.Count == 0)
@@ -105,6 +165,7 @@ internal sealed unsafe class LoadClients : IDisposable
             return result;
         }
         double intervalTicks = Stopwatch.Frequency / (rate * _vms.Count); // between two posts, over all VMs
+        long msTicks = Stopwatch.Frequency / 1000;
         long posts = 0;
         byte* events = stackalloc byte[LibC.EpollEventBytes * 256];
         while (true)
@@ -130,13 +191,15 @@ internal sealed unsafe class LoadClients : IDisposable
                 posts++;
             }
             long nextDue = start + (long)(posts * intervalTicks);
-            int timeoutMs = (int)Math.Clamp((nextDue - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency, 0, 100);
+            // Round up to whole milliseconds, at least 1: never a busy poll.
+            int timeoutMs = (int)Math.Clamp((nextDue - Stopwatch.GetTimestamp() + msTicks - 1) / msTicks, 1, 100);
             int ready = LibC.EpollWait(_epoll, events, 256, timeoutMs);
+            long done = Stopwatch.GetTimestamp();
             for (int i = 0; i < ready; i++)
             {
                 var vm = _vms[(int)LibC.EpollData(events, i)];
                 EventFds.Drain(vm.CallFd);
-                long done = Stopwatch.GetTimestamp();
+                long postedAt = vm.PostedAt;
                 while (vm.TryComplete(out bool ok))
                 {
                     result.Served++;
@@ -144,7 +207,7 @@ internal sealed unsafe class LoadClients : IDisposable
                     {
                         result.Errors++;
                     }
-                    result.LatenciesNs.Add((long)((done - vm.PostedAt) * 1e9 / Stopwatch.Frequency));
+                    result.LatenciesNs.Add((long)((done - postedAt) * 1e9 / Stopwatch.Frequency));
                 }
             }
         }
@@ -154,6 +217,8 @@ internal sealed unsafe class LoadClients : IDisposable
 
     public void Dispose()
     {
+        _echo?.Dispose();
+        _echo = null;
         foreach (var vm in _vms)
         {
             vm.Dispose();
@@ -162,8 +227,92 @@ internal sealed unsafe class LoadClients : IDisposable
         LibC.CloseQuietly(_epoll);
     }
 
+    /// <summary>The baseline's "device": one thread, one epoll set over every kick eventfd; each kick is drained and answered on the call eventfd.</summary>
+    private sealed class EchoThread : IDisposable
+    {
+        private readonly int _epoll = LibC.EpollCreate1(LibC.EPOLL_CLOEXEC);
+        private readonly int _stopFd = EventFds.Create();
+        private readonly List<(int Kick, int Call)> _pairs = [];
+        private Thread? _thread;
+
+        public EchoThread() => LibC.EpollControl(_epoll, LibC.EPOLL_CTL_ADD, _stopFd, LibC.EPOLLIN, ulong.MaxValue);
+
+        public IEndpoint Add()
+        {
+            var endpoint = new EchoEndpoint(EventFds.Create(), EventFds.Create());
+            LibC.EpollControl(_epoll, LibC.EPOLL_CTL_ADD, endpoint.KickFd, LibC.EPOLLIN, (ulong)_pairs.Count);
+            _pairs.Add((endpoint.KickFd, endpoint.CallFd));
+            return endpoint;
+        }
+
+        public void Start()
+        {
+            _thread ??= new Thread(Run) { IsBackground = true, Name = "serve-load-echo" };
+            if (!_thread.IsAlive)
+            {
+                _thread.Start();
+            }
+        }
+
+        private void Run()
+        {
+            byte* events = stackalloc byte[LibC.EpollEventBytes * 256];
+            while (true)
+            {
+                int ready = LibC.EpollWait(_epoll, events, 256, -1);
+                for (int i = 0; i < ready; i++)
+                {
+                    ulong tag = LibC.EpollData(events, i);
+                    if (tag == ulong.MaxValue)
+                    {
+                        return;
+                    }
+                    var (kick, call) = _pairs[(int)tag];
+                    EventFds.Drain(kick);
+                    EventFds.Signal(call);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            EventFds.Signal(_stopFd);
+            _thread?.Join();
+            LibC.CloseQuietly(_stopFd);
+            LibC.CloseQuietly(_epoll);
+        }
+    }
+
+    private sealed class EchoEndpoint(int kickFd, int callFd) : IEndpoint
+    {
+        public int KickFd { get; } = kickFd;
+        public int CallFd { get; } = callFd;
+        public bool InFlight { get; private set; }
+        public long PostedAt { get; private set; }
+
+        public void Post()
+        {
+            InFlight = true;
+            PostedAt = Stopwatch.GetTimestamp();
+            EventFds.Signal(KickFd);
+        }
+
+        public bool TryComplete(out bool ok)
+        {
+            ok = InFlight;
+            InFlight = false;
+            return ok;
+        }
+
+        public void Dispose()
+        {
+            LibC.CloseQuietly(KickFd);
+            LibC.CloseQuietly(CallFd);
+        }
+    }
+
     /// <summary>One VM's front end: socket, guest memory, requestq ring and its eventfds.</summary>
-    private sealed class Vm : IDisposable
+    private sealed class Vm : IEndpoint
     {
         private readonly int _socketFd;
         private readonly int _memFd;
@@ -182,7 +331,7 @@ internal sealed unsafe class LoadClients : IDisposable
             _memFd = LibC.MemfdCreate("serve-load", LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
             LibC.Ftruncate(_memFd, MemoryBytes);
             LibC.Fcntl(_memFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
-            _memory = (byte*)LibC.Mmap(null, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
+            _memory = (byte*)LibC.Mmap(0, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
             _driver = new SplitVirtqueueDriver(new Memory(_memory), SplitVirtqueueLayout.Contiguous(0, QueueSize));
             _kickFd = EventFds.Create();
             CallFd = EventFds.Create();
@@ -320,7 +469,7 @@ internal sealed unsafe class LoadClients : IDisposable
             LibC.CloseQuietly(_socketFd);
             LibC.CloseQuietly(_kickFd);
             LibC.CloseQuietly(CallFd);
-            LibC.Munmap(_memory, MemoryBytes);
+            LibC.Munmap((nint)_memory, MemoryBytes);
             LibC.CloseQuietly(_memFd);
         }
     }

@@ -5,14 +5,16 @@ using Sync.Filters.Engine;
 // virtsync benchmarks (figures and comparisons; not unit tests).
 //   scenarios [NAME|FILE.json...] [--seed N] [--duration S] [--estimator kalman|regression]   virtsync vs the phc2sys PI
 //       baseline at the scenario's cadence (default: every built-in); a bad file exits 64 with the reason
-//   worlds --count N --seed S [--jobs J] [--only I] [--dump DIR] [--quiet] [--estimator kalman|regression]
-//       N random worlds (docs/scenarios.md "Random worlds"): virtsync vs the same-cadence PI and the oracle, distributions and targets
+//   worlds --count N --seed S [--jobs J] [--only I [--trace FROM:TO]] [--dump DIR] [--quiet] [--estimator kalman|regression]
+//       N random worlds (docs/scenarios.md "Random worlds"): virtsync vs the same-cadence PI and the oracle, distributions and targets,
+//       why each world misses a bound target; --trace prints world I's trace (error, bound and its parts) from FROM to TO s
 //   follow [SCENARIO.json|NAME (rate-change)] [--seed N] [--seeds K] [--duration S] [--rate PPM]  following a served step + rate change, per seed
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
 //   fuzz [--cases N] [--seed N]                                                   seeded random virtqueue driver
-//   serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH]
-//       `virtsyncd serve` under N VMs of its own vhost-user client: served/refused, latencies, serve's CPU/RSS, churn, SIGTERM
+//   serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S]
+//       `virtsyncd serve` under N VMs of its own vhost-user client: served/refused, latencies, serve's CPU/RSS, churn, SIGTERM;
+//       first the same load against an echo thread (--baseline S, 0 = skip): what the machine's wake-ups alone cost
 var mode = args.Length > 0 ? args[0] : "scenarios";
 var rest = args.Skip(1).ToList();
 string? Option(string name)
@@ -35,6 +37,7 @@ switch (mode)
         int count = 300, jobs = Environment.ProcessorCount;
         ulong worldSeed = 1;
         int? only = null;
+        (double, double)? trace = null;
         try
         {
             if (Option("--count") is { } wc) count = int.Parse(wc, CultureInfo.InvariantCulture);
@@ -47,15 +50,26 @@ switch (mode)
             Console.Error.WriteLine($"bench worlds: {e.Message} (--count, --seed, --jobs and --only take whole numbers)");
             return 64;
         }
+        if (Option("--trace") is { } wt)
+        {
+            var span = wt.Split(':');
+            if (only is null || span.Length != 2 || !double.TryParse(span[0], CultureInfo.InvariantCulture, out var fromS)
+                || !double.TryParse(span[1], CultureInfo.InvariantCulture, out var toS) || !(toS >= fromS))
+            {
+                Console.Error.WriteLine($"bench worlds: --trace {wt}: give FROM:TO in seconds (FROM <= TO), with --only I");
+                return 64;
+            }
+            trace = (fromS, toS);
+        }
         var dump = Option("--dump");
         var worldEstimator = Option("--estimator") switch { "kalman" => EstimatorKind.Kalman, "regression" => EstimatorKind.Regression, _ => (EstimatorKind?)null };
         var quiet = rest.Remove("--quiet");
         if (rest.Count > 0)
         {
-            Console.Error.WriteLine($"bench worlds: unknown argument(s) {string.Join(" ", rest)}; usage: worlds --count N --seed S [--jobs J] [--only I] [--dump DIR] [--quiet]");
+            Console.Error.WriteLine($"bench worlds: unknown argument(s) {string.Join(" ", rest)}; usage: worlds --count N --seed S [--jobs J] [--only I [--trace FROM:TO]] [--dump DIR] [--quiet]");
             return 64;
         }
-        return WorldsBenchmark.Run(count, worldSeed, jobs, only, dump, quiet, worldEstimator);
+        return WorldsBenchmark.Run(count, worldSeed, jobs, only, dump, quiet, worldEstimator, trace);
     case "follow":
         var followSeed = Option("--seed") is { } fsd ? ulong.Parse(fsd, CultureInfo.InvariantCulture) : 1;
         var followSeeds = Option("--seeds") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20;
@@ -77,8 +91,10 @@ switch (mode)
         var loadRate = Option("--rate") is { } lr ? double.Parse(lr, CultureInfo.InvariantCulture) : 10;
         var loadSeconds = Option("--seconds") is { } ls ? double.Parse(ls, CultureInfo.InvariantCulture) : 60;
         var loadChurn = Option("--churn") is { } lch ? int.Parse(lch, CultureInfo.InvariantCulture) : 0;
-        return ServeLoad.Run(loadConnections, loadRate, loadSeconds, loadChurn, Option("--serve-binary"));
+        var loadWarmup = Option("--warmup") is { } lw ? double.Parse(lw, CultureInfo.InvariantCulture) : 5;
+        var loadBaseline = Option("--baseline") is { } lb ? double.Parse(lb, CultureInfo.InvariantCulture) : 20;
+        return ServeLoad.Run(loadConnections, loadRate, loadSeconds, loadChurn, Option("--serve-binary"), loadWarmup, loadBaseline);
     default:
-        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz | serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH]]");
+        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz | serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S]]");
         return 64;
 }

@@ -19,8 +19,12 @@ namespace Sync.Bench;
 /// </summary>
 public static class ServeLoad
 {
-    public static int Run(int connections, double rate, double seconds, int churn, string? serveBinary)
+    public static int Run(int connections, double rate, double seconds, int churn, string? serveBinary, double warmupSeconds = 5, double baselineSeconds = 20)
     {
+        if (baselineSeconds > 0 && rate > 0)
+        {
+            Baseline(connections, rate, Math.Min(baselineSeconds, seconds), warmupSeconds);
+        }
         var dir = Path.Combine("/tmp", $"vs-load-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         var socket = Path.Combine(dir, "vhost.sock");
@@ -36,6 +40,11 @@ public static class ServeLoad
         int refused = load.Connect(connections);
         Console.WriteLine($"connected {load.Count} VMs in {connectWatch.Elapsed.TotalSeconds:0.00} s (handshake done), refused {refused}");
 
+        if (warmupSeconds > 0 && rate > 0)
+        {
+            var warm = load.Drive(rate, warmupSeconds); // JIT tiers of this tool and serve settle; not counted
+            Console.WriteLine($"warm-up {warmupSeconds} s (not counted): {warm.Served} READs, round trip p99 {Us(warm.Percentile(0.99))}");
+        }
         var before = ProcStats.Of(serve.Pid);
         var serverBefore = Scrape(port);
         var self = ProcStats.Of(Environment.ProcessId);
@@ -49,8 +58,8 @@ public static class ServeLoad
         var server = ServerHistogram.Delta(serverBefore, serverAfter);
         Console.WriteLine($"served {result.Served} READs ({result.Served / wall:0} /s), errors {result.Errors}, refused {refused}, late/unanswered {result.Unanswered}");
         Console.WriteLine($"client round trip: p50 {Us(result.Percentile(0.50))} p99 {Us(result.Percentile(0.99))} p99.9 {Us(result.Percentile(0.999))} max {Us(result.Percentile(1))}  (target p99 <= 200 us)");
-        Console.WriteLine($"  (kick to used entry seen by the client's epoll thread; posts were late against the schedule by p50 {Us(LoadClients.Result.Percentile(result.PostLagNs, 0.5))} "
-            + $"p99 {Us(LoadClients.Result.Percentile(result.PostLagNs, 0.99))} max {Us(LoadClients.Result.Percentile(result.PostLagNs, 1))}, not counted in the round trip; load average {LoadAverage()})");
+        Console.WriteLine($"  (kick to used entry seen by the client's epoll thread; posts were late against the schedule by p50 {Us(result.PostLagNs.Percentile(0.5))} "
+            + $"p99 {Us(result.PostLagNs.Percentile(0.99))} max {Us(result.PostLagNs.Percentile(1))}, not counted in the round trip; load average {LoadAverage()})");
         Console.WriteLine($"server service time (histogram upper bounds): p50 <= {Us(server.Percentile(0.50) * 1e9)} p99 <= {Us(server.Percentile(0.99) * 1e9)} over {server.Count} READs  (target p99 <= 5 us)");
         Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds, {after.Threads} threads; load client CPU {clientCpu:0.0} %");
         Console.WriteLine($"serve metrics: connections {MetricValue(serverAfter, "virtsync_serve_connections")}, refused {MetricValue(serverAfter, "virtsync_serve_connections_refused_total")}");
@@ -64,7 +73,7 @@ public static class ServeLoad
 
         if (churn > 0)
         {
-            Churn(serve, churn, socket);
+            Churn(serve, churn, socket, port);
         }
         var stop = serve.Terminate();
         Console.WriteLine($"SIGTERM: serve exited in {stop.TotalMilliseconds:0} ms (target <= 5000 ms)");
@@ -72,7 +81,26 @@ public static class ServeLoad
         return 0;
     }
 
-    private static void Churn(ServeProcess serve, int cycles, string socket)
+    /// <summary>
+    /// The machine's own share of a round trip: the same VMs, rate and measurement, answered by an echo thread of this
+    /// process that only reads the kick and writes the call (two thread wake-ups, no vhost-user, no device). What
+    /// serve's round trip adds above this is serve's.
+    /// </summary>
+    private static void Baseline(int connections, double rate, double seconds, double warmupSeconds)
+    {
+        using var echo = new LoadClients("");
+        echo.ConnectEcho(connections);
+        if (warmupSeconds > 0)
+        {
+            echo.Drive(rate, warmupSeconds);
+        }
+        var result = echo.Drive(rate, seconds);
+        Console.WriteLine($"baseline, echo thread instead of serve ({connections} eventfd pairs x {rate}/s for {seconds} s, load average {LoadAverage()}): "
+            + $"round trip p50 {Us(result.Percentile(0.50))} p99 {Us(result.Percentile(0.99))} p99.9 {Us(result.Percentile(0.999))} max {Us(result.Percentile(1))}, "
+            + $"{result.Served} answered, post lag p99 {Us(result.PostLagNs.Percentile(0.99))}");
+    }
+
+    private static void Churn(ServeProcess serve, int cycles, string socket, int port)
     {
         using var warm = new LoadClients(socket);
         for (int i = 0; i < 200; i++)
@@ -81,6 +109,7 @@ public static class ServeLoad
         }
         Thread.Sleep(1000);
         var start = ProcStats.Of(serve.Pid);
+        Console.WriteLine($"  churn start: {Memory(start, port)}");
         var watch = Stopwatch.StartNew();
         int failures = 0;
         for (int i = 0; i < cycles; i++)
@@ -92,16 +121,28 @@ public static class ServeLoad
             if ((i + 1) % 20_000 == 0)
             {
                 var now = ProcStats.Of(serve.Pid);
-                Console.WriteLine($"  churn {i + 1}: RSS {now.RssMb:0.0} MB, {now.Fds} fds, {(i + 1) / watch.Elapsed.TotalSeconds:0} cycles/s");
+                Console.WriteLine($"  churn {i + 1}: {Memory(now, port)}, {(i + 1) / watch.Elapsed.TotalSeconds:0} cycles/s");
             }
         }
         Thread.Sleep(2000);
-        var end = ProcStats.Of(serve.Pid);
+        Console.WriteLine($"  churn end: {Memory(ProcStats.Of(serve.Pid), port)}");
+        var end = ProcStats.Of(serve.Pid); // after the scrape, so serving it is not counted as idle CPU
         Thread.Sleep(3000);
         var idle = ProcStats.Of(serve.Pid);
         Console.WriteLine($"churn {cycles} connect-handshake-READ-close cycles in {watch.Elapsed.TotalSeconds:0.0} s, {failures} failed: "
             + $"fds {start.Fds} -> {end.Fds}, RSS {start.RssMb:0.0} -> {end.RssMb:0.0} MB ({(end.RssMb / start.RssMb - 1) * 100:+0;-0} %, target +-10 %), "
             + $"CPU afterwards {(idle.CpuSeconds - end.CpuSeconds) / 3 * 100:0.00} %");
+    }
+
+    /// <summary>RSS, fds, threads, and from serve's own metrics the GC heap and collections: what grows, managed or native.</summary>
+    private static string Memory(ProcStats stats, int port)
+    {
+        var scrape = Scrape(port);
+        string heap = double.TryParse(MetricValue(scrape, "dotnet_gc_heap_bytes"), NumberStyles.Float, CultureInfo.InvariantCulture, out double bytes)
+            ? $"{bytes / 1048576:0.0} MB" : "n/a";
+        return $"RSS {stats.RssMb:0.0} MB (GC heap {heap}, gen0/1/2 collections {MetricValue(scrape, "dotnet_gc_collections_total{generation=\"0\"}")}/"
+            + $"{MetricValue(scrape, "dotnet_gc_collections_total{generation=\"1\"}")}/{MetricValue(scrape, "dotnet_gc_collections_total{generation=\"2\"}")}), "
+            + $"{stats.Fds} fds, {stats.Threads} threads";
     }
 
     private static string LoadAverage()

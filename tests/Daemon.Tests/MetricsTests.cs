@@ -21,7 +21,8 @@ public sealed class MetricsTests
         MetricNames.SourceCalibrationSeconds, MetricNames.SourceAllowanceSeconds, MetricNames.SourceFalseticker,
     ];
 
-    private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act, Action<IServiceCollection>? register = null)
+    private static async Task<string> ScrapeRunningHost(Action<IServiceProvider> act, Action<IServiceCollection>? register = null,
+        Action<IServiceProvider>? beforeStart = null)
     {
         int port = FreePort.Get();
         var options = new VirtsyncOptions
@@ -35,6 +36,7 @@ public sealed class MetricsTests
         builder.Services.AddSingleton<ISyncStatusProvider>(provider);
         register?.Invoke(builder.Services);
         using var host = builder.Build();
+        beforeStart?.Invoke(host.Services);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
@@ -83,6 +85,25 @@ public sealed class MetricsTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task ServeRefusalsAreExportedAsZeroBeforeTheFirstOneAndCountedAfter()
+    {
+        // serve builds its metrics with its hosted service, before the exporter listens: the series must still be there.
+        ServeMetrics? serve = null;
+        var none = await ScrapeRunningHost(_ => { }, beforeStart: sp => serve = sp.GetRequiredService<ServeMetrics>());
+        Assert.Equal(0, Value(none, MetricNames.ServeConnectionsRefusedTotal));
+
+        var two = await ScrapeRunningHost(sp =>
+        {
+            var metrics = sp.GetRequiredService<ServeMetrics>();
+            metrics.ConnectionRefused();
+            metrics.ConnectionRefused();
+        }, beforeStart: sp => sp.GetRequiredService<ServeMetrics>());
+        Assert.Equal(2, Value(two, MetricNames.ServeConnectionsRefusedTotal));
+        Assert.Matches($"(?m)^# TYPE {MetricNames.ServeConnectionsRefusedTotal} counter", two);
+        Assert.NotNull(serve);
     }
 
     [Fact]

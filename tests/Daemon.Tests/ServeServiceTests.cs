@@ -124,7 +124,7 @@ public sealed class ServeServiceTests : IDisposable
         {
             if (instrument.Name == MetricNames.ServeConnectionsRefusedTotal) l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref refused, value));
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Exchange(ref refused, value)); // observed total
         listener.Start();
         using var metrics = new ServeMetrics();
         var lifetime = new RecordingLifetime();
@@ -136,6 +136,7 @@ public sealed class ServeServiceTests : IDisposable
         using var second = Connect(socket);
         second.ReceiveTimeout = 5000;
         Assert.Equal(0, second.Receive(new byte[1])); // closed by the server at once
+        listener.RecordObservableInstruments();
         Assert.Equal(1, Interlocked.Read(ref refused));
         first.Blocking = false;
         Assert.Throws<SocketException>(() => first.Receive(new byte[1])); // still open (EAGAIN)

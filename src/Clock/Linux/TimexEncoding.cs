@@ -10,8 +10,9 @@ namespace Sync.Clock.Linux;
 /// Maps a <see cref="ClockCommand"/> to one struct timex and a timex back to <see cref="KernelClockState"/>.
 /// Frequency: within +-500 ppm it goes to freq alone (tick stays at 10000, so tools reading only freq stay true);
 /// beyond, like chrony, tick = 10000 + round(ppm / 100) (each µs of tick is 100 ppm, 9000..11000) and freq takes
-/// the remainder. Steps: ADJ_SETOFFSET|ADJ_NANO with tv_sec = floor(step) and the nanoseconds field in
-/// [0, 1e9). Status: STA_UNSYNC/STA_INS/STA_DEL from the command, STA_PLL always off, every other writable bit
+/// the remainder. Steps: ADJ_SETOFFSET with tv_sec = floor(step) and the nanoseconds field in [0, 1e9). Every
+/// write carries ADJ_NANO, so STA_NANO stays set while we steer and another program's ADJ_MICRO shows (see
+/// <see cref="KernelClockState.NanosecondUnits"/>). Status: STA_UNSYNC/STA_INS/STA_DEL from the command, STA_PLL always off, every other writable bit
 /// kept as it is. maxerror/esterror in µs (maxerror rounded up). TAI offset: ADJ_TAI with the value in
 /// `constant` (that is where the kernel reads it).
 /// </summary>
@@ -91,7 +92,7 @@ public static class TimexEncoding
         if (command.Step is { } step)
         {
             (timex.TimeSeconds, timex.TimeFraction) = NormaliseStep(step.Nanoseconds);
-            timex.Modes |= TimexFlags.AdjSetOffset | TimexFlags.AdjNano;
+            timex.Modes |= TimexFlags.AdjSetOffset;
         }
         if (command.Status is { } status)
         {
@@ -118,6 +119,8 @@ public static class TimexEncoding
             timex.Constant = tai;
             timex.Modes |= TimexFlags.AdjTai;
         }
+        if (timex.Modes != 0)
+            timex.Modes |= TimexFlags.AdjNano;
         return ClockResult<Timex>.Ok(timex);
     }
 
@@ -130,6 +133,7 @@ public static class TimexEncoding
         state is >= 0 and <= 5 ? (KernelTimeState)state : KernelTimeState.Error)
     {
         PllOffset = Duration.FromNanoseconds((timex.Status & TimexFlags.StaNano) != 0 ? timex.Offset : timex.Offset * 1000),
+        NanosecondUnits = (timex.Status & TimexFlags.StaNano) != 0,
     };
 
     /// <summary>The call as text, naming only the fields the modes make the kernel read.</summary>

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
@@ -66,6 +67,9 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     }
 
     public int Id { get; }
+
+    /// <summary>Called once when the connection has ended and released everything, on that thread, before <see cref="Completion"/> is set (the server's bookkeeping).</summary>
+    internal Action<VhostUserConnection>? Ended { get; set; }
 
     /// <summary>Completes when the connection has ended and released everything.</summary>
     public Task Completion => _completion.Task;
@@ -184,22 +188,6 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         _session.ProcessQueue(q);
     }
 
-    /// <summary>Loop thread: a deadline of this connection passed; ends it on a timeout, else waits for the next deadline.</summary>
-    internal void CheckTimeouts()
-    {
-        if (_ended)
-        {
-            return;
-        }
-        if (TimedOut() is { } timeout)
-        {
-            Fail(timeout);
-            Close(timeout);
-            return;
-        }
-        ScheduleTimeoutCheck();
-    }
-
     /// <summary>Loop thread: an exception escaped while serving this connection: untrusted input must never take the process down.</summary>
     internal void EndOnInternalError(Exception exception)
     {
@@ -285,50 +273,6 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         }
     }
 
-    /// <summary>
-    /// The nearer of the deadlines: SET_OWNER within <see cref="VhostUserServerOptions.HandshakeTimeout"/> of
-    /// the accept (QEMU sends it right after connecting), some message or kick within
-    /// <see cref="VhostUserServerOptions.IdleTimeout"/> of the last; long.MaxValue when neither applies.
-    /// </summary>
-    private long NextDeadlineMs()
-    {
-        long deadline = long.MaxValue;
-        if (!_session.OwnerSet && _options.HandshakeTimeout > TimeSpan.Zero)
-        {
-            deadline = _acceptedMs + (long)_options.HandshakeTimeout.TotalMilliseconds;
-        }
-        if (_options.IdleTimeout > TimeSpan.Zero)
-        {
-            deadline = Math.Min(deadline, _lastActivityMs + (long)_options.IdleTimeout.TotalMilliseconds);
-        }
-        return deadline;
-    }
-
-    private void ScheduleTimeoutCheck()
-    {
-        _deadline?.Cancel();
-        _deadline = null;
-        long deadline = NextDeadlineMs();
-        if (deadline != long.MaxValue)
-        {
-            _deadline = _loop!.ScheduleCheck(this, deadline);
-        }
-    }
-
-    private string? TimedOut()
-    {
-        long now = Environment.TickCount64;
-        if (!_session.OwnerSet && _options.HandshakeTimeout > TimeSpan.Zero && now - _acceptedMs >= (long)_options.HandshakeTimeout.TotalMilliseconds)
-        {
-            return $"no SET_OWNER within {_options.HandshakeTimeout.TotalSeconds:0.###} s of connecting (serve:handshakeTimeoutSeconds)";
-        }
-        if (_options.IdleTimeout > TimeSpan.Zero && now - _lastActivityMs >= (long)_options.IdleTimeout.TotalMilliseconds)
-        {
-            return $"no message or kick for {_options.IdleTimeout.TotalSeconds:0.###} s (serve:idleTimeoutSeconds)";
-        }
-        return null;
-    }
-
     private void EndOnReceive(VhostUserMessageReader.Status status)
     {
         string what = _reader.Problem;
@@ -369,7 +313,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         {
             return true;
         }
-        End(errno == LibC.EAGAIN
+        End(errno == Errno.EAGAIN
             ? $"the reply to request {request} did not fit the socket buffer: the front end does not read its replies"
             : $"sending the reply to request {request} failed (errno {errno})");
         return false;
@@ -428,6 +372,14 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         _reader.Dispose();
         LibC.CloseQuietly(_socketFd);
         _logger.LogInformation("vhost-user connection {Id} ended: {Reason}", Id, EndReason);
+        try
+        {
+            Ended?.Invoke(this);
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user connection {Id}: releasing it failed", Id);
+        }
         _completion.TrySetResult();
     }
 }

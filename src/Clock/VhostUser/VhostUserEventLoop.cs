@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
 
 /// <summary>
-/// One thread and one epoll set for every connection of a server: each connection's socket and the kick eventfds of
-/// its running vrings are in the set, tagged with the connection id and the source. Work from other threads (a new
+/// One thread and one epoll set for every connection of a server: the listening socket, each connection's socket and
+/// the kick eventfds of its running vrings are in the set, tagged with the connection id and the source. Work from other threads (a new
 /// connection, a device notification, a stop) is queued and the loop woken through one eventfd. Handshake and idle
 /// deadlines sit in a priority queue (one entry per connection at most), so the loop sleeps until the nearest one,
 /// or without a timeout when none applies: idle connections cost no wakeups.
@@ -15,6 +16,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 256;
     private const ulong WakeTag = ulong.MaxValue;
+    private const ulong ListenerTag = ulong.MaxValue - 1;
 
     private readonly ILogger _logger;
     private readonly int _epollFd;
@@ -25,6 +27,8 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private readonly PriorityQueue<Deadline, long> _deadlines = new();
     private readonly object _wakeGate = new();
     private int _wakePending;
+    private int _listenerFd = -1;
+    private Action? _onListenerReadable;
     private volatile bool _stopping;
     private bool _closed;
 
@@ -51,9 +55,16 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     /// <summary>True on the loop's own thread.</summary>
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
-    /// <summary>Runs <paramref name="work"/> on the loop thread soon (from any thread). Dropped once the loop has stopped.</summary>
-    public void Post(Action work)
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loop thread soon (from any thread). False once the loop has stopped: then
+    /// the work never runs.
+    /// </summary>
+    public bool Post(Action work)
     {
+        if (Volatile.Read(ref _closed))
+        {
+            return false;
+        }
         _work.Enqueue(work);
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
@@ -64,6 +75,31 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
                     EventFds.Signal(_wakeFd);
                 }
             }
+        }
+        return true;
+    }
+
+    /// <summary>Watches the listening socket <paramref name="fd"/>; <paramref name="onReadable"/> runs on the loop thread when front ends wait in its backlog. Loop thread only.</summary>
+    public bool WatchListener(int fd, Action onReadable)
+    {
+        UnwatchListener();
+        if (LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_ADD, fd, LibC.EPOLLIN, ListenerTag) != 0)
+        {
+            return false;
+        }
+        _listenerFd = fd;
+        _onListenerReadable = onReadable;
+        return true;
+    }
+
+    /// <summary>Stops watching the listening socket (before it is closed, or to pause accepting). Loop thread only.</summary>
+    public void UnwatchListener()
+    {
+        if (_listenerFd >= 0)
+        {
+            Unwatch(_listenerFd);
+            _listenerFd = -1;
+            _onListenerReadable = null;
         }
     }
 
@@ -123,7 +159,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
                 int ready = LibC.EpollWait(_epollFd, events, MaxEventsPerWait, TimeoutMs());
                 if (ready < 0)
                 {
-                    if (LibC.LastErrno == LibC.EINTR)
+                    if (LibC.LastErrno == Errno.EINTR)
                     {
                         continue;
                     }
@@ -136,6 +172,11 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
                     if (tag == WakeTag)
                     {
                         EventFds.Drain(_wakeFd);
+                        continue;
+                    }
+                    if (tag == ListenerTag)
+                    {
+                        AcceptFromListener();
                         continue;
                     }
                     // A connection that ended earlier in this batch is gone; its events are stale.
@@ -165,6 +206,18 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
                 LibC.CloseQuietly(_wakeFd);
                 LibC.CloseQuietly(_epollFd);
             }
+        }
+    }
+
+    private void AcceptFromListener()
+    {
+        try
+        {
+            _onListenerReadable?.Invoke();
+        }
+        catch (Exception exception)
+        {
+            _logger.LogError(exception, "vhost-user loop: accepting failed");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
@@ -121,11 +122,11 @@ internal sealed unsafe class VhostUserMessageReader : IDisposable
             {
                 received = LibC.RecvMsg(socketFd, &header, LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT);
             }
-            while (received < 0 && LibC.LastErrno == LibC.EINTR);
+            while (received < 0 && LibC.LastErrno == Linux.Interop.Errno.EINTR);
             if (received < 0)
             {
                 Errno = LibC.LastErrno;
-                return Errno == LibC.EAGAIN ? Status.Incomplete : Status.Failed;
+                return Errno == Linux.Interop.Errno.EAGAIN ? Status.Incomplete : Status.Failed;
             }
             UnixStreamChannel.CollectFds(&header, Fds);
             if ((header.Flags & LibC.MSG_CTRUNC) != 0 || Fds.Count > MaxFdsPerMessage)

@@ -1,15 +1,17 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sync.Clock.Virtio;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
 
 /// <summary>
 /// A vhost-user back end listening on a Unix stream socket. Every accepted front end (one device of one VM) gets
-/// its own <see cref="VhostUserConnection"/> and its own device from the factory; all connections are served by one
-/// thread with one epoll set (<see cref="VhostUserEventLoop"/>), and a second thread accepts. A misbehaving front
-/// end loses only its own connection. The server keeps accepting (QEMU reconnects).
+/// its own <see cref="VhostUserConnection"/> and its own device from the factory; the listening socket and all
+/// connections are served by one thread with one epoll set (<see cref="VhostUserEventLoop"/>). A misbehaving front
+/// end loses only its own connection. The server keeps accepting (QEMU reconnects). Files: listening and accepting
+/// (.Listener), the Connect role (.Connector), taking over a previous process's connections (.Restore).
 /// <code>
 /// using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = "/run/virtsync/vm1.sock" },
 ///     () => new VirtioRtcDevice(...), logger);
@@ -24,26 +26,19 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private readonly Func<IVirtioDevice> _deviceFactory;
     private readonly ILogger _logger;
     private readonly object _gate = new();
+    // Open connections; one leaves (and its device is disposed) before its Completion is set.
     private readonly Dictionary<int, VhostUserConnection> _connections = new();
-    // Per connection: done once it is removed from _connections and its device disposed (what StopAsync waits for).
-    private readonly Dictionary<int, Task> _releases = new();
-    private int _listenFd = -1;
-    private int _wakeFd = -1;
-    private Thread? _acceptThread;
     private VhostUserEventLoop? _loop;
+    private bool _started;
     private volatile bool _stopping;
     private int _nextConnectionId;
     private long _accepted;
     private long _refused;
     private long _refusedAtLastLog;
     private long _lastRefusalLogMs = long.MinValue;
-    private bool _ownsSocketFile;
-    private bool _listenerStored;
     private int _inheritedListenFd = -1;
     private readonly ConnectionStateDirectory? _stateDirectory;
     private readonly List<VhostUserConnection> _restored = new();
-    // Many VMs start at once on a host (a reboot): a deep backlog keeps their connects waiting, not failing.
-    private const int ListenBacklog = 1024;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public VhostUserServer(VhostUserServerOptions options, Func<IVirtioDevice> deviceFactory, ILogger<VhostUserServer>? logger = null)
@@ -82,11 +77,17 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     /// <summary>Front ends closed at once because <see cref="VhostUserServerOptions.MaxConnections"/> were open.</summary>
     public long RefusedCount => Interlocked.Read(ref _refused);
 
-    /// <summary>Raised (on the accept thread) for each front end refused over the limit; metrics count it.</summary>
+    /// <summary>Raised (on the loop thread; the connect thread in role Connect) for each front end refused over the limit; metrics count it.</summary>
     public event Action? ConnectionRefused;
 
-    /// <summary>Raised (on the accept thread) for each accepted connection; tests and metrics watch it.</summary>
+    /// <summary>Raised (on the loop thread; the connect thread in role Connect) for each accepted connection; tests and metrics watch it.</summary>
     public event Action<VhostUserConnection>? ConnectionAccepted;
+
+    /// <summary>
+    /// Raised for each connection that has ended and released everything (its device included), on the thread that
+    /// ended it (normally the loop thread), before its <see cref="VhostUserConnection.Completion"/> is set.
+    /// </summary>
+    public event Action<VhostUserConnection>? ConnectionEnded;
 
     /// <summary>
     /// Takes over the connections whose fds are in <paramref name="inherited"/> (from the fd store of a previous
@@ -96,7 +97,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     /// <exception cref="IOException">The path is in use by a live server, is not a socket, or cannot be bound.</exception>
     public unsafe void Start(IReadOnlyList<InheritedFileDescriptor>? inherited = null)
     {
-        if (_acceptThread is not null)
+        if (_loop is not null)
         {
             throw new InvalidOperationException("the server is already started");
         }
@@ -126,75 +127,13 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             // The previous process's listening socket: front ends that connected meanwhile wait in its backlog.
             _listenFd = _inheritedListenFd;
             _ownsSocketFile = true;
-            StoreListener();
-            StartAccepting(path);
-            return;
         }
-        string? directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
+        else
         {
-            Directory.CreateDirectory(directory);
-        }
-        RemoveStaleSocket(path, address.Slice(0, addressLength));
-
-        _listenFd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
-        if (_listenFd < 0)
-        {
-            throw new IOException($"socket(AF_UNIX) failed (errno {LibC.LastErrno})");
-        }
-        fixed (byte* addressPointer = address)
-        {
-            if (LibC.Bind(_listenFd, addressPointer, (uint)addressLength) != 0)
-            {
-                int errno = LibC.LastErrno;
-                CloseListener();
-                throw new IOException($"bind to '{path}' failed (errno {errno})");
-            }
-        }
-        _ownsSocketFile = true;
-        if (_options.SocketGroupId >= 0 && LibC.Chown(path, -1, _options.SocketGroupId) != 0)
-        {
-            int errno = LibC.LastErrno;
-            CloseListener();
-            throw new IOException($"giving '{path}' group {_options.SocketGroupId} failed (errno {errno}): the process must be in that group "
-                + "(SupplementaryGroups= in the unit) or root");
-        }
-        if (LibC.Chmod(path, (uint)_options.SocketMode) != 0 || LibC.Listen(_listenFd, ListenBacklog) != 0)
-        {
-            int errno = LibC.LastErrno;
-            CloseListener();
-            throw new IOException($"chmod/listen on '{path}' failed (errno {errno})");
+            Bind(path, address.Slice(0, addressLength));
         }
         StoreListener();
         StartAccepting(path);
-    }
-
-    /// <summary>
-    /// With an fd store, the listening socket goes there too (as "listen"): it outlives this process, so front ends
-    /// connecting while no process runs wait in its backlog, and the socket file stays.
-    /// </summary>
-    private void StoreListener()
-    {
-        _inheritedListenFd = -1;
-        if (_options.FileDescriptorStore is { } store)
-        {
-            store.Remove(ListenFdName);
-            store.Store(ListenFdName, _listenFd);
-            _listenerStored = true;
-        }
-    }
-
-    private void StartAccepting(string path)
-    {
-        _wakeFd = EventFds.Create();
-        if (_wakeFd < 0)
-        {
-            CloseListener();
-            throw new IOException($"eventfd failed (errno {LibC.LastErrno})");
-        }
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = "vhost-user-accept" };
-        _acceptThread.Start();
-        _logger.LogInformation("vhost-user server listening on {Path}", path);
     }
 
     /// <summary>
@@ -203,19 +142,20 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     /// </summary>
     public async Task StopAsync()
     {
-        if (_acceptThread is null)
+        if (!_started)
         {
             // Never started, or Start failed: end what was restored and the loop.
             await EndConnectionsAndLoop().ConfigureAwait(false);
             return;
         }
         _stopping = true;
-        lock (_gate)
+        if (_options.Role == VhostUserSocketRole.Connect)
         {
-            if (_wakeFd >= 0)
-            {
-                EventFds.Signal(_wakeFd);
-            }
+            WakeConnector();
+        }
+        else if (_loop is not { } loop || !loop.Post(StopListening))
+        {
+            StopListening(); // the loop is gone: nothing watches the socket any more
         }
         await _stopped.Task.ConfigureAwait(false);
         await EndConnectionsAndLoop().ConfigureAwait(false);
@@ -230,7 +170,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             {
                 connection.RequestStop();
             }
-            endings = _releases.Values.ToArray();
+            endings = _connections.Values.Select(c => c.Completion).ToArray();
         }
         await Task.WhenAll(endings).ConfigureAwait(false);
         Interlocked.Exchange(ref _loop, null)?.Dispose();
@@ -239,135 +179,6 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     public void Dispose() => StopAsync().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
-
-    private void StartConnecting(string path)
-    {
-        _wakeFd = EventFds.Create();
-        if (_wakeFd < 0)
-        {
-            throw new IOException($"eventfd failed (errno {LibC.LastErrno})");
-        }
-        _acceptThread = new Thread(() => ConnectLoop(path)) { IsBackground = true, Name = "vhost-user-connect" };
-        _acceptThread.Start();
-        _logger.LogInformation("vhost-user back end connecting to the front end at {Path}", path);
-    }
-
-    /// <summary>Connects to a listening front end, serves the connection until it ends, and connects again, until stopped.</summary>
-    private unsafe void ConnectLoop(string path)
-    {
-        Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
-        int addressLength = LibC.FillSockaddrUn(address, path);
-        int retryMs = Math.Max(1, (int)_options.ReconnectInterval.TotalMilliseconds);
-        int lastErrno = 0;
-        try
-        {
-            foreach (var restored in _restored)
-            {
-                // One front end at a time in this role: the restored connection first.
-                WaitForEndOrStop(restored);
-            }
-            while (!_stopping)
-            {
-                int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
-                int result;
-                fixed (byte* addressPointer = address)
-                {
-                    result = fd < 0 ? -1 : LibC.Connect(fd, addressPointer, (uint)addressLength);
-                }
-                if (result == 0)
-                {
-                    lastErrno = 0;
-                    var connection = Serve(fd);
-                    if (connection is not null)
-                    {
-                        WaitForEndOrStop(connection);
-                    }
-                }
-                else
-                {
-                    int errno = LibC.LastErrno;
-                    LibC.CloseQuietly(fd);
-                    if (errno != lastErrno)
-                    {
-                        _logger.LogWarning("vhost-user back end: connecting to {Path} failed (errno {Errno}); retrying every {Ms} ms", path, errno, retryMs);
-                        lastErrno = errno;
-                    }
-                }
-                if (!_stopping)
-                {
-                    WaitForWake(retryMs);
-                }
-            }
-        }
-        catch (Exception exception)
-        {
-            _logger.LogError(exception, "vhost-user back end: connect loop failed");
-        }
-        finally
-        {
-            CloseListener();
-            _stopped.TrySetResult();
-        }
-    }
-
-    private void WaitForEndOrStop(VhostUserConnection connection)
-    {
-        while (!_stopping && !connection.Completion.IsCompleted)
-        {
-            WaitForWake(100);
-        }
-    }
-
-    private unsafe void WaitForWake(int timeoutMs)
-    {
-        var poll = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
-        LibC.Poll(&poll, 1, timeoutMs);
-    }
-
-    private unsafe void AcceptLoop()
-    {
-        var polls = stackalloc LibC.PollFd[2];
-        try
-        {
-            while (!_stopping)
-            {
-                polls[0] = new LibC.PollFd { Fd = _listenFd, Events = LibC.POLLIN };
-                polls[1] = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
-                if (LibC.Poll(polls, 2, -1) < 0)
-                {
-                    if (LibC.LastErrno == LibC.EINTR)
-                    {
-                        continue;
-                    }
-                    _logger.LogError("vhost-user server: poll failed (errno {Errno})", LibC.LastErrno);
-                    break;
-                }
-                if (_stopping)
-                {
-                    break;
-                }
-                if ((polls[0].Revents & LibC.POLLIN) == 0)
-                {
-                    continue;
-                }
-                int clientFd = LibC.Accept4(_listenFd, null, null, LibC.SOCK_CLOEXEC);
-                if (clientFd < 0)
-                {
-                    continue;
-                }
-                _ = Serve(clientFd);
-            }
-        }
-        catch (Exception exception)
-        {
-            _logger.LogError(exception, "vhost-user server: accept loop failed");
-        }
-        finally
-        {
-            CloseListener();
-            _stopped.TrySetResult();
-        }
-    }
 
     private VhostUserConnection? Serve(int clientFd)
     {
@@ -425,29 +236,32 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             _options.MaxConnections, since, refused);
     }
 
+    /// <summary>
+    /// Adds the connection and starts it on the loop. When it ends, it leaves the table and its device is disposed on
+    /// the ending thread itself (no task or thread-pool item per connection), before its Completion is set.
+    /// </summary>
     private void Register(VhostUserConnection connection, IVirtioDevice device)
     {
-        int id = connection.Id;
         lock (_gate)
         {
-            _connections.Add(id, connection);
+            _connections.Add(connection.Id, connection);
         }
-        var release = connection.Completion.ContinueWith(_ =>
+        connection.Ended = ended =>
         {
             lock (_gate)
             {
-                _connections.Remove(id);
-                _releases.Remove(id);
+                _connections.Remove(ended.Id);
             }
             (device as IDisposable)?.Dispose();
-        }, TaskScheduler.Default);
-        lock (_gate)
-        {
-            if (!release.IsCompleted)
+            try
             {
-                _releases[id] = release;
+                ConnectionEnded?.Invoke(ended);
             }
-        }
+            catch (Exception exception)
+            {
+                _logger.LogError(exception, "vhost-user server: a ConnectionEnded handler failed");
+            }
+        };
         try
         {
             ConnectionAccepted?.Invoke(connection);
@@ -457,50 +271,5 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             _logger.LogError(exception, "vhost-user server: a ConnectionAccepted handler failed");
         }
         connection.Start(_loop!);
-    }
-
-    private unsafe void RemoveStaleSocket(string path, ReadOnlySpan<byte> address)
-    {
-        if (!File.Exists(path) && !Directory.Exists(path))
-        {
-            return;
-        }
-        if (!LibC.IsSocketFile(path))
-        {
-            throw new IOException($"'{path}' exists and is not a socket; refusing to replace it");
-        }
-        int probe = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
-        try
-        {
-            fixed (byte* addressPointer = address)
-            {
-                if (probe >= 0 && LibC.Connect(probe, addressPointer, (uint)address.Length) == 0)
-                {
-                    throw new IOException($"'{path}' is in use by a running server");
-                }
-            }
-        }
-        finally
-        {
-            LibC.CloseQuietly(probe);
-        }
-        LibC.Unlink(path);
-        _logger.LogInformation("vhost-user server: removed stale socket {Path}", path);
-    }
-
-    private void CloseListener()
-    {
-        lock (_gate)
-        {
-            LibC.CloseQuietly(_listenFd);
-            _listenFd = -1;
-            LibC.CloseQuietly(_wakeFd);
-            _wakeFd = -1;
-        }
-        if (_ownsSocketFile && !_listenerStored)
-        {
-            LibC.Unlink(Path.GetFullPath(_options.SocketPath));
-            _ownsSocketFile = false;
-        }
     }
 }

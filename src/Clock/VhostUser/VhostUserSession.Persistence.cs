@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;

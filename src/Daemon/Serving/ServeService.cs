@@ -56,11 +56,8 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                 },
                 () => new MeteredVirtioDevice(new VirtioRtcDevice(deviceOptions, time, loggers.CreateLogger<VirtioRtcDevice>()), metrics),
                 loggers.CreateLogger<VhostUserServer>());
-            _server.ConnectionAccepted += connection =>
-            {
-                metrics.ConnectionOpened();
-                _ = connection.Completion.ContinueWith(_ => metrics.ConnectionClosed(), TaskScheduler.Default);
-            };
+            _server.ConnectionAccepted += _ => metrics.ConnectionOpened();
+            _server.ConnectionEnded += _ => metrics.ConnectionClosed();
             _server.ConnectionRefused += metrics.ConnectionRefused;
             _server.Start(inherited);
             LogServing(options.Serve.SocketPath, string.Join(", ", sources.Select(s => s.Scale.ToString())));

@@ -21,7 +21,7 @@ public sealed class ServeMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _alarms;
-    private readonly Counter<long> _refused;
+    private long _refused;
     private readonly ConcurrentDictionary<string, byte> _seenLabels = new(StringComparer.Ordinal);
 
     public ServeMetrics()
@@ -32,9 +32,10 @@ public sealed class ServeMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBucketsSeconds });
         _connections = _meter.CreateUpDownCounter<long>(MetricNames.ServeConnections, description: "Open vhost-user connections.");
         _alarms = _meter.CreateCounter<long>(MetricNames.ServeAlarmsFiredTotal, description: "Alarm notifications sent to guests.");
-        _refused = _meter.CreateCounter<long>(MetricNames.ServeConnectionsRefusedTotal,
+        // Observed, not added: the series is exported (as 0) from the first scrape, so rate() and alerts see it before
+        // the first refusal, however early this object was built (an Add before the exporter listens is lost).
+        _meter.CreateObservableCounter(MetricNames.ServeConnectionsRefusedTotal, () => Interlocked.Read(ref _refused),
             description: "Front ends closed at once because serve:maxConnections connections were open.");
-        _refused.Add(0); // exported as 0 from the start, so rate() and alerts see the series before the first refusal
     }
 
     /// <summary>msgType e.g. "READ", "CROSS_TS", "CLOCK_CAP"; status e.g. "ok", "unsupp", "nodev", "inval".</summary>
@@ -48,7 +49,7 @@ public sealed class ServeMetrics : IDisposable
 
     public void ConnectionOpened() => _connections.Add(1);
     public void ConnectionClosed() => _connections.Add(-1);
-    public void ConnectionRefused() => _refused.Add(1);
+    public void ConnectionRefused() => Interlocked.Increment(ref _refused);
     public void AlarmFired(string clock) => _alarms.Add(1, new KeyValuePair<string, object?>("clock", Label(clock)));
 
     private string Label(string? value)

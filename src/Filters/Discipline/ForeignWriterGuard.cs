@@ -9,7 +9,8 @@ public readonly record struct ForeignWriterVerdict(bool Steering, bool Detected,
 /// <summary>
 /// Notices another program steering the system clock (chronyd, ntpd, systemd-timesyncd, a script calling adjtimex) by
 /// comparing the kernel's clock state with what this daemon last wrote: the frequency (freq and tick), the kernel
-/// PLL's offset and mode bits (STA_PLL, STA_FLL, STA_PPS*: never set by us) and the leap/unsync bits we own. The
+/// PLL's offset and mode bits (STA_PLL, STA_FLL, STA_PPS*: never set by us), the unit bit STA_NANO (we always write
+/// ADJ_NANO; chronyd's first write is ADJ_MICRO) and the leap/unsync bits we own. The
 /// kernel itself changes none of these between writes, except that it consumes a PLL offset someone left (its
 /// magnitude only shrinks) and may end a leap second (clears STA_INS/STA_DEL). Two daemons steering one clock fight
 /// and neither wins, so on the first foreign change the daemon stops steering (<see cref="Steering"/> false) and
@@ -81,6 +82,8 @@ public sealed class ForeignWriterGuard(Duration quietPeriod)
         var changes = new List<string>();
         if (Math.Abs(observed.FrequencyPpm - expected.FrequencyPpm) > FrequencyTolerancePpm)
             changes.Add(string.Create(inv, $"frequency {expected.FrequencyPpm:0.####} -> {observed.FrequencyPpm:0.####} ppm"));
+        if (observed.NanosecondUnits != expected.NanosecondUnits)
+            changes.Add(observed.NanosecondUnits ? "STA_NANO set (ADJ_NANO)" : "STA_NANO cleared (ADJ_MICRO)");
         if (observed.Status.HasFlag(ClockStatus.KernelDiscipline) && !expected.Status.HasFlag(ClockStatus.KernelDiscipline))
             changes.Add("kernel PLL/FLL/PPS mode set");
         // The kernel consumes a PLL offset (it only shrinks); a new or larger one was written.

@@ -20,4 +20,10 @@ public sealed record KernelClockState(
     /// <summary>The kernel PLL's remaining offset (timex.offset): zero unless someone used ADJ_OFFSET (ntpd,
     /// systemd-timesyncd); we never do.</summary>
     public Duration PllOffset { get; init; }
+
+    /// <summary>STA_NANO: the unit of the kernel's offset and time fields. Only a write with ADJ_NANO (sets it) or
+    /// ADJ_MICRO (clears it) changes it, never the kernel itself; virtsync sends ADJ_NANO with every write, so once it
+    /// has written, a cleared STA_NANO means another program wrote (chronyd's first write does this, seconds before its
+    /// first frequency write).</summary>
+    public bool NanosecondUnits { get; init; }
 }

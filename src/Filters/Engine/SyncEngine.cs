@@ -36,6 +36,8 @@ public sealed class SyncEngine
     private int? _taiOffsetSeconds;
     private readonly Queue<(long AllowanceNs, double Weight)> _recentAllowances = new();
     private Duration _lastAmbiguity;
+    private Duration _lastAllowance;
+    private readonly CausalBound _causal = new();
     private SmearVariant? _smear;
     private int? _continuousTaiMinusUtcSeconds;
     private double _targetRatePpm;
@@ -247,6 +249,7 @@ public sealed class SyncEngine
         }
 
         _lastAmbiguity = chosen.Source.Ambiguity;
+        _lastAllowance = chosen.Source.Calibration.Allowance;
         _smear = chosen.Source.Smear;
         // The estimators weight a sample by 1 / Error^2 (Error = half its window): its allowance counts as much.
         var errorNs = Math.Max(1.0, chosen.Corrected.Error.Nanoseconds);
@@ -345,6 +348,7 @@ public sealed class SyncEngine
     public void Restart(double currentFrequencyPpm)
     {
         _estimator.Reset();
+        _causal.Forget();
         foreach (var source in _sources.Values)
             source.Batch.Clear();
         _lastFilteredAt = null;
@@ -380,6 +384,7 @@ public sealed class SyncEngine
         _lastCommandAt = now;
         _stepOverlapEnd = null;
         _disrupted = true;
+        _causal.Forget();
         UpdateLeapState(now);
         var decision = _controller.Disrupted(now, _leapFlags);
         Notify(decision.Adjustment);
@@ -496,8 +501,24 @@ public sealed class SyncEngine
         }
     }
 
-    private ClockEstimate? Honest(ClockEstimate? estimate) =>
-        estimate is null ? null : Steered(estimate with { ErrorBound = estimate.ErrorBound + AsymmetryError + _lastAmbiguity });
+    /// <summary>
+    /// The published bound: the larger of the model's (the estimator's bound plus <see cref="AsymmetryError"/>) and
+    /// causality's (<see cref="CausalBound"/>: the newest sample's distance from the estimate plus its allowance, grown
+    /// as the model grows since), plus the time scale's ambiguity. Causality holds whichever samples the estimate
+    /// leans on; the model covers what a window does not (a cross-timestamp's noise).
+    /// </summary>
+    private ClockEstimate? Honest(ClockEstimate? estimate)
+    {
+        if (estimate is null)
+            return null;
+        var model = estimate.ErrorBound + AsymmetryError;
+        var bound = _causal.For(estimate.ErrorBound) is { } causal && causal > model ? causal : model;
+        return Steered(estimate with { ErrorBound = bound + _lastAmbiguity });
+    }
+
+    /// <summary>The causal part of the bound at the newest sample's time (see <see cref="CausalBound"/>), null before
+    /// the first estimate.</summary>
+    public Duration? CausalBoundAtSample => _causal.AtSample;
 
     /// <summary>
     /// Following a computable smear, the estimate is on the continuous axis (TAI - k0); the local clock must
@@ -604,6 +625,7 @@ public sealed class SyncEngine
         _lastCommandAt = sample.LocalTime;
         _estimator.RestartAfterJump();
         _estimator.Add(sample);
+        _causal.Observe(sample, Duration.FromNanoseconds((sample.Delay.Nanoseconds + 1) / 2), _estimator.EstimateAt(sample.LocalTime));
         _lastOffset = sample.Offset;
         RaiseEstimateMeasured(sample);
 
@@ -620,6 +642,8 @@ public sealed class SyncEngine
         _lastFilteredAt = sample.LocalTime;
         _lastCommandAt = sample.LocalTime;
         var outcome = _estimator.Add(sample);
+        if (outcome is not (SampleOutcome.OutOfOrder or SampleOutcome.Invalid))
+            _causal.Observe(sample, _lastAllowance, _estimator.EstimateAt(sample.LocalTime));
         if (outcome is SampleOutcome.OutOfOrder or SampleOutcome.Invalid)
         {
             // Not newer than the last sample on the local clock: the clock was just stepped back and the samples

@@ -297,14 +297,33 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>Forget everything, including the learnt wander.</summary>
     public void Reset() => Reset(keepLearnt: false);
 
-    /// <summary>The clock jumped: forget the estimate, keep the learnt wander and measurement noise (a restart from a
-    /// few samples with the stated Error alone would publish a bound of a few ns where the readings scatter more).</summary>
+    /// <summary>The clock jumped: forget the offset, keep the learnt wander and measurement noise (a restart from a
+    /// few samples with the stated Error alone would publish a bound of a few ns where the readings scatter more),
+    /// and keep what is known of the frequency. A jump moves the clock's phase (the VM stood still, or was restored
+    /// or migrated), not its oscillator: the frequency, in the frame of the clock as it runs now (every adjustment
+    /// announced so far applied), and its variance carry over, so the samples after the jump only have to find the
+    /// offset. Restarting the frequency from its initial uncertainty instead lets the first seconds' samples fit a
+    /// slope through their noise, which the discipline then steers (10-30 us for several seconds at 15 us per
+    /// sample, against 3 us in steady state). Where a migration did change the frequency, the detector sees it as a
+    /// frequency jump, as it would in steady state.</summary>
     public void RestartAfterJump()
     {
         double noiseScale = _noiseScale;
+        ClockGaussian? frequency = null;
+        if (_initialized)
+        {
+            var now = _bank.Predict(0);
+            var stateTime = new Instant<Utc>(_stateTimeNs);
+            double announcedPpm = _ledger.FrequencyPpm(new Instant<Utc>(long.MaxValue)) - _ledger.FrequencyPpm(stateTime);
+            frequency = new ClockGaussian(0, now.FreqNsPerS + announcedPpm * 1e3, 0, 0, now.P11);
+        }
         Reset(keepLearnt: true);
         SetNoiseScale(_quietNoiseScale = noiseScale);
+        _frequencyAfterJump = frequency;
     }
+
+    /// <summary>The frequency belief carried over a jump (<see cref="RestartAfterJump"/>) for the next Initialize.</summary>
+    private ClockGaussian? _frequencyAfterJump;
 
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
@@ -322,14 +341,17 @@ public sealed class KalmanEstimator : IClockEstimator
         _lastSampleNs = long.MinValue;
         SampleCount = 0;
         LastDiscontinuity = null;
+        _frequencyAfterJump = null;
     }
 
     private void Initialize(OffsetSample sample)
     {
         _ledger.FoldUpTo(sample.LocalTime);
         double freqSd = _options.InitialFrequencySdPpm * 1e3;
+        var (freqNsPerS, freqVarianceNs2PerS2) = _frequencyAfterJump is { } kept ? (kept.FreqNsPerS, kept.P11) : (0.0, freqSd * freqSd);
+        _frequencyAfterJump = null;
         _stateTimeNs = sample.LocalTime.Nanoseconds;
-        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, 0, _noiseScale * MeasurementVarianceNs2(sample), 0, freqSd * freqSd));
+        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, _noiseScale * MeasurementVarianceNs2(sample), 0, freqVarianceNs2PerS2));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         SampleCount = 1;

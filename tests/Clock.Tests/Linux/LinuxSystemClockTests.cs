@@ -95,7 +95,7 @@ public class LinuxSystemClockTests
     {
         var fake = new FakeTimexSyscall();
         new LinuxSystemClock(fake).Apply(new ClockCommand { FrequencyPpm = 1 });
-        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick, Assert.Single(fake.Calls).Modes);
+        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick | TimexFlags.AdjNano, Assert.Single(fake.Calls).Modes);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public class LinuxSystemClockTests
         Assert.True(state.IsOk);
         Assert.All(fake.Calls, c => Assert.Equal(0u, c.Modes));
         var line = Assert.Single(log.Lines);
-        Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_TICK", line);
+        Assert.Contains("ADJ_FREQUENCY|ADJ_STATUS|ADJ_NANO|ADJ_TICK", line);
         Assert.Contains("tick=10006", line);
         Assert.Contains("status=0x0000", line);
         Assert.True(state.Value.Status.HasFlag(ClockStatus.Unsynchronized));

@@ -53,13 +53,27 @@ public class TimexEncodingTests
     }
 
     [Fact]
+    public void EveryWriteCarriesAdjNano_AndStaNanoIsReadBack()
+    {
+        // STA_NANO stays set while we steer, so another program's ADJ_MICRO (chronyd's first write) shows as a change.
+        foreach (var command in new[]
+                 {
+                     new ClockCommand { FrequencyPpm = 1 }, new ClockCommand { MaxError = Duration.FromMicroseconds(5) },
+                     new ClockCommand { Status = ClockStatus.None }, new ClockCommand { Step = Duration.FromSeconds(1) },
+                 })
+            Assert.NotEqual(0u, TimexEncoding.Encode(command, 0).Value.Modes & TimexFlags.AdjNano);
+        Assert.True(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaNano }, 0).NanosecondUnits);
+        Assert.False(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaUnsync }, 0).NanosecondUnits);
+    }
+
+    [Fact]
     public void Encode_Status_KeepsForeignBits_SetsOwnedOnes_PllAlwaysOff()
     {
         var current = TimexFlags.StaPll | TimexFlags.StaFll | TimexFlags.StaPpsFreq | TimexFlags.StaFreqHold | TimexFlags.StaUnsync | TimexFlags.StaNano;
 
         var timex = TimexEncoding.Encode(new ClockCommand { Status = ClockStatus.InsertLeap | ClockStatus.KernelDiscipline }, current).Value;
 
-        Assert.Equal(TimexFlags.AdjStatus, timex.Modes);
+        Assert.Equal(TimexFlags.AdjStatus | TimexFlags.AdjNano, timex.Modes);
         Assert.Equal(TimexFlags.StaFll | TimexFlags.StaPpsFreq | TimexFlags.StaFreqHold | TimexFlags.StaIns, timex.Status);
     }
 
@@ -72,7 +86,7 @@ public class TimexEncodingTests
             EstimatedError = Duration.FromNanoseconds(2_499),
         }, 0).Value;
 
-        Assert.Equal(TimexFlags.AdjMaxError | TimexFlags.AdjEstError, timex.Modes);
+        Assert.Equal(TimexFlags.AdjMaxError | TimexFlags.AdjEstError | TimexFlags.AdjNano, timex.Modes);
         Assert.Equal(11, timex.MaxError);
         Assert.Equal(2, timex.EstError);
     }
@@ -82,7 +96,7 @@ public class TimexEncodingTests
     {
         var timex = TimexEncoding.Encode(new ClockCommand { TaiOffsetSeconds = 37 }, 0).Value;
 
-        Assert.Equal(TimexFlags.AdjTai, timex.Modes);
+        Assert.Equal(TimexFlags.AdjTai | TimexFlags.AdjNano, timex.Modes);
         Assert.Equal(37, timex.Constant);
     }
 
@@ -91,7 +105,7 @@ public class TimexEncodingTests
     {
         var timex = TimexEncoding.Encode(new ClockCommand { FrequencyPpm = 3.0 }, 0).Value;
 
-        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick, timex.Modes);
+        Assert.Equal(TimexFlags.AdjFrequency | TimexFlags.AdjTick | TimexFlags.AdjNano, timex.Modes);
         Assert.Equal(10_000, timex.Tick);
         Assert.Equal(196_608, timex.Freq);
     }

@@ -1,4 +1,5 @@
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.Tests.VhostUser;
@@ -36,7 +37,7 @@ public class GuestMemoryTests
         try
         {
             // Put a marker at file offset 0x1000 + 0x20 = guest-physical 0x10020.
-            byte* own = (byte*)LibC.Mmap(null, 0x3000, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+            byte* own = (byte*)LibC.Mmap(0, 0x3000, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
             own[0x1020] = 0x5C;
             using var memory = new MappedGuestMemory();
             var region = new GuestMemoryRegion(0x10000, 0x2000, 0x7f0000000000, 0x1000);
@@ -52,7 +53,7 @@ public class GuestMemoryTests
             Assert.True(memory.TryTranslateFrontEndAddress(0x7f0000000040, out ulong gpa));
             Assert.Equal(0x10040ul, gpa);
             Assert.False(memory.TryTranslateFrontEndAddress(0x7f0000002000, out _));
-            LibC.Munmap(own, 0x3000);
+            LibC.Munmap((nint)own, 0x3000);
         }
         finally
         {

@@ -7,8 +7,13 @@ namespace Sync.Clock.Tests.VhostUser;
 /// Test device: queue 0 answers a request with status byte 0 followed by the request bytes (capped by the
 /// writable space); queue 1 is an event queue filled from <see cref="Raise"/>.
 /// </summary>
-internal sealed class EchoDevice : IVirtioDevice
+internal sealed class EchoDevice : IVirtioDevice, IDisposable
 {
+    /// <summary>Set when the server released this device (its connection ended).</summary>
+    public volatile bool Disposed;
+
+    public void Dispose() => Disposed = true;
+
     private readonly ConcurrentQueue<byte[]> _events = new();
 
     public uint DeviceId => 17;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.Tests.VhostUser;
@@ -70,6 +71,37 @@ public sealed class VhostUserEventLoopTests : IDisposable
         {
             frontEnds.ForEach(f => f.Dispose());
         }
+    }
+
+    [Fact]
+    public void AcceptingRunsOnTheLoopThreadAndThereIsNoAcceptThread()
+    {
+        int acceptingThread = -1;
+        _server.ConnectionAccepted += _ => Volatile.Write(ref acceptingThread, Environment.CurrentManagedThreadId);
+        using var frontEnd = Ready();
+        Assert.Equal(2u, frontEnd.Submit(0, [5], 8).Length);
+        Assert.Equal(_devices.Single().LastThreadId, Volatile.Read(ref acceptingThread));
+        var names = Directory.GetDirectories("/proc/self/task").Select(task => File.ReadAllText(Path.Combine(task, "comm")).Trim()).ToList();
+        Assert.Contains("vhost-user-loop", names);
+        Assert.DoesNotContain(names, name => name.StartsWith("vhost-user-acc", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnEndedConnectionLeavesTheServerAndReleasesItsDeviceBeforeItsCompletion()
+    {
+        var ended = new TaskCompletionSource<(bool Disposed, bool Completed, int Open)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _server.ConnectionEnded += connection =>
+            ended.TrySetResult((_devices.Single().Disposed, connection.Completion.IsCompleted, _server.ActiveConnectionCount));
+        using (var frontEnd = Ready())
+        {
+            Assert.Equal(2u, frontEnd.Submit(0, [5], 8).Length);
+            Assert.False(_devices.Single().Disposed);
+        }
+        var (disposed, completed, open) = await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.True(disposed);
+        Assert.False(completed);
+        Assert.Equal(0, open);
+        await _connections.Single().Completion.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
     [Fact]

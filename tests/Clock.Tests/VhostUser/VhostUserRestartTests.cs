@@ -4,6 +4,7 @@ using Sync.Clock.Tests.Virtio;
 using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 using Sync.Filters.Time;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.Tests.VhostUser;
@@ -42,7 +43,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         }
         _channel = new UnixStreamChannel(_socketFd, -1, () => false);
         _memFd = GuestMemoryTests.CreateMemfd(MemoryBytes, sealMemory);
-        _memory = (byte*)LibC.Mmap(null, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
+        _memory = (byte*)LibC.Mmap(0, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
         _guestMemory = new PointerGuestMemory(_memory, MemoryBytes);
     }
 
@@ -337,7 +338,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
             LibC.Close(kick);
             LibC.Close(call);
         }
-        LibC.Munmap(_memory, MemoryBytes);
+        LibC.Munmap((nint)_memory, MemoryBytes);
         LibC.Close(_memFd);
         LibC.Close(_socketFd);
     }

@@ -4,6 +4,7 @@ using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Clock.VhostUser;
 using Sync.Filters.Time;
+using Sync.Clock.Linux.Interop;
 
 namespace Sync.Clock.Tests.VhostUser;
 
@@ -137,7 +138,7 @@ public sealed class VirtioRtcOverVhostUserTests : IDisposable
         hostile.StartLikeQemu(ulong.MaxValue);
         hostile.SetU64(VhostUserRequest.SetFeatures, features);
         Assert.True(hostile.Send(VhostUserRequest.SetMemTable, hostile.MemTablePayload(), [hostile.MemoryFd]));
-        Assert.Equal(0, Sync.Clock.VhostUser.Native.LibC.Ftruncate(hostile.MemoryFd, 0)); // would SIGBUS a back end that mapped it
+        Assert.Equal(0, Sync.Clock.Linux.Interop.LibC.Ftruncate(hostile.MemoryFd, 0)); // would SIGBUS a back end that mapped it
         Assert.True(hostile.IsClosedByBackEnd()); // refused: memory that can shrink is never mapped
 
         for (int i = 0; i < 100; i++)

@@ -41,6 +41,20 @@ public class ForeignWriterGuardTests
     }
 
     [Fact]
+    public void ChronydsFirstWriteClearingStaNanoIsDetected()
+    {
+        // Lab (foreign run 3): chronyd's first write cleared STA_NANO (ADJ_MICRO) 3.4 s before its first frequency
+        // write, with frequency, PLL offset and status unchanged; we write ADJ_NANO with every command.
+        var guard = new ForeignWriterGuard(Duration.FromSeconds(30));
+        guard.Observe(At(0), State(12.5));
+        guard.OnWritten(State(13.25) with { NanosecondUnits = true });
+        Assert.True(guard.Observe(At(1), State(13.25) with { NanosecondUnits = true }).Steering);
+        var verdict = guard.Observe(At(2), State(13.25));
+        Assert.True(verdict.Detected);
+        Assert.Equal("STA_NANO cleared (ADJ_MICRO)", verdict.Change);
+    }
+
+    [Fact]
     public void SteeringResumesOnceTheOtherWriterHasBeenQuietForThePeriod()
     {
         var guard = new ForeignWriterGuard(Duration.FromSeconds(30));

@@ -19,6 +19,7 @@ internal static class Errno
     public const int EROFS = 30;
     public const int ERANGE = 34;
     public const int EOPNOTSUPP = 95;
+    public const int ECONNABORTED = 103;
     public const int ETIMEDOUT = 110;
 
     public static string Name(int errno) => errno switch
@@ -39,6 +40,7 @@ internal static class Errno
         EROFS => "EROFS",
         ERANGE => "ERANGE",
         EOPNOTSUPP => "EOPNOTSUPP",
+        ECONNABORTED => "ECONNABORTED",
         ETIMEDOUT => "ETIMEDOUT",
         _ => $"errno {errno}",
     };
@@ -61,6 +63,7 @@ internal static class Errno
         EROFS => "read-only file system",
         ERANGE => "numerical result out of range",
         EOPNOTSUPP => "operation not supported",
+        ECONNABORTED => "software caused connection abort",
         ETIMEDOUT => "connection timed out",
         _ => "unknown error",
     };

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
@@ -98,7 +99,7 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
         {
             return false;
         }
-        void* address = LibC.Mmap(null, (nuint)mapLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+        void* address = (void*)LibC.Mmap(0, (nuint)mapLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (address == (void*)-1)
         {
             error = $"mmap of {mapLength} bytes failed (errno {LibC.LastErrno})";
@@ -159,7 +160,7 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
     // st_size sits at byte 48 of struct stat on both x86_64 and the generic 64-bit layout (arm64).
     private const int StatSizeOffset = 48;
 
-    private static void Unmap(MappedRegion mapped) => LibC.Munmap(mapped.MapBase, (nuint)mapped.MapLength);
+    private static void Unmap(MappedRegion mapped) => LibC.Munmap((nint)mapped.MapBase, (nuint)mapped.MapLength);
 
     private readonly struct MappedRegion(GuestMemoryRegion region, byte* mapBase, ulong mapLength)
     {

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 namespace Sync.Clock.VhostUser.Native;
 
 /// <summary>eventfd helpers: create, signal (add 1), drain (read the counter), and check an fd really is one.</summary>

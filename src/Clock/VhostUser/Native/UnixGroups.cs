@@ -1,10 +1,10 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Sync.Clock.Linux.Interop;
 
 namespace Sync.Clock.VhostUser.Native;
 
 /// <summary>Group names to gids (getgrnam, so NSS groups work too), for the socket group of `serve`.</summary>
-public static partial class UnixGroups
+public static class UnixGroups
 {
     /// <summary>A group name known to this host, or a numeric gid (taken as is); false with the reason otherwise.</summary>
     public static unsafe bool TryResolve(string nameOrId, out int gid, out string problem)
@@ -21,7 +21,7 @@ public static partial class UnixGroups
             problem = "is not a group name";
             return false;
         }
-        byte* group = GetGroupByName(nameOrId);
+        byte* group = LibC.GetGroupByName(nameOrId);
         if (group is null)
         {
             problem = "is not a group on this host (getgrnam)";
@@ -31,7 +31,4 @@ public static partial class UnixGroups
         gid = *(int*)(group + 16);
         return true;
     }
-
-    [LibraryImport("libc", EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial byte* GetGroupByName(string name);
 }

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 namespace Sync.Clock.VhostUser.Native;
 
 /// <summary>
@@ -42,7 +43,7 @@ internal sealed unsafe class UnixStreamChannel
                 if (received < 0)
                 {
                     int errno = LibC.LastErrno;
-                    if (errno == LibC.EINTR || errno == LibC.EAGAIN)
+                    if (errno == Errno.EINTR || errno == Errno.EAGAIN)
                     {
                         continue;
                     }
@@ -99,7 +100,7 @@ internal sealed unsafe class UnixStreamChannel
                 nint sent = LibC.SendMsg(_socketFd, &header, LibC.MSG_NOSIGNAL);
                 if (sent < 0)
                 {
-                    if (LibC.LastErrno == LibC.EINTR)
+                    if (LibC.LastErrno == Errno.EINTR)
                     {
                         continue;
                     }
@@ -130,8 +131,8 @@ internal sealed unsafe class UnixStreamChannel
             {
                 sent = LibC.SendMsg(socketFd, &header, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
             }
-            while (sent < 0 && LibC.LastErrno == LibC.EINTR);
-            errno = sent < 0 ? LibC.LastErrno : sent == data.Length ? 0 : LibC.EAGAIN;
+            while (sent < 0 && LibC.LastErrno == Errno.EINTR);
+            errno = sent < 0 ? LibC.LastErrno : sent == data.Length ? 0 : Errno.EAGAIN;
             return sent == data.Length;
         }
     }
@@ -150,7 +151,7 @@ internal sealed unsafe class UnixStreamChannel
             int count = LibC.Poll(polls, _wakeFd >= 0 ? 2u : 1u, -1);
             if (count < 0)
             {
-                if (LibC.LastErrno == LibC.EINTR)
+                if (LibC.LastErrno == Errno.EINTR)
                 {
                     continue;
                 }

@@ -1,3 +1,4 @@
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 
 namespace Sync.Clock.VhostUser;
@@ -91,7 +92,7 @@ public sealed unsafe class SystemdFileDescriptorStore : IFileDescriptorStore, ID
             {
                 sent = LibC.SendMsg(Volatile.Read(ref _socketFd), &header, LibC.MSG_NOSIGNAL);
             }
-            while (sent < 0 && LibC.LastErrno == LibC.EINTR);
+            while (sent < 0 && LibC.LastErrno == Errno.EINTR);
         }
         if (sent < 0)
         {

@@ -1,13 +1,13 @@
-// The libc calls the vhost-user transport needs: Unix sockets with SCM_RIGHTS, eventfds, poll, mmap.
-// Linux, 64-bit (x86_64 and arm64 share these layouts).
+// The libc calls of the vhost-user transport (serve): Unix sockets with SCM_RIGHTS, eventfds, epoll and poll,
+// memfds and their seals, file modes and groups. Part of the one libc surface of Sync.Clock (LibC.cs).
+// Linux, 64-bit (x86_64 and arm64 share these layouts unless said otherwise).
 using System.Runtime.InteropServices;
 
-namespace Sync.Clock.VhostUser.Native;
+namespace Sync.Clock.Linux.Interop;
 
-internal static partial class LibC
+internal static unsafe partial class LibC
 {
-    private const string Lib = "libc";
-
+    
     public const int AF_UNIX = 1;
     public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
@@ -27,10 +27,6 @@ internal static partial class LibC
     public const int EFD_CLOEXEC = 0x80000;
     public const int EFD_NONBLOCK = 0x800;
 
-    public const int PROT_READ = 0x1;
-    public const int PROT_WRITE = 0x2;
-    public const int MAP_SHARED = 0x1;
-
     public const int MFD_CLOEXEC = 0x1;
     public const int MFD_ALLOW_SEALING = 0x2;
 
@@ -49,9 +45,6 @@ internal static partial class LibC
     public const int FD_CLOEXEC = 1;
     public const int F_DUPFD_CLOEXEC = 1030;
 
-    public const int EINTR = 4;
-    public const int EAGAIN = 11;
-
     public const int SockaddrUnPathLength = 108;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -63,14 +56,14 @@ internal static partial class LibC
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    public unsafe struct IoVec
+    public struct IoVec
     {
         public void* Base;
         public nuint Length;
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    public unsafe struct MsgHdr
+    public struct MsgHdr
     {
         public void* Name;
         public uint NameLength;
@@ -86,35 +79,35 @@ internal static partial class LibC
 
     public static int CmsgSpace(int dataBytes) => CmsgHeaderSize + ((dataBytes + 7) & ~7);
 
-    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 
-    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)]
-    public static unsafe partial int Bind(int fd, byte* address, uint addressLength);
+    [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, byte* address, uint addressLength);
 
-    [LibraryImport(Lib, EntryPoint = "connect", SetLastError = true)]
-    public static unsafe partial int Connect(int fd, byte* address, uint addressLength);
+    [LibraryImport(Library, EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(int fd, byte* address, uint addressLength);
 
-    [LibraryImport(Lib, EntryPoint = "listen", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "listen", SetLastError = true)]
     public static partial int Listen(int fd, int backlog);
 
-    [LibraryImport(Lib, EntryPoint = "accept4", SetLastError = true)]
-    public static unsafe partial int Accept4(int fd, byte* address, uint* addressLength, int flags);
+    [LibraryImport(Library, EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept4(int fd, byte* address, uint* addressLength, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
-    public static unsafe partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+    [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
-    public static unsafe partial nint SendMsg(int fd, MsgHdr* message, int flags);
+    [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
+    public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
 
-    [LibraryImport(Lib, EntryPoint = "getsockname", SetLastError = true)]
-    public static unsafe partial int GetSockName(int fd, byte* address, uint* addressLength);
+    [LibraryImport(Library, EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(int fd, byte* address, uint* addressLength);
 
     /// <summary>True when <paramref name="fd"/> is a Unix socket bound to exactly <paramref name="path"/>.</summary>
-    public static unsafe bool IsBoundTo(int fd, string path)
+    public static bool IsBoundTo(int fd, string path)
     {
         byte* address = stackalloc byte[2 + SockaddrUnPathLength];
         uint length = 2 + SockaddrUnPathLength;
@@ -127,50 +120,41 @@ internal static partial class LibC
         return System.Text.Encoding.UTF8.GetString(end < 0 ? bound : bound.Slice(0, end)) == path;
     }
 
-    [LibraryImport(Lib, EntryPoint = "socketpair", SetLastError = true)]
-    public static unsafe partial int SocketPair(int domain, int type, int protocol, int* fds);
+    [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
+    public static partial int SocketPair(int domain, int type, int protocol, int* fds);
 
-    [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
 
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
-    [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
 
-    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
-    public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
-    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initialValue, int flags);
 
-    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
-    public static unsafe partial nint Read(int fd, void* buffer, nuint count);
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint count);
 
-    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
-    public static unsafe partial nint Write(int fd, void* buffer, nuint count);
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buffer, nuint count);
 
-    [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]
-    public static unsafe partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "munmap", SetLastError = true)]
-    public static unsafe partial int Munmap(void* address, nuint length);
-
-    [LibraryImport(Lib, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 
-    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 
-    [LibraryImport(Lib, EntryPoint = "fstat", SetLastError = true)]
-    public static unsafe partial int Fstat(int fd, byte* statBuffer);
+    [LibraryImport(Library, EntryPoint = "fstat", SetLastError = true)]
+    public static partial int Fstat(int fd, byte* statBuffer);
 
-    [LibraryImport(Lib, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static unsafe partial int Stat(string path, byte* statBuffer);
+    [LibraryImport(Library, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Stat(string path, byte* statBuffer);
 
     /// <summary>st_dev and st_ino of an open fd (offsets 0 and 8 in x86_64's and the generic 64-bit struct stat).</summary>
-    public static unsafe bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode) identity)
+    public static bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode) identity)
     {
         byte* buffer = stackalloc byte[256];
         if (Fstat(fd, buffer) != 0)
@@ -183,7 +167,7 @@ internal static partial class LibC
     }
 
     /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
-    public static unsafe bool IsSocketFile(string path)
+    public static bool IsSocketFile(string path)
     {
         byte* buffer = stackalloc byte[256];
         if (Stat(path, buffer) != 0)
@@ -196,7 +180,7 @@ internal static partial class LibC
         return (mode & 0xF000) == 0xC000;
     }
 
-    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
 
     // epoll. struct epoll_event is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16, data at 8).
@@ -207,14 +191,14 @@ internal static partial class LibC
     public static readonly int EpollEventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
     public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
 
-    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
-    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static unsafe partial int EpollCtl(int epollFd, int operation, int fd, byte* epollEvent);
+    [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static partial int EpollCtl(int epollFd, int operation, int fd, byte* epollEvent);
 
-    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
-    public static unsafe partial int EpollWait(int epollFd, byte* events, int maxEvents, int timeoutMs);
+    [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static partial int EpollWait(int epollFd, byte* events, int maxEvents, int timeoutMs);
 
     /// <summary>epoll_ctl ADD/DEL of <paramref name="fd"/> for <paramref name="events"/>, tagged with <paramref name="data"/>.</summary>
     public static unsafe int EpollControl(int epollFd, int operation, int fd, uint events, ulong data)
@@ -226,14 +210,15 @@ internal static partial class LibC
     }
 
     /// <summary>The data tag of event <paramref name="index"/> in an epoll_wait buffer.</summary>
-    public static unsafe ulong EpollData(byte* events, int index) => *(ulong*)(events + index * EpollEventBytes + EpollDataOffset);
+    public static ulong EpollData(byte* events, int index) => *(ulong*)(events + index * EpollEventBytes + EpollDataOffset);
 
-    [LibraryImport(Lib, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, int owner, int group);
 
-    [LibraryImport(Lib, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unlink(string path);
 
+    /// <summary>errno of the last call declared with SetLastError (read it right after the call).</summary>
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
     /// <summary>Fills a sockaddr_un for <paramref name="path"/>; returns its length, or -1 if the path is too long.</summary>
@@ -282,4 +267,8 @@ internal static partial class LibC
             Close(fd);
         }
     }
+
+    /// <summary>getgrnam(3): a struct group*, or null when the group is unknown (NSS groups included).</summary>
+    [LibraryImport(Library, EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial byte* GetGroupByName(string name);
 }

@@ -1,0 +1,47 @@
+using Sync.Filters.Estimation;
+using Sync.Filters.Samples;
+using Sync.Filters.Time;
+
+namespace Sync.Filters.Engine;
+
+/// <summary>
+/// The error bound causality gives, whatever the estimator does with its samples. The reference was read somewhere
+/// inside the newest sample's window, so the true offset at that sample's time lies within its allowance (half the
+/// window, or a calibrated path's allowance) of the sample. The estimate at the same instant is therefore off by at
+/// most |sample - estimate| + allowance: no assumption about which samples the estimate leans on or how it weights
+/// them. The weighted mean of recent half windows (<see cref="SyncEngine.AsymmetryError"/>) assumes the estimator
+/// weights the last <see cref="SyncEngineOptions.AsymmetryMemory"/> samples by 1 / Error^2; a Kalman filter that has
+/// learnt wander from a read point that moves with the host's load forgets faster, and a few narrow windows then
+/// keep that mean small while the estimate follows wide, biased ones. From the sample's time on, what the model
+/// says the estimate can gather (its bound's growth since then: frequency error, wander, holdover) is added.
+/// Exact for readings whose window holds the whole reading (Extended, Basic, ClockGettime); a cross-timestamp's
+/// zero window says nothing about its noise, which the model's bound covers instead.
+/// </summary>
+internal sealed class CausalBound
+{
+    private long? _boundNs;
+    private long _modelBoundAtSampleNs;
+
+    /// <summary>The bound at the newest sample's time, null until an estimate has been checked against a sample.</summary>
+    public Duration? AtSample => _boundNs is { } b ? Duration.FromNanoseconds(b) : null;
+
+    /// <summary>Checks the estimate at the sample's own local time (raw, before any smear target) against the sample.</summary>
+    public void Observe(OffsetSample sample, Duration allowance, ClockEstimate? estimateAtSample)
+    {
+        if (estimateAtSample is null)
+        {
+            _boundNs = null;
+            return;
+        }
+        _boundNs = (sample.Offset - estimateAtSample.Offset).Abs().Nanoseconds + allowance.Nanoseconds;
+        _modelBoundAtSampleNs = estimateAtSample.ErrorBound.Nanoseconds;
+    }
+
+    /// <summary>The estimate was rebuilt without a sample to check it against (restart, disruption, jump).</summary>
+    public void Forget() => _boundNs = null;
+
+    /// <summary>The causal bound for an estimate whose model bound is <paramref name="modelBound"/> (at a later instant
+    /// the model's bound has grown by what it can gather since the sample); null when there is none.</summary>
+    public Duration? For(Duration modelBound) =>
+        _boundNs is { } b ? Duration.FromNanoseconds(b + Math.Max(0, modelBound.Nanoseconds - _modelBoundAtSampleNs)) : null;
+}
