@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Sync.Clock.VhostUser;
+using Sync.Clock.Linux;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
 using Sync.Clock.Virtio.Rtc;
@@ -164,6 +165,7 @@ internal sealed unsafe class LoadClients : IDisposable
             result.WallSeconds = seconds;
             return result;
         }
+        RequestShortSlice();
         double intervalTicks = Stopwatch.Frequency / (rate * _vms.Count); // between two posts, over all VMs
         long msTicks = Stopwatch.Frequency / 1000;
         long posts = 0;
@@ -215,6 +217,15 @@ internal sealed unsafe class LoadClients : IDisposable
         return result;
     }
 
+    /// <summary>The client's threads ask for the shortest scheduler slice, like serve's loop, so they wake promptly too.</summary>
+    private static void RequestShortSlice()
+    {
+        if (!SchedulingSlice.TryRequestForCurrentThread(SchedulingSlice.ShortestNs, out int errno))
+        {
+            Console.Error.WriteLine($"serve-load: no short scheduler slice for the load thread (errno {errno})");
+        }
+    }
+
     public void Dispose()
     {
         _echo?.Dispose();
@@ -256,6 +267,7 @@ internal sealed unsafe class LoadClients : IDisposable
 
         private void Run()
         {
+            RequestShortSlice(); // as serve's loop does
             byte* events = stackalloc byte[LibC.EpollEventBytes * 256];
             while (true)
             {

@@ -2,6 +2,7 @@
 """Turns a VM lab run folder into artifacts/vmlab/SCENARIO.json and prints a table.
 
     analyze.py SCENARIO RUN_DIR OUTPUT_JSON [--boot-rc N]
+    analyze.py --pair SCENARIO PAIR_DIR OUTPUT_JSON LEG1 LEG2   (a paired run: see pair_main)
 
 The run folder holds boot.json and result.json (written by boot.sh; result.json is what the guest
 printed between @@RESULT-BEGIN and @@RESULT-END) and out/ (the guest's run folder: probe JSON
@@ -217,6 +218,31 @@ def accuracy(path, settle_s, key="corrected", band_ns=None):
     return out
 
 
+STEPPED_NS = 1_000_000  # the guest starts 2 s off: the first second within 1 ms is after the daemon's first step
+
+
+def after_first_step(path, limit_ns=STEPPED_NS):
+    """The first second the guest is within limit_ns of the reference (the daemon's first step is behind it, the
+    guest starts VMLAB_INITIAL_STEP_S off) and the largest |guest - reference| (delay-corrected) from then on."""
+    series, _, _ = offset_series(path, "corrected")
+    first = next((t for t, v in series if abs(v) < limit_ns), None)
+    if first is None:
+        return {"first_within_s": None, "within": False}
+    t, v = max(((t, v) for t, v in series if t >= first), key=lambda x: abs(x[1]))
+    return {"first_within_s": first, "max_abs_ns": round(abs(v), 1), "at_s": t,
+            "seconds": sum(1 for t, _ in series if t >= first), "within": abs(v) < limit_ns}
+
+
+def windows(path, starts=(60, 120)):
+    """Bias, std and max deviation of the delay-corrected guest - reference series from each start (s) on."""
+    series, _, _ = offset_series(path, "corrected")
+    out = {}
+    for start in starts:
+        values = [v for t, v in series if t >= start]
+        out[str(start)] = spread(values) if len(values) > 1 else None
+    return out
+
+
 def check(checks, name, ok, value=None):
     checks.append({"name": name, "ok": bool(ok), "value": value})
 
@@ -303,6 +329,8 @@ def analyze_accuracy(run_dir, guest, checks, metrics):
         metrics["reference_probe_raw"] = accuracy(os.path.join(run_dir, "out", ref), settle, "best_offset_ns")
         check(checks, "reference probe data", "error" not in metrics["reference_probe"],
               metrics["reference_probe"].get("seconds"))
+        metrics["after_first_step"] = after_first_step(os.path.join(run_dir, "out", ref))
+        metrics["windows"] = windows(os.path.join(run_dir, "out", ref))
     noise = guest.get("probe_noise_file")
     if noise:
         metrics["probe_noise"] = probe_noise(os.path.join(run_dir, "out", noise))
@@ -771,7 +799,76 @@ def print_table(report):
         print(f"   {name}: {fmt(value)}")
 
 
+def load_average(path):
+    """Min, mean and max of the host's 1-minute load average sampled by run.sh (lines: unix-time 1m 5m 15m)."""
+    values = []
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2:
+                    values.append(float(parts[1]))
+    except (OSError, ValueError):
+        pass
+    if not values:
+        return None
+    return {"samples": len(values), "min": min(values), "mean": round(sum(values) / len(values), 1), "max": max(values)}
+
+
+def pair_main(argv):
+    """analyze.py --pair SCENARIO PAIR_DIR OUTPUT_JSON FED_LEG PHC_LEG: the two legs' reports (written by their own
+    runs as PAIR_DIR/LEG.json) side by side. Passes when both legs pass, the fed leg stays within 1 ms of the
+    reference after its first step, and its std is at most the other leg's from 60 s and from 120 s."""
+    scenario, pair_dir, output, fed, phc = argv[2:7]
+    legs = {name: load_json(os.path.join(pair_dir, name + ".json")) for name in (fed, phc)}
+    checks = []
+    for name, report in legs.items():
+        check(checks, f"{name} ran and passed", bool(report and report.get("pass")),
+              None if report else "no report")
+    def metric(name, *keys):
+        v = (legs.get(name) or {}).get("metrics", {})
+        for k in keys:
+            v = v.get(k) if isinstance(v, dict) else None
+        return v
+    step = metric(fed, "after_first_step") or {}
+    check(checks, f"{fed} within 1 ms of the reference after the first step", bool(step.get("within")),
+          step.get("max_abs_ns"))
+    for start in ("60", "120"):
+        a, b = metric(fed, "windows", start, "std_ns"), metric(phc, "windows", start, "std_ns")
+        check(checks, f"{fed} std <= {phc} std from {start} s", a is not None and b is not None and a <= b,
+              [a, b])
+    load = load_average(os.path.join(pair_dir, "loadavg.txt"))
+    report = {"scenario": scenario, "pass": all(c["ok"] for c in checks), "legs": [fed, phc], "checks": checks,
+              "host_load_1m": load,
+              "metrics": {name: {"after_first_step": metric(name, "after_first_step"), "windows": metric(name, "windows")}
+                          for name in (fed, phc)}}
+    with open(output, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print(f"== vmlab {scenario}: {'PASS' if report['pass'] else 'FAIL'} ({fed} and {phc} in two guests at the same time)")
+    for name in (fed, phc):
+        m = report["metrics"][name]
+        s = m["after_first_step"] or {}
+        line = f"   {name:<16} max |err| after first step {fmt((s.get('max_abs_ns') or float('nan')) / 1e3)} us"
+        for start, w in (m["windows"] or {}).items():
+            if w:
+                line += (f"; from {start} s bias {w['mean_ns'] / 1e3:.2f} std {w['std_ns'] / 1e3:.2f}"
+                         f" max dev {w['max_dev_ns'] / 1e3:.2f} us")
+        print(line)
+    for c in checks:
+        print(f"   [{'ok' if c['ok'] else 'FAIL':>4}] {c['name']}: {fmt(c['value'])}")
+    if load:
+        print(f"   host load (1 min): min {load['min']:.1f}, mean {load['mean']:.1f}, max {load['max']:.1f}"
+              f" ({load['samples']} samples)")
+    return 0 if report["pass"] else 1
+
+
 def main(argv):
+    if len(argv) >= 2 and argv[1] == "--pair":
+        if len(argv) < 7:
+            print(pair_main.__doc__, file=sys.stderr)
+            return 2
+        return pair_main(argv)
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
         return 2

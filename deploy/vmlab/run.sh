@@ -29,7 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 exec </dev/null
 
-[ $# -ge 1 ] || lab_die "usage: run.sh SCENARIO [--verbose]   (scenarios: $(cd "$VMLAB_DIR/scenarios" && ls ./*.host.sh | sed 's|./||; s|.host.sh||' | tr '\n' ' '))"
+[ $# -ge 1 ] || lab_die "usage: run.sh SCENARIO [--verbose]   (scenarios: $(cd "$VMLAB_DIR/scenarios" && ls ./*.host.sh ./*.pair.sh | sed 's|./||; s|.host.sh||; s|.pair.sh||' | tr '\n' ' '))"
 scenario=$1; shift
 verbose=()
 for arg in "$@"; do
@@ -40,12 +40,47 @@ for arg in "$@"; do
 done
 host_def=$VMLAB_DIR/scenarios/$scenario.host.sh
 guest_script=$VMLAB_DIR/scenarios/$scenario.guest.sh
+pair_def=$VMLAB_DIR/scenarios/$scenario.pair.sh
+artifacts=${VIRTSYNC_LAB_ARTIFACTS:-$REPO_ROOT/artifacts/vmlab}
+python=$(command -v python3 || echo /usr/bin/python3)
+
+# A paired scenario (SCENARIO.pair.sh) runs two scenarios at the same time, each in its own guest with its own
+# serve, so both see the same host load; SCENARIO.pair.sh sets PAIR_LEGS (two scenario names) and
+# PAIR_ENV_<leg, - as _> (NAME=VALUE for that leg's run). The legs' reports land in $artifacts/SCENARIO/, the
+# host's load average (every 10 s) in $artifacts/SCENARIO/loadavg.txt, and analyze.py --pair compares them.
+if [ -f "$pair_def" ]; then
+  PAIR_LEGS=()
+  # shellcheck source=/dev/null
+  . "$pair_def"
+  [ ${#PAIR_LEGS[@]} -eq 2 ] || lab_die "$pair_def must set PAIR_LEGS to two scenarios"
+  pair_dir=$artifacts/$scenario
+  rm -rf "$pair_dir" "$artifacts/$scenario.json"
+  mkdir -p "$pair_dir"
+  lab_require_root
+  "$VMLAB_DIR/setup.sh"
+  (while :; do printf '%s %s\n' "$(date +%s)" "$(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done) >"$pair_dir/loadavg.txt" &
+  load_pid=$!
+  leg_pids=()
+  for leg in "${PAIR_LEGS[@]}"; do
+    declare -n leg_env="PAIR_ENV_${leg//-/_}"
+    lab_log "pair $scenario: starting $leg (${leg_env[*]})"
+    env "${leg_env[@]}" VIRTSYNC_LAB_ARTIFACTS="$pair_dir" "$0" "$leg" "${verbose[@]}" >"$pair_dir/$leg.out" 2>&1 &
+    leg_pids+=($!)
+    unset -n leg_env
+  done
+  leg_rc=()
+  for pid in "${leg_pids[@]}"; do
+    rc=0; wait "$pid" || rc=$?; leg_rc+=("$rc")
+  done
+  kill "$load_pid" 2>/dev/null || true
+  wait "$load_pid" 2>/dev/null || true
+  for i in 0 1; do lab_log "pair $scenario: ${PAIR_LEGS[$i]} exited ${leg_rc[$i]} (output: $pair_dir/${PAIR_LEGS[$i]}.out)"; done
+  exec "$python" "$VMLAB_DIR/analyze.py" --pair "$scenario" "$pair_dir" "$artifacts/$scenario.json" "${PAIR_LEGS[@]}"
+fi
 [ -f "$host_def" ] && [ -f "$guest_script" ] || lab_die "unknown scenario $scenario"
 
-artifacts=${VIRTSYNC_LAB_ARTIFACTS:-$REPO_ROOT/artifacts/vmlab}
 run_dir=$artifacts/$scenario
 report=$artifacts/$scenario.json
-python=$(command -v python3 || echo /usr/bin/python3)
 rm -rf "$run_dir" "$report"
 mkdir -p "$run_dir"
 

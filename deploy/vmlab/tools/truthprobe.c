@@ -4,7 +4,10 @@
  *   truthprobe [-t SECONDS] [-r BURSTS_PER_S] [-k WRITES_PER_BURST] [-p PORT] [-b CLOCKBOUND_SHM]
  *
  * Each burst makes K writes back to back (default 4: the later ones run warm and give the narrowest brackets),
- * then reads the daemons' bounds once for all of them. Each write: read CLOCK_REALTIME (a), write one byte (the sequence number mod 256) to the data port of
+ * then reads the daemons' bounds once for all of them. CLOCK_REALTIME - CLOCK_MONOTONIC is read just before the burst
+ * and after the bounds: when it moved by more than a slew can (500 ppm of that span plus 2 us), the clock stepped in
+ * between and a bracket taken before the step would be paired with a bound read after it (the lab's k2 run: 4 client
+ * reads "outside" the interval at the start-up step), so the burst's lines get cb_state 5 and are not judged. Each write: read CLOCK_REALTIME (a), write one byte (the sequence number mod 256) to the data port of
  * QEMU's isa-parallel device (PORT, default 0x378), read CLOCK_REALTIME again (b). QEMU runs with
  * `-msg timestamp=on -trace parallel_ioport_write -D FILE`, so the host stamps the write with its own UTC
  * (microseconds) while the guest's vCPU is inside the write: the host's instant lies between a and b. The
@@ -18,7 +21,8 @@
  *
  * Output, one line per write (space separated):
  *   seq a_ns b_ns maxerror_us esterror_us timex_status timex_state c_ns cb_width_ns cb_status cb_state cb_bound_ns
- * cb_state: 0 ok, 1 no segment, 2 bad magic/version/size, 3 void (past void-after), 4 writer busy.
+ * cb_state: 0 ok, 1 no segment, 2 bad magic/version/size, 3 void (past void-after), 4 writer busy, 5 the clock
+ * stepped inside the burst (not comparable).
  * cb_width_ns is the half width of the ClockBound interval at c (earliest = c - w, latest = c + w); cb_bound_ns
  * the bound as published (at as-of, before the reader's drift widening).
  *
@@ -100,6 +104,17 @@ static struct cb_view cb_read(const char *path)
 	return v;
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC (ns), and CLOCK_MONOTONIC at the read: a step of the clock moves the difference. */
+static int64_t realtime_minus_monotonic(int64_t *mono_ns)
+{
+	struct timespec r1, m, r2;
+	clock_gettime(CLOCK_REALTIME, &r1);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r2);
+	*mono_ns = ns(&m);
+	return (ns(&r1) + ns(&r2)) / 2 - ns(&m);
+}
+
 /* Port writes are for the lab guest only (the same test as guestclock's). */
 static int in_lab_guest(void)
 {
@@ -149,6 +164,8 @@ int main(int argc, char **argv)
 		if (ns(&next) > end) break;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 
+		int64_t m0, m1;
+		int64_t d0 = realtime_minus_monotonic(&m0);
 		struct timespec a[64], b[64];
 		for (int k = 0; k < burst; k++) {
 			clock_gettime(CLOCK_REALTIME, &a[k]);
@@ -160,6 +177,11 @@ int main(int argc, char **argv)
 		memset(&tx, 0, sizeof tx);
 		int state = adjtimex(&tx);
 		struct cb_view cb = cb_read(cb_path);
+		int64_t d1 = realtime_minus_monotonic(&m1);
+		int64_t moved = d1 > d0 ? d1 - d0 : d0 - d1;
+		/* A step inside the burst: no line of it can be paired with a page read on one side of the step. */
+		if (moved > 2000 + (m1 - m0) / 2000)
+			cb.state = 5;
 		for (int k = 0; k < burst; k++, seq++)
 			printf("%u %lld %lld %ld %ld %d %d %lld %lld %d %d %lld\n", seq, (long long)ns(&a[k]), (long long)ns(&b[k]),
 				(long)tx.maxerror, (long)tx.esterror, tx.status, state, (long long)cb.c_ns, (long long)cb.width_ns,

@@ -71,6 +71,15 @@ public static class ConfigKeys
             "true = read every clock each step, combine them by their bounds (falsetickers left out) and measure wider paths against the narrowest; false = the first clock that answers",
             o => o.Sources.Combine, (o, v) => o with { Sources = o.Sources with { Combine = v } });
 
+        /// <summary>The engine's delay test (<see cref="SyncEngineOptions.StalledWindowRatio"/>): chrony's maxdelayratio.</summary>
+        public static readonly ConfigKey<double> StalledWindowRatio = Number("sources:stalledWindowRatio", new SyncEngineOptions().StalledWindowRatio, 0, 1000, "x",
+            "a filtered sample whose window is more than this many times its clock's typical (median) window is a stalled read and left out (0 = off; see Stalled reads)", "8",
+            o => o.Sources.StalledWindowRatio, (o, v) => o with { Sources = o.Sources with { StalledWindowRatio = v } });
+
+        public static readonly ConfigKey<int> StalledRunLimit = Integer("sources:stalledRunLimit", new SyncEngineOptions().StalledRunLimit, 1, 100_000, "samples",
+            "after this many stalled reads in a row the path itself has changed: its typical window is forgotten and its samples are used again", "16",
+            o => o.Sources.StalledRunLimit, (o, v) => o with { Sources = o.Sources with { StalledRunLimit = v } });
+
         public static readonly ListConfigKey<ClockCalibration> Calibration = new("sources:calibration", [],
             "`PATH=CORRECTIONus+-ALLOWANCEus` (what `virtsyncd calibrate` prints)",
             "fixed per-clock asymmetry: the clock's offsets read CORRECTION too high, truth within ALLOWANCE (replaces half the window)",
@@ -326,7 +335,7 @@ public static class ConfigKeys
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.ReadRetries, Sources.CircuitBreakSeconds, Sources.ReattachIntervalSeconds, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
-        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration,
+        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration, Sources.StalledWindowRatio, Sources.StalledRunLimit,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Discipline.ForeignWriterQuietSeconds,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,

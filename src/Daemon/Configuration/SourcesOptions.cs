@@ -24,6 +24,12 @@ public sealed record SourcesOptions
     /// <summary>Fixed per-clock calibrations (sources:calibration).</summary>
     public IReadOnlyList<ClockCalibration> Calibration { get; init; } = ConfigKeys.Sources.Calibration.Default;
 
+    /// <summary>The delay test: a window more than this many times the typical one is a stalled read (0 = off).</summary>
+    public double StalledWindowRatio { get; init; } = ConfigKeys.Sources.StalledWindowRatio.Default;
+
+    /// <summary>Stalled reads in a row after which the path is taken to have changed.</summary>
+    public int StalledRunLimit { get; init; } = ConfigKeys.Sources.StalledRunLimit.Default;
+
     /// <summary>The leap-second table (IETF leap-seconds.list format); the embedded copy is used when it is missing or bad.</summary>
     public string LeapSecondsFile { get; init; } = ConfigKeys.Sources.LeapSecondsFile.Default;
 }

@@ -21,6 +21,8 @@ public static class EngineOptionsMapping
             Leap = options.Discipline.LeapPolicy,
             Control = options.MaySteerClock ? ClockControl.Steer : ClockControl.Observe,
             Calibrations = CalibrationsByPath(options.Sources.Calibration),
+            StalledWindowRatio = options.Sources.StalledWindowRatio,
+            StalledRunLimit = options.Sources.StalledRunLimit,
             Discipline = defaults.Discipline with
             {
                 // makestepLimit 0 is "never": not at start-up and not after a jump or discontinuity either (a paused,

@@ -6,6 +6,7 @@ using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
 using Sync.Filters.Discipline;
+using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
 namespace Sync.Daemon.Pipeline;
@@ -74,6 +75,16 @@ public sealed partial class SyncService(
             var leap = ChronyLeap.Normal;
             loop.Updated += snapshot => leap = ChronySockSample.LeapOf(snapshot.LeapStatus);
             pipeline.Engine.EstimateMeasured += (_, sample) => chrony.Send(sample.LocalTime, sample.Offset, leap);
+            // At Debug, each sample beside the reading it came from (what the lab compares with its reference).
+            if (_log.IsEnabled(LogLevel.Debug))
+            {
+                OffsetSample? reading = null;
+                pipeline.Engine.ReadingMeasured += (_, r) => reading = r;
+                pipeline.Engine.EstimateMeasured += (_, sample) => LogChronySample(sample.LocalTime.Nanoseconds,
+                    sample.Offset.TotalMicroseconds, sample.Error.TotalMicroseconds,
+                    reading is { } r && r.LocalTime == sample.LocalTime ? r.Offset.TotalMicroseconds : double.NaN,
+                    reading is { } d && d.LocalTime == sample.LocalTime ? d.Delay.TotalMicroseconds : double.NaN);
+            }
         }
         loop.CommandIssued += command => LogCommand(command.ToString());
         var steps = new StepReporter(loggers.CreateLogger<StepReporter>(), pipeline.Engine);
@@ -115,6 +126,9 @@ public sealed partial class SyncService(
                 clock.Dispose();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "chrony sample at {LocalNs}: sent {OffsetUs:0.000} us +-{ErrorUs:0.000}; the reading alone {ReadingUs:0.000} us, delay {DelayUs:0.0} us")]
+    private partial void LogChronySample(long localNs, double offsetUs, double errorUs, double readingUs, double delayUs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);

@@ -34,7 +34,8 @@ public sealed record SyncEngineOptions
     /// How many filtered samples back the asymmetry allowance looks (default 64, about the Kalman filter's memory
     /// at 1 s updates). The estimate is a weighted mean of recent samples, each weighted by the inverse square of
     /// its error (half its window: both estimators weight so), so its asymmetry error is at most the same weighted
-    /// mean of their allowances: that is the allowance in the published bound. A wide window costs a sample
+    /// mean of their allowances: that is the model's allowance (the published bound is at least the causal one too,
+    /// see <see cref="CausalBound"/>, which holds however the estimator really weighs its samples). A wide window costs a sample
     /// weight as much as it widens its allowance, so a few slow reads barely move it (the widest window of the
     /// memory did: a stalled read of 2 s kept the bound at milliseconds for minutes in the lab). The same samples
     /// give each source's typical window for <see cref="StalledWindowRatio"/>.

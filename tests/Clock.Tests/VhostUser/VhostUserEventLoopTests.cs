@@ -87,6 +87,29 @@ public sealed class VhostUserEventLoopTests : IDisposable
     }
 
     [Fact]
+    public void TheLoopThreadAsksTheSchedulerForTheShortestSlice()
+    {
+        long probed = -1;
+        var probe = new Thread(() =>
+        {
+            if (Sync.Clock.Linux.SchedulingSlice.TryRequestForCurrentThread(Sync.Clock.Linux.SchedulingSlice.ShortestNs, out _))
+            {
+                probed = Sync.Clock.Linux.SchedulingSlice.CurrentNs(LibC.GetTid());
+            }
+        });
+        probe.Start();
+        probe.Join();
+        Assert.SkipUnless(probed == Sync.Clock.Linux.SchedulingSlice.ShortestNs, $"this kernel has no custom slices (EEVDF, Linux 6.12+): probe read {probed}");
+        using var frontEnd = Ready();
+        Assert.Equal(2u, frontEnd.Submit(0, [5], 8).Length);
+        var loops = Directory.GetDirectories("/proc/self/task")
+            .Where(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == "vhost-user-loop")
+            .Select(task => int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(loops);
+        Assert.All(loops, tid => Assert.Equal(Sync.Clock.Linux.SchedulingSlice.ShortestNs, Sync.Clock.Linux.SchedulingSlice.CurrentNs(tid)));
+    }
+
+    [Fact]
     public async Task AnEndedConnectionLeavesTheServerAndReleasesItsDeviceBeforeItsCompletion()
     {
         var ended = new TaskCompletionSource<(bool Disposed, bool Completed, int Open)>(TaskCreationOptions.RunContinuationsAsynchronously);

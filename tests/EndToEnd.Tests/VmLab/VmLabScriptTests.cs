@@ -13,6 +13,7 @@ public class VmLabScriptTests
 
     public static TheoryData<string> HostScripts() =>
         new(Directory.GetFiles(VmLabDirectory, "*.sh").Concat(Directory.GetFiles(Path.Combine(VmLabDirectory, "scenarios"), "*.host.sh"))
+            .Concat(Directory.GetFiles(Path.Combine(VmLabDirectory, "scenarios"), "*.pair.sh"))
             .Select(Path.GetFileName).Select(name => name!).Order());
 
     public static TheoryData<string> GuestScripts() =>
