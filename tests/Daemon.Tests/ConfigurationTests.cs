@@ -121,7 +121,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("sources:samplesPerReading", "0", "sources:samplesPerReading = 0 is out of range: use 1..25")]
     [InlineData("sources:leapSecondsFile", "leap-seconds.list", "sources:leapSecondsFile = leap-seconds.list is not an absolute path: use a path starting with /")]
     [InlineData("sources:samplesPerReading", "2.5", "sources:samplesPerReading = 2.5 is not a whole number: use 1..25")]
-    [InlineData("sources:filter", "median", "sources:filter = median is not allowed: use delay-band or fastest")]
+    [InlineData("sources:filter", "median", "sources:filter = median is not allowed: use delay-band, fastest or delay-corrected")]
     [InlineData("sources:estimator", "pll", "sources:estimator = pll is not allowed: use regression or kalman")]
     [InlineData("sources:clocks:0", "ptp", "sources:clocks:0 = ptp is neither a device path, ptpN nor a clock type")]
     [InlineData("sources:clocks:0", "utc-smeered", "(did you mean utc-smeared?)")]

@@ -9,7 +9,7 @@ namespace Sync.Daemon.Configuration;
 public static class ConfigNames
 {
     public static readonly IReadOnlyList<(string Name, SampleFilterKind Value)> Filters =
-        [("delay-band", SampleFilterKind.DelayBand), ("fastest", SampleFilterKind.Fastest)];
+        [("delay-band", SampleFilterKind.DelayBand), ("fastest", SampleFilterKind.Fastest), ("delay-corrected", SampleFilterKind.DelayCorrected)];
 
     public static readonly IReadOnlyList<(string Name, EstimatorKind Value)> Estimators =
         [("regression", EstimatorKind.Regression), ("kalman", EstimatorKind.Kalman)];

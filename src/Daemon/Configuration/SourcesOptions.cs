@@ -35,4 +35,4 @@ public sealed record SourcesOptions
 }
 
 /// <summary>How one reading's samples are reduced: chrony's delay band, or phc2sys's fastest sample.</summary>
-public enum SampleFilterKind { DelayBand, Fastest }
+public enum SampleFilterKind { DelayBand, Fastest, DelayCorrected }

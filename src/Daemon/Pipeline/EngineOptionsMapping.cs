@@ -15,7 +15,12 @@ public static class EngineOptionsMapping
         var defaults = new SyncEngineOptions();
         return defaults with
         {
-            Reduction = options.Sources.Filter == SampleFilterKind.Fastest ? ReductionRule.Fastest : ReductionRule.DelayBand,
+            Reduction = options.Sources.Filter switch
+            {
+                SampleFilterKind.Fastest => ReductionRule.Fastest,
+                SampleFilterKind.DelayCorrected => ReductionRule.DelayCorrected,
+                _ => ReductionRule.DelayBand,
+            },
             Estimator = options.Sources.Estimator,
             ReadInterval = Duration.FromSeconds(options.Sources.ReadIntervalSeconds),
             Leap = options.Discipline.LeapPolicy,

@@ -65,11 +65,67 @@ public sealed class ReadingReducer
             if (delays[i] >= low && delays[i] <= high)
                 inBand.Add(i);
         }
-        return Combine(reading, inBand.Count > 0 ? inBand : [IndexOfFastest(delays)], delays);
+        var result = Combine(reading, inBand.Count > 0 ? inBand : [IndexOfFastest(delays)], delays);
+        if (Rule != ReductionRule.DelayCorrected || result.Sample is not { } sample)
+            return result;
+        LearnAsymmetry(samples, delays, _delays.Quantile(AsymmetryDelayQuantile));
+        // The offset this reading would have shown at the lowest band seen (the quiet path's delay; a fixed point, so
+        // a long busy spell that lifts the recent band does not move it): move the PHC time by K x the excess.
+        _referenceDelayNs = Math.Min(_referenceDelayNs, low);
+        var shiftNs = (long)Math.Round(AsymmetrySlope * (sample.Delay.Nanoseconds - _referenceDelayNs));
+        return shiftNs == 0 ? result : ReductionResult.Accepted(sample with { Reference = sample.Reference with { Nanoseconds = sample.Reference.Nanoseconds - shiftNs } });
+    }
+
+    /// <summary><see cref="ReductionRule.DelayCorrected"/>: samples slower than this quantile of recent delays do not teach the slope.</summary>
+    public const double AsymmetryDelayQuantile = 0.9;
+
+    /// <summary>Each reading's weight in the pooled slope decays by this factor per reading (about 50 readings' memory).</summary>
+    public const double AsymmetryMemory = 0.98;
+
+    private double _asymmetrySxx;
+    private double _asymmetrySxy;
+    private long _referenceDelayNs = long.MaxValue;
+
+    /// <summary>
+    /// <see cref="ReductionRule.DelayCorrected"/>: the learnt d(offset)/d(delay) within readings, K, limited to +-1/2
+    /// (the device read its clock inside the window); 0 before any reading taught it.
+    /// </summary>
+    public double AsymmetrySlope => _asymmetrySxx > 0 ? Math.Clamp(_asymmetrySxy / _asymmetrySxx, -0.5, 0.5) : 0;
+
+    private void LearnAsymmetry(IReadOnlyList<SampleTriple> samples, long[] delays, long maxDelay)
+    {
+        // Offsets (PHC - midpoint) relative to the first sample, in ns: small numbers within one reading.
+        double n = 0, sumD = 0, sumO = 0;
+        var offsets = new double[samples.Count];
+        for (var i = 0; i < samples.Count; i++)
+        {
+            offsets[i] = (double)(samples[i].PhcNs - samples[0].PhcNs)
+                - ((double)(samples[i].SysBeforeNs - samples[0].SysBeforeNs) + (samples[i].SysAfterNs - samples[0].SysBeforeNs)) / 2;
+            if (delays[i] > maxDelay) continue;
+            n++;
+            sumD += delays[i];
+            sumO += offsets[i];
+        }
+        if (n < 3)
+            return;
+        double meanD = sumD / n, meanO = sumO / n, sxx = 0, sxy = 0;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            if (delays[i] > maxDelay) continue;
+            sxx += (delays[i] - meanD) * (delays[i] - meanD);
+            sxy += (delays[i] - meanD) * (offsets[i] - meanO);
+        }
+        _asymmetrySxx = AsymmetryMemory * _asymmetrySxx + sxx;
+        _asymmetrySxy = AsymmetryMemory * _asymmetrySxy + sxy;
     }
 
     /// <summary>Forget the delay statistics (after a change of device or reading method).</summary>
-    public void Reset() => _delays.Reset();
+    public void Reset()
+    {
+        _delays.Reset();
+        _asymmetrySxx = _asymmetrySxy = 0;
+        _referenceDelayNs = long.MaxValue;
+    }
 
     private ReductionResult Combine(PhcReading reading, IReadOnlyList<int> used, long[] delays)
     {

@@ -173,3 +173,82 @@ public class ReadingReducerTests
         Assert.Equal(70, tracker.Quantile(1));
     }
 }
+
+/// <summary>
+/// ReductionRule.DelayCorrected on a path whose midpoint offset grows with the delay (offset = 0.3 x (delay - 50 us),
+/// the VM lab's served device under load: K 0.24-0.30 within readings, 0.295 against the reference): quiet readings
+/// (delays 50-95 us) and then loaded ones (every delay 150-240 us, none in the band learnt while quiet).
+/// </summary>
+public class ReadingReducerAsymmetryTests
+{
+    private const long S = 1_764_000_000_000_000_000;
+    private const long P = 1_764_000_037_000_000_000;
+    private const double K = 0.3;
+
+    /// <summary>Nine samples 10 us apart; the true offset (PHC - system) is 37 s exactly; sample i's delay from delayUs.</summary>
+    private static PhcReading Reading(int index, Func<int, long> delayUs)
+    {
+        var samples = new SampleTriple[9];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var before = S + index * 250_000_000L + i * 10_000L;
+            var delay = delayUs(i) * 1000;
+            var mid = before + delay / 2;
+            samples[i] = new SampleTriple(before, mid + (P - S) + (long)(K * (delay - 50_000)), before + delay);
+        }
+        return new PhcReading(ReadingMethod.Extended, ClockScale.Tai, samples);
+    }
+
+    /// <summary>The reduced offsets' error (ns) of the loaded readings after 200 quiet ones.</summary>
+    private static (List<long> Loaded, ReadingReducer Reducer) Run(ReductionRule rule)
+    {
+        var reducer = new ReadingReducer(rule, new Duration(10));
+        var loaded = new List<long>();
+        for (var r = 0; r < 300; r++)
+        {
+            var quiet = r < 200;
+            var reading = Reading(r, i => quiet ? 50 + (r * 7 + i * 13) % 46 : 150 + (r * 11 + i * 17) % 91);
+            var sample = reducer.Reduce(reading).Sample!;
+            if (!quiet)
+                loaded.Add(sample.Reference.Nanoseconds - sample.LocalTime.Nanoseconds - (P - S));
+        }
+        return (loaded, reducer);
+    }
+
+    [Fact]
+    public void TheLearntSlopeTakesTheLoadOutOfTheOffsets()
+    {
+        var (loaded, reducer) = Run(ReductionRule.DelayCorrected);
+        Assert.Equal(K, reducer.AsymmetrySlope, 3);
+        // Moved to the lowest band delay seen (while quiet, ~54 us): what is left is K x (54 - 50 us), not the load.
+        Assert.All(loaded, e => Assert.InRange(e, 0, 2_000));
+    }
+
+    [Fact]
+    public void ThePlainDelayBandFollowsTheLoad()
+    {
+        // The same readings through chrony's rule: every loaded reading is K x (fastest delay - 50 us) off, 30 us and more.
+        var (loaded, reducer) = Run(ReductionRule.DelayBand);
+        Assert.Equal(0, reducer.AsymmetrySlope);
+        Assert.All(loaded, e => Assert.True(e >= 30_000, $"{e} ns"));
+    }
+
+    [Fact]
+    public void ASymmetricPathLearnsNoSlopeAndIsLeftAlone()
+    {
+        var reducer = new ReadingReducer(ReductionRule.DelayCorrected, new Duration(10));
+        for (var r = 0; r < 100; r++)
+        {
+            var samples = new SampleTriple[9];
+            for (var i = 0; i < 9; i++)
+            {
+                var before = S + r * 250_000_000L + i * 10_000L;
+                var delay = (50 + (r * 7 + i * 13) % 46) * 1000L;
+                samples[i] = new SampleTriple(before, before + delay / 2 + (P - S), before + delay);
+            }
+            var sample = reducer.Reduce(new PhcReading(ReadingMethod.Extended, ClockScale.Tai, samples)).Sample!;
+            Assert.InRange(sample.Reference.Nanoseconds - sample.LocalTime.Nanoseconds - (P - S), -1, 1);
+        }
+        Assert.Equal(0, reducer.AsymmetrySlope, 6);
+    }
+}
