@@ -10,9 +10,10 @@ guest wall time), the kernel's clock state every 0.5 s (guestclock show, clock_a
   - steering_after_resume: the kernel state moves again after the resume (virtsync writes), and the reference's offset
     over the last 10 probe seconds (virtsync back on its source).
 """
-import json
 import os
 import re
+
+import labreport
 
 DETECT = re.compile(r"^(\d\d):(\d\d):(\d\d\.\d+) \w+: .*another program is steering the system clock \((.*)\): stopped steering")
 RESUME = re.compile(r"^(\d\d):(\d\d):(\d\d\.\d+) \w+: .*left alone for ([\d.]+) s: steering again")
@@ -20,18 +21,6 @@ STEP = re.compile(r"^(\d\d):(\d\d):(\d\d\.\d+) \w+: .*stepped the clock by ([-+]
 DAY = 86400
 EXIT_GRACE_S = 2.0
 BAND_NS = 50_000
-
-
-def _jsonl(path):
-    out = []
-    if os.path.exists(path):
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-    return out
 
 
 def _log(path):
@@ -62,9 +51,9 @@ def _kernel_key(row):
 
 def analyze(run_dir, out_dir=None):
     out_dir = out_dir or os.path.join(run_dir, "out")
-    events = {e["event"]: e["guest_wall"] for e in _jsonl(os.path.join(out_dir, "events.jsonl")) if "event" in e}
-    timex = [r for r in _jsonl(os.path.join(out_dir, "timex.jsonl")) if "time" in r]
-    rows = [r for r in _jsonl(os.path.join(out_dir, "reference.jsonl")) if "best_offset_ns" in r]
+    events = {e["event"]: e["guest_wall"] for e in labreport.read_jsonl(os.path.join(out_dir, "events.jsonl")) if "event" in e}
+    timex = [r for r in labreport.read_jsonl(os.path.join(out_dir, "timex.jsonl")) if "time" in r]
+    rows = [r for r in labreport.read_jsonl(os.path.join(out_dir, "reference.jsonl")) if "best_offset_ns" in r]
     report = {"events": events, "timex_reads": len(timex), "probe_seconds": len(rows)}
     start, stop = events.get("chrony_start"), events.get("chrony_stop")
     if start is None or stop is None:
@@ -133,14 +122,4 @@ def checks(report):
 
 if __name__ == "__main__":
     import sys
-    if len(sys.argv) < 2:
-        print("usage: foreign.py RUN_DIR [--json OUT]", file=sys.stderr)
-        sys.exit(2)
-    result = analyze(sys.argv[1])
-    result["checks"] = [{"name": n, "ok": ok, "value": v} for n, ok, v in checks(result)]
-    text = json.dumps(result, indent=2)
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            f.write(text + "\n")
-    print(text)
-    sys.exit(0 if all(c["ok"] for c in result["checks"]) else 1)
+    sys.exit(labreport.main(sys.argv, "usage: foreign.py RUN_DIR [--json OUT]", analyze, checks))

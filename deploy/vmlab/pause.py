@@ -18,6 +18,8 @@ import json
 import os
 import re
 
+import labreport
+
 BAND_NS = 50_000
 HOLD_S = 60
 JUMP_NS = 1_000_000
@@ -80,6 +82,9 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
     conts = [e for e in events if e.get("event") == "cont"]
     pauses = [e["pause_s"] for e in conts]
     stops = [e.get("sent_wall", e["host_wall"]) for e in events if e.get("event") == "stop"]
+    # The VM is surely stopped once QMP answered `stop` (host_wall); before that it may still run (0.8 s under load):
+    # a probe second that starts between the two holds samples from before the pause, not after the resume.
+    stopped = [e["host_wall"] for e in events if e.get("event") == "stop"]
     report = {"daemon": daemon, "pauses_s": pauses, "probe_seconds": len(rows), "pauses": [], "steps": _steps(out_dir, daemon)}
     start = 0
     for k, p in enumerate(pauses):
@@ -89,8 +94,9 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
         report["pauses"].append(entry)
         # The first probe second after the resume: the guest's clock stood still while paused (TCG), so its wall time
         # right after `cont` is at or just past the host's wall time at `stop`, whether or not the daemon has already
-        # stepped it.
-        anchor = stops[k] - 0.01 if k < len(stops) else None  # 10 ms: a synchronized guest's error
+        # stepped it. Anchored at `stop`'s answer: a second that starts before it may straddle the stop; one that
+        # starts after the resume but before that answer's time is skipped too (timing can only look longer).
+        anchor = stopped[k] - 0.01 if k < len(stopped) else None  # 10 ms: a synchronized guest's error
         resume = next((i for i in range(start, len(rows)) if anchor is not None and rows[i].get("wall", 0) >= anchor), None)
         # The pause's own jump, where the probe sees it: half the pause at least (a converging daemon may be ms off).
         limit_ns = max(JUMP_NS, p * 1e9 / 2)
@@ -156,15 +162,6 @@ def checks(report):
 
 if __name__ == "__main__":
     import sys
-    if len(sys.argv) < 2:
-        print("usage: pause.py RUN_DIR [--daemon virtsync|chrony] [--json OUT]", file=sys.stderr)
-        sys.exit(2)
-    daemon = sys.argv[sys.argv.index("--daemon") + 1] if "--daemon" in sys.argv else "virtsync"
-    result = analyze(sys.argv[1], daemon=daemon)
-    result["checks"] = [{"name": n, "ok": ok, "value": v} for n, ok, v in checks(result)]
-    text = json.dumps(result, indent=2)
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            f.write(text + "\n")
-    print(text)
-    sys.exit(0 if all(c["ok"] for c in result["checks"]) else 1)
+    daemon = labreport.option(sys.argv, "--daemon", "virtsync")
+    sys.exit(labreport.main(sys.argv, "usage: pause.py RUN_DIR [--daemon virtsync|chrony] [--json OUT]",
+                            lambda run_dir: analyze(run_dir, daemon=daemon), checks))

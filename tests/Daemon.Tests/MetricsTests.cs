@@ -16,6 +16,7 @@ public sealed class MetricsTests
         MetricNames.OffsetSeconds, MetricNames.RmsOffsetSeconds, MetricNames.FrequencyPpms, MetricNames.ResidualFrequencyPpms,
         MetricNames.SkewPpms, MetricNames.ErrorBoundSeconds, MetricNames.LeapStatus, MetricNames.TaiOffsetSeconds,
         MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.NoMajority, MetricNames.StepsTotal, MetricNames.BuildInfo,
+        MetricNames.VmClockDisruptionsTotal,
         MetricNames.SourceReachability, MetricNames.SourceDelaySeconds, MetricNames.SourceOffsetSeconds, MetricNames.SourceSelected,
         MetricNames.SourceReadingMethod, MetricNames.SourceSamplesTotal, MetricNames.SourceWindowSeconds, MetricNames.SourceCorrectedOffsetSeconds,
         MetricNames.SourceCalibrationSeconds, MetricNames.SourceAllowanceSeconds, MetricNames.SourceFalseticker,
@@ -40,7 +41,7 @@ public sealed class MetricsTests
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            provider.Publish(Snapshots.Tracking(steps: 2) with { NoMajority = true });
+            provider.Publish(Snapshots.Tracking(steps: 2) with { NoMajority = true, VmClockMarker = 8, VmClockDisruptions = 1 });
             act(host.Services);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             return await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
@@ -135,6 +136,7 @@ public sealed class MetricsTests
         Assert.Equal(1, Value(scrape, MetricNames.SyncState));
         Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
         Assert.Equal(1, Value(scrape, MetricNames.NoMajority));
+        Assert.Equal(1, Value(scrape, MetricNames.VmClockDisruptionsTotal));
         const string tai = "{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}";
         Assert.Equal(3e-6, Value(scrape, MetricNames.SourceWindowSeconds + tai), 12);
         Assert.Equal(-140e-9, Value(scrape, MetricNames.SourceCorrectedOffsetSeconds + tai), 12);

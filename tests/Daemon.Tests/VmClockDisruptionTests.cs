@@ -27,7 +27,7 @@ public sealed class VmClockDisruptionTests
     private static ClockResult<VmClockSnapshot> Ok(VmClockSnapshot page) => ClockResult<VmClockSnapshot>.Ok(page);
 
     private sealed record Run(List<(double T, ClockCommand Command)> Commands, List<(double T, long OffsetNs, KernelClockState Kernel)> After,
-        List<(double T, VmClockDisruption D)> Disruptions, long Jumps);
+        List<(double T, VmClockDisruption D)> Disruptions, long Jumps, Sync.Filters.Status.SyncSnapshot Final);
 
     /// <summary>At RestoreAtS the marker goes 7 -> 8 and the guest clock is restoreStepMs off (an older clock restored).</summary>
     private static Run RunRestore(double restoreStepMs, bool watch = true)
@@ -62,7 +62,7 @@ public sealed class VmClockDisruptionTests
             if (elapsedS >= RestoreAtS)
                 after.Add((elapsedS, world.GuestClock.TrueOffsetNs, world.GuestClock.ReadState().Value));
         }
-        return new Run(commands, after, disruptions, pipeline.Engine.Jumps);
+        return new Run(commands, after, disruptions, pipeline.Engine.Jumps, loop.Current!);
     }
 
     [Fact]
@@ -84,6 +84,12 @@ public sealed class VmClockDisruptionTests
         Assert.Equal(at, stepAt);
         Assert.InRange(step.Step!.Value.TotalSeconds, 4.999, 5.001);
         Assert.Equal(1, r.Jumps);
+        // Shown: status and metrics read the marker and the count from the snapshot.
+        Assert.Equal(8UL, r.Final.VmClockMarker);
+        Assert.Equal(1, r.Final.VmClockDisruptions);
+        var status = Sync.Daemon.Status.StatusDocument.From(r.Final);
+        Assert.Contains("VM clock        : disruption marker 8, 1 disruptions since start", Sync.Daemon.Status.StatusRenderer.Render(status));
+        Assert.Contains("\"vmClockDisruptions\": 1", System.Text.Json.JsonSerializer.Serialize(status, Sync.Daemon.Status.StatusJsonContext.Default.StatusDocument));
         // Back within 50 us and "synchronized" with a small maxerror within 5 s of the restore, and staying there.
         var settled = r.After.Where(a => a.T >= RestoreAtS + 5).ToList();
         Assert.True(settled.Max(a => Math.Abs(a.OffsetNs)) < 50_000, $"max |offset| from 5 s after the restore {settled.Max(a => Math.Abs(a.OffsetNs))} ns");
@@ -109,6 +115,9 @@ public sealed class VmClockDisruptionTests
         // Without the watcher the same run never leaves "synchronized": the marker is what widened the bound.
         var unwatched = RunRestore(0, watch: false);
         Assert.DoesNotContain(unwatched.After, a => a.Kernel.Status.HasFlag(ClockStatus.Unsynchronized));
+        // Without a vmclock device nothing about it is shown.
+        Assert.Null(unwatched.Final.VmClockMarker);
+        Assert.DoesNotContain("VM clock", Sync.Daemon.Status.StatusRenderer.Render(Sync.Daemon.Status.StatusDocument.From(unwatched.Final)));
     }
 
     [Fact]

@@ -51,6 +51,8 @@ if [ -n "${VMLAB_REPO:-}" ] && [ ! -d "$VMLAB_REPO/deploy/vmlab" ]; then
 fi
 export VMLAB_RESULT=/run/vmlab/result.json VMLAB_OUT=/run/vmlab
 rm -f "$VMLAB_RESULT"
+# shellcheck source=lib.sh
+. "$VMLAB_DIR/guest/lib.sh"
 cd /run || exit 1
 echo "@@SCENARIO $VMLAB_SCENARIO"
 # VMLAB_ARGS is written by boot.sh with shell quoting.
@@ -61,14 +63,5 @@ else
   /bin/sh "$VMLAB_SCENARIO" "$@"
 fi
 rc=$?
-echo "@@RESULT-BEGIN"
-if [ -s "$VMLAB_RESULT" ]; then
-  cat "$VMLAB_RESULT"
-  echo
-else
-  echo "{\"pass\":false,\"error\":\"the scenario wrote no result\",\"exit_code\":$rc}"
-fi
-echo "@@RESULT-END"
-dmesg >/run/vmlab/dmesg.txt 2>/dev/null
-echo "@@EXIT $rc"
+report_result "$rc"
 power_off

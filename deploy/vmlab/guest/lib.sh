@@ -148,3 +148,19 @@ json_check() { # NAME OK(true|false) VALUE-JSON
 
 # Tells the host's run.sh (wait_guest_phase) where the scenario is.
 guest_phase() { echo "@@PHASE $1"; }
+
+# The end of a guest run, for guest/init.sh and guest/systemd-runner.sh: the result JSON between the console markers
+# the host reads (a failure object naming the exit code when the scenario wrote none), the kernel log beside it, and
+# the scenario's exit code.
+report_result() { # EXIT-CODE
+  echo "@@RESULT-BEGIN"
+  if [ -s "$VMLAB_RESULT" ]; then
+    cat "$VMLAB_RESULT"
+    echo
+  else
+    echo "{\"pass\":false,\"error\":\"the scenario wrote no result\",\"exit_code\":$1}"
+  fi
+  echo "@@RESULT-END"
+  dmesg >/run/vmlab/dmesg.txt 2>/dev/null
+  echo "@@EXIT $1"
+}

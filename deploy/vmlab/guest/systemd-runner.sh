@@ -10,6 +10,8 @@ echo 1 >/proc/sys/kernel/printk
 . /run/vmlab-root.env
 export VMLAB_RESULT=/run/vmlab/result.json VMLAB_OUT=/run/vmlab
 rm -f "$VMLAB_RESULT"
+# shellcheck source=lib.sh
+. "$VMLAB_DIR/guest/lib.sh"
 cd /run || exit 1
 echo "@@SYSTEMD $(cut -d' ' -f1 /proc/uptime)"
 echo "@@SCENARIO $VMLAB_SCENARIO"
@@ -23,16 +25,7 @@ else
 fi
 rc=$?
 journalctl -b --no-pager -o short-monotonic >/run/vmlab/journal.txt 2>/dev/null
-echo "@@RESULT-BEGIN"
-if [ -s "$VMLAB_RESULT" ]; then
-  cat "$VMLAB_RESULT"
-  echo
-else
-  echo "{\"pass\":false,\"error\":\"the scenario wrote no result\",\"exit_code\":$rc}"
-fi
-echo "@@RESULT-END"
-dmesg >/run/vmlab/dmesg.txt 2>/dev/null
-echo "@@EXIT $rc"
+report_result "$rc"
 sync
 umount /run/vmlab 2>/dev/null
 echo o >/proc/sysrq-trigger

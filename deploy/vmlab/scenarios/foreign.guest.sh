@@ -13,9 +13,6 @@ require_served_and_reference
 log "served $SERVED_DEV, reference $REFERENCE_DEV"
 event() { printf '{"event":"%s","guest_wall":%s}\n' "$1" "$(date +%s.%N)" >>"$VMLAB_OUT/events.jsonl"; }
 guest_match_clock "$REFERENCE_DEV"
-duration=$((before + chrony_s + after + 5))
-"$PHCREAD" probe "$REFERENCE_DEV" -t "$duration" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &
-probe_pid=$!
 ( while :; do "$VMLAB_BIN/guestclock" show; sleep 0.5; done ) >"$VMLAB_OUT/timex.jsonl" 2>/dev/null &
 watch_pid=$!
 log "virtsyncd sync --sources:clocks=/dev/ptp_virtio_utc $opts"
@@ -29,6 +26,10 @@ guest_phase running
 waited=0
 while ! grep -q "READY" "$VMLAB_OUT/virtsyncd-sync.log" 2>/dev/null && [ "$waited" -lt 300 ]; do sleep 1; waited=$((waited + 1)); done
 event virtsync_ready
+# The probe covers READY to the end: BEFORE_S, chronyd's start and CHRONY_S, its stop (up to 5 s) and AFTER_S, with
+# 20 s to spare (counted from the start, it ended before the resume when READY came late: foreign run 06:54).
+"$PHCREAD" probe "$REFERENCE_DEV" -t "$((before + chrony_s + after + 20))" -n 5 -r 20 -c realtime >"$VMLAB_OUT/reference.jsonl" 2>"$VMLAB_OUT/reference.err" &
+probe_pid=$!
 sleep "$before"
 chrony_config "$REFERENCE_DEV" "poll 0 dpoll -2"
 event chrony_start

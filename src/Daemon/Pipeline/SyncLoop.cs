@@ -69,7 +69,7 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
         observer?.Observe();
         if (!WatchForeignWriters())
         {
-            Current = pipeline.Snapshot(systemClock.Now()) with { State = SyncState.Yielding, ForeignWriterDetections = ForeignWriters!.Detections };
+            Current = WithWatchers(pipeline.Snapshot(systemClock.Now()) with { State = SyncState.Yielding });
             Updated?.Invoke(Current);
             return null;
         }
@@ -79,11 +79,19 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             VmClockDisrupted?.Invoke(disruption);
         }
         Apply(combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers(), out var command);
-        Current = pipeline.Snapshot(systemClock.Now());
-        if (ForeignWriters is { } guard)
-            Current = Current with { ForeignWriterDetections = guard.Detections };
+        Current = WithWatchers(pipeline.Snapshot(systemClock.Now()));
         Updated?.Invoke(Current);
         return command;
+    }
+
+    /// <summary>The snapshot with what the loop's own watchers saw (other writers, vmclock disruptions).</summary>
+    private SyncSnapshot WithWatchers(SyncSnapshot snapshot)
+    {
+        if (ForeignWriters is { } guard)
+            snapshot = snapshot with { ForeignWriterDetections = guard.Detections };
+        if (VmClockDisruptions is { } vmclock)
+            snapshot = snapshot with { VmClockMarker = vmclock.Marker, VmClockDisruptions = vmclock.Disruptions };
+        return snapshot;
     }
 
     private void Apply(ClockCommand? command) => Apply(command, out _);

@@ -36,6 +36,12 @@ public sealed record StatusDocument
 
     /// <summary>Times another program was found steering the clock (state "yielding" while it does).</summary>
     public long ForeignWriterDetections { get; init; }
+
+    /// <summary>vmclock's disruption marker as last read; null without a vmclock device.</summary>
+    public ulong? VmClockMarker { get; init; }
+
+    /// <summary>Times the vmclock disruption marker (or VM generation counter) changed since start (restore, migration).</summary>
+    public long VmClockDisruptions { get; init; }
     public double UpdateIntervalSeconds { get; init; }
 
     /// <summary>Several clocks had samples and no majority of them agreed within their bounds (see SyncSnapshot.NoMajority).</summary>
@@ -62,6 +68,8 @@ public sealed record StatusDocument
         StepsByReason = s.StepsByReason.ToDictionary(x => StepReasons.Name(x.Reason), x => x.Count),
         Jumps = s.Jumps,
         ForeignWriterDetections = s.ForeignWriterDetections,
+        VmClockMarker = s.VmClockMarker,
+        VmClockDisruptions = s.VmClockDisruptions,
         UpdateIntervalSeconds = s.UpdateInterval.TotalSeconds,
         NoMajority = s.NoMajority,
         Sources = s.Sources.Select(StatusSource.From).ToList(),
@@ -96,8 +104,13 @@ public sealed record StatusChrony
     public string? LastError { get; init; }
     public bool DryRun { get; init; }
 
-    public static StatusChrony From(Chrony.ChronySockRefclock c) => new()
+    /// <summary>How the agent reads the clock for chronyd: the chrony-mode keys as configured
+    /// (<see cref="Configuration.ConfigKeys.Chrony.ReadingSummary"/>), e.g. "sources:samplesPerReading=25, sources:filter=delay-corrected".</summary>
+    public string Reading { get; init; } = "";
+
+    public static StatusChrony From(Chrony.ChronySockRefclock c, string reading = "") => new()
     {
+        Reading = reading,
         SocketPath = c.SocketPath,
         Feeding = c.Feeding,
         SamplesSent = c.Sent,

@@ -31,6 +31,8 @@ public static class StatusRenderer
             : ""));
         if (s.Jumps > 0) Line(b, "Clock jumps", s.Jumps.ToString(Inv));
         if (s.ForeignWriterDetections > 0) Line(b, "Other writers", s.ForeignWriterDetections.ToString(Inv) + " times another program steered the clock");
+        if (s.VmClockMarker is { } marker)
+            Line(b, "VM clock", $"disruption marker {marker.ToString(Inv)}, {s.VmClockDisruptions.ToString(Inv)} disruptions since start (snapshot restore, migration)");
         Line(b, "State", s.State);
         if (s.NoMajority)
             Line(b, "Selection", "NO MAJORITY: the clocks disagree beyond their bounds and none is backed by a majority; "
@@ -40,6 +42,7 @@ public static class StatusRenderer
             Line(b, "chrony agent", (agent.DryRun ? "dry run, sending nothing" : agent.Feeding ? "feeding yes" : "feeding NO")
                 + $", {agent.SamplesSent.ToString(Inv)} sent, {agent.SamplesDropped.ToString(Inv)} dropped ({agent.SocketPath})");
             if (agent.LastError is not null) Line(b, "chrony error", agent.LastError);
+            if (agent.Reading.Length > 0) Line(b, "chrony reading", agent.Reading);
         }
         b.AppendLine();
 

@@ -32,6 +32,7 @@ public static class MetricNames
     public const string NoMajority = "virtsync_no_majority";
     public const string StepsTotal = "virtsync_steps_total";
     public const string ForeignWriterDetectionsTotal = "virtsync_foreign_writer_detections_total";
+    public const string VmClockDisruptionsTotal = "virtsync_vmclock_disruptions_total";
 
     public const string SourceReachability = "virtsync_source_reachability";
     public const string SourceDelaySeconds = "virtsync_source_delay_seconds";

@@ -40,6 +40,9 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         _meter.CreateObservableCounter(MetricNames.ForeignWriterDetectionsTotal,
             () => _provider.Current is { } s ? [new Measurement<long>(s.ForeignWriterDetections)] : Array.Empty<Measurement<long>>(),
             description: "Times another program was found steering the system clock (virtsync then stops steering until it is quiet).");
+        _meter.CreateObservableCounter(MetricNames.VmClockDisruptionsTotal,
+            () => _provider.Current is { VmClockMarker: not null } s ? [new Measurement<long>(s.VmClockDisruptions)] : Array.Empty<Measurement<long>>(),
+            description: "Times vmclock's disruption marker or VM generation counter changed (snapshot restore, migration); absent without a vmclock device.");
 
         if (chrony is not null)
         {

@@ -34,6 +34,13 @@ public sealed record SyncSnapshot(
     /// <summary>Times another program was found steering the clock (state Yielding while it does).</summary>
     public long ForeignWriterDetections { get; init; }
 
+    /// <summary>vmclock's disruption marker as last read (null: the VM has no vmclock device, or it was not read).</summary>
+    public ulong? VmClockMarker { get; init; }
+
+    /// <summary>Times vmclock's disruption marker (or VM generation counter) changed since start: a snapshot restore or a
+    /// migration, acted on before the next reading (kernel told unsynchronized, estimate restarted).</summary>
+    public long VmClockDisruptions { get; init; }
+
     /// <summary>
     /// In the last update several sources had samples and no strict majority of them agreed within their bounds
     /// (two clocks that disagree): the followed one was kept (else the narrowest), but nothing says it is the right

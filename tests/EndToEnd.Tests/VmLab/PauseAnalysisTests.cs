@@ -134,6 +134,27 @@ public sealed class PauseAnalysisTests : IDisposable
     }
 
     [Fact]
+    public void AProbeSecondThatStartedBeforeTheStopTookEffectIsNotTheFirstAfterTheResume()
+    {
+        // Lab 06:49 (load 40): QMP answered `stop` 0.8 s after it was sent; the probe second that started in between
+        // straddled the stop and was taken as the first after the resume: "recovered" 120 s before the resume.
+        var run = MakeRun(_ => 1_000);
+        File.WriteAllText(Path.Combine(run, "events.jsonl"),
+            "{\"event\":\"stop\",\"host_wall\":1800000060.0,\"pause_s\":10,\"sent_wall\":1800000058.9}\n" +
+            "{\"event\":\"cont\",\"host_wall\":1800000070.0,\"pause_s\":10,\"sent_wall\":1800000069.95}\n" +
+            "{\"event\":\"stop\",\"host_wall\":1800000150.0,\"pause_s\":120,\"sent_wall\":1800000148.9}\n" +
+            "{\"event\":\"cont\",\"host_wall\":1800000270.0,\"pause_s\":120,\"sent_wall\":1800000269.95}\n");
+        var (code, output, doc) = Analyze(run);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        foreach (var pause in doc!.RootElement.GetProperty("pauses").EnumerateArray())
+        {
+            Assert.Equal(0.05, pause.GetProperty("first_probe_after_resume_s").GetDouble(), 3);
+            Assert.Equal(0.05, pause.GetProperty("recovery_s").GetDouble(), 3);
+        }
+    }
+
+    [Fact]
     public void RecoveryLongerThanFiveSecondsAfterTheResumeFailsTheVerdict()
     {
         // Back within 50 us only at probe second 66: 6.05 s after the 10 s pause's resume.
