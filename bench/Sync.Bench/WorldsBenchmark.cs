@@ -179,11 +179,33 @@ public static class WorldsBenchmark
         var events = results.SelectMany(r => r.Ours.Events.Where(e => WorldRuns.IsStepLike(e.Kind)).Select(e => (r, e))).ToList();
         Target("recovered within 60 s after every event", Share(events, p => p.e.RecoveryS is { } s && s <= 60), 1.0,
             $"{events.Count} events, {events.Count(p => p.e.RecoveryS is null)} never; slowest: {Slowest(events)}", of: "events");
+        // What the read cadence allows: the first read after an event shows it (one read cannot tell a change from an
+        // outlier), the second confirms it and measures a rate, and the correction made there shows at the third.
+        Target($"recovered within max(60 s, {RecoveryReads} reads) after every event (what the cadence allows)",
+            Share(events, p => p.e.RecoveryS is { } s && s <= RecoveryDeadlineS(p.r.Scenario)), 1.0,
+            $"{events.Count(p => p.e.RecoveryS is { } s && s > RecoveryDeadlineS(p.r.Scenario))} late; slowest beyond it: {SlowestBeyondDeadline(events)}", of: "events");
         var extraSteps = results.Select(r => (r, Steps: r.UnallowedSteps)).Where(p => p.Steps.Count > 0).ToList();
         Target("no step policy does not allow", results.Length == 0 ? 1 : 1 - extraSteps.Count / (double)results.Length, 1.0,
             extraSteps.Count == 0 ? "" : $"worlds with a commanded step outside start-up (> 20 us) or after an event (>= 1 ms): {string.Join(", ", extraSteps.Take(12).Select(p => $"#{p.r.Index} ({p.Steps.Count}: {p.Steps[0].StepNs / 1e3:0.#} us at {p.Steps[0].TimeS:0} s)"))}");
         return 0;
     }
+
+    /// <summary>Reads after an event before the clock can be back: see the recovery target.</summary>
+    public const int RecoveryReads = 3;
+
+    /// <summary>The recovery deadline the read cadence allows: 60 s or <see cref="RecoveryReads"/> reads, whichever is later.</summary>
+    public static double RecoveryDeadlineS(Scenario scenario) => Math.Max(60, RecoveryReads * scenario.PollIntervalS);
+
+    private static string SlowestBeyondDeadline(List<(WorldResult r, ScheduledEventResult e)> events)
+    {
+        var late = events.Where(p => !(p.e.RecoveryS is { } s && s <= RecoveryDeadlineS(p.r.Scenario)))
+            .OrderByDescending(p => (p.e.RecoveryS ?? double.PositiveInfinity) / RecoveryDeadlineS(p.r.Scenario)).Take(6).ToList();
+        if (late.Count == 0) return "-";
+        return string.Join(", ", late.Select(p => $"#{p.r.Index} {p.e.Kind} at {p.e.TimeS:0} s: {Fmt(p.e.RecoveryS, "0.0")} s (reads every {p.r.Scenario.PollIntervalS:0.##} s, PI {Fmt(PiRecovery(p.r, p.e), "0.0")} s)"));
+    }
+
+    private static double? PiRecovery(WorldResult r, ScheduledEventResult e) =>
+        r.Runs.Pi.Report.Events.FirstOrDefault(x => x.Kind == e.Kind && Math.Abs(x.TimeS - e.TimeS) < 1e-6)?.RecoveryS;
 
     /// <summary>Why each world misses a bound target (<see cref="BoundDiagnosis"/>): coverage misses by class, loose
     /// bounds by their largest part; then how many worlds each class or part accounts for.</summary>

@@ -93,6 +93,10 @@ public sealed class DeployTests
         File.Delete(empty);
         Assert.True(loaded.IsValid, string.Join("; ", loaded.Errors));
         Assert.True(loaded.Options!.Chrony.Enabled, "the unit's ExecStart turns the chrony agent on");
+        // chrony mode's reading (docs/chrony.md): the unit sets no sources key, so the mode defaults apply.
+        Assert.Equal(25, loaded.Options.Sources.SamplesPerReading);
+        Assert.Equal(SampleFilterKind.DelayCorrected, loaded.Options.Sources.Filter);
+        Assert.Equal(Sync.Filters.Samples.ReductionRule.DelayCorrected, Sync.Daemon.Pipeline.EngineOptionsMapping.ToEngineOptions(loaded.Options).Reduction);
         Assert.Matches(@"(?m)^CapabilityBoundingSet=$", unit);
         Assert.Matches(@"(?m)^AmbientCapabilities=$", unit);
         var conflicts = Regex.Match(unit, @"(?m)^Conflicts=(.*)$").Groups[1].Value.Split(' ');

@@ -23,9 +23,9 @@ public sealed class StatusTests : IDisposable
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    private async Task<StatusSocketServer> Serve(string socket, FakeStatusProvider provider, Chrony.ChronySockRefclock? chrony = null)
+    private async Task<StatusSocketServer> Serve(string socket, FakeStatusProvider provider, Chrony.ChronySockRefclock? chrony = null, string chronyReading = "")
     {
-        var server = new StatusSocketServer(socket, provider, chrony: chrony);
+        var server = new StatusSocketServer(socket, provider, chrony: chrony, chronyReading: chronyReading);
         await server.StartAsync(TestContext.Current.CancellationToken);
         return server;
     }
@@ -99,13 +99,18 @@ public sealed class StatusTests : IDisposable
         using var chrony = new Chrony.ChronySockRefclock(_dir.File("absent-chrony.sock"));
         chrony.Send(Sync.Filters.Time.Instant<Sync.Filters.Time.Utc>.FromSeconds(1), Sync.Filters.Time.Duration.Zero);
         chrony.Send(Sync.Filters.Time.Instant<Sync.Filters.Time.Utc>.FromSeconds(2), Sync.Filters.Time.Duration.Zero);
-        var server = await Serve(socket, provider, chrony);
+        var chronyMode = Sync.Daemon.Configuration.ConfigKeys.Chrony.ReadingSummary(new Sync.Daemon.Configuration.VirtsyncOptions() with
+        {
+            Sources = new Sync.Daemon.Configuration.SourcesOptions { SamplesPerReading = 25, Filter = Sync.Daemon.Configuration.SampleFilterKind.DelayCorrected },
+        });
+        var server = await Serve(socket, provider, chrony, chronyMode);
         try
         {
             var (code, output, err) = await Task.Run(() => RunStatus(socket), TestContext.Current.CancellationToken);
             Assert.True(code == 0, err);
             Assert.Contains("chrony agent    : feeding NO, 0 sent, 2 dropped (" + _dir.File("absent-chrony.sock") + ")", output);
             Assert.Contains("chrony error    : sending to chronyd at", output);
+            Assert.Contains("chrony reading  : sources:samplesPerReading=25, sources:filter=delay-corrected", output);
 
             var (_, json, _) = await Task.Run(() => RunStatus(socket, "--json"), TestContext.Current.CancellationToken);
             using var doc = JsonDocument.Parse(json);
@@ -113,6 +118,7 @@ public sealed class StatusTests : IDisposable
             Assert.False(agent.GetProperty("feeding").GetBoolean());
             Assert.Equal(0, agent.GetProperty("samplesSent").GetInt64());
             Assert.Equal(2, agent.GetProperty("samplesDropped").GetInt64());
+            Assert.Equal("sources:samplesPerReading=25, sources:filter=delay-corrected", agent.GetProperty("reading").GetString());
             Assert.Contains("refclock SOCK", agent.GetProperty("lastError").GetString());
             var source = doc.RootElement.GetProperty("status").GetProperty("sources")[0];
             Assert.Equal(3, source.GetProperty("stalledSamples").GetInt64());

@@ -3,7 +3,8 @@
 # accuracy-chrony (chronyd on the PHC directly) and accuracy-virtsync (virtsync alone) under the same settings
 # for the comparison in docs/vmlab.md. Served clock and reference as in accuracy-chrony.
 #   env: VMLAB_DURATION_S (default 600), VMLAB_REFCLOCK (chronyd's SOCK refclock options, default
-#        "refid VIRT poll 2 precision 1e-7 delay 1e-4"), VMLAB_SYNC_OPTIONS (more arguments for `virtsyncd sync`),
+#        "refid VIRT poll 2 precision 1e-7 delay 1e-4"), VMLAB_SYNC_OPTIONS (more arguments for `virtsyncd sync`; without
+#        any the agent runs chrony mode's defaults, docs/chrony.md "How virtsync reads the clock for chronyd"),
 #        and the guest's VMLAB_* settings (see guest/accuracy.sh).
 # shellcheck shell=bash
 if [ "${VMLAB_SERVED:-virtsync}" = builtin ]; then

@@ -308,7 +308,49 @@ public static class ConfigKeys
 
         public static readonly ConfigKey<string> SocketPath = Socket("chrony:socketPath", "/run/chrony/virtsync.sock", "chrony's SOCK refclock",
             o => o.Chrony.SocketPath, (o, v) => o with { Chrony = o.Chrony with { SocketPath = v } });
+
+        /// <summary>
+        /// Defaults of other sections' keys in chrony mode (docs/chrony.md, "How virtsync reads the clock for chronyd"):
+        /// applied when chrony:enabled is true and the key is set nowhere (file, environment, command line). 25 samples
+        /// per reading (chronyd's own PHC driver takes 25) and the delay-corrected band: in the VM lab (2026-12-07, pairs
+        /// t1, r1-r3) each reading's offset grew 0.25-0.34 x its delay against the reference, the asymmetry learnt within
+        /// readings was 0.21-0.31, and removing it left the readings' 10 s means wandering 1.5-4.7 us where the plain
+        /// band's estimate, which chronyd followed, wandered 3.4-7.9 us.
+        /// </summary>
+        public static readonly IReadOnlyList<ModeDefault> ModeDefaults =
+        [
+            new(Sources.SamplesPerReading, "25"),
+            new(Sources.Filter, "delay-corrected"),
+        ];
+
+        /// <summary>The chrony-mode default of <paramref name="key"/>, or null.</summary>
+        public static ModeDefault? ModeDefaultOf(ConfigKey key) => ModeDefaults.FirstOrDefault(d => d.Key == key);
+
+        /// <summary>The mode-default keys as they are in <paramref name="options"/> (`status` shows it): "sources:samplesPerReading=25, ...".</summary>
+        public static string ReadingSummary(VirtsyncOptions options) =>
+            string.Join(", ", ModeDefaults.Select(d => $"{d.Key.Name}={d.Key.ValueIn(options)}"));
+
+        /// <summary>The table of docs/chrony.md: key, its own default, its chrony-mode default.</summary>
+        public static string ModeDefaultsTable() =>
+            "| key | default | chrony mode |\n| --- | --- | --- |\n"
+            + string.Concat(ModeDefaults.Select(d => $"| `{d.Key.Name}` | {d.Key.DefaultText} | {d.Value} |\n"));
+
+        /// <summary>Applies the mode defaults of keys the configuration does not set (parsed by each key as if configured).</summary>
+        internal static VirtsyncOptions ApplyModeDefaults(IConfiguration config, VirtsyncOptions options, List<ConfigurationError> errors)
+        {
+            if (!options.Chrony.Enabled) return options;
+            foreach (var d in ModeDefaults)
+            {
+                if (config[d.Key.Name] is not null) continue;
+                var layer = new ConfigurationBuilder().AddInMemoryCollection([new(d.Key.Name, d.Value)]).Build();
+                options = d.Key.Read(layer, options, errors);
+            }
+            return options;
+        }
     }
+
+    /// <summary>A key's default in a mode (<see cref="Chrony.ModeDefaults"/>), in configuration spelling.</summary>
+    public sealed record ModeDefault(ConfigKey Key, string Value);
 
     /// <summary>The AWS ClockBound v2 shared-memory segment (docs/operations.md, "Bounds for applications").</summary>
     public static class ClockBound
@@ -363,11 +405,15 @@ public static class ConfigKeys
         w.Append("| key | type | default | allowed | unit | meaning |\n");
         w.Append("| --- | --- | --- | --- | --- | --- |\n");
         foreach (var k in All)
-            w.Append($"| {Cell(k.Name)} | {Cell(k.Type)} | {Cell(k.DefaultText)} | {Cell(k.AllowedText)} | {Cell(k.Unit)} | {Cell(k.Doc)} |\n");
+            w.Append($"| {Cell(k.Name)} | {Cell(k.Type)} | {Cell(DefaultCell(k))} | {Cell(k.AllowedText)} | {Cell(k.Unit)} | {Cell(k.Doc)} |\n");
         return w.ToString();
 
         static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
     }
+
+    /// <summary>The default as the docs table and `--help` show it: "9 (chrony mode: 25)" for a key with a mode default.</summary>
+    public static string DefaultCell(ConfigKey k) =>
+        Chrony.ModeDefaultOf(k) is { } d ? $"{k.DefaultText} (chrony mode: {d.Value})" : k.DefaultText;
 
     /// <summary>The key lines of `--help`.</summary>
     public static string HelpLines()
@@ -376,7 +422,7 @@ public static class ConfigKeys
         foreach (var k in All)
         {
             var unit = k.Unit.Length > 0 ? " " + k.Unit : "";
-            w.Append($"  {k.Name,-38} {k.DefaultText}{unit} ({k.AllowedText}): {k.Doc}\n");
+            w.Append($"  {k.Name,-38} {DefaultCell(k)}{unit} ({k.AllowedText}): {k.Doc}\n");
         }
         return w.ToString();
     }

@@ -14,7 +14,7 @@ internal static class OptionsReader
         CheckUnknownKeys(config, errors);
         var options = new VirtsyncOptions();
         foreach (var key in ConfigKeys.All) options = key.Read(config, options, errors);
-        return options;
+        return ConfigKeys.Chrony.ApplyModeDefaults(config, options, errors);
     }
 
     private static void CheckUnknownKeys(IConfiguration config, List<ConfigurationError> errors)

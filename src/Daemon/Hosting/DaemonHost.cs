@@ -72,7 +72,8 @@ public static class DaemonHost
                 sp.GetRequiredService<SystemdNotifier>(), environment.Time, options.Systemd));
             if (options.Status.Enabled)
                 services.AddHostedService(sp => new StatusSocketServer(options.Status.SocketPath, sp.GetRequiredService<ISyncStatusProvider>(),
-                    sp.GetService<ILogger<StatusSocketServer>>(), sp.GetService<ChronySockRefclock>()));
+                    sp.GetService<ILogger<StatusSocketServer>>(), sp.GetService<ChronySockRefclock>(),
+                    Configuration.ConfigKeys.Chrony.ReadingSummary(options)));
             if (options.Chrony.Enabled)
                 services.AddSingleton(sp => new ChronySockRefclock(options.Chrony.SocketPath, options.DryRun,
                     sp.GetService<ILogger<ChronySockRefclock>>()));

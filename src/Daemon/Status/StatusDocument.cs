@@ -104,8 +104,13 @@ public sealed record StatusChrony
     public string? LastError { get; init; }
     public bool DryRun { get; init; }
 
-    public static StatusChrony From(Chrony.ChronySockRefclock c) => new()
+    /// <summary>How the agent reads the clock for chronyd: the chrony-mode keys as configured
+    /// (<see cref="Configuration.ConfigKeys.Chrony.ReadingSummary"/>), e.g. "sources:samplesPerReading=25, sources:filter=delay-corrected".</summary>
+    public string Reading { get; init; } = "";
+
+    public static StatusChrony From(Chrony.ChronySockRefclock c, string reading = "") => new()
     {
+        Reading = reading,
         SocketPath = c.SocketPath,
         Feeding = c.Feeding,
         SamplesSent = c.Sent,

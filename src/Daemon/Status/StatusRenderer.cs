@@ -42,6 +42,7 @@ public static class StatusRenderer
             Line(b, "chrony agent", (agent.DryRun ? "dry run, sending nothing" : agent.Feeding ? "feeding yes" : "feeding NO")
                 + $", {agent.SamplesSent.ToString(Inv)} sent, {agent.SamplesDropped.ToString(Inv)} dropped ({agent.SocketPath})");
             if (agent.LastError is not null) Line(b, "chrony error", agent.LastError);
+            if (agent.Reading.Length > 0) Line(b, "chrony reading", agent.Reading);
         }
         b.AppendLine();
 

@@ -21,11 +21,13 @@ public sealed class StatusSocketServer : BackgroundService
     private volatile bool _stopping;
 
     private readonly Chrony.ChronySockRefclock? _chrony;
+    private readonly string _chronyReading;
 
     public StatusSocketServer(string path, ISyncStatusProvider provider, ILogger<StatusSocketServer>? logger = null,
-        Chrony.ChronySockRefclock? chrony = null)
+        Chrony.ChronySockRefclock? chrony = null, string chronyReading = "")
     {
         _chrony = chrony;
+        _chronyReading = chronyReading;
         _path = path;
         _provider = provider;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -90,7 +92,7 @@ public sealed class StatusSocketServer : BackgroundService
     public byte[] CurrentReplyBytes() => JsonSerializer.SerializeToUtf8Bytes(CurrentReply(), StatusJsonContext.Default.StatusReply);
 
     private StatusReply CurrentReply() => _provider.Current is { } snapshot
-        ? new StatusReply { Status = StatusDocument.From(snapshot) with { Chrony = _chrony is null ? null : StatusChrony.From(_chrony) } }
+        ? new StatusReply { Status = StatusDocument.From(snapshot) with { Chrony = _chrony is null ? null : StatusChrony.From(_chrony, _chronyReading) } }
         : new StatusReply { Message = "starting: no status yet" };
 
     private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)

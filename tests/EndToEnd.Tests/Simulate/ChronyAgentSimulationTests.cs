@@ -21,6 +21,36 @@ public class ChronyAgentSimulationTests
 
     public static TheoryData<string> Scenarios => new(ScenarioCatalog.Names);
 
+    /// <summary>
+    /// The agent's engine as chrony mode configures it when nothing else is set (chrony:enabled only:
+    /// ConfigKeys.Chrony.ModeDefaults, the delay-corrected band). Samples per reading are the scenario's own.
+    /// </summary>
+    private static readonly SyncEngineOptions ChronyMode = LoadChronyMode();
+
+    private static SyncEngineOptions LoadChronyMode()
+    {
+        var empty = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(empty, "{}");
+            var loaded = Daemon.Configuration.ConfigurationLoader.Load(new Daemon.Configuration.ConfigurationInputs
+            {
+                ConfigPath = empty,
+                Overrides = [new KeyValuePair<string, string?>("chrony:enabled", "true")],
+            });
+            Assert.True(loaded.IsValid, string.Join("; ", loaded.Errors));
+            return Daemon.Pipeline.EngineOptionsMapping.ToEngineOptions(loaded.Options!);
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public void TheSimulatedAgentRunsChronyModesReading() =>
+        Assert.Equal(Sync.Filters.Samples.ReductionRule.DelayCorrected, ChronyMode.Reduction);
+
     [Theory]
     [MemberData(nameof(Scenarios))]
     public void AnExternalServoFedByTheAgentStaysWithinTheScenariosAccuracy(string name)
@@ -160,7 +190,7 @@ public class ChronyAgentSimulationTests
         Daemon.Pipeline.EnginePipeline? agent = null;
         var halfDelays = new List<(double, long)>();
         var points = new List<Point>();
-        var makeAgent = SimulationRunner.Agent(new SyncEngineOptions(), w =>
+        var makeAgent = SimulationRunner.Agent(ChronyMode, w =>
         {
             world = w;
             servo = attach(w);

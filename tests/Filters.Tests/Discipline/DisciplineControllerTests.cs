@@ -200,4 +200,24 @@ public class DisciplineControllerTests
         Assert.Null(decision.Command.Step);
         Assert.Equal(0, controller.Steps);
     }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(1.0)]
+    [InlineData(52.0)]
+    public void TheEstimatedOffsetIsSlewedAwayWithinOneUpdateInterval(double intervalS)
+    {
+        // Certainty equivalence: the clock's error at the next read is what this update leaves, so all of the
+        // (already filtered) estimate goes within one interval, at fast reads too.
+        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.ChronyDefault });
+        for (var i = 0; i < 4; i++)
+            controller.Update(Estimate(i * intervalS, 0, 0), ClockStatus.None, null);
+
+        var decision = controller.Update(Estimate(4 * intervalS, 30, 0), ClockStatus.None, null);
+
+        // -30 us over one interval, on top of a base of 0.
+        Assert.Equal(-30.0 / intervalS, decision.Command.FrequencyPpm!.Value, 6);
+        var slewedNs = decision.Adjustment!.Value.FrequencyChangePpm * 1e-6 * intervalS * 1e9;
+        Assert.InRange(slewedNs, -30_030, -29_970); // within the frame conversion (1 + correction)
+    }
 }
