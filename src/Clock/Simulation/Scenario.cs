@@ -12,8 +12,8 @@ namespace Sync.Clock.Simulation;
 /// </summary>
 public sealed record Scenario
 {
-    public static readonly IReadOnlyList<string> ServedClockNames =
-        ["utc", "tai", "monotonic", "utc-smeared-noon", "utc-smeared-sls", "utc-smeared-unspecified", "utc-maybe-smeared"];
+    /// <summary>The scales' one spelling (<see cref="ClockScale.Names"/>).</summary>
+    public static readonly IReadOnlyList<string> ServedClockNames = [.. ClockScale.Names.Select(n => n.Name)];
 
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
@@ -44,17 +44,8 @@ public sealed record Scenario
     public long ReadIntervalNs => (long)Math.Round(ReadIntervalS * 1e9);
 
     [JsonIgnore]
-    public ClockScale ServedScale => ServedClock switch
-    {
-        "utc" => ClockScale.Utc,
-        "tai" => ClockScale.Tai,
-        "monotonic" => ClockScale.Monotonic,
-        "utc-smeared-noon" => ClockScale.UtcSmearedNoonLinear,
-        "utc-smeared-sls" => ClockScale.UtcSmearedSls,
-        "utc-smeared-unspecified" => new ClockScale(TimeScale.UtcSmeared),
-        "utc-maybe-smeared" => ClockScale.UtcMaybeSmeared,
-        _ => throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}"),
-    };
+    public ClockScale ServedScale => ClockScale.TryParse(ServedClock, out var scale) ? scale
+        : throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}");
 
     [JsonIgnore]
     public ReadingMethod Method => ReadingMode == "precise" ? ReadingMethod.Precise : ReadingMethod.Extended;
