@@ -147,7 +147,7 @@ public static class ConfigKeys
             o => o.Serve.StateDirectory, (o, v) => o with { Serve = o.Serve with { StateDirectory = v } });
 
         public static readonly ListConfigKey<ServedClock> Clocks = new("serve:clocks",
-            [ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon],
+            [ServedClock.Host(ClockScale.Utc), ServedClock.Host(ClockScale.Tai), ServedClock.Host(ClockScale.Monotonic), ServedClock.Host(ClockScale.UtcSmearedNoonLinear)],
             ConfigValues.Alternatives(ConfigNames.Names(ConfigNames.ServedClocks)),
             "clocks offered; `simulated*` serve host time plus the serve:simulated:* faults, for the VM lab", "tai, simulated",
             ServedClockItem, ConfigNames.ServedClockName, o => o.Serve.Clocks, (o, v) => o with { Serve = o.Serve with { Clocks = v } },
