@@ -48,7 +48,14 @@ public static class ServeLoad
         var before = ProcStats.Of(serve.Pid);
         var serverBefore = Scrape(port);
         var self = ProcStats.Of(Environment.ProcessId);
+        int loopTid = SchedStat.ThreadNamed(serve.Pid, "vhost-user-loop");
+        int clientTid = Sync.Clock.Linux.Interop.LibC.GetTid(); // Drive runs on this thread
+        var loopSchedBefore = SchedStat.Of(serve.Pid, loopTid);
+        var clientSchedBefore = SchedStat.Of(Environment.ProcessId, clientTid);
+        string pressureBefore = CpuPressure();
         var result = load.Drive(rate, seconds);
+        var loopSched = SchedStat.Of(serve.Pid, loopTid) - loopSchedBefore;
+        var clientSched = SchedStat.Of(Environment.ProcessId, clientTid) - clientSchedBefore;
         var after = ProcStats.Of(serve.Pid);
         var selfAfter = ProcStats.Of(Environment.ProcessId);
         var serverAfter = Scrape(port);
@@ -60,6 +67,8 @@ public static class ServeLoad
         Console.WriteLine($"client round trip: p50 {Us(result.Percentile(0.50))} p99 {Us(result.Percentile(0.99))} p99.9 {Us(result.Percentile(0.999))} max {Us(result.Percentile(1))}  (target p99 <= 200 us)");
         Console.WriteLine($"  (kick to used entry seen by the client's epoll thread; posts were late against the schedule by p50 {Us(result.PostLagNs.Percentile(0.5))} "
             + $"p99 {Us(result.PostLagNs.Percentile(0.99))} max {Us(result.PostLagNs.Percentile(1))}, not counted in the round trip; load average {LoadAverage()})");
+        Console.WriteLine($"scheduler (/proc/PID/task/TID/schedstat over the run): serve's loop thread {loopSched}; the load thread {clientSched}; "
+            + $"CPU pressure (/proc/pressure/cpu some avg10) {pressureBefore} before, {CpuPressure()} after");
         Console.WriteLine($"server service time (histogram upper bounds): p50 <= {Us(server.Percentile(0.50) * 1e9)} p99 <= {Us(server.Percentile(0.99) * 1e9)} over {server.Count} READs  (target p99 <= 5 us)");
         Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds, {after.Threads} threads; load client CPU {clientCpu:0.0} %");
         Console.WriteLine($"serve metrics: connections {MetricValue(serverAfter, "virtsync_serve_connections")}, refused {MetricValue(serverAfter, "virtsync_serve_connections_refused_total")}");
@@ -143,6 +152,65 @@ public static class ServeLoad
         return $"RSS {stats.RssMb:0.0} MB (GC heap {heap}, gen0/1/2 collections {MetricValue(scrape, "dotnet_gc_collections_total{generation=\"0\"}")}/"
             + $"{MetricValue(scrape, "dotnet_gc_collections_total{generation=\"1\"}")}/{MetricValue(scrape, "dotnet_gc_collections_total{generation=\"2\"}")}), "
             + $"{stats.Fds} fds, {stats.Threads} threads";
+    }
+
+    /// <summary>The share of time some runnable task waited for a CPU over the last 10 s (PSI), as the kernel reports it.</summary>
+    private static string CpuPressure()
+    {
+        try
+        {
+            var some = File.ReadLines("/proc/pressure/cpu").First(l => l.StartsWith("some", StringComparison.Ordinal));
+            return some.Split(' ').First(f => f.StartsWith("avg10=", StringComparison.Ordinal))[6..] + " %";
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return "n/a";
+        }
+    }
+
+    /// <summary>
+    /// One thread's schedstat: time on a CPU, time runnable but waiting for one, and timeslices (about one per
+    /// wake-up for a thread that sleeps in epoll). The wait per timeslice is what the machine adds to each wake-up.
+    /// </summary>
+    private readonly record struct SchedStat(long RunNs, long WaitNs, long Slices)
+    {
+        public static SchedStat Of(int pid, int tid)
+        {
+            try
+            {
+                var fields = File.ReadAllText($"/proc/{pid}/task/{tid}/schedstat").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return new SchedStat(long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture),
+                    long.Parse(fields[2], CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return new SchedStat(-1, -1, -1);
+            }
+        }
+
+        public static int ThreadNamed(int pid, string name)
+        {
+            try
+            {
+                foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).Trim() == name)
+                    {
+                        return int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            return -1;
+        }
+
+        public static SchedStat operator -(SchedStat a, SchedStat b) =>
+            a.Slices < 0 || b.Slices < 0 ? new SchedStat(-1, -1, -1) : new SchedStat(a.RunNs - b.RunNs, a.WaitNs - b.WaitNs, a.Slices - b.Slices);
+
+        public override string ToString() => Slices <= 0 ? "n/a"
+            : $"ran {RunNs / 1e9:0.00} s and waited for a CPU {WaitNs / 1e9:0.00} s over {Slices} timeslices ({RunNs / 1e3 / Slices:0.0} us run, {WaitNs / 1e3 / Slices:0.0} us waiting per slice)";
     }
 
     private static string LoadAverage()

@@ -12,7 +12,8 @@ namespace Sync.Filters.Estimation;
 /// the offset a frequency moving at most g(s) after s seconds can gather, int_0^t g(s) ds, with g taken at the next
 /// longer measured lag, and beyond the longest one growing in proportion to the lag (a persistent drift, the
 /// worst that stays plausible). For a random walk this is about the wander model's own 3.5 sd; for a drift it is
-/// D t^2 / 2 to 2/3 D t^2. Forgotten at a discontinuity (a rate change is no drift). Pure arithmetic.
+/// D t^2 / 2 to 2/3 D t^2. At a discontinuity the points are dropped (a rate change is no drift) but what they showed
+/// is kept (<see cref="Restart"/>): the oscillator did not change. Pure arithmetic.
 /// </summary>
 public sealed class FrequencyDrift
 {
@@ -26,7 +27,10 @@ public sealed class FrequencyDrift
     private readonly double[,] _changes = new double[Capacity, Lags];
     private readonly double[,] _lagsS = new double[Capacity, Lags];
     private readonly double[] _g = new double[Lags], _lagS = new double[Lags];
-    private int _start, _count, _measuredLags;
+    /// <summary>What earlier histories showed (before a <see cref="Restart"/>): per lag the largest change and the lag.</summary>
+    private readonly double[] _keptG = new double[Lags], _keptLagS = new double[Lags];
+    private readonly double[] _envelopeG = new double[Lags], _envelopeLagS = new double[Lags];
+    private int _start, _count, _measuredLags, _keptLags, _envelopeLags;
     private double _frameNsPerS;
 
     /// <param name="spacingS">Seconds between kept points (each read, when reads are slower).</param>
@@ -36,11 +40,12 @@ public sealed class FrequencyDrift
 
     public int Count => _count;
 
-    /// <summary>The largest frequency change seen over the longest measured lag, ns/s (0 before two points).</summary>
-    public double LongestChangeNsPerS => _measuredLags == 0 ? 0 : _g[_measuredLags - 1];
+    /// <summary>The largest frequency change seen over the longest measured lag, ns/s (0 before two points), this
+    /// history and those before a <see cref="Restart"/>.</summary>
+    public double LongestChangeNsPerS => _envelopeLags == 0 ? 0 : _envelopeG[_envelopeLags - 1];
 
     /// <summary>The longest measured lag, s (0 before two points).</summary>
-    public double LongestLagS => _measuredLags == 0 ? 0 : _lagS[_measuredLags - 1];
+    public double LongestLagS => _envelopeLags == 0 ? 0 : _envelopeLagS[_envelopeLags - 1];
 
     /// <summary>Offers the estimate at timeNs; kept when at least <see cref="Spacing"/> after the last kept one.</summary>
     public void Add(long timeNs, double freqNsPerS, double varianceNs2PerS2)
@@ -81,6 +86,23 @@ public sealed class FrequencyDrift
             _lagS[k] = Math.Max(lagS, k > 0 ? _lagS[k - 1] : 0);
             _measuredLags = k + 1;
         }
+        Merge();
+    }
+
+    /// <summary>The envelope: per lag the larger of this history's change and what earlier ones kept.</summary>
+    private void Merge()
+    {
+        _envelopeLags = Math.Max(_measuredLags, _keptLags);
+        for (int k = 0; k < _envelopeLags; k++)
+        {
+            _envelopeG[k] = Math.Max(k < _measuredLags ? _g[k] : 0, k < _keptLags ? _keptG[k] : 0);
+            _envelopeLagS[k] = Math.Max(k < _measuredLags ? _lagS[k] : 0, k < _keptLags ? _keptLagS[k] : 0);
+            if (k > 0)
+            {
+                _envelopeG[k] = Math.Max(_envelopeG[k], _envelopeG[k - 1]);
+                _envelopeLagS[k] = Math.Max(_envelopeLagS[k], _envelopeLagS[k - 1]);
+            }
+        }
     }
 
     /// <summary>
@@ -89,15 +111,15 @@ public sealed class FrequencyDrift
     /// </summary>
     public double OffsetExcursionNs(double tS)
     {
-        if (!(tS > 0) || _measuredLags == 0) return 0;
+        if (!(tS > 0) || _envelopeLags == 0) return 0;
         double sum = 0, from = 0;
-        for (int k = 0; k < _measuredLags && from < tS; k++)
+        for (int k = 0; k < _envelopeLags && from < tS; k++)
         {
-            double to = Math.Min(tS, _lagS[k]);
-            if (to > from) sum += _g[k] * (to - from);
+            double to = Math.Min(tS, _envelopeLagS[k]);
+            if (to > from) sum += _envelopeG[k] * (to - from);
             from = Math.Max(from, to);
         }
-        double longestS = _lagS[_measuredLags - 1], longest = _g[_measuredLags - 1];
+        double longestS = _envelopeLagS[_envelopeLags - 1], longest = _envelopeG[_envelopeLags - 1];
         if (tS > longestS && longestS > 0) sum += longest * (tS * tS - longestS * longestS) / (2 * longestS);
         return sum;
     }
@@ -106,9 +128,28 @@ public sealed class FrequencyDrift
     /// frame that does not move, so the engine's own steering is no drift.</summary>
     public void Shift(double freqNsPerS) => _frameNsPerS += freqNsPerS;
 
+    /// <summary>Forget everything, what earlier histories showed too.</summary>
     public void Reset()
     {
+        _start = _count = _measuredLags = _keptLags = _envelopeLags = 0;
+    }
+
+    /// <summary>
+    /// The clock jumped (a step, a rate change of the reference): the history's frequencies are no longer comparable
+    /// with the next ones, so the points are dropped, but what they showed the oscillator do is kept: a served step
+    /// or rate change does not change the oscillator, and a holdover soon after the restart must still be covered by
+    /// the drift seen before it.
+    /// </summary>
+    public void Restart()
+    {
+        for (int k = 0; k < _envelopeLags; k++)
+        {
+            _keptG[k] = _envelopeG[k];
+            _keptLagS[k] = _envelopeLagS[k];
+        }
+        _keptLags = _envelopeLags;
         _start = _count = _measuredLags = 0;
+        Merge();
     }
 
     private (long TimeNs, double FreqNsPerS, double VarianceNs2PerS2) At(int i) => _points[(_start + i) % Capacity];

@@ -20,8 +20,10 @@ namespace Sync.Filters.Estimation;
 ///                wander_j dt^3/3, phase dt), weights w_j from the bank
 ///   ErrorBound = half-width b of the mixture sum_j w_j N(x_j(t), P_j,00(t)) around its mean that leaves
 ///                erfc(BoundSigmas / sqrt 2) outside (= BoundSigmas x sd for one level) + SystematicError
-///                widened to BoundSigmas sd(state alone) + int_0^dt g(s) ds where that is wider, g(s) the largest
-///                change of the frequency seen over s in the last hour or more (FrequencyDrift; holdover)
+///                widened to BoundSigmas sd(state alone) + E(dt) where that is wider: E(dt) the larger of
+///                int_0^dt g(s) ds, g(s) the largest change of the frequency seen over s in the last hour or more,
+///                kept across restarts (FrequencyDrift), and HoldoverDriftPpbPerS (dt - h)^2 / 2 beyond
+///                h = HoldoverAfterIntervals x the median recent sample spacing (holdover)
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator
 {
@@ -118,7 +120,7 @@ public sealed class KalmanEstimator : IClockEstimator
                 // changed. Learning them as noise would widen the gate faster than they grow (the rate change would
                 // never be followed): fold the line into the state instead and forget what the noise scale learnt.
                 DriftCorrections++;
-                _frequencyDrift.Reset();
+                _frequencyDrift.Restart();
                 SetNoiseScale(_quietNoiseScale);
                 _detector.Reset();
                 _held.Clear();
@@ -339,12 +341,29 @@ public sealed class KalmanEstimator : IClockEstimator
     private double DriftAllowanceNs(double dtS, double modelBoundNs)
     {
         if (!(dtS > 0)) return 0;
-        double excursionNs = _frequencyDrift.OffsetExcursionNs(dtS);
+        double excursionNs = Math.Max(_frequencyDrift.OffsetExcursionNs(dtS), UnseenDriftNs(dtS));
         if (excursionNs <= 0) return 0;
         var state = _bank.Predict(0).Predict(dtS, 0, 0);
         double empiricalNs = _options.BoundSigmas * Math.Sqrt(Math.Max(0, state.P00)) + excursionNs;
         return Math.Max(0, empiricalNs - modelBoundNs);
     }
+
+    /// <summary>
+    /// What a drift of <see cref="KalmanOptions.HoldoverDriftPpbPerS"/> gathers once no sample came for
+    /// <see cref="KalmanOptions.HoldoverAfterIntervals"/> read intervals: D (dt - h)^2 / 2. Nothing between regular reads,
+    /// where each sample checks the model; in holdover nothing does.
+    /// </summary>
+    private double UnseenDriftNs(double dtS)
+    {
+        if (_options.HoldoverDriftPpbPerS <= 0 || _recentSpacingS.Count == 0) return 0;
+        var sorted = _recentSpacingS.Order().ToArray();
+        double blindS = dtS - _options.HoldoverAfterIntervals * sorted[sorted.Length / 2];
+        return blindS > 0 ? _options.HoldoverDriftPpbPerS * blindS * blindS / 2 : 0;
+    }
+
+    /// <summary>Seconds between the last used samples (the read interval as the estimator sees it).</summary>
+    private readonly Queue<double> _recentSpacingS = new();
+    private const int SpacingMemory = 8;
 
     /// <summary>The frequency's observed movement (see <see cref="Estimation.FrequencyDrift"/>).</summary>
     public FrequencyDrift FrequencyDrift => _frequencyDrift;
@@ -392,9 +411,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {
-        if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); }
-        else _thirdDifferences.Restart();
-        _frequencyDrift.Reset();
+        if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); _frequencyDrift.Reset(); }
+        else { _thirdDifferences.Restart(); _frequencyDrift.Restart(); }
         _initialized = false;
         _held.Clear();
         _ledger.Clear();
@@ -448,6 +466,11 @@ public sealed class KalmanEstimator : IClockEstimator
         double r = _noiseScale * baseVarianceNs2;
         double s = prior.P00 + r;
         _bank.Update(sample.Offset.Nanoseconds, r, SecondsSinceState(sample.LocalTime.Nanoseconds), correction);
+        if (_lastSampleNs != long.MinValue && sample.LocalTime.Nanoseconds > _lastSampleNs)
+        {
+            _recentSpacingS.Enqueue((sample.LocalTime.Nanoseconds - _lastSampleNs) / 1e9);
+            while (_recentSpacingS.Count > SpacingMemory) _recentSpacingS.Dequeue();
+        }
         _stateTimeNs = sample.LocalTime.Nanoseconds;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         _thirdDifferences.Add(sample.LocalTime.Nanoseconds, sample.Offset.Nanoseconds, baseVarianceNs2);
@@ -479,6 +502,12 @@ public sealed class KalmanEstimator : IClockEstimator
             // when the wander dominates them, and lean on the wander being right.
             if (_thirdDifferences.ScaleWithMargin(ThirdDifferenceMarginSigmas) is { } measured)
                 _noiseScale = Math.Clamp(measured, MinNoiseScale, MaxNoiseScale);
+            // The state was built on readings trusted more than they deserve: a posterior made mostly of readings
+            // narrows with their variance, so it is widened by as much as the noise rose (a cross-timestamp whose
+            // Error says 1 ns but scatters 18 ns: measured after a few reads, the state kept its 1 ns certainty and
+            // the next bound missed; random world 1-299). The next updates narrow it again as far as it deserves.
+            if (_noiseScale > r / baseVarianceNs2)
+                _bank.ScaleCovariance(_noiseScale / (r / baseVarianceNs2));
         }
     }
 

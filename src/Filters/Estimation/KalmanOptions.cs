@@ -38,6 +38,19 @@ public sealed record KalmanOptions
     /// 99.95 % for a Gaussian error; target is 99.9 % with margin).</summary>
     public double BoundSigmas { get; init; } = 3.5;
 
+    /// <summary>
+    /// The steepest frequency drift (ppb/s, ns/s^2) the holdover bound assumes when none steeper was seen: a drift that
+    /// steepens during an outage (the history near a thermal cycle's extremum, or shorter than the cycle) cannot be
+    /// known from the past, so beyond <see cref="HoldoverAfterIntervals"/> read intervals without a sample the bound
+    /// covers at least D (t - that)^2 / 2. Default 1 ppb/s (3.6 ppm an hour: a server's oscillator in a room whose
+    /// temperature moves a degree every few minutes); 0 trusts the seen drift alone.
+    /// </summary>
+    public double HoldoverDriftPpbPerS { get; init; } = 1.0;
+
+    /// <summary>Read intervals (the median of the recent spacing of samples) without a sample before
+    /// <see cref="HoldoverDriftPpbPerS"/> applies: a late read is no holdover. Default 1.5.</summary>
+    public double HoldoverAfterIntervals { get; init; } = 1.5;
+
     /// <summary>Error no averaging removes, added linearly to the bound. Default 0.</summary>
     public Duration SystematicError { get; init; } = Duration.Zero;
 
@@ -75,6 +88,8 @@ public sealed record KalmanOptions
         if (!(NoiseAdaptationRate >= 0 && NoiseAdaptationRate < 1)) throw new ArgumentException($"{nameof(NoiseAdaptationRate)} must be in [0, 1)");
         if (MinSamples < 2) throw new ArgumentException($"{nameof(MinSamples)} must be >= 2");
         if (!(BoundSigmas >= 1)) throw new ArgumentException($"{nameof(BoundSigmas)} must be >= 1");
+        if (!(HoldoverDriftPpbPerS >= 0) || double.IsInfinity(HoldoverDriftPpbPerS)) throw new ArgumentException($"{nameof(HoldoverDriftPpbPerS)} must be a finite number >= 0");
+        if (!(HoldoverAfterIntervals >= 1) || double.IsInfinity(HoldoverAfterIntervals)) throw new ArgumentException($"{nameof(HoldoverAfterIntervals)} must be a finite number >= 1");
         if (SystematicError.Nanoseconds < 0) throw new ArgumentException($"{nameof(SystematicError)} must be >= 0");
         if (!(DriftSlackSigmas >= 0)) throw new ArgumentException($"{nameof(DriftSlackSigmas)} must be >= 0");
         if (!(DriftThresholdSigmas == 0 || DriftThresholdSigmas >= 2)) throw new ArgumentException($"{nameof(DriftThresholdSigmas)} must be 0 (off) or >= 2");

@@ -65,6 +65,16 @@ public sealed class WanderModelBank
     /// <summary>Every model starts from this belief (the weights, what was learnt about the wander, stay).</summary>
     public void Initialize(ClockGaussian belief) => Array.Fill(_models, belief);
 
+    /// <summary>Widens every model's covariance by factor: the readings they were built on were trusted too much.</summary>
+    public void ScaleCovariance(double factor)
+    {
+        for (int i = 0; i < _models.Length; i++)
+        {
+            var m = _models[i];
+            _models[i] = m with { P00 = m.P00 * factor, P01 = m.P01 * factor, P11 = m.P11 * factor };
+        }
+    }
+
     /// <summary>Moves every model by a known change of frame (the clock was steered).</summary>
     public void Shift(double offsetNs, double freqNsPerS)
     {

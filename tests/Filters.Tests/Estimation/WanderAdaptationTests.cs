@@ -1,4 +1,5 @@
 using Sync.Filters.Estimation;
+using Sync.Filters.Time;
 
 namespace Sync.Filters.Tests.Estimation;
 
@@ -70,7 +71,8 @@ public class WanderAdaptationTests
         for (int seed = 0; seed < 60; seed++)
         {
             var osc = new SyntheticOscillator(new Random(1000 + seed), 0, 5_000, wanderS2PerS3 * 1e18, 20);
-            var est = new KalmanEstimator();
+            // The learnt wander alone: no steeper drift assumed than seen (HoldoverDriftPpbPerS 0; see the next test).
+            var est = new KalmanEstimator(new KalmanOptions { HoldoverDriftPpbPerS = 0 });
             for (int i = 0; i < 2_000; i++) { osc.Advance(1); est.Add(osc.Sample()); }
             for (int s = 1; s <= 2_000; s++)
             {
@@ -119,6 +121,55 @@ public class WanderAdaptationTests
             }
         }
         Assert.True(covered / (double)judged >= 0.999, $"holdover coverage {covered / (double)judged:F4}");
+    }
+
+    [Fact]
+    public void HoldoverBoundAssumesADriftSteeperThanSeenOnlyInHoldover()
+    {
+        // Random world 1-209: a 0.41 ppm / 3255 s thermal cycle steepens during a 781 s outage; the history (a
+        // fraction of the cycle) showed less. Between regular reads nothing is added; past 1.5 intervals without a
+        // sample the bound covers HoldoverDriftPpbPerS (t - 1.5 T)^2 / 2 at least.
+        var osc = new SyntheticOscillator(new Random(5), 0, 3_000, 1e-4, 2);
+        var est = new KalmanEstimator();
+        var quiet = new KalmanEstimator(new KalmanOptions { HoldoverDriftPpbPerS = 0 });
+        for (int i = 0; i < 300; i++)
+        {
+            osc.Advance(1);
+            var sample = osc.Sample();
+            est.Add(sample);
+            quiet.Add(sample);
+        }
+        var last = osc.Now;
+        Assert.Equal(quiet.EstimateAt(last + Duration.FromSeconds(1))!.ErrorBound, est.EstimateAt(last + Duration.FromSeconds(1))!.ErrorBound);
+        Assert.Equal(quiet.EstimateAt(last + Duration.FromMilliseconds(1500))!.ErrorBound, est.EstimateAt(last + Duration.FromMilliseconds(1500))!.ErrorBound);
+        foreach (var t in new[] { 10.0, 100, 781 })
+        {
+            var bound = est.EstimateAt(last + Duration.FromSeconds(t))!.ErrorBound.Nanoseconds;
+            Assert.True(bound >= 1.0 * (t - 1.5) * (t - 1.5) / 2, $"bound {bound} ns after {t} s");
+            Assert.True(bound >= quiet.EstimateAt(last + Duration.FromSeconds(t))!.ErrorBound.Nanoseconds);
+        }
+        Assert.True(est.EstimateAt(last + Duration.FromSeconds(781))!.ErrorBound > quiet.EstimateAt(last + Duration.FromSeconds(781))!.ErrorBound);
+        Assert.Throws<ArgumentException>(() => new KalmanEstimator(new KalmanOptions { HoldoverDriftPpbPerS = -1 }));
+        Assert.Throws<ArgumentException>(() => new KalmanEstimator(new KalmanOptions { HoldoverAfterIntervals = 0.5 }));
+    }
+
+    [Fact]
+    public void ARestartKeepsTheDriftSeenAResetForgetsIt()
+    {
+        // A served step restarts the estimator (world 1-209: 418 s before a 781 s outage): the oscillator is the same,
+        // so what its frequency was seen to do before the step still bounds the holdover.
+        var drift = new FrequencyDrift(4);
+        long t = 0;
+        for (int i = 0; i < 200; i++, t += 4_000_000_000L) drift.Add(t, 0.5 * i * 4, 0); // 0.5 ns/s^2
+        double before = drift.OffsetExcursionNs(600);
+        Assert.True(before > 0.4 * 600 * 600 / 2, $"{before}");
+        drift.Restart();
+        Assert.Equal(0, drift.Count);
+        Assert.Equal(before, drift.OffsetExcursionNs(600), 6);
+        for (int i = 0; i < 10; i++, t += 4_000_000_000L) drift.Add(t, 7, 0); // a new history, quiet so far
+        Assert.Equal(before, drift.OffsetExcursionNs(600), 6);
+        drift.Reset();
+        Assert.Equal(0, drift.OffsetExcursionNs(600));
     }
 
     [Fact]
