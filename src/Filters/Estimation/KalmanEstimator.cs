@@ -205,7 +205,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _held.Clear();
         _detector.Reset();
         _drift?.Reset();
-        _frequencyDrift.Reset();
+        _frequencyDrift.Restart();
         _thirdDifferences.Restart();
         _recentLearnt.Clear();
         SetNoiseScale(_quietNoiseScale);
