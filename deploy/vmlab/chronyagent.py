@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""What the chrony agent sent, against the reference (issue 15; docs/vmlab.md "The chrony-agent scenario").
+
+    chronyagent.py RUN_DIR [OUTPUT_JSON]
+
+RUN_DIR is a chrony-agent run folder (alone or a leg of chrony-pair) whose agent ran with --logging:level=debug:
+out/virtsyncd-sync.log then has one line per reading, "chrony sample at LOCAL_NS: sent S us +-E; the reading alone
+R us, delay D us" (S: the estimate sent to chronyd, R: that reading's own offset after the reading's filter, both
+local - served clock), and out/reference.jsonl is the probe on QEMU's built-in device (guest - reference, corrected
+for the probe's delay as analyze.py does). Per start (60 and 120 s), over the seconds that have both:
+  guest_std_ns       the guest clock against the reference (what chronyd achieved);
+  sent_error_std_ns  (that second's mean sent - probe): the agent's estimate against the reference, up to the
+                     served device's constant bias. chronyd follows the estimate, so this is about guest_std_ns;
+  readings_k         least-squares slope of (reading - probe) on the reading's delay: the delay asymmetry the
+                     readings still carry (0.25-0.33 with the plain delay band in the lab, ~0 once removed);
+  block_std_ns       std of 10 s means of (reading - probe) and of (sent - probe): the slow wander chronyd inherits.
+Standard library only.
+"""
+import json
+import math
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analyze  # noqa: E402
+
+SAMPLE = re.compile(r"chrony sample at (\d+): sent (\S+) us \+-(\S+); the reading alone (\S+) us, delay (\S+) us")
+BLOCK_S = 10
+
+
+def samples(log_path):
+    """Per wall second (rounded): [(sent_us, reading_us, delay_us)] (reading and delay NaN when the reading was not used)."""
+    out = {}
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                m = SAMPLE.search(line)
+                if m:
+                    sec = int(round(int(m.group(1)) / 1e9))
+                    out.setdefault(sec, []).append((float(m.group(2)), float(m.group(4)), float(m.group(5))))
+    except OSError:
+        pass
+    return out
+
+
+def probe_by_wall(reference_path):
+    """{wall second: (t since start, corrected guest - reference in us)}."""
+    _, rows, _ = analyze.load_jsonl(reference_path)
+    if not rows:
+        return {}
+    return {int(round(r["wall"])): (r["t"], c / 1e3) for r, c in zip(rows, analyze.corrected(rows))}
+
+
+def std(values):
+    if len(values) < 2:
+        return None
+    m = sum(values) / len(values)
+    return math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+def slope(x, y):
+    if len(x) < 3:
+        return None
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxx = sum((a - mx) ** 2 for a in x)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / sxx if sxx > 0 else None
+
+
+def block_std(points):
+    """points: [(t, value)]; std of the means of BLOCK_S-second blocks (complete or not)."""
+    blocks = {}
+    for t, v in points:
+        blocks.setdefault(int(t // BLOCK_S), []).append(v)
+    return std([sum(b) / len(b) for b in blocks.values()])
+
+
+def figures(run_dir, starts=(60, 120)):
+    sent = samples(os.path.join(run_dir, "out", "virtsyncd-sync.log"))
+    probe = probe_by_wall(os.path.join(run_dir, "out", "reference.jsonl"))
+    if not sent or not probe:
+        return {"error": "no Debug 'chrony sample' lines or no probe data (run the agent with --logging:level=debug)"}
+    out = {"samples": sum(len(v) for v in sent.values())}
+    for start in starts:
+        seconds = [(probe[w][0], probe[w][1], sent[w]) for w in sorted(probe) if w in sent and probe[w][0] >= start]
+        readings = [(t, r - p, d) for t, p, s in seconds for _, r, d in s if r == r and d == d]
+        sent_err = [(t, sum(x[0] for x in s) / len(s) - p) for t, p, s in seconds]
+        g, e = std([p for _, p, _ in seconds]), std([v for _, v in sent_err])
+        k = slope([d for _, _, d in readings], [v for _, v, _ in readings])
+        br, bs = block_std([(t, v) for t, v, _ in readings]), block_std(sent_err)
+        out[str(start)] = {
+            "seconds": len(seconds), "readings": len(readings),
+            "guest_std_ns": None if g is None else round(g * 1e3, 1),
+            "sent_error_std_ns": None if e is None else round(e * 1e3, 1),
+            "readings_k": None if k is None else round(k, 3),
+            "block_std_ns": {"readings": None if br is None else round(br * 1e3, 1), "sent": None if bs is None else round(bs * 1e3, 1)},
+        }
+    return out
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
+        return 2
+    result = figures(argv[1])
+    if len(argv) == 3:
+        with open(argv[2], "w") as f:
+            json.dump(result, f, indent=2)
+    if "error" in result:
+        print("chronyagent: " + result["error"], file=sys.stderr)
+        return 1
+    for start in ("60", "120"):
+        w = result.get(start)
+        if not w or w["guest_std_ns"] is None:
+            continue
+        print("from %s s (%d s, %d readings): guest std %.2f us; sent estimate - reference std %.2f us; readings' K %s; "
+              "10 s means std: readings %s, sent %s us" % (
+                  start, w["seconds"], w["readings"], w["guest_std_ns"] / 1e3, w["sent_error_std_ns"] / 1e3, w["readings_k"],
+                  "%.2f" % (w["block_std_ns"]["readings"] / 1e3) if w["block_std_ns"]["readings"] is not None else "-",
+                  "%.2f" % (w["block_std_ns"]["sent"] / 1e3) if w["block_std_ns"]["sent"] is not None else "-"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Sync.EndToEnd.Tests.VmLab;
+
+/// <summary>
+/// deploy/vmlab/chronyagent.py on a made-up chrony-agent run: the guest's offset against the reference is known
+/// (+-2 us, alternating every 10 s), the agent's Debug lines carry a sent estimate off the guest by a 20 us device
+/// bias and +-1 us alternating each second, and readings whose offset grows 0.3 x their delay. The script must find
+/// those: guest std 2 us, sent error std 1 us (the bias is not an error of the estimate's shape), K 0.3.
+/// </summary>
+public sealed class ChronyAgentLogAnalysisTests : IDisposable
+{
+    private const int Seconds = 200;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "chrony-agent-log-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private static long GuestNs(int t) => (t / 10) % 2 == 0 ? 2_000 : -2_000;
+
+    private void MakeRun(bool debugLines)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "out"));
+        var probe = new StringBuilder("{\"probe\":\"/dev/ptp4\",\"samples_per_call\":5,\"calls_per_second\":20}\n");
+        var log = new StringBuilder("12:00:00.000 info: Sync.Daemon.Pipeline.SyncService[1] sync started\n");
+        for (var t = 0; t < Seconds; t++)
+        {
+            var wall = 1_796_600_000L + t;
+            var g = GuestNs(t);
+            probe.Append(CultureInfo.InvariantCulture,
+                $"{{\"t\":{t},\"wall\":{wall}.0,\"calls\":20,\"min_delay_ns\":14000,\"best_offset_ns\":{g},\"floor_offset_ns\":{g},\"median_offset_ns\":{g},\"iqr_ns\":500,\"median_delay_ns\":14500}}\n");
+            if (!debugLines) continue;
+            var sentUs = g / 1e3 + 20 + (t % 2 == 0 ? 1 : -1);
+            foreach (var (delayUs, at) in new[] { (80.0, 100_000_000L), (100.0, 350_000_000L), (120.0, 600_000_000L), (140.0, 850_000_000L) })
+            {
+                var readingUs = g / 1e3 + 20 + 0.3 * (delayUs - 100);
+                // Within half a second of the whole second (the script rounds each sample to the nearest second).
+                var localNs = wall * 1_000_000_000L + at - 500_000_000L;
+                log.Append(CultureInfo.InvariantCulture,
+                    $"12:00:00.000 dbug: Sync.Daemon.Pipeline.SyncService[340364886] chrony sample at {localNs}: sent {sentUs:0.000} us +-40.000; the reading alone {readingUs:0.000} us, delay {delayUs:0.0} us\n");
+            }
+        }
+        File.WriteAllText(Path.Combine(_dir, "out", "reference.jsonl"), probe.ToString());
+        File.WriteAllText(Path.Combine(_dir, "out", "virtsyncd-sync.log"), log.ToString());
+    }
+
+    [Fact]
+    public void FindsTheGuestsStdTheEstimatesErrorAndTheReadingsAsymmetry()
+    {
+        MakeRun(debugLines: true);
+        var json = Path.Combine(_dir, "agent.json");
+        var (code, output) = LabScripts.Python("chronyagent.py", _dir, json);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var from60 = doc.RootElement.GetProperty("60");
+        Assert.Equal(140, from60.GetProperty("seconds").GetInt32());
+        Assert.Equal(560, from60.GetProperty("readings").GetInt32());
+        // Sample std (n - 1) of 140 values of +-2 us and +-1 us.
+        Assert.Equal(2_000 * Math.Sqrt(140.0 / 139), from60.GetProperty("guest_std_ns").GetDouble(), 0.1);
+        Assert.Equal(1_000 * Math.Sqrt(140.0 / 139), from60.GetProperty("sent_error_std_ns").GetDouble(), 0.1);
+        Assert.Equal(0.3, from60.GetProperty("readings_k").GetDouble(), 3);
+        // 10 s means of the sent error: +-1 us alternating each second averages to 0 in every block.
+        Assert.Equal(0, from60.GetProperty("block_std_ns").GetProperty("sent").GetDouble(), 0.1);
+        Assert.Equal(80, doc.RootElement.GetProperty("120").GetProperty("seconds").GetInt32());
+        Assert.Contains("from 60 s (140 s, 560 readings): guest std 2.01 us; sent estimate - reference std 1.00 us; readings' K 0.3", output);
+    }
+
+    [Fact]
+    public void WithoutDebugLinesItSaysHowToGetThem()
+    {
+        MakeRun(debugLines: false);
+        var (code, output) = LabScripts.Python("chronyagent.py", _dir);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.Equal(1, code);
+        Assert.Contains("--logging:level=debug", output);
+    }
+}
