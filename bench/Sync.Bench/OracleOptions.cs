@@ -23,7 +23,7 @@ public static class OracleOptions
         var walk = wander * wander;
         var terms = scenario.Oscillator.AllPeriodicTerms().Where(t => t.AmplitudePpm != 0).ToList();
         var r = MeasurementVarianceS2(scenario);
-        var readS = scenario.PollIntervalS;
+        var readS = scenario.ReadIntervalS;
         var q = Math.Max(walk, 1e-24);
         for (var i = 0; i < 20; i++)
         {

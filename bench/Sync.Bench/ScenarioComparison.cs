@@ -57,7 +57,7 @@ public static class ScenarioComparison
             };
             // A clock that may step or smear cannot be pinned down inside the leap window: there the issue asks for
             // a bound that widens to cover the ambiguity (coverage above), not for a tight one.
-            if (scenario.ServedClock != "utc-maybe-smeared")
+            if (scenario.ServedScale.Scale != Sync.Filters.Time.TimeScale.UtcMaybeSmeared)
                 verdicts.Add(Verdict("bound <= 4x RMS", ours.MedianBoundOverRms is { } b && b <= 4));
             if (scenario.Name == "chrony-106")
             {

@@ -26,7 +26,7 @@ public sealed record WorldRuns(SimulationResult Virtsync, SimulationResult Pi, S
         var parts = new List<BoundParts>();
         var ours = SimulationRunner.Run(scenario, world => engine = (EnginePipeline)SimulationRunner.Virtsync(options)(world), policy,
             onSnapshot: s => parts.Add(Parts(engine!, s.At)));
-        var pi = SimulationRunner.Run(scenario, _ => new Phc2sysBaseline(Duration.FromNanoseconds(scenario.PollIntervalNs)), policy);
+        var pi = SimulationRunner.Run(scenario, _ => new Phc2sysBaseline(Duration.FromNanoseconds(scenario.ReadIntervalNs)), policy);
         SimulationResult? best = null;
         if (oracle)
             best = SimulationRunner.Run(scenario, SimulationRunner.Virtsync(OracleOptions.For(scenario, options)), policy) with { Pipeline = "oracle" };

@@ -31,7 +31,7 @@ public static class WorldsBenchmark
         {
             get
             {
-                double r = OracleOptions.MeasurementVarianceS2(Scenario) * 1e18, q = OracleOptions.FrequencyNoise(Scenario) * 1e18, t = Scenario.PollIntervalS;
+                double r = OracleOptions.MeasurementVarianceS2(Scenario) * 1e18, q = OracleOptions.FrequencyNoise(Scenario) * 1e18, t = Scenario.ReadIntervalS;
                 double pi = SteadyStateNoise.PiStdNs(r, q, t, Phc2sysBaseline.ScaledKp(t), Phc2sysBaseline.ScaledKi(t));
                 return pi > 0 ? SteadyStateNoise.OptimalStdNs(r, q, t) / pi : double.NaN;
             }
@@ -52,9 +52,9 @@ public static class WorldsBenchmark
     /// </summary>
     public static IReadOnlyList<(double TimeS, long StepNs)> StepsPolicyDoesNotAllow(Scenario scenario, IReadOnlyList<TracePoint> trace)
     {
-        var graceS = Math.Max(4, 3.5 * scenario.PollIntervalS);
+        var graceS = Math.Max(4, 3.5 * scenario.ReadIntervalS);
         // StepPolicy.StartupOnly counts updates, and the first one comes once the estimator has MinSamples samples.
-        var startupS = Math.Max(4, (new Sync.Filters.Estimation.KalmanOptions().MinSamples + 3.5) * scenario.PollIntervalS);
+        var startupS = Math.Max(4, (new Sync.Filters.Estimation.KalmanOptions().MinSamples + 3.5) * scenario.ReadIntervalS);
         // A rate change (served or the guest's oscillator alone) is followed by slewing, never by a step.
         var eventTimes = scenario.Events.Where(e => e.Kind is ScenarioEvent.ServedStep or ScenarioEvent.GuestStep or ScenarioEvent.DeviceRemoved or ScenarioEvent.Leap)
             .Select(e => e.Kind == ScenarioEvent.DeviceRemoved ? e.TS + (e.DurationS ?? 0) : e.TS).ToList();
@@ -128,11 +128,11 @@ public static class WorldsBenchmark
 
         if (!quiet)
         {
-            Console.WriteLine($"{"world",6} {"poll s",7} {"mode",-8} {"std ns",9} {"PI std",9} {"std/PI",7} {"RMS ns",9} {"oracle",9} {"RMS/or",7} {"or/PI",6} {"lim/PI",6} {"cover",7} {"bnd/RMS",7} {"steps",5} {"recov s",14}");
+            Console.WriteLine($"{"world",6} {"read s",7} {"mode",-8} {"std ns",9} {"PI std",9} {"std/PI",7} {"RMS ns",9} {"oracle",9} {"RMS/or",7} {"or/PI",6} {"lim/PI",6} {"cover",7} {"bnd/RMS",7} {"steps",5} {"recov s",14}");
             foreach (var r in results)
             {
                 var recov = string.Join("/", r.Ours.Events.Where(e => WorldRuns.IsStepLike(e.Kind)).Select(e => Fmt(e.RecoveryS, "0")));
-                Console.WriteLine($"{r.Index,6} {r.Scenario.PollIntervalS,7:0.###} {r.Scenario.ReadingMode,-8} {Fmt(r.Ours.StdOffsetNs, "0.0"),9} {Fmt(r.Runs.Pi.Report.StdOffsetNs, "0.0"),9} {Fmt(r.StdRatio),7} {Fmt(r.Ours.RmsOffsetNs, "0.0"),9} {Fmt(r.Runs.Oracle!.Report.RmsOffsetNs, "0.0"),9} {Fmt(r.OracleRatio),7} {Fmt(r.OracleStdRatio),6} {Fmt(r.LimitStdRatio),6} {Fmt(r.Coverage, "0.0000"),7} {Fmt(r.Ours.MedianBoundOverRms),7} {r.Ours.Steps,5} {(recov.Length == 0 ? "-" : recov),14}");
+                Console.WriteLine($"{r.Index,6} {r.Scenario.ReadIntervalS,7:0.###} {r.Scenario.ReadingMode,-8} {Fmt(r.Ours.StdOffsetNs, "0.0"),9} {Fmt(r.Runs.Pi.Report.StdOffsetNs, "0.0"),9} {Fmt(r.StdRatio),7} {Fmt(r.Ours.RmsOffsetNs, "0.0"),9} {Fmt(r.Runs.Oracle!.Report.RmsOffsetNs, "0.0"),9} {Fmt(r.OracleRatio),7} {Fmt(r.OracleStdRatio),6} {Fmt(r.LimitStdRatio),6} {Fmt(r.Coverage, "0.0000"),7} {Fmt(r.Ours.MedianBoundOverRms),7} {r.Ours.Steps,5} {(recov.Length == 0 ? "-" : recov),14}");
             }
         }
 
@@ -194,14 +194,14 @@ public static class WorldsBenchmark
     public const int RecoveryReads = 3;
 
     /// <summary>The recovery deadline the read cadence allows: 60 s or <see cref="RecoveryReads"/> reads, whichever is later.</summary>
-    public static double RecoveryDeadlineS(Scenario scenario) => Math.Max(60, RecoveryReads * scenario.PollIntervalS);
+    public static double RecoveryDeadlineS(Scenario scenario) => Math.Max(60, RecoveryReads * scenario.ReadIntervalS);
 
     private static string SlowestBeyondDeadline(List<(WorldResult r, ScheduledEventResult e)> events)
     {
         var late = events.Where(p => !(p.e.RecoveryS is { } s && s <= RecoveryDeadlineS(p.r.Scenario)))
             .OrderByDescending(p => (p.e.RecoveryS ?? double.PositiveInfinity) / RecoveryDeadlineS(p.r.Scenario)).Take(6).ToList();
         if (late.Count == 0) return "-";
-        return string.Join(", ", late.Select(p => $"#{p.r.Index} {p.e.Kind} at {p.e.TimeS:0} s: {Fmt(p.e.RecoveryS, "0.0")} s (reads every {p.r.Scenario.PollIntervalS:0.##} s, PI {Fmt(PiRecovery(p.r, p.e), "0.0")} s)"));
+        return string.Join(", ", late.Select(p => $"#{p.r.Index} {p.e.Kind} at {p.e.TimeS:0} s: {Fmt(p.e.RecoveryS, "0.0")} s (reads every {p.r.Scenario.ReadIntervalS:0.##} s, PI {Fmt(PiRecovery(p.r, p.e), "0.0")} s)"));
     }
 
     private static double? PiRecovery(WorldResult r, ScheduledEventResult e) =>

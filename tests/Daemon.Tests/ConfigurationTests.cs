@@ -43,7 +43,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(30, o.Discipline.ForeignWriterQuietSeconds);
         Assert.Equal("/run/virtsync/vhost-rtc.sock", o.Serve.SocketPath);
         Assert.Equal("/run/virtsync/serve-state", o.Serve.StateDirectory);
-        Assert.Equal([ServedClock.Utc, ServedClock.Tai, ServedClock.Monotonic, ServedClock.UtcSmearedNoon], o.Serve.Clocks);
+        Assert.Equal([ServedClock.Host(ClockScale.Utc), ServedClock.Host(ClockScale.Tai), ServedClock.Host(ClockScale.Monotonic), ServedClock.Host(ClockScale.UtcSmearedNoonLinear)], o.Serve.Clocks);
         Assert.True(o.Serve.AlarmsEnabled);
         Assert.Equal("127.0.0.1", o.Metrics.Host);
         Assert.Equal(10123, o.Metrics.Port);
@@ -93,7 +93,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(12.5, o.Discipline.ForeignWriterQuietSeconds);
         Assert.Equal("/tmp/v.sock", o.Serve.SocketPath);
         Assert.Equal("/var/lib/virtsync/serve", o.Serve.StateDirectory);
-        Assert.Equal([ServedClock.Tai, ServedClock.Simulated, ServedClock.UtcMaybeSmeared], o.Serve.Clocks);
+        Assert.Equal([ServedClock.Host(ClockScale.Tai), ServedClock.SimulatedConfigured, ServedClock.Host(ClockScale.UtcMaybeSmeared)], o.Serve.Clocks);
         Assert.Equal(SmearVariant.UtcSls, o.Serve.MaybeSmearedVariant);
         Assert.False(o.Serve.AlarmsEnabled);
         Assert.False(o.Metrics.Enabled);
@@ -192,7 +192,7 @@ public sealed class ConfigurationTests : IDisposable
         var o = Load("""{ "sources": { "readIntervalSeconds": 1, "samplesPerReading": 3 } }""", env, ("sources:samplesPerReading", "20")).Options!;
         Assert.Equal(0.5, o.Sources.ReadIntervalSeconds);
         Assert.Equal(20, o.Sources.SamplesPerReading);
-        Assert.Equal([ServedClock.Utc, ServedClock.Tai], o.Serve.Clocks);
+        Assert.Equal([ServedClock.Host(ClockScale.Utc), ServedClock.Host(ClockScale.Tai)], o.Serve.Clocks);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ForeignWriterTests
         using var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [new DeviceClock(world.ServedClock)] });
         var driver = new VirtioRtcDriver(new InMemoryVirtqueueChannel(device));
         world.Phc.DeviceRead = () => driver.Read(0).Value;
-        var pipeline = new EnginePipeline(new SyncEngineOptions(), world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.PollIntervalNs));
+        var pipeline = new EnginePipeline(new SyncEngineOptions(), world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.ReadIntervalNs));
         var quiet = Duration.FromSeconds(30);
         var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock) { ForeignWriters = new ForeignWriterGuard(quiet) };
         var verdicts = new List<(double T, ForeignWriterVerdict Verdict)>();
@@ -35,7 +35,7 @@ public sealed class ForeignWriterTests
         var yieldingFrequencies = new List<double>();
         var offsetsAfterNs = new List<(double T, long OffsetNs)>();
         var nextForeignWriteS = foreignFromS;
-        for (var t = world.StartTrueNs; t < world.EndTrueNs; t += world.PollIntervalNs)
+        for (var t = world.StartTrueNs; t < world.EndTrueNs; t += world.ReadIntervalNs)
         {
             world.AdvanceTo(t);
             elapsedS = (t - world.StartTrueNs) / 1e9;

@@ -45,9 +45,9 @@ public sealed class ReadIntervalWiringTests : IDisposable
     }
 
     [Fact]
-    public void TheSimulatorReadsAndEstimatesAtTheScenariosPollInterval()
+    public void TheSimulatorReadsAndEstimatesAtTheScenariosReadInterval()
     {
-        var scenario = ScenarioCatalog.All[0] with { PollIntervalS = 16 };
+        var scenario = ScenarioCatalog.All[0] with { ReadIntervalS = 16 };
         var pipeline = (EnginePipeline)SimulationRunner.Virtsync(new SyncEngineOptions())(ScenarioWorld.Create(scenario));
         Assert.Equal(Duration.FromSeconds(16), pipeline.ReadInterval);
         Assert.Equal(Duration.FromSeconds(16), pipeline.Engine.Options.ReadInterval);

@@ -28,7 +28,7 @@ public sealed class ServedClockSourcesTests
     [InlineData("sls", true)]
     public void Smear_variant_decides_what_utc_maybe_smeared_serves(string variant, bool smears)
     {
-        var serve = new ServeOptions { Clocks = [ServedClock.UtcMaybeSmeared] } with
+        var serve = new ServeOptions { Clocks = [ServedClock.Host(ClockScale.UtcMaybeSmeared)] } with
         {
             MaybeSmearedVariant = ConfigNames.TryParse(ConfigNames.SmearVariants, variant, out SmearVariant v) ? v : throw new ArgumentException(variant),
         };
@@ -98,5 +98,29 @@ public sealed class ServedClockSourcesTests
         Assert.Equal(HostNow.ToUnixTimeSeconds() + 119, clock.ReadNanoseconds() / Second);
         host.Ns += 2 * Second;
         Assert.Equal(100_000_000, clock.ReadNanoseconds() - (HostNow.ToUnixTimeSeconds() + 121) * Second);
+    }
+
+    /// <summary>
+    /// Every serve:clocks name gives a source in the scale its name says: a host scale by its own name (from
+    /// ClockScale.Names), simulated-X the simulated clock in X, and simulated the one in serve:simulated:scale.
+    /// </summary>
+    [Fact]
+    public void Every_served_clock_name_serves_the_scale_it_names()
+    {
+        var simulatedScale = ClockScale.UtcSmearedSls;
+        var factory = new Sync.Clock.HostClocks.HostClockFactory(LeapSecondTable.Embedded);
+        foreach (var (name, clock) in ConfigNames.ServedClocks)
+        {
+            var serve = new ServeOptions { Clocks = [clock], Simulated = new SimulatedServedClockOptions { Scale = simulatedScale } };
+            var source = Assert.Single(ServedClockSources.Create(serve, LeapSecondTable.Embedded, factory, TimeProvider.System));
+            var expected = name == "simulated" ? simulatedScale
+                : ClockScale.TryParse(name.StartsWith("simulated-smeared-", StringComparison.Ordinal) ? "utc-" + name["simulated-".Length..]
+                    : name.StartsWith("simulated-", StringComparison.Ordinal) ? name["simulated-".Length..] : name, out var s) ? s
+                : throw new InvalidOperationException($"serve:clocks name {name} is not a scale's name");
+            Assert.Equal(expected, source.Scale);
+            Assert.Equal(name.StartsWith("simulated", StringComparison.Ordinal), source is Sync.Clock.Simulation.SimulatedHostClock);
+        }
+        Assert.Equal(["utc", "tai", "monotonic", "utc-smeared-noon", "utc-smeared-sls", "utc-maybe-smeared", "simulated",
+            "simulated-utc", "simulated-tai", "simulated-smeared-noon", "simulated-smeared-sls"], ConfigNames.Names(ConfigNames.ServedClocks));
     }
 }

@@ -58,7 +58,7 @@ public sealed class StepReporterTests
     [Fact]
     public void AJumpThatMayNotBeSteppedIsStillReported()
     {
-        var (loop, guest, log) = Rig(new SyncEngineOptions { Discipline = new DisciplineOptions { Steps = StepPolicy.Never } });
+        var (loop, guest, log) = Rig(new SyncEngineOptions { Discipline = new DisciplineControllerOptions { Steps = StepPolicy.Never } });
         Run(loop, guest, 30);
         guest.Apply(new ClockCommand { Step = Duration.FromSeconds(-2) });
         Run(loop, guest, 2);

@@ -40,7 +40,7 @@ public sealed class VmClockDisruptionTests
         using var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [new DeviceClock(world.ServedClock)] });
         var driver = new VirtioRtcDriver(new InMemoryVirtqueueChannel(device));
         world.Phc.DeviceRead = () => driver.Read(0).Value;
-        var pipeline = new EnginePipeline(new SyncEngineOptions(), world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.PollIntervalNs));
+        var pipeline = new EnginePipeline(new SyncEngineOptions(), world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.ReadIntervalNs));
         var elapsedS = 0.0;
         ulong marker = 7;
         var loop = new SyncLoop(pipeline, [world.Phc], world.GuestClock)
@@ -52,7 +52,7 @@ public sealed class VmClockDisruptionTests
         var after = new List<(double, long, KernelClockState)>();
         loop.CommandIssued += c => commands.Add((elapsedS, c));
         loop.VmClockDisrupted += d => disruptions.Add((elapsedS, d));
-        for (var t = world.StartTrueNs; t < world.EndTrueNs; t += world.PollIntervalNs)
+        for (var t = world.StartTrueNs; t < world.EndTrueNs; t += world.ReadIntervalNs)
         {
             world.AdvanceTo(t);
             elapsedS = (t - world.StartTrueNs) / 1e9;

@@ -12,8 +12,8 @@ namespace Sync.Clock.Simulation;
 /// </summary>
 public sealed record Scenario
 {
-    public static readonly IReadOnlyList<string> ServedClockNames =
-        ["utc", "tai", "monotonic", "utc-smeared-noon", "utc-smeared-sls", "utc-smeared-unspecified", "utc-maybe-smeared"];
+    /// <summary>The scales' one spelling (<see cref="ClockScale.Names"/>).</summary>
+    public static readonly IReadOnlyList<string> ServedClockNames = [.. ClockScale.Names.Select(n => n.Name)];
 
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
@@ -22,7 +22,7 @@ public sealed record Scenario
     /// <summary>True UTC at the start, ISO 8601 with Z (e.g. "2026-11-25T00:00:00Z").</summary>
     public string StartUtc { get; set; } = "2026-11-25T00:00:00Z";
     /// <summary>Time between PHC readings.</summary>
-    public double PollIntervalS { get; set; } = 1;
+    public double ReadIntervalS { get; set; } = 1;
     public int SamplesPerReading { get; set; } = 10;
     /// <summary>One of <see cref="ServedClockNames"/>.</summary>
     public string ServedClock { get; set; } = "tai";
@@ -41,20 +41,11 @@ public sealed record Scenario
     [JsonIgnore]
     public long DurationNs => (long)Math.Round(DurationS * 1e9);
     [JsonIgnore]
-    public long PollIntervalNs => (long)Math.Round(PollIntervalS * 1e9);
+    public long ReadIntervalNs => (long)Math.Round(ReadIntervalS * 1e9);
 
     [JsonIgnore]
-    public ClockScale ServedScale => ServedClock switch
-    {
-        "utc" => ClockScale.Utc,
-        "tai" => ClockScale.Tai,
-        "monotonic" => ClockScale.Monotonic,
-        "utc-smeared-noon" => ClockScale.UtcSmearedNoonLinear,
-        "utc-smeared-sls" => ClockScale.UtcSmearedSls,
-        "utc-smeared-unspecified" => new ClockScale(TimeScale.UtcSmeared),
-        "utc-maybe-smeared" => ClockScale.UtcMaybeSmeared,
-        _ => throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}"),
-    };
+    public ClockScale ServedScale => ClockScale.TryParse(ServedClock, out var scale) ? scale
+        : throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}");
 
     [JsonIgnore]
     public ReadingMethod Method => ReadingMode == "precise" ? ReadingMethod.Precise : ReadingMethod.Extended;
@@ -84,7 +75,7 @@ public sealed record Scenario
         if (string.IsNullOrWhiteSpace(Name)) problems.Add("name must not be empty");
         if (!double.IsFinite(DurationS) || DurationS <= 0 || DurationS > 30 * 86400) problems.Add("duration_s must be in (0, 2592000]");
         if (!TryParseStartUtc(out _)) problems.Add($"start_utc \"{StartUtc}\" is not an ISO 8601 UTC time like 2026-11-25T00:00:00Z");
-        if (!double.IsFinite(PollIntervalS) || PollIntervalS < 0.01 || PollIntervalS > 3600) problems.Add("poll_interval_s must be in [0.01, 3600]");
+        if (!double.IsFinite(ReadIntervalS) || ReadIntervalS < 0.01 || ReadIntervalS > 3600) problems.Add("read_interval_s must be in [0.01, 3600]");
         if (SamplesPerReading is < 1 or > SimulatedPhc.MaxSamplesPerReading) problems.Add($"samples_per_reading must be in 1..{SimulatedPhc.MaxSamplesPerReading}");
         if (!ServedClockNames.Contains(ServedClock)) problems.Add($"served_clock \"{ServedClock}\" is unknown{DidYouMean(ServedClock, ServedClockNames)}; valid: {string.Join(", ", ServedClockNames)}");
         if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add($"maybe_smeared_behaviour must be \"smear\" or \"step\", not \"{MaybeSmearedBehaviour}\"{DidYouMean(MaybeSmearedBehaviour, ["smear", "step"])}");

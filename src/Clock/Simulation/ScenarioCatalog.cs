@@ -66,7 +66,7 @@ public static class ScenarioCatalog
         ServedClock = "tai",
         ReadingMode = "extended",
         SamplesPerReading = 25,
-        PollIntervalS = 1,
+        ReadIntervalS = 1,
         Oscillator = new OscillatorSettings { OffsetPpm = 100, WanderPpmPerSqrtS = 0.0001 },
         Delay = new DelaySettings
         {
@@ -112,7 +112,7 @@ public static class ScenarioCatalog
             "every 0.25 s), UTC clock; the served clock steps +100 ms at 120 s and runs 30 ppm fast from 150 s. 10 min.",
         Seed = 7,
         DurationS = 600,
-        PollIntervalS = 0.25,
+        ReadIntervalS = 0.25,
         SamplesPerReading = 9,
         ServedClock = "utc",
         ReadingMode = "extended",
@@ -175,7 +175,7 @@ public static class ScenarioCatalog
     {
         StartUtc = "2026-12-31T10:00:00Z",
         DurationS = 28 * 3600,
-        PollIntervalS = 4,
+        ReadIntervalS = 4,
         Events = [new ScenarioEvent { TS = 14 * 3600, Kind = ScenarioEvent.Leap, LeapDirection = "insert" }],
     };
 
@@ -188,7 +188,7 @@ public static class ScenarioCatalog
             "and the daemon goes on with the calibration it measured. UTC clock, the daemon's defaults (9 samples every 0.25 s). 1 h.",
         Seed = 11,
         DurationS = 3600,
-        PollIntervalS = 0.25,
+        ReadIntervalS = 0.25,
         SamplesPerReading = 9,
         ServedClock = "utc",
         ReadingMode = "extended",

@@ -14,6 +14,13 @@ namespace Sync.Clock.Simulation;
 public static class ScenarioJsonCheck
 {
     private const int MaxProblems = 10;
+
+    /// <summary>Fields that were renamed, by their path: a file with the old name is told the new one.</summary>
+    public static readonly IReadOnlyDictionary<string, string> RenamedFields = new Dictionary<string, string>
+    {
+        // One word for the time between readings everywhere (sources:readIntervalSeconds, the engine's ReadInterval).
+        ["poll_interval_s"] = "read_interval_s",
+    };
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     /// <summary>Every problem found (at most 10), each a sentence naming the field; empty when the JSON fits the scenario types.</summary>
@@ -55,6 +62,11 @@ public static class ScenarioJsonCheck
             if (problems.Count >= MaxProblems) return;
             var field = fields.FirstOrDefault(f => f.Name == property.Name);
             var at = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+            if (field is null && RenamedFields.TryGetValue(at, out var renamed))
+            {
+                problems.Add($"field \"{at}\" is now called \"{renamed}\" (same meaning and unit): rename it in the file");
+                continue;
+            }
             if (field is null)
             {
                 var names = fields.Select(f => f.Name).ToList();

@@ -7,7 +7,7 @@ namespace Sync.Clock.Simulation;
 /// <summary>
 /// A scenario made real: the world (true time, leap table with the scenario's leaps), the guest oscillator and
 /// clock, the served host clock with its faults, the simulated PHC, and every event scheduled. The runner
-/// advances it poll by poll (<see cref="AdvanceTo"/>), reads <see cref="Phc"/>, feeds the pipeline, and applies
+/// advances it read by read (<see cref="AdvanceTo"/>), reads <see cref="Phc"/>, feeds the pipeline, and applies
 /// commands to <see cref="GuestClock"/>.
 /// </summary>
 public sealed class ScenarioWorld
@@ -58,7 +58,7 @@ public sealed class ScenarioWorld
 
     public long StartTrueNs => World.StartTrueNs;
     public long EndTrueNs { get; }
-    public long PollIntervalNs => Scenario.PollIntervalNs;
+    public long ReadIntervalNs => Scenario.ReadIntervalNs;
     public int SamplesPerReading => Scenario.SamplesPerReading;
     public IReadOnlyList<ScheduledEvent> Events => World.Events;
 
@@ -66,9 +66,9 @@ public sealed class ScenarioWorld
     public void AdvanceTo(long trueNs) => World.AdvanceTo(trueNs);
 
     /// <summary>The instants at which the runner should read: start, start + interval, ... before the end.</summary>
-    public IEnumerable<long> PollInstants()
+    public IEnumerable<long> ReadInstants()
     {
-        for (var t = StartTrueNs; t < EndTrueNs; t += PollIntervalNs) yield return t;
+        for (var t = StartTrueNs; t < EndTrueNs; t += ReadIntervalNs) yield return t;
     }
 
     /// <summary>Another clock of the simulated host (e.g. UTC next to a TAI served clock), with the same faults.</summary>

@@ -17,13 +17,17 @@ public static class ConfigNames
     public static readonly IReadOnlyList<(string Name, LeapPolicy Value)> LeapPolicies =
         [("kernel", LeapPolicy.Kernel), ("slew", LeapPolicy.Slew), ("follow-smear", LeapPolicy.FollowSmear)];
 
+    /// <summary>The scales `serve` reads from the host's clocks (utc-smeared-unspecified is not one it can compute).</summary>
+    public static readonly IReadOnlyList<ClockScale> HostServedScales =
+        [ClockScale.Utc, ClockScale.Tai, ClockScale.Monotonic, ClockScale.UtcSmearedNoonLinear, ClockScale.UtcSmearedSls, ClockScale.UtcMaybeSmeared];
+
+    /// <summary>serve:clocks: each host scale by its own name, then "simulated" and "simulated-" + each simulated scale
+    /// (its name without "utc-" for the smeared ones: simulated-smeared-noon). Built from <see cref="ClockScale.Names"/>.</summary>
     public static readonly IReadOnlyList<(string Name, ServedClock Value)> ServedClocks =
     [
-        ("utc", ServedClock.Utc), ("tai", ServedClock.Tai), ("monotonic", ServedClock.Monotonic),
-        ("utc-smeared-noon", ServedClock.UtcSmearedNoon), ("utc-smeared-sls", ServedClock.UtcSmearedSls),
-        ("utc-maybe-smeared", ServedClock.UtcMaybeSmeared), ("simulated", ServedClock.Simulated),
-        ("simulated-utc", ServedClock.SimulatedUtc), ("simulated-tai", ServedClock.SimulatedTai),
-        ("simulated-smeared-noon", ServedClock.SimulatedSmearedNoon), ("simulated-smeared-sls", ServedClock.SimulatedSmearedSls),
+        .. HostServedScales.Select(s => (s.ToString(), ServedClock.Host(s))),
+        ("simulated", ServedClock.SimulatedConfigured),
+        .. SimulatedScalesList().Select(s => ("simulated-" + (s.Name.StartsWith("utc-smeared-", StringComparison.Ordinal) ? s.Name[4..] : s.Name), ServedClock.SimulatedIn(s.Value))),
     ];
 
     public static readonly IReadOnlyList<(string Name, VhostUserSocketRole Value)> SocketRoles =
@@ -45,11 +49,10 @@ public static class ConfigNames
     /// The scales a simulated served clock (serve:simulated:scale) can serve: the ones whose conversion from TAI is
     /// defined. monotonic and utc-maybe-smeared are not scales of a simulated clock.
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, ClockScale Value)> SimulatedScales =
-    [
-        ("utc", ClockScale.Utc), ("tai", ClockScale.Tai),
-        ("utc-smeared-noon", ClockScale.UtcSmearedNoonLinear), ("utc-smeared-sls", ClockScale.UtcSmearedSls),
-    ];
+    public static readonly IReadOnlyList<(string Name, ClockScale Value)> SimulatedScales = SimulatedScalesList();
+
+    private static IReadOnlyList<(string Name, ClockScale Value)> SimulatedScalesList() =>
+        [.. new[] { ClockScale.Utc, ClockScale.Tai, ClockScale.UtcSmearedNoonLinear, ClockScale.UtcSmearedSls }.Select(s => (s.ToString(), s))];
 
     public static string Name<T>(IReadOnlyList<(string Name, T Value)> table, T value) where T : struct
     {

@@ -37,6 +37,9 @@ public sealed record ServeOptions
     /// <summary>Seconds without any message or kick after which a connection is dropped (serve:idleTimeoutSeconds); 0 (default): never.</summary>
     public double IdleTimeoutSeconds { get; init; } = ConfigKeys.Serve.IdleTimeoutSeconds.Default;
 
+    /// <summary>SCHED_FIFO priority of the vhost-user loop thread (serve:realtimePriority); 0: the normal scheduler.</summary>
+    public int RealtimePriority { get; init; } = ConfigKeys.Serve.RealtimePriority.Default;
+
     /// <summary>The socket file's group (serve:socketGroup), a name or gid, resolved at load; -1: the process's own group.</summary>
     public int SocketGroupId { get; init; } = ConfigKeys.Serve.SocketGroup.Default.Gid;
 
@@ -76,8 +79,21 @@ public sealed record SimulatedServedClockOptions
 }
 
 /// <summary>
-/// A clock the device offers; the config names are utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared,
-/// simulated (the simulated clock in serve:simulated:scale), and simulated-utc, simulated-tai, simulated-smeared-noon,
-/// simulated-smeared-sls (the same simulated time, faults and leap, in that scale: a whole simulated set of clocks).
+/// A clock the device offers: a time scale (<see cref="ClockScale"/>), read from the host's clocks or, when
+/// <see cref="Simulated"/>, from the simulated clock of serve:simulated (host time plus its faults and leap). A
+/// simulated clock without a scale serves in serve:simulated:scale. The config names (<see cref="ConfigNames.ServedClocks"/>)
+/// are the scale's own name (utc, tai, monotonic, utc-smeared-noon, utc-smeared-sls, utc-maybe-smeared), "simulated",
+/// and "simulated-" with the scale (simulated-utc, simulated-tai, simulated-smeared-noon, simulated-smeared-sls: a whole
+/// simulated set of clocks sharing one time).
 /// </summary>
-public enum ServedClock { Utc, Tai, Monotonic, UtcSmearedNoon, UtcSmearedSls, UtcMaybeSmeared, Simulated, SimulatedUtc, SimulatedTai, SimulatedSmearedNoon, SimulatedSmearedSls }
+public readonly record struct ServedClock(ClockScale? Scale, bool Simulated)
+{
+    /// <summary>The host's own clock in this scale.</summary>
+    public static ServedClock Host(ClockScale scale) => new(scale, false);
+
+    /// <summary>The simulated clock in this scale.</summary>
+    public static ServedClock SimulatedIn(ClockScale scale) => new(scale, true);
+
+    /// <summary>The simulated clock in serve:simulated:scale ("simulated").</summary>
+    public static ServedClock SimulatedConfigured => new(null, true);
+}

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Sync.Clock.Simulation;
 using Sync.Daemon.Simulation;
 using Sync.Filters.Engine;
+using Sync.Filters.Time;
 
 namespace Sync.Daemon.Modes;
 
@@ -74,7 +75,7 @@ public static class SimulateMode
 
     /// <summary>Smeared clocks are followed as they smear; everything else has the kernel insert the second.</summary>
     public static LeapPolicy DefaultLeapPolicy(Scenario scenario) =>
-        scenario.ServedClock.StartsWith("utc-smeared", StringComparison.Ordinal) ? LeapPolicy.FollowSmear : LeapPolicy.Kernel;
+        scenario.ServedScale.Scale == TimeScale.UtcSmeared ? LeapPolicy.FollowSmear : LeapPolicy.Kernel;
 
     public static Scenario LoadScenario(string nameOrFile)
     {

@@ -17,17 +17,10 @@ public static class ServedClockSources
         {
             sources.Add(clock switch
             {
-                ServedClock.Utc => factory.Create(ClockScale.Utc),
-                ServedClock.Tai => factory.Create(ClockScale.Tai),
-                ServedClock.Monotonic => factory.Create(ClockScale.Monotonic),
-                ServedClock.UtcSmearedNoon => factory.Create(ClockScale.UtcSmearedNoonLinear),
-                ServedClock.UtcSmearedSls => factory.Create(ClockScale.UtcSmearedSls),
-                ServedClock.UtcMaybeSmeared => factory.Create(ClockScale.UtcMaybeSmeared, serve.MaybeSmearedVariant),
-                ServedClock.SimulatedUtc => Simulated(serve.Simulated with { Scale = ClockScale.Utc }, table, factory.Tai, time),
-                ServedClock.SimulatedTai => Simulated(serve.Simulated with { Scale = ClockScale.Tai }, table, factory.Tai, time),
-                ServedClock.SimulatedSmearedNoon => Simulated(serve.Simulated with { Scale = ClockScale.UtcSmearedNoonLinear }, table, factory.Tai, time),
-                ServedClock.SimulatedSmearedSls => Simulated(serve.Simulated with { Scale = ClockScale.UtcSmearedSls }, table, factory.Tai, time),
-                _ => Simulated(serve.Simulated, table, factory.Tai, time),
+                { Simulated: true, Scale: { } scale } => Simulated(serve.Simulated with { Scale = scale }, table, factory.Tai, time),
+                { Simulated: true } => Simulated(serve.Simulated, table, factory.Tai, time),
+                { Scale: { } scale } => factory.Create(scale, serve.MaybeSmearedVariant),
+                _ => throw new ArgumentException("a host clock needs a scale", nameof(serve)),
             });
         }
         return sources;

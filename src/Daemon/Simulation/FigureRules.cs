@@ -5,10 +5,10 @@ namespace Sync.Daemon.Simulation;
 /// benchmark (docs/scenarios.md, "Figures"): the same span for every pipeline in a world, so a pipeline cannot
 /// choose when it is judged.
 /// <list type="bullet">
-/// <item>Warm-up: the first max(<see cref="WarmUpMinS"/>, <see cref="WarmUpPolls"/> x poll interval) seconds are
+/// <item>Warm-up: the first max(<see cref="WarmUpMinS"/>, <see cref="WarmUpReads"/> x read interval) seconds are
 /// not judged (capped at <see cref="WarmUpMaxFractionOfRun"/> of the run, so short runs still have figures).</item>
-/// <item>Event windows: after each scheduled event, max(<see cref="EventWindowMinS"/>, <see cref="EventWindowPolls"/>
-/// x poll interval) seconds are left out of the steady figures; an outage is left out from its start to the window
+/// <item>Event windows: after each scheduled event, max(<see cref="EventWindowMinS"/>, <see cref="EventWindowReads"/>
+/// x read interval) seconds are left out of the steady figures; an outage is left out from its start to the window
 /// after its end.</item>
 /// <item>Recovery: back within X and staying within X for <see cref="RecoveryHoldS"/> s, X = max(
 /// <see cref="RecoveryRmsFactor"/> x the run's steady RMS, <see cref="RecoveryFloorNs"/>).</item>
@@ -21,22 +21,22 @@ namespace Sync.Daemon.Simulation;
 public sealed record FigureRules
 {
     public double WarmUpMinS { get; init; } = 300;
-    public int WarmUpPolls { get; init; } = 32;
+    public int WarmUpReads { get; init; } = 32;
     public double WarmUpMaxFractionOfRun { get; init; } = 0.5;
     public double EventWindowMinS { get; init; } = 120;
-    public int EventWindowPolls { get; init; } = 8;
+    public int EventWindowReads { get; init; } = 8;
     public double RecoveryHoldS { get; init; } = 60;
     public double RecoveryRmsFactor { get; init; } = 10;
     public double RecoveryFloorNs { get; init; } = 1_000;
 
     public static FigureRules Default { get; } = new();
 
-    /// <summary>Seconds from the start that are not judged, for a run of durationS read every pollIntervalS.</summary>
-    public double WarmUpS(double pollIntervalS, double durationS) =>
-        Math.Min(Math.Max(WarmUpMinS, WarmUpPolls * pollIntervalS), WarmUpMaxFractionOfRun * durationS);
+    /// <summary>Seconds from the start that are not judged, for a run of durationS read every readIntervalS.</summary>
+    public double WarmUpS(double readIntervalS, double durationS) =>
+        Math.Min(Math.Max(WarmUpMinS, WarmUpReads * readIntervalS), WarmUpMaxFractionOfRun * durationS);
 
     /// <summary>Seconds after an event left out of the steady figures.</summary>
-    public double EventWindowS(double pollIntervalS) => Math.Max(EventWindowMinS, EventWindowPolls * pollIntervalS);
+    public double EventWindowS(double readIntervalS) => Math.Max(EventWindowMinS, EventWindowReads * readIntervalS);
 
     /// <summary>The recovery threshold X for a run whose steady RMS is steadyRmsNs (null: none measured).</summary>
     public double RecoveryThresholdNs(double? steadyRmsNs) =>

@@ -15,11 +15,11 @@ public static class ReportCalculator
     public static SimulationReport Compute(
         string scenario, long seed, double durationS, IReadOnlyList<TracePoint> trace,
         IReadOnlyList<(double TimeS, string Kind)> events, long steps, long discontinuities,
-        double pollIntervalS = 1, FigureRules? rules = null)
+        double readIntervalS = 1, FigureRules? rules = null)
     {
         rules ??= FigureRules.Default;
-        var warmUpS = rules.WarmUpS(pollIntervalS, durationS);
-        var windowS = rules.EventWindowS(pollIntervalS);
+        var warmUpS = rules.WarmUpS(readIntervalS, durationS);
+        var windowS = rules.EventWindowS(readIntervalS);
         var windows = ExcludedWindows(events, windowS);
 
         double sum = 0, sumSq = 0, max = 0;

@@ -81,7 +81,7 @@ public static class SimulationRunner
 
         var events = world.Events.Select(e => (e.AtElapsedNs / 1e9, e.Kind)).ToList();
         var report = ReportCalculator.Compute(scenario.Name, (long)scenario.Seed, scenario.DurationS, trace, events,
-            pipeline.Steps, pipeline.Discontinuities, scenario.PollIntervalS, rules) with { WallTimeS = wall.Elapsed.TotalSeconds };
+            pipeline.Steps, pipeline.Discontinuities, scenario.ReadIntervalS, rules) with { WallTimeS = wall.Elapsed.TotalSeconds };
         return new SimulationResult(pipeline.Name, report, trace);
     }
 
@@ -95,7 +95,7 @@ public static class SimulationRunner
     public static Func<ScenarioWorld, ISyncPipeline> Agent(SyncEngineOptions options, Func<ScenarioWorld, ExternalServo?> attach, bool rawReadings = false) => world =>
     {
         var pipeline = new EnginePipeline(options with { Control = ClockControl.Observe }, world.LeapTable, world.SamplesPerReading,
-            Duration.FromNanoseconds(world.PollIntervalNs));
+            Duration.FromNanoseconds(world.ReadIntervalNs));
         if (attach(world) is { } servo)
         {
             void Feed(string _, Filters.Samples.OffsetSample sample)
@@ -113,5 +113,5 @@ public static class SimulationRunner
 
     /// <summary>virtsync's own pipeline as configured for a scenario.</summary>
     public static Func<ScenarioWorld, ISyncPipeline> Virtsync(SyncEngineOptions options) => world =>
-        new EnginePipeline(options, world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.PollIntervalNs));
+        new EnginePipeline(options, world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.ReadIntervalNs));
 }

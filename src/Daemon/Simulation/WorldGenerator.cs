@@ -23,7 +23,7 @@ public static class WorldGenerator
         double Sign() => Chance(0.5) ? 1 : -1;
 
         var precise = Chance(ranges.PreciseProbability);
-        var pollS = RoundTo(Log(ranges.PollIntervalS), 3);
+        var readS = RoundTo(Log(ranges.ReadIntervalS), 3);
         var baseDelayNs = Math.Round(Log(ranges.BaseDelayNs));
         var jitterNs = Math.Round(baseDelayNs * Log(ranges.JitterFractionOfBase));
         var delay = new DelaySettings
@@ -63,10 +63,10 @@ public static class WorldGenerator
                 PhaseRad = RoundTo(2 * Math.PI * random.NextDouble(), 3),
             });
 
-        var durationS = Math.Clamp(ranges.ReadsPerRun * pollS, ranges.DurationS.Min, ranges.DurationS.Max);
-        var warmUpS = rules.WarmUpS(pollS, durationS);
+        var durationS = Math.Clamp(ranges.ReadsPerRun * readS, ranges.DurationS.Min, ranges.DurationS.Max);
+        var warmUpS = rules.WarmUpS(readS, durationS);
         // Each event needs its window, the recovery hold and a few reads before the next one.
-        var gapS = rules.EventWindowS(pollS) + rules.RecoveryHoldS + 4 * pollS;
+        var gapS = rules.EventWindowS(readS) + rules.RecoveryHoldS + 4 * readS;
         var events = new List<ScenarioEvent>();
         var t = warmUpS;
         var count = Integer(ranges.Events);
@@ -101,7 +101,7 @@ public static class WorldGenerator
             Name = string.Create(CultureInfo.InvariantCulture, $"world-{seed}-{index}"),
             Seed = SimRandom.Derive(seed, 0x5EED0000UL + (ulong)index).NextUInt64() >> 1,
             DurationS = Math.Ceiling(durationS),
-            PollIntervalS = pollS,
+            ReadIntervalS = readS,
             ReadingMode = precise ? "precise" : "extended",
             SamplesPerReading = precise ? 1 : Integer(ranges.SamplesPerReading),
             ServedClock = "tai",
@@ -136,7 +136,7 @@ public static class WorldGenerator
             _ => e.Kind,
         }));
         return string.Concat(
-            I($"poll {s.PollIntervalS:0.###} s, {reading}; osc {o.OffsetPpm:0.#} ppm, wander {o.WanderPpmPerSqrtS:0.#####} ppm/sqrt(s)")
+            I($"read every {s.ReadIntervalS:0.###} s, {reading}; osc {o.OffsetPpm:0.#} ppm, wander {o.WanderPpmPerSqrtS:0.#####} ppm/sqrt(s)")
             + (periodic.Length > 0 ? I($", periodic {periodic}") : "") + (events.Length > 0 ? I($"; events: {events}") : "") + I($"; {s.DurationS:0} s"));
     }
 

@@ -43,7 +43,7 @@ public sealed record WorldRanges
     public (double Min, double Max) PeriodicAmplitudePpm { get; init; } = (0, 1);
     public (double Min, double Max) PeriodicPeriodS { get; init; } = (120, 7200);
     /// <summary>Time between readings, s (log).</summary>
-    public (double Min, double Max) PollIntervalS { get; init; } = (0.1, 64);
+    public (double Min, double Max) ReadIntervalS { get; init; } = (0.1, 64);
     /// <summary>Guest clock minus true time at the start, ms (uniform +-).</summary>
     public double MaxInitialOffsetMs { get; init; } = 100;
     /// <summary>Events per world (uniform integer), each one of: served step, served rate change, outage, migration.</summary>

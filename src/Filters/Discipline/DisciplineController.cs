@@ -11,7 +11,7 @@ namespace Sync.Filters.Discipline;
 /// </summary>
 public sealed class DisciplineController
 {
-    private readonly DisciplineOptions _options;
+    private readonly DisciplineControllerOptions _options;
     private double _commandedPpm;
     private double? _basePpm;
     private Instant<Utc>? _lastUpdate;
@@ -28,7 +28,7 @@ public sealed class DisciplineController
     public static readonly Duration UnsynchronizedMaxError = Duration.FromSeconds(16);
 
     /// <param name="expectedUpdateInterval">The interval until the first two updates measure it (default 1 s).</param>
-    public DisciplineController(DisciplineOptions options, double initialFrequencyPpm = 0, Duration? expectedUpdateInterval = null)
+    public DisciplineController(DisciplineControllerOptions options, double initialFrequencyPpm = 0, Duration? expectedUpdateInterval = null)
     {
         _options = options;
         _commandedPpm = initialFrequencyPpm;

@@ -20,7 +20,7 @@ public sealed record SyncEngineOptions
 
     /// <summary>
     /// Time between readings (configuration: sources:readIntervalSeconds, 0.01..3600 s; the simulator: the
-    /// scenario's poll_interval_s). Every reading step is an update of the estimate and the clock (a step's
+    /// scenario's read_interval_s). Every reading step is an update of the estimate and the clock (a step's
     /// readings, one per source, are combined); the time constants that are not counted in readings follow it
     /// (holdover after <see cref="HoldoverAfterReadings"/> readings, the smear's feed-forward span). Default
     /// 0.25 s, the daemon's default.
@@ -110,7 +110,7 @@ public sealed record SyncEngineOptions
     /// <see cref="HoldoverAfterReadings"/> read intervals.</summary>
     public Duration EffectiveHoldoverAfter => Duration.Max(HoldoverAfter, ReadInterval * HoldoverAfterReadings);
 
-    public DisciplineOptions Discipline { get; init; } = new();
+    public DisciplineControllerOptions Discipline { get; init; } = new();
 
     /// <summary>Steer (default: the commands are applied) or Observe (they are not: chrony agent, dry run).</summary>
     public ClockControl Control { get; init; } = ClockControl.Steer;

@@ -28,6 +28,17 @@ public class ScenarioBadInputTests
     }
 
     [Fact]
+    public void TheOldPollIntervalFieldNamesItsNewName()
+    {
+        var message = Problem("""{ "name": "x", "poll_interval_s": 4 }""");
+
+        Assert.Contains("field \"poll_interval_s\" is now called \"read_interval_s\"", message);
+        Assert.DoesNotContain("unknown field", message);
+        Assert.Equal(4, ScenarioLoader.Parse("""{ "name": "x", "read_interval_s": 4 }""").ReadIntervalS);
+        NoFrameworkText(message);
+    }
+
+    [Fact]
     public void NestedAndListFieldsAreNamedByTheirPath()
     {
         var message = Problem("""

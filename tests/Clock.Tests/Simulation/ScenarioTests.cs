@@ -9,13 +9,13 @@ public class ScenarioTests
 {
     private const long S = 1_000_000_000L;
 
-    /// <summary>Runs a scenario for a while with a crude steering loop; returns (elapsed s, true offset, reading offset) per poll.</summary>
+    /// <summary>Runs a scenario for a while with a crude steering loop; returns (elapsed s, true offset, reading offset) per read.</summary>
     private static List<(long ElapsedNs, long TrueOffsetNs, long MeasuredNs)> Run(Scenario scenario, double seconds)
     {
         var sim = ScenarioWorld.Create(scenario);
         var trace = new List<(long, long, long)>();
         var end = Math.Min(sim.EndTrueNs, sim.StartTrueNs + (long)(seconds * S));
-        for (var t = sim.StartTrueNs; t < end; t += sim.PollIntervalNs)
+        for (var t = sim.StartTrueNs; t < end; t += sim.ReadIntervalNs)
         {
             sim.AdvanceTo(t);
             var reading = sim.Phc.Read(sim.SamplesPerReading);
@@ -77,7 +77,7 @@ public class ScenarioTests
     {
         var sim = ScenarioWorld.Create(ScenarioCatalog.Get("outage"));
         var failures = 0;
-        foreach (var t in sim.PollInstants())
+        foreach (var t in sim.ReadInstants())
         {
             sim.AdvanceTo(t);
             var reading = sim.Phc.Read(1);
@@ -213,7 +213,7 @@ public class ScenarioTests
     {
         // A crude loop standing in for the pipeline: shows the pieces fit and the true offset responds.
         var sim = ScenarioWorld.Create(ScenarioCatalog.Get("quiet") with { DurationS = 300 });
-        foreach (var t in sim.PollInstants())
+        foreach (var t in sim.ReadInstants())
         {
             sim.AdvanceTo(t);
             var reading = sim.Phc.Read(1).Value;

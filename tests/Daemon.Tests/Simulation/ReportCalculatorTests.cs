@@ -5,7 +5,7 @@ namespace Sync.Daemon.Tests.Simulation;
 public class ReportCalculatorTests
 {
     // No warm-up and a 10 s event window unless a test says otherwise, so the figures are easy to check by hand.
-    private static readonly FigureRules Rules = new() { WarmUpMinS = 0, WarmUpPolls = 0, EventWindowMinS = 10, EventWindowPolls = 0 };
+    private static readonly FigureRules Rules = new() { WarmUpMinS = 0, WarmUpReads = 0, EventWindowMinS = 10, EventWindowReads = 0 };
 
     private static List<TracePoint> Trace(Func<int, long> offsetAt, int seconds, long boundNs = 2_000) =>
         Enumerable.Range(0, seconds).Select(i => new TracePoint(i, offsetAt(i), boundNs, null, "")).ToList();
@@ -45,7 +45,7 @@ public class ReportCalculatorTests
     }
 
     [Fact]
-    public void WarmUpScalesWithThePollIntervalButLeavesHalfTheRun()
+    public void WarmUpScalesWithTheReadIntervalButLeavesHalfTheRun()
     {
         Assert.Equal(300, FigureRules.Default.WarmUpS(1, 7200));
         Assert.Equal(32 * 64, FigureRules.Default.WarmUpS(64, 20_000));

@@ -33,7 +33,7 @@ public class WorldGeneratorTests
     {
         foreach (var w in Worlds)
         {
-            Assert.InRange(w.PollIntervalS, Ranges.PollIntervalS.Min - 0.001, Ranges.PollIntervalS.Max + 0.001);
+            Assert.InRange(w.ReadIntervalS, Ranges.ReadIntervalS.Min - 0.001, Ranges.ReadIntervalS.Max + 0.001);
             Assert.InRange(w.Delay.BaseDelayNs, Ranges.BaseDelayNs.Min - 1, Ranges.BaseDelayNs.Max + 1);
             Assert.InRange(Math.Abs(w.Delay.AsymmetryFraction - 0.5), 0, Ranges.MaxReadPointOffset + 1e-9);
             Assert.InRange(Math.Abs(w.Oscillator.OffsetPpm), 0, Ranges.MaxOffsetPpm);
@@ -45,8 +45,8 @@ public class WorldGeneratorTests
             });
         }
         // Both ends of the log ranges are reached (not clustered around one value), both reading modes, every event kind.
-        Assert.Contains(Worlds, w => w.PollIntervalS < 0.2);
-        Assert.Contains(Worlds, w => w.PollIntervalS > 32);
+        Assert.Contains(Worlds, w => w.ReadIntervalS < 0.2);
+        Assert.Contains(Worlds, w => w.ReadIntervalS > 32);
         Assert.Contains(Worlds, w => w.Delay.BaseDelayNs < 600);
         Assert.Contains(Worlds, w => w.Delay.BaseDelayNs > 100_000);
         Assert.Contains(Worlds, w => w.Oscillator.WanderPpmPerSqrtS < 2e-4);
@@ -64,8 +64,8 @@ public class WorldGeneratorTests
         var rules = FigureRules.Default;
         foreach (var w in Worlds)
         {
-            var warmUp = rules.WarmUpS(w.PollIntervalS, w.DurationS);
-            var need = rules.EventWindowS(w.PollIntervalS) + rules.RecoveryHoldS;
+            var warmUp = rules.WarmUpS(w.ReadIntervalS, w.DurationS);
+            var need = rules.EventWindowS(w.ReadIntervalS) + rules.RecoveryHoldS;
             var times = w.Events.Select(e => (e.TS, End: e.TS + (e.DurationS ?? 0))).DistinctBy(e => e.TS).OrderBy(e => e.TS).ToList();
             for (var i = 0; i < times.Count; i++)
             {

@@ -14,7 +14,7 @@ public class CalibrateModeTests
         var scenario = ScenarioCatalog.Get("calibrated-path");
         scenario.SecondDevice!.RemovedAfterS = null;
         var world = ScenarioWorld.Create(scenario);
-        var interval = world.PollIntervalNs;
+        var interval = world.ReadIntervalNs;
 
         var measured = CalibrateMode.Measure(world.Phcs.ToList<IReferenceClock>(), new SyncEngineOptions(), 9, 4 * 120,
             () => world.AdvanceTo(world.World.TrueNs + interval));

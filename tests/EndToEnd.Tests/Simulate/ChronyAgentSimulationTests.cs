@@ -60,7 +60,7 @@ public class ChronyAgentSimulationTests
 
         Assert.NotNull(run.Servo);
         // At least every other reading or poll, whichever is longer.
-        var updateEveryS = 2 * Math.Max(ChronydPoll.TotalSeconds, scenario.PollIntervalS);
+        var updateEveryS = 2 * Math.Max(ChronydPoll.TotalSeconds, scenario.ReadIntervalS);
         Assert.True(run.Servo!.Updates > scenario.DurationS / updateEveryS * 0.9, $"servo updated only {run.Servo.Updates} times");
         var settled = run.Settled(scenario);
         Assert.NotEmpty(settled);

@@ -15,7 +15,7 @@ public class DisciplineControllerTests
     [Fact]
     public void LargeOffsetIsSteppedWithinTheStepLimit()
     {
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         var decision = controller.Update(Estimate(0, 2_500_000, 0, samples: 1), ClockStatus.None, null);
 
         Assert.Equal(Duration.FromMicroseconds(-2_500_000), decision.Command.Step);
@@ -26,7 +26,7 @@ public class DisciplineControllerTests
     [Fact]
     public void LargeOffsetAfterTheStepLimitIsSlewedAtNoMoreThanTheMaximumRate()
     {
-        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.ChronyDefault });
+        var controller = new DisciplineController(new DisciplineControllerOptions { Steps = StepPolicy.ChronyDefault });
         for (var i = 0; i < 3; i++)
             controller.Update(Estimate(i, 0.1, 0), ClockStatus.None, null);
 
@@ -42,7 +42,7 @@ public class DisciplineControllerTests
     [Fact]
     public void FrequencyErrorIsRemovedFromTheCommandedFrequency()
     {
-        var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 10);
+        var controller = new DisciplineController(new DisciplineControllerOptions(), initialFrequencyPpm: 10);
         var decision = controller.Update(Estimate(0, 0, freqPpm: 4), ClockStatus.None, null);
 
         // Rates multiply: (1 + 10 ppm)(1 - 4 ppm) - 1 = 6 ppm - 40e-6 ppm.
@@ -55,7 +55,7 @@ public class DisciplineControllerTests
     [Fact]
     public void AtA1000PpmSmearTheTargetRateIsComposedExactly()
     {
-        var controller = new DisciplineController(new DisciplineOptions(), initialFrequencyPpm: 0);
+        var controller = new DisciplineController(new DisciplineControllerOptions(), initialFrequencyPpm: 0);
         var decision = controller.Update(Estimate(0, 0, freqPpm: 0), ClockStatus.None, null, targetRatePpm: -1000);
 
         Assert.Equal(-1000, decision.Command.FrequencyPpm!.Value, 9);
@@ -66,8 +66,8 @@ public class DisciplineControllerTests
     [Fact]
     public void PositiveOffsetSlowsTheClockNegativeSpeedsItUp()
     {
-        var ahead = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, 5, 0), ClockStatus.None, null);
-        var behind = new DisciplineController(new DisciplineOptions()).Update(Estimate(0, -5, 0), ClockStatus.None, null);
+        var ahead = new DisciplineController(new DisciplineControllerOptions()).Update(Estimate(0, 5, 0), ClockStatus.None, null);
+        var behind = new DisciplineController(new DisciplineControllerOptions()).Update(Estimate(0, -5, 0), ClockStatus.None, null);
 
         Assert.True(ahead.Command.FrequencyPpm < 0);
         Assert.True(behind.Command.FrequencyPpm > 0);
@@ -77,7 +77,7 @@ public class DisciplineControllerTests
     [Fact]
     public void UntrustedFrequencyKeepsTheLastBase()
     {
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         controller.Update(Estimate(0, 0, freqPpm: -3), ClockStatus.None, null);
         var decision = controller.Update(Estimate(1, 0, freqPpm: 40, freqSdPpm: 500), ClockStatus.None, null);
 
@@ -87,7 +87,7 @@ public class DisciplineControllerTests
     [Fact]
     public void HoldoverDropsTheSlewAndKeepsTheBaseFrequency()
     {
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         controller.Update(Estimate(0, 20, freqPpm: -3), ClockStatus.None, null);
         Assert.NotEqual(3, controller.CommandedFrequencyPpm, 6);
 
@@ -102,7 +102,7 @@ public class DisciplineControllerTests
     [Fact]
     public void LongHoldoverMarksTheClockUnsynchronized()
     {
-        var controller = new DisciplineController(new DisciplineOptions { UnsyncAfter = Duration.FromSeconds(60) });
+        var controller = new DisciplineController(new DisciplineControllerOptions { UnsyncAfter = Duration.FromSeconds(60) });
         controller.Update(Estimate(0, 0, 0), ClockStatus.None, null);
 
         var decision = controller.Holdover(T0 + Duration.FromSeconds(61), Duration.FromMicroseconds(40), ClockStatus.None);
@@ -113,7 +113,7 @@ public class DisciplineControllerTests
     [Fact]
     public void RecoveryLastsUntilTheFrequencyIsTrustedAgain()
     {
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         controller.Update(Estimate(0, 0, 0), ClockStatus.None, null);
         controller.EnterRecovery();
 
@@ -127,7 +127,7 @@ public class DisciplineControllerTests
     [Fact]
     public void EveryUpdateWritesTheKernelErrorFieldsAndLeapFlags()
     {
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         var decision = controller.Update(Estimate(0, 1, 0), ClockStatus.InsertLeap, 37);
 
         Assert.Equal(ClockStatus.InsertLeap, decision.Command.Status);
@@ -142,7 +142,7 @@ public class DisciplineControllerTests
     public void AfterADetectedDiscontinuityALargeOffsetIsSteppedOnlyWhenPolicyAllows(bool afterDiscontinuity, int expectedSteps)
     {
         var policy = StepPolicy.StartupOnly with { AfterDiscontinuity = afterDiscontinuity };
-        var controller = new DisciplineController(new DisciplineOptions { Steps = policy });
+        var controller = new DisciplineController(new DisciplineControllerOptions { Steps = policy });
         for (var i = 0; i < 10; i++)
             controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
@@ -157,7 +157,7 @@ public class DisciplineControllerTests
     public void AfterADetectedDiscontinuityAnOffsetBelowTheRecoveryThresholdIsSlewed()
     {
         // A rate change runs up a few hundred microseconds before it is detected: slewing removes that in seconds.
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         for (var i = 0; i < 10; i++)
             controller.Update(Estimate(i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
@@ -173,7 +173,7 @@ public class DisciplineControllerTests
     public void AfterARateChangeEvenARunUpAboveTheRecoveryThresholdIsSlewed()
     {
         // Read every 52 s, a 14 ppm rate change runs up 2 ms before three samples confirm it: slewed, never stepped.
-        var controller = new DisciplineController(new DisciplineOptions());
+        var controller = new DisciplineController(new DisciplineControllerOptions());
         for (var i = 0; i < 10; i++)
             controller.Update(Estimate(52 * i, 0.1, controller.CommandedFrequencyPpm), ClockStatus.None, null);
 
@@ -192,7 +192,7 @@ public class DisciplineControllerTests
     [Fact]
     public void StepPolicyNeverForbidsStepsAfterDiscontinuitiesToo()
     {
-        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.Never });
+        var controller = new DisciplineController(new DisciplineControllerOptions { Steps = StepPolicy.Never });
         controller.EnterRecovery();
 
         var decision = controller.Update(Estimate(0, 5_000_000, 0, samples: 3), ClockStatus.None, null);
@@ -209,7 +209,7 @@ public class DisciplineControllerTests
     {
         // Certainty equivalence: the clock's error at the next read is what this update leaves, so all of the
         // (already filtered) estimate goes within one interval, at fast reads too.
-        var controller = new DisciplineController(new DisciplineOptions { Steps = StepPolicy.ChronyDefault });
+        var controller = new DisciplineController(new DisciplineControllerOptions { Steps = StepPolicy.ChronyDefault });
         for (var i = 0; i < 4; i++)
             controller.Update(Estimate(i * intervalS, 0, 0), ClockStatus.None, null);
 

@@ -19,7 +19,7 @@ public class DisruptionTests
     private static Outcome DisruptAndRun(long restoreBehindNs, int secondsAfter, StepPolicy? steps = null)
     {
         var clock = new ToyGuestClock(frequencyErrorPpm: 20, initialOffsetNs: 5_000, seed: 11);
-        var options = steps is null ? new SyncEngineOptions() : new SyncEngineOptions { Discipline = new DisciplineOptions { Steps = steps } };
+        var options = steps is null ? new SyncEngineOptions() : new SyncEngineOptions { Discipline = new DisciplineControllerOptions { Steps = steps } };
         var engine = new SyncEngine(options, LeapSecondTable.Embedded);
         void Read(List<(ClockCommand, int)>? commands, int i)
         {

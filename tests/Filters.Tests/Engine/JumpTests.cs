@@ -113,7 +113,7 @@ public class JumpTests
     [Fact]
     public void WithoutStepsTheJumpIsSlewedAndTheKernelToldUnsynchronizedUntilItIsGone()
     {
-        var options = new SyncEngineOptions { Discipline = new DisciplineOptions { Steps = StepPolicy.Never } };
+        var options = new SyncEngineOptions { Discipline = new DisciplineControllerOptions { Steps = StepPolicy.Never } };
         var r = PauseAndRun(2 * Duration.NanosecondsPerSecond, options, 120);
 
         Assert.Equal(1, r.Engine.Jumps);

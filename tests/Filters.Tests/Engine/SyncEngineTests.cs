@@ -50,7 +50,7 @@ public class SyncEngineTests
     public void NeverStepsWhenPolicyForbids()
     {
         var clock = new ToyGuestClock(frequencyErrorPpm: 0, initialOffsetNs: 3_000_000_000, seed: 3);
-        var options = new SyncEngineOptions { Discipline = new DisciplineOptions { Steps = StepPolicy.Never } };
+        var options = new SyncEngineOptions { Discipline = new DisciplineControllerOptions { Steps = StepPolicy.Never } };
         var (engine, offsets) = Run(clock, options, ClockScale.Utc, 10);
 
         Assert.Equal(0, engine.Steps);

@@ -2,8 +2,9 @@ using Sync.Filters.Time;
 
 namespace Sync.Filters.Discipline;
 
-/// <summary>Tuning of the discipline loop; every default is documented here and nowhere else.</summary>
-public sealed record DisciplineOptions
+/// <summary>Tuning of the discipline controller (<see cref="DisciplineController"/>); every default is documented here and
+/// nowhere else. Not the configuration's "discipline" section (Daemon's DisciplineOptions), which maps onto a few of these.</summary>
+public sealed record DisciplineControllerOptions
 {
     /// <summary>When steps are allowed. Default: offsets above 20 us in the first 3 updates (<see cref="StepPolicy.StartupOnly"/>).</summary>
     public StepPolicy Steps { get; init; } = StepPolicy.StartupOnly;
