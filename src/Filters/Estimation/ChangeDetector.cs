@@ -77,8 +77,9 @@ public sealed class ChangeDetector
     /// side, the second beyond the first by more than ThresholdSigmas of their combined spread, and the line through
     /// them still inside the gate at the last normal sample (FrequencyJump, no step, slope from the pair).</item>
     /// </list>
-    /// A step with a rate change at once (a migration) fits neither: two points always lie on a line, so it waits
-    /// for the third. Returns the change and the line's slope (0 for a step) and value at the second sample (ns/s,
+    /// Both only where the two hypotheses put the second sample further apart than both tolerances together (else
+    /// a rate change's run-up could pass as a step and be stepped). A step with a rate change at once (a migration)
+    /// fits neither: two points always lie on a line, so it waits for the third. Returns the change and the line's slope (0 for a step) and value at the second sample (ns/s,
     /// ns); null otherwise (nothing changes then).
     /// </summary>
     public (Discontinuity Change, double SlopeNsPerS, double DeviationNs)? ChangeInRun()
@@ -88,6 +89,11 @@ public sealed class ChangeDetector
         var (t2, d2, sd2) = _run[1];
         if (Math.Sign(d1) != Math.Sign(d2) || d1 == 0 || t1 <= last || t2 <= t1) return null;
         double sign = Math.Sign(d1), dtS = (t2 - t1).Nanoseconds / 1e9, pairSd = Math.Sqrt(sd1 * sd1 + sd2 * sd2);
+        // Only where the pair can tell the two apart: a step puts the second sample at d1, a rate change since the last
+        // normal sample at d1 (t2 - last) / (t1 - last). Where the gate is wide (the oscillator may move a lot between
+        // reads) both fit, and a rate change's run-up read as a step would be stepped: wait for the third sample.
+        double separationNs = Math.Abs(d1) * dtS / ((t1 - last).Nanoseconds / 1e9);
+        if (!(separationNs > (FlatPairSigmas + _options.ThresholdSigmas) * pairSd)) return null;
         if (Math.Abs(d2 - d1) <= FlatPairSigmas * pairSd)
         {
             double meanNs = (d1 + d2) / 2;

@@ -63,6 +63,20 @@ public class ChangeDetectorTests
     }
 
     [Fact]
+    public void APairTheGateCannotTellApartWaits()
+    {
+        // A 14 ppm rate change read every 40 s where the gate is wide (sd 200 us: the oscillator may move that much
+        // between reads): its run-up (-1.1 ms, then -1.66 ms) lies within 3 sd of a flat pair, and a step there would
+        // be stepped. Step and rate change put the second sample 1.1 ms apart, less than 8 sd of the pair (2.3 ms): wait.
+        var detector = new ChangeDetector();
+        for (int i = 0; i <= 5; i++) detector.Observe(At(40 * i), 0, 200_000);
+        Assert.Equal(ChangeVerdict.Outlier, detector.Observe(At(240), -1_100_000, 200_000));
+        Assert.Equal(ChangeVerdict.Outlier, detector.Observe(At(280), -1_660_000, 200_000));
+
+        Assert.Null(detector.ChangeInRun());
+    }
+
+    [Fact]
     public void AStepWithARateChangeBackThroughZeroIsFoundAtTheThirdSample()
     {
         // A migration: -1.2 ms and +33.3 ppm (33.3 us/s) at 110 s, reads every 20 s: the deviations cross zero, so three of one sign would take two reads more.
