@@ -214,15 +214,44 @@ internal sealed unsafe class LoadClients : IDisposable
             }
         }
         result.WallSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        LeaveRealtime();
         return result;
     }
 
-    /// <summary>The client's threads ask for the shortest scheduler slice, like serve's loop, so they wake promptly too.</summary>
+    /// <summary>
+    /// SCHED_FIFO priority of the load and echo threads while they drive READs (serve-load --realtime, which gives serve
+    /// the same serve:realtimePriority); 0: the normal scheduler with the shortest slice.
+    /// </summary>
+    public static int RealtimePriority { get; set; }
+
+    /// <summary>The client's threads ask for what serve's loop asks for (the shortest slice, or SCHED_FIFO), so they wake promptly too.</summary>
     private static void RequestShortSlice()
     {
-        if (!SchedulingSlice.TryRequestForCurrentThread(SchedulingSlice.ShortestNs, out int errno))
+        int errno;
+        if (RealtimePriority > 0)
+        {
+            if (SchedulingSlice.TryRequestRealtimeForCurrentThread(RealtimePriority, out errno))
+            {
+                return;
+            }
+            Console.Error.WriteLine($"serve-load: no SCHED_FIFO {RealtimePriority} for the load thread (errno {errno}; root, CAP_SYS_NICE or ulimit -r needed)");
+        }
+        if (!SchedulingSlice.TryRequestForCurrentThread(SchedulingSlice.ShortestNs, out errno))
         {
             Console.Error.WriteLine($"serve-load: no short scheduler slice for the load thread (errno {errno})");
+        }
+    }
+
+    /// <summary>Back to SCHED_OTHER after driving: the churn and the reporting that follow must not run ahead of everyone else's work.</summary>
+    private static void LeaveRealtime()
+    {
+        if (RealtimePriority > 0)
+        {
+            var attributes = default(LibC.SchedAttr);
+            attributes.Size = (uint)sizeof(LibC.SchedAttr);
+            attributes.Policy = LibC.SCHED_OTHER;
+            attributes.Runtime = SchedulingSlice.ShortestNs;
+            LibC.SchedSetattr(LibC.GetTid(), &attributes);
         }
     }
 

@@ -12,7 +12,7 @@ using Sync.Filters.Engine;
 //   estimators                                                                    Kalman vs regression on synthetic data
 //   device                                                                        in-process READ service time
 //   fuzz [--cases N] [--seed N]                                                   seeded random virtqueue driver
-//   serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S]
+//   serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S] [--realtime PRIO]
 //       `virtsyncd serve` under N VMs of its own vhost-user client: served/refused, latencies, serve's CPU/RSS, churn, SIGTERM;
 //       first the same load against an echo thread (--baseline S, 0 = skip): what the machine's wake-ups alone cost
 var mode = args.Length > 0 ? args[0] : "scenarios";
@@ -93,8 +93,9 @@ switch (mode)
         var loadChurn = Option("--churn") is { } lch ? int.Parse(lch, CultureInfo.InvariantCulture) : 0;
         var loadWarmup = Option("--warmup") is { } lw ? double.Parse(lw, CultureInfo.InvariantCulture) : 5;
         var loadBaseline = Option("--baseline") is { } lb ? double.Parse(lb, CultureInfo.InvariantCulture) : 20;
-        return ServeLoad.Run(loadConnections, loadRate, loadSeconds, loadChurn, Option("--serve-binary"), loadWarmup, loadBaseline);
+        var loadRealtime = Option("--realtime") is { } lrt ? int.Parse(lrt, CultureInfo.InvariantCulture) : 0;
+        return ServeLoad.Run(loadConnections, loadRate, loadSeconds, loadChurn, Option("--serve-binary"), loadWarmup, loadBaseline, loadRealtime);
     default:
-        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz | serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S]]");
+        Console.Error.WriteLine("usage: Sync.Bench [scenarios [NAME...] [--seed N] [--duration S] [--estimator kalman|regression] | estimators | device | fuzz | serve-load [--connections N] [--rate R] [--seconds S] [--churn N] [--serve-binary PATH] [--warmup S] [--baseline S] [--realtime PRIO]]");
         return 64;
 }

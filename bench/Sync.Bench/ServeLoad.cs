@@ -19,8 +19,14 @@ namespace Sync.Bench;
 /// </summary>
 public static class ServeLoad
 {
-    public static int Run(int connections, double rate, double seconds, int churn, string? serveBinary, double warmupSeconds = 5, double baselineSeconds = 20)
+    public static int Run(int connections, double rate, double seconds, int churn, string? serveBinary, double warmupSeconds = 5, double baselineSeconds = 20,
+        int realtimePriority = 0)
     {
+        LoadClients.RealtimePriority = realtimePriority;
+        if (realtimePriority > 0)
+        {
+            Console.WriteLine($"real-time: serve --serve:realtimePriority={realtimePriority}; the load and echo threads SCHED_FIFO {realtimePriority} while driving READs");
+        }
         if (baselineSeconds > 0 && rate > 0)
         {
             Baseline(connections, rate, Math.Min(baselineSeconds, seconds), warmupSeconds);
@@ -29,7 +35,7 @@ public static class ServeLoad
         Directory.CreateDirectory(dir);
         var socket = Path.Combine(dir, "vhost.sock");
         int port = FreePort();
-        using var serve = ServeProcess.Start(serveBinary, dir, socket, port, connections + 64);
+        using var serve = ServeProcess.Start(serveBinary, dir, socket, port, connections + 64, realtimePriority);
         Console.WriteLine($"serve-load: {connections} VMs x {rate}/s READ for {seconds} s, churn {churn}; serve pid {serve.Pid} ({serve.Command}); "
             + $"{Environment.ProcessorCount} cpus shared with other work (figures are indicative), load average {LoadAverage()}");
         var baseline = ProcStats.Of(serve.Pid);
@@ -349,7 +355,7 @@ public static class ServeLoad
         public int Pid => _process.Id;
         public string Command { get; }
 
-        public static ServeProcess Start(string? binary, string dir, string socket, int port, int maxConnections)
+        public static ServeProcess Start(string? binary, string dir, string socket, int port, int maxConnections, int realtimePriority = 0)
         {
             var config = Path.Combine(dir, "virtsync.json");
             File.WriteAllText(config, "{}");
@@ -358,6 +364,7 @@ public static class ServeLoad
                 "serve", "--config", config, "--metrics", $"127.0.0.1:{port}", $"--serve:socketPath={socket}",
                 $"--serve:stateDirectory={Path.Combine(dir, "state")}", "--serve:clocks=utc,tai,monotonic",
                 $"--serve:maxConnections={maxConnections}", "--status:enabled=false", "--logging:level=warning",
+                .. (realtimePriority > 0 ? new[] { $"--serve:realtimePriority={realtimePriority}" } : []),
             ];
             var psi = binary is null
                 ? new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "virtsyncd.dll"), .. serveArgs])

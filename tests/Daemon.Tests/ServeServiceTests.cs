@@ -103,6 +103,65 @@ public sealed class ServeServiceTests : IDisposable
         Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"leap-seconds.list not found at {leapFile}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void RealtimePriorityDefaultsToOffAndIsValidated()
+    {
+        Assert.Equal(0, Load().Options!.Serve.RealtimePriority);
+        Assert.Equal(10, Load(("serve:realtimePriority", "10")).Options!.Serve.RealtimePriority);
+        Assert.Contains("serve:realtimePriority = 100 is out of range: use 0..99",
+            Assert.Single(Load(("serve:realtimePriority", "100")).Errors).ToString());
+    }
+
+    /// <summary>serve:realtimePriority reaches the vhost-user loop thread: SCHED_FIFO at that priority, or a warning naming the key and the fix.</summary>
+    [Fact]
+    public async Task ServeRunsItsLoopThreadAtTheConfiguredRealtimePriority()
+    {
+        const int priority = 7; // no other test uses it: the thread found is this service's
+        var options = Load(("serve:socketPath", _dir.File("rt.sock")), ("serve:clocks", "monotonic"), ("serve:stateDirectory", _dir.File("state")),
+            ("serve:realtimePriority", priority.ToString(System.Globalization.CultureInfo.InvariantCulture))).Options!;
+        using var metrics = new ServeMetrics();
+        var log = new ListLogger();
+        await using var service = new ServeService(options, metrics, TimeProvider.System, new DaemonExit(new RecordingLifetime()), new OneLoggerFactory(log));
+        await service.StartAsync(CancellationToken.None);
+        bool permitted = false;
+        var probe = new Thread(() => permitted = Sync.Clock.Linux.SchedulingSlice.TryRequestRealtimeForCurrentThread(priority, out _));
+        probe.Start();
+        probe.Join();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        bool found = false, warned = false;
+        while (DateTime.UtcNow < deadline && !found && !warned)
+        {
+            found = LoopThreadsAtFifo(priority).Any();
+            warned = log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains($"serve:realtimePriority = {priority}", StringComparison.Ordinal)
+                && e.Message.Contains($"LimitRTPRIO={priority}", StringComparison.Ordinal));
+            Thread.Sleep(20);
+        }
+        await service.StopAsync(CancellationToken.None);
+        Assert.True(permitted ? found && !warned : warned && !found, $"permitted {permitted}, loop thread at FIFO {priority}: {found}, warned: {warned}");
+    }
+
+    /// <summary>Threads of this process named vhost-user-loop that run under SCHED_FIFO at <paramref name="priority"/>.</summary>
+    private static IEnumerable<int> LoopThreadsAtFifo(int priority)
+    {
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string comm;
+            try
+            {
+                comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+            }
+            catch (IOException)
+            {
+                continue; // the thread ended
+            }
+            int tid = int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture);
+            if (comm == "vhost-user-loop" && Sync.Clock.Linux.SchedulingSlice.Current(tid) == (1, priority))
+            {
+                yield return tid;
+            }
+        }
+    }
+
     internal static int GroupOf(string path)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%g", path]) { RedirectStandardOutput = true };

@@ -40,6 +40,39 @@ public static class SchedulingSlice
         return true;
     }
 
+    /// <summary>Highest SCHED_FIFO priority Linux accepts (sched_get_priority_max(SCHED_FIFO)).</summary>
+    public const int MaxRealtimePriority = 99;
+
+    /// <summary>
+    /// Puts the calling thread (only it, not the process) under SCHED_FIFO at <paramref name="priority"/> (1-99): it then
+    /// runs as soon as it wakes, ahead of every SCHED_OTHER task, however busy the CPUs are. Needs CAP_SYS_NICE or an
+    /// RLIMIT_RTPRIO (systemd LimitRTPRIO=) of at least <paramref name="priority"/>; false with errno (EPERM) otherwise.
+    /// The kernel's real-time throttling (kernel.sched_rt_runtime_us, 95 % by default) still bounds a runaway thread.
+    /// </summary>
+    public static unsafe bool TryRequestRealtimeForCurrentThread(int priority, out int errno)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(priority, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(priority, MaxRealtimePriority);
+        errno = 0;
+        var attributes = default(LibC.SchedAttr);
+        attributes.Size = (uint)sizeof(LibC.SchedAttr);
+        attributes.Policy = LibC.SCHED_FIFO;
+        attributes.Priority = (uint)priority;
+        if (LibC.SchedSetattr(LibC.GetTid(), &attributes) != 0)
+        {
+            errno = LibC.LastErrno;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Policy (0 SCHED_OTHER, 1 SCHED_FIFO, ...) and real-time priority of thread <paramref name="threadId"/> of this process, or (-1, -1).</summary>
+    public static unsafe (int Policy, int Priority) Current(int threadId)
+    {
+        var attributes = default(LibC.SchedAttr);
+        return LibC.SchedGetattr(threadId, &attributes) == 0 ? ((int)attributes.Policy, (int)attributes.Priority) : (-1, -1);
+    }
+
     /// <summary>The slice the kernel reports for thread <paramref name="threadId"/> of this process (se.slice in /proc), or -1.</summary>
     public static long CurrentNs(int threadId)
     {

@@ -12,7 +12,8 @@ namespace Sync.Clock.VhostUser;
 /// connection, a device notification, a stop) is queued and the loop woken through one eventfd. Handshake and idle
 /// deadlines sit in a priority queue (one entry per connection at most), so the loop sleeps until the nearest one,
 /// or without a timeout when none applies: idle connections cost no wakeups. The thread asks the scheduler for the
-/// shortest slice (<see cref="SchedulingSlice"/>), so a kick wakes it promptly on a busy host.
+/// shortest slice (<see cref="SchedulingSlice"/>), so a kick wakes it promptly on a busy host, or, when the operator
+/// gives it a real-time priority (serve:realtimePriority), runs under SCHED_FIFO: ahead of all normal work.
 /// </summary>
 internal sealed unsafe class VhostUserEventLoop : IDisposable
 {
@@ -21,6 +22,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private const ulong ListenerTag = ulong.MaxValue - 1;
 
     private readonly ILogger _logger;
+    private readonly int _realtimePriority;
     private readonly int _epollFd;
     private readonly int _wakeFd;
     private readonly Thread _thread;
@@ -34,9 +36,11 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private volatile bool _stopping;
     private bool _closed;
 
-    public VhostUserEventLoop(ILogger logger, string name)
+    /// <param name="realtimePriority">SCHED_FIFO priority of the loop thread (1-99), or 0: the normal scheduler with the shortest slice.</param>
+    public VhostUserEventLoop(ILogger logger, string name, int realtimePriority = 0)
     {
         _logger = logger;
+        _realtimePriority = realtimePriority;
         _epollFd = LibC.EpollCreate1(LibC.EPOLL_CLOEXEC);
         if (_epollFd < 0)
         {
@@ -149,16 +153,33 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
         }
     }
 
+    /// <summary>Microseconds of work per wake-up: SCHED_FIFO if configured, else a short slice that lets a kick preempt CPU-bound work at once.</summary>
+    private void RequestScheduling()
+    {
+        int errno;
+        if (_realtimePriority > 0)
+        {
+            if (SchedulingSlice.TryRequestRealtimeForCurrentThread(_realtimePriority, out errno))
+            {
+                return;
+            }
+            _logger.LogWarning(
+                "serve:realtimePriority = {Priority}: the vhost-user loop thread may not use SCHED_FIFO (errno {Errno}); give the service "
+                + "LimitRTPRIO={Limit} (systemd) or CAP_SYS_NICE, or set serve:realtimePriority = 0. Serving under the normal scheduler",
+                _realtimePriority, errno, _realtimePriority);
+        }
+        if (!SchedulingSlice.TryRequestForCurrentThread(SchedulingSlice.ShortestNs, out errno))
+        {
+            _logger.LogDebug("vhost-user loop: sched_setattr for a {Us} us slice failed (errno {Errno})", SchedulingSlice.ShortestNs / 1000, errno);
+        }
+    }
+
     private static ulong Tag(int id, int source) => ((ulong)(uint)id << 8) | (uint)source;
 
     private void Run()
     {
         byte* events = stackalloc byte[LibC.EpollEventBytes * MaxEventsPerWait];
-        // Microseconds of work per wake-up: a short slice lets a kick preempt CPU-bound work on a busy host at once.
-        if (!SchedulingSlice.TryRequestForCurrentThread(SchedulingSlice.ShortestNs, out int errno))
-        {
-            _logger.LogDebug("vhost-user loop: sched_setattr for a {Us} us slice failed (errno {Errno})", SchedulingSlice.ShortestNs / 1000, errno);
-        }
+        RequestScheduling();
         try
         {
             while (!_stopping)

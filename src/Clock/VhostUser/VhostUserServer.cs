@@ -101,7 +101,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         {
             throw new InvalidOperationException("the server is already started");
         }
-        _loop = new VhostUserEventLoop(_logger, "vhost-user-loop");
+        _loop = new VhostUserEventLoop(_logger, "vhost-user-loop", _options.RealtimePriority);
         RestoreConnections(inherited ?? []);
         string path = Path.GetFullPath(_options.SocketPath);
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];

@@ -40,6 +40,13 @@ public sealed record VhostUserServerOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// SCHED_FIFO priority (1-99) of the thread that serves every connection (serve:realtimePriority), so a READ is
+    /// answered at once however busy the host's CPUs are; 0 (default): the normal scheduler with the shortest EEVDF
+    /// slice. Needs CAP_SYS_NICE or RLIMIT_RTPRIO >= the priority; without either it is logged and ignored.
+    /// </summary>
+    public int RealtimePriority { get; init; }
+
     /// <summary>A refusal over <see cref="MaxConnections"/> is logged at most this often (the count of the others with it).</summary>
     public TimeSpan RefusalLogInterval { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -173,6 +173,10 @@ public static class ConfigKeys
             "a connection without any vhost-user message or kick this long is dropped; 0 (default): never, since a guest without the virtio_rtc driver is silent for its whole life",
             "3600", o => o.Serve.IdleTimeoutSeconds, (o, v) => o with { Serve = o.Serve with { IdleTimeoutSeconds = v } });
 
+        public static readonly ConfigKey<int> RealtimePriority = Integer("serve:realtimePriority", 0, 0, 99, "",
+            "SCHED_FIFO priority of the one thread that serves every VM, so READs are answered at once however busy the host's CPUs are (needs `LimitRTPRIO=` of at least this, or CAP_SYS_NICE; without, a warning and the normal scheduler); 0: the normal scheduler with the shortest slice. See \"Limits of serve\"",
+            "10", o => o.Serve.RealtimePriority, (o, v) => o with { Serve = o.Serve with { RealtimePriority = v } });
+
         /// <summary>A group name (resolved with getgrnam at load) or a numeric gid; empty: the process's own group (gid -1).</summary>
         public static readonly ConfigKey<(string Name, int Gid)> SocketGroup = new("serve:socketGroup", "group", ("", -1),
             "a group name or numeric gid", "",
@@ -381,7 +385,7 @@ public static class ConfigKeys
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Discipline.ForeignWriterQuietSeconds,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,
-        Serve.HandshakeTimeoutSeconds, Serve.IdleTimeoutSeconds, Serve.SocketGroup, Serve.SocketMode,
+        Serve.HandshakeTimeoutSeconds, Serve.IdleTimeoutSeconds, Serve.RealtimePriority, Serve.SocketGroup, Serve.SocketMode,
         Simulated.OffsetMs, Simulated.RatePpm, Simulated.RateAfterSeconds, Simulated.StepMs, Simulated.StepAfterSeconds, Simulated.Scale,
         Simulated.LeapAtUtc, Simulated.EpochUnixSeconds,
         Metrics.Enabled, Metrics.Listen,

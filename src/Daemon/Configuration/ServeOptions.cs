@@ -37,6 +37,9 @@ public sealed record ServeOptions
     /// <summary>Seconds without any message or kick after which a connection is dropped (serve:idleTimeoutSeconds); 0 (default): never.</summary>
     public double IdleTimeoutSeconds { get; init; } = ConfigKeys.Serve.IdleTimeoutSeconds.Default;
 
+    /// <summary>SCHED_FIFO priority of the vhost-user loop thread (serve:realtimePriority); 0: the normal scheduler.</summary>
+    public int RealtimePriority { get; init; } = ConfigKeys.Serve.RealtimePriority.Default;
+
     /// <summary>The socket file's group (serve:socketGroup), a name or gid, resolved at load; -1: the process's own group.</summary>
     public int SocketGroupId { get; init; } = ConfigKeys.Serve.SocketGroup.Default.Gid;
 

@@ -51,6 +51,7 @@ public sealed partial class ServeService(VirtsyncOptions options, ServeMetrics m
                     MaxConnections = options.Serve.MaxConnections,
                     HandshakeTimeout = TimeSpan.FromSeconds(options.Serve.HandshakeTimeoutSeconds),
                     IdleTimeout = TimeSpan.FromSeconds(options.Serve.IdleTimeoutSeconds),
+                    RealtimePriority = options.Serve.RealtimePriority,
                     SocketGroupId = options.Serve.SocketGroupId,
                     SocketMode = options.Serve.SocketMode,
                 },

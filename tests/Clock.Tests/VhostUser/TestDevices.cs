@@ -24,6 +24,8 @@ internal sealed class EchoDevice : IVirtioDevice, IDisposable
     public int RequestCount;
     /// <summary>Managed id of the thread that served the last request.</summary>
     public int LastThreadId;
+    /// <summary>Kernel thread id (gettid) of the thread that served the last request.</summary>
+    public int LastNativeThreadId;
     public Func<int, ReadOnlySpan<byte>, int>? Fault { get; set; }
 
     public event Action<int>? NotificationPending;
@@ -34,6 +36,7 @@ internal sealed class EchoDevice : IVirtioDevice, IDisposable
     {
         Interlocked.Increment(ref RequestCount);
         LastThreadId = Environment.CurrentManagedThreadId;
+        LastNativeThreadId = Sync.Clock.Linux.Interop.LibC.GetTid();
         if (deviceReadable.Length > 0 && deviceReadable[0] == 0xEE)
         {
             throw new InvalidOperationException("echo device asked to fail");

@@ -22,6 +22,7 @@ internal static unsafe partial class LibC
     }
 
     public const uint SCHED_OTHER = 0;
+    public const uint SCHED_FIFO = 1;
 
     private static long SysSchedSetattr => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 314 : 274;
     private static long SysSchedGetattr => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 315 : 275;
