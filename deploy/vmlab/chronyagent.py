@@ -13,7 +13,10 @@ for the probe's delay as analyze.py does). Per start (60 and 120 s), over the se
                      served device's constant bias. chronyd follows the estimate, so this is about guest_std_ns;
   readings_k         least-squares slope of (reading - probe) on the reading's delay: the delay asymmetry the
                      readings still carry (0.25-0.33 with the plain delay band in the lab, ~0 once removed);
-  block_std_ns       std of 10 s means of (reading - probe) and of (sent - probe): the slow wander chronyd inherits.
+  block_std_ns       std of 10 s means of (reading - probe) and of (sent - probe): the slow wander chronyd inherits;
+  learnt_k, raw_readings_k  (binaries that log them, sources:filter=delay-corrected) the K the filter learnt within
+                     readings, and the slope of the readings before its correction against the reference: where the
+                     two differ, the correction moves readings off.
 Standard library only.
 """
 import json
@@ -25,12 +28,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
 
-SAMPLE = re.compile(r"chrony sample at (\d+): sent (\S+) us \+-(\S+); the reading alone (\S+) us, delay (\S+) us")
+SAMPLE = re.compile(r"chrony sample at (\d+): sent (\S+) us \+-(\S+); the reading alone (\S+) us, delay ([^\s;]+) us"
+                    r"(?:; delay correction K (\S+), moved (\S+) us)?")
 BLOCK_S = 10
 
 
 def samples(log_path):
-    """Per wall second (rounded): [(sent_us, reading_us, delay_us)] (reading and delay NaN when the reading was not used)."""
+    """Per wall second (rounded): [(sent_us, reading_us, delay_us, k, moved_us)] (NaN where the line has none: a reading
+    not used; k and moved only with sources:filter=delay-corrected, from binaries that log them)."""
     out = {}
     try:
         with open(log_path, errors="replace") as f:
@@ -38,7 +43,8 @@ def samples(log_path):
                 m = SAMPLE.search(line)
                 if m:
                     sec = int(round(int(m.group(1)) / 1e9))
-                    out.setdefault(sec, []).append((float(m.group(2)), float(m.group(4)), float(m.group(5))))
+                    k, moved = (float(m.group(6)), float(m.group(7))) if m.group(6) else (math.nan, math.nan)
+                    out.setdefault(sec, []).append((float(m.group(2)), float(m.group(4)), float(m.group(5)), k, moved))
     except OSError:
         pass
     return out
@@ -83,7 +89,10 @@ def figures(run_dir, starts=(60, 120)):
     out = {"samples": sum(len(v) for v in sent.values())}
     for start in starts:
         seconds = [(probe[w][0], probe[w][1], sent[w]) for w in sorted(probe) if w in sent and probe[w][0] >= start]
-        readings = [(t, r - p, d) for t, p, s in seconds for _, r, d in s if r == r and d == d]
+        readings = [(t, r - p, d) for t, p, s in seconds for _, r, d, _, _ in s if r == r and d == d]
+        # Before the delay correction (reading - moved): the path's own slope; and the K the filter learnt.
+        raw = [(r - m - p, d) for t, p, s in seconds for _, r, d, _, m in s if r == r and d == d and m == m]
+        ks = sorted(k for t, p, s in seconds for _, r, _, k, _ in s if k == k)
         sent_err = [(t, sum(x[0] for x in s) / len(s) - p) for t, p, s in seconds]
         g, e = std([p for _, p, _ in seconds]), std([v for _, v in sent_err])
         k = slope([d for _, _, d in readings], [v for _, v, _ in readings])
@@ -95,6 +104,10 @@ def figures(run_dir, starts=(60, 120)):
             "readings_k": None if k is None else round(k, 3),
             "block_std_ns": {"readings": None if br is None else round(br * 1e3, 1), "sent": None if bs is None else round(bs * 1e3, 1)},
         }
+        if ks:
+            rk = slope([d for _, d in raw], [v for v, _ in raw])
+            out[str(start)]["learnt_k"] = {"min": ks[0], "median": ks[len(ks) // 2], "max": ks[-1]}
+            out[str(start)]["raw_readings_k"] = None if rk is None else round(rk, 3)
     return out
 
 
@@ -118,6 +131,9 @@ def main(argv):
                   start, w["seconds"], w["readings"], w["guest_std_ns"] / 1e3, w["sent_error_std_ns"] / 1e3, w["readings_k"],
                   "%.2f" % (w["block_std_ns"]["readings"] / 1e3) if w["block_std_ns"]["readings"] is not None else "-",
                   "%.2f" % (w["block_std_ns"]["sent"] / 1e3) if w["block_std_ns"]["sent"] is not None else "-"))
+        if "learnt_k" in w:
+            print("  delay correction: K learnt within readings min %(min)s median %(median)s max %(max)s; " % w["learnt_k"]
+                  + "readings before the correction: K %s against the reference" % w["raw_readings_k"])
     return 0
 
 

@@ -5,6 +5,8 @@ virtio-rtc device, read by phcread in the guest, never by the daemon) and the da
   - the first probe second after the resume (by the guest's wall time against the host's at `stop`: the guest's clock
     stood still while paused, so it comes back at or past that, stepped or not), and the second in which the jump
     shows where the probe sees one (a daemon that steps within ms leaves it none),
+    A first second that the daemon's step fell into (its wall time is the guest's clock before the step, its median
+    after it: dated before the resume) is `straddled_second` and left out of the figures,
   - recovery_s: from the resume instant to the start of the first probe second whose fastest and median offsets are
     both within 50 us and stay so for 60 s (or until the next pause / the data end), measured on the reference's time
     scale (a probe second starts at guest wall time minus its offset), so a daemon corrected before the probe's next
@@ -110,6 +112,15 @@ def analyze(run_dir, out_dir=None, daemon="virtsync"):
         if first is None:
             break
         entry["resume_second"] = rows[first]["t"]
+        if first == resume and first != jump and _reference_time(rows[first]) < resumed_at - 0.01:
+            # Started after the resume on the guest's clock as it came back (behind by the pause), and the daemon
+            # stepped within it: its median is from after the step, so wall - median dates its start before the
+            # resume, and its best and median look within 50 us though its first calls were the pause's offset
+            # (snapshot r4, 13:09). Its start is unknown; it counts as neither recovered nor an error after the jump.
+            entry["straddled_second"] = rows[first]["t"]
+            first += 1
+            if first >= len(rows):
+                break
         entry["first_probe_after_resume_s"] = round(_reference_time(rows[first]) - resumed_at, 3)
         # This pause's data ends where the next pause begins: the probe second that straddles the next `stop` (it
         # starts less than a second before it) holds samples from after that resume, before the daemon corrected it.

@@ -6,16 +6,17 @@
 # built-in virtio-rtc-pci (which migrates), and a second built-in device is the reference.
 #   snapshot-restore.sh RUN_DIR
 #   env: VIRTSYNCD_GUEST (a NativeAOT virtsyncd, required), VMLAB_SETTLE_S (45: before the save),
-#        VMLAB_GAP_S (60: between the save and the restore), VMLAB_AFTER_S (45: after the restore).
+#        VMLAB_GAP_S (60: between the save and the restore), VMLAB_AFTER_S (75: after the restore; the 60 s hold needs the recovery + 60 s).
 # Writes RUN_DIR/console-1.log and console-2.log (the two QEMUs' consoles), out/ as the pause scenario lays it out
 # (reference.jsonl, virtsyncd-sync.log; events.jsonl with the restore as a `cont` of a pause of the gap), and
 # RUN_DIR/snapshot.json: pause.py's figures plus whether the vmclock marker was acted on before the jump step.
 set -euo pipefail
 VMLAB_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$VMLAB_DIR/lib.sh"
+trap 'lab_log "error: line $LINENO: $BASH_COMMAND failed"' ERR
 run_dir=${1:?usage: snapshot-restore.sh RUN_DIR}
 guest_daemon=${VIRTSYNCD_GUEST:?set VIRTSYNCD_GUEST to a NativeAOT virtsyncd}
-settle_s=${VMLAB_SETTLE_S:-45} gap_s=${VMLAB_GAP_S:-60} after_s=${VMLAB_AFTER_S:-45}
+settle_s=${VMLAB_SETTLE_S:-45} gap_s=${VMLAB_GAP_S:-60} after_s=${VMLAB_AFTER_S:-75}
 python=$(command -v python3)
 mkdir -p "$run_dir/out"
 run_dir=$(cd "$run_dir" && pwd)
@@ -40,7 +41,8 @@ copy_with_libs "$(command -v dash)" "$(command -v mount)" "$(command -v sleep)" 
 # Loaded with dlopen, so ldd does not name them: .NET's cryptography (the daemon aborts with "No usable version of
 # libssl was found" without them).
 for lib in libssl.so.3 libcrypto.so.3; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+  # (awk reads to the end: an early exit would kill ldconfig with SIGPIPE, and pipefail end the script silently)
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !p { p = $NF } END { print p }')
   [ -n "$path" ] || lab_die "$lib not found on this host (ldconfig -p)"
   mkdir -p "$root$(dirname "$path")" && cp -L "$path" "$root$path"
 done

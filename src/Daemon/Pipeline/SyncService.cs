@@ -79,11 +79,19 @@ public sealed partial class SyncService(
             if (_log.IsEnabled(LogLevel.Debug))
             {
                 OffsetSample? reading = null;
-                pipeline.Engine.ReadingMeasured += (_, r) => reading = r;
-                pipeline.Engine.EstimateMeasured += (_, sample) => LogChronySample(sample.LocalTime.Nanoseconds,
-                    sample.Offset.TotalMicroseconds, sample.Error.TotalMicroseconds,
-                    reading is { } r && r.LocalTime == sample.LocalTime ? r.Offset.TotalMicroseconds : double.NaN,
-                    reading is { } d && d.LocalTime == sample.LocalTime ? d.Delay.TotalMicroseconds : double.NaN);
+                (double Slope, Duration LastShift)? correction = null;
+                pipeline.Engine.ReadingMeasured += (id, r) =>
+                {
+                    reading = r;
+                    correction = pipeline.Engine.DelayCorrection(id);
+                };
+                pipeline.Engine.EstimateMeasured += (_, sample) =>
+                {
+                    var same = reading is { } r && r.LocalTime == sample.LocalTime;
+                    LogChronySample(sample.LocalTime.Nanoseconds, sample.Offset.TotalMicroseconds, sample.Error.TotalMicroseconds,
+                        same ? reading!.Value.Offset.TotalMicroseconds : double.NaN, same ? reading!.Value.Delay.TotalMicroseconds : double.NaN,
+                        same && correction is { } c ? c.Slope : double.NaN, same && correction is { } k ? k.LastShift.TotalMicroseconds : double.NaN);
+                };
             }
         }
         loop.CommandIssued += command => LogCommand(command.ToString());
@@ -127,8 +135,8 @@ public sealed partial class SyncService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "chrony sample at {LocalNs}: sent {OffsetUs:0.000} us +-{ErrorUs:0.000}; the reading alone {ReadingUs:0.000} us, delay {DelayUs:0.0} us")]
-    private partial void LogChronySample(long localNs, double offsetUs, double errorUs, double readingUs, double delayUs);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "chrony sample at {LocalNs}: sent {OffsetUs:0.000} us +-{ErrorUs:0.000}; the reading alone {ReadingUs:0.000} us, delay {DelayUs:0.0} us; delay correction K {Slope:0.000}, moved {ShiftUs:0.000} us")]
+    private partial void LogChronySample(long localNs, double offsetUs, double errorUs, double readingUs, double delayUs, double slope, double shiftUs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);

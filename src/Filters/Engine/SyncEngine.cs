@@ -267,6 +267,15 @@ public sealed class SyncEngine
         _jumps.StepOverlapEnd = null;
     }
 
+    /// <summary>
+    /// The delay-corrected filter's state for a source (<see cref="ReductionRule.DelayCorrected"/>): the slope K it has
+    /// learnt within readings and how far it moved the source's last reading; null for another filter or source.
+    /// </summary>
+    public (double Slope, Duration LastShift)? DelayCorrection(string id) =>
+        _sources.TryGet(id, out var source) && source.Reducer.Rule == ReductionRule.DelayCorrected
+            ? (source.Reducer.AsymmetrySlope, source.Reducer.LastAsymmetryShift)
+            : null;
+
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
     public ClockCommand? OnMissedReading(string id, Instant<Utc> localNow, string reason)
     {

@@ -7,7 +7,8 @@ namespace Sync.Filters.Estimation;
 /// moves the offset by D t^2 / 2 and dominates.
 /// Every <see cref="Spacing"/> seconds (or every read, when slower) the estimated frequency and its variance are kept,
 /// in a frame free of the engine's own steering. For each lag of 2^k kept points, g_k is the largest change of
-/// frequency over that lag in the kept history (<see cref="Capacity"/> points), as estimated (the estimates are
+/// frequency over that lag in the kept history (<see cref="Capacity"/> points), taken to happen over the shortest
+/// time any pair of that lag spans (a pair across an outage spans more), as estimated (the estimates are
 /// smooth: their noise adds little to a change, and what it adds errs wide); g is made non-decreasing in the lag. <see cref="OffsetExcursionNs"/>(t) integrates it:
 /// the offset a frequency moving at most g(s) after s seconds can gather, int_0^t g(s) ds, with g taken at the next
 /// longer measured lag, and beyond the longest one growing in proportion to the lag (a persistent drift, the
@@ -73,15 +74,19 @@ public sealed class FrequencyDrift
         _measuredLags = 0;
         for (int k = 0; k < Lags; k++)
         {
-            double g = 0, lagS = 0;
+            // The lag a bucket stands for is the SHORTEST among its pairs: a pair across a gap in the points (an
+            // outage) spans far more time than the others; taking its lag for the bucket's would stretch every change
+            // in it over that longer time (world 2-258: after a 32 s outage the 5 s changes were read as 35 s ones
+            // and a 243 s holdover missed by 1.27x). The shortest errs wide: each change counts from an earlier lag.
+            double g = 0, lagS = double.PositiveInfinity;
             for (int i = 0; i < _count; i++)
             {
                 int j = (_start + i) % Capacity;
                 if (_lagsS[j, k] <= 0) continue;
                 g = Math.Max(g, _changes[j, k]);
-                lagS = Math.Max(lagS, _lagsS[j, k]);
+                lagS = Math.Min(lagS, _lagsS[j, k]);
             }
-            if (lagS <= 0) break;
+            if (double.IsPositiveInfinity(lagS)) break;
             _g[k] = Math.Max(g, k > 0 ? _g[k - 1] : 0);
             _lagS[k] = Math.Max(lagS, k > 0 ? _lagS[k - 1] : 0);
             _measuredLags = k + 1;
@@ -96,7 +101,8 @@ public sealed class FrequencyDrift
         for (int k = 0; k < _envelopeLags; k++)
         {
             _envelopeG[k] = Math.Max(k < _measuredLags ? _g[k] : 0, k < _keptLags ? _keptG[k] : 0);
-            _envelopeLagS[k] = Math.Max(k < _measuredLags ? _lagS[k] : 0, k < _keptLags ? _keptLagS[k] : 0);
+            _envelopeLagS[k] = k < _measuredLags && k < _keptLags ? Math.Min(_lagS[k], _keptLagS[k])
+                : k < _measuredLags ? _lagS[k] : _keptLagS[k];
             if (k > 0)
             {
                 _envelopeG[k] = Math.Max(_envelopeG[k], _envelopeG[k - 1]);

@@ -73,6 +73,7 @@ public sealed class ReadingReducer
         // a long busy spell that lifts the recent band does not move it): move the PHC time by K x the excess.
         _referenceDelayNs = Math.Min(_referenceDelayNs, low);
         var shiftNs = (long)Math.Round(AsymmetrySlope * (sample.Delay.Nanoseconds - _referenceDelayNs));
+        LastAsymmetryShift = new Duration(shiftNs);
         return shiftNs == 0 ? result : ReductionResult.Accepted(sample with { Reference = sample.Reference with { Nanoseconds = sample.Reference.Nanoseconds - shiftNs } });
     }
 
@@ -90,6 +91,10 @@ public sealed class ReadingReducer
     /// <see cref="ReductionRule.DelayCorrected"/>: the learnt d(offset)/d(delay) within readings, K, limited to +-1/2
     /// (the device read its clock inside the window); 0 before any reading taught it.
     /// </summary>
+    /// <summary><see cref="ReductionRule.DelayCorrected"/>: how far the last reading's offset was moved (its PHC time
+    /// moved back by this: the reading's offset before the correction is its offset minus this); zero otherwise.</summary>
+    public Duration LastAsymmetryShift { get; private set; }
+
     public double AsymmetrySlope => _asymmetrySxx > 0 ? Math.Clamp(_asymmetrySxy / _asymmetrySxx, -0.5, 0.5) : 0;
 
     private void LearnAsymmetry(IReadOnlyList<SampleTriple> samples, long[] delays, long maxDelay)

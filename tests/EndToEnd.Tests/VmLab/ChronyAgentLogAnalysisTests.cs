@@ -22,7 +22,10 @@ public sealed class ChronyAgentLogAnalysisTests : IDisposable
 
     private static long GuestNs(int t) => (t / 10) % 2 == 0 ? 2_000 : -2_000;
 
-    private void MakeRun(bool debugLines)
+    /// <param name="learntK">With a value, the lines carry the delay correction as a delay-corrected agent logs it: the
+    /// K learnt (PHC - system per delay; the lab's path is about -0.3 in that sign) and how far the reading (local -
+    /// reference) was moved: learntK x (delay - 60 us).</param>
+    private void MakeRun(bool debugLines, double? learntK = null)
     {
         Directory.CreateDirectory(Path.Combine(_dir, "out"));
         var probe = new StringBuilder("{\"probe\":\"/dev/ptp4\",\"samples_per_call\":5,\"calls_per_second\":20}\n");
@@ -38,10 +41,17 @@ public sealed class ChronyAgentLogAnalysisTests : IDisposable
             foreach (var (delayUs, at) in new[] { (80.0, 100_000_000L), (100.0, 350_000_000L), (120.0, 600_000_000L), (140.0, 850_000_000L) })
             {
                 var readingUs = g / 1e3 + 20 + 0.3 * (delayUs - 100);
+                var correction = "";
+                if (learntK is { } k)
+                {
+                    var movedUs = k * (delayUs - 60);
+                    readingUs += movedUs;
+                    correction = string.Create(CultureInfo.InvariantCulture, $"; delay correction K {k:0.000}, moved {movedUs:0.000} us");
+                }
                 // Within half a second of the whole second (the script rounds each sample to the nearest second).
                 var localNs = wall * 1_000_000_000L + at - 500_000_000L;
                 log.Append(CultureInfo.InvariantCulture,
-                    $"12:00:00.000 dbug: Sync.Daemon.Pipeline.SyncService[340364886] chrony sample at {localNs}: sent {sentUs:0.000} us +-40.000; the reading alone {readingUs:0.000} us, delay {delayUs:0.0} us\n");
+                    $"12:00:00.000 dbug: Sync.Daemon.Pipeline.SyncService[340364886] chrony sample at {localNs}: sent {sentUs:0.000} us +-40.000; the reading alone {readingUs:0.000} us, delay {delayUs:0.0} us{correction}\n");
             }
         }
         File.WriteAllText(Path.Combine(_dir, "out", "reference.jsonl"), probe.ToString());
@@ -68,6 +78,25 @@ public sealed class ChronyAgentLogAnalysisTests : IDisposable
         Assert.Equal(0, from60.GetProperty("block_std_ns").GetProperty("sent").GetDouble(), 0.1);
         Assert.Equal(80, doc.RootElement.GetProperty("120").GetProperty("seconds").GetInt32());
         Assert.Contains("from 60 s (140 s, 560 readings): guest std 2.01 us; sent estimate - reference std 1.00 us; readings' K 0.3", output);
+        Assert.False(from60.TryGetProperty("learnt_k", out _), "no delay correction in the lines, none reported");
+    }
+
+    /// <summary>A filter that learnt K +0.2 where the path needs -0.3 (v1's episode, docs/vmlab.md) leaves the readings a
+    /// slope of 0.5 against the reference; the readings before its correction still show the path's 0.3.</summary>
+    [Fact]
+    public void ShowsTheLearntKAndTheReadingsBeforeTheCorrection()
+    {
+        MakeRun(debugLines: true, learntK: 0.2);
+        var json = Path.Combine(_dir, "agent.json");
+        var (code, output) = LabScripts.Python("chronyagent.py", _dir, json);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var from60 = doc.RootElement.GetProperty("60");
+        Assert.Equal(0.5, from60.GetProperty("readings_k").GetDouble(), 3);
+        Assert.Equal(0.3, from60.GetProperty("raw_readings_k").GetDouble(), 3);
+        Assert.Equal(0.2, from60.GetProperty("learnt_k").GetProperty("median").GetDouble(), 3);
+        Assert.Contains("K learnt within readings min 0.2 median 0.2 max 0.2", output);
     }
 
     [Fact]

@@ -155,6 +155,38 @@ public sealed class PauseAnalysisTests : IDisposable
     }
 
     [Fact]
+    public void AFirstSecondTheDaemonsStepFellIntoIsLeftOut()
+    {
+        // Lab snapshot r4 (13:09): the first probe second after the resume started on the guest's clock as it came back
+        // (behind by the pause) and the daemon stepped within it, so its median is from after the step: wall - median
+        // dates it 10 s (120 s) before the resume, and best and median look within 50 us though its first calls were
+        // the pause's offset. It must not count as recovered (before: "recovered 0 s", "first probe -9.95 s").
+        var run = MakeRun(_ => 1_000);
+        var probe = Path.Combine(run, "out", "reference.jsonl");
+        var lines = File.ReadAllLines(probe).Select(line =>
+        {
+            var pause = line.StartsWith("{\"t\":60,", StringComparison.Ordinal) ? 10 : line.StartsWith("{\"t\":140,", StringComparison.Ordinal) ? 120 : 0;
+            if (pause == 0) return line;
+            var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
+            var wall = row["wall"].GetDouble() - pause;
+            return line.Replace(FormattableString.Invariant($"\"wall\":{row["wall"].GetDouble():F3}"), FormattableString.Invariant($"\"wall\":{wall:F3}"));
+        }).ToArray();
+        File.WriteAllLines(probe, lines);
+        var (code, output, doc) = Analyze(run);
+        Assert.SkipWhen(code == 127, "python3 is not installed");
+        Assert.True(code == 0, output);
+        var pauses = doc!.RootElement.GetProperty("pauses");
+        Assert.Equal(60, pauses[0].GetProperty("straddled_second").GetInt32());
+        Assert.Equal(140, pauses[1].GetProperty("straddled_second").GetInt32());
+        foreach (var pause in pauses.EnumerateArray())
+        {
+            // Timed by the next second, which starts 1.05 s after `cont` was sent.
+            Assert.Equal(1.05, pause.GetProperty("first_probe_after_resume_s").GetDouble(), 3);
+            Assert.Equal(1.05, pause.GetProperty("recovery_s").GetDouble(), 3);
+        }
+    }
+
+    [Fact]
     public void RecoveryLongerThanFiveSecondsAfterTheResumeFailsTheVerdict()
     {
         // Back within 50 us only at probe second 66: 6.05 s after the 10 s pause's resume.

@@ -154,6 +154,30 @@ public class WanderAdaptationTests
     }
 
     [Fact]
+    public void AGapInTheHistoryDoesNotStretchTheShortLags()
+    {
+        // World 2-258: a 0.157 ppm / 183 s cycle read every 2.72 s (kept every 5.44 s), the device gone for 32 s
+        // around a crest of the frequency, where it barely changes. The pairs across the gap spanned 35 s; taken as
+        // the lag of the shortest bucket they stretched the 5 s changes over 35 s, and a later holdover missed.
+        static FrequencyDrift Fed(bool gap)
+        {
+            var drift = new FrequencyDrift(4);
+            const double w = 2 * Math.PI / 183;
+            for (double t = 0; t < 1500; t += 5.44)
+            {
+                if (gap && t > 594.75 - 16 && t < 594.75 + 16) continue; // around a crest (183 / 4 + 3 x 183 s)
+                drift.Add((long)(t * 1e9), 157 * Math.Sin(w * t), 0);
+            }
+            return drift;
+        }
+        var withGap = Fed(gap: true);
+        var without = Fed(gap: false);
+        foreach (var t in new[] { 10.0, 33, 63, 120 })
+            Assert.True(withGap.OffsetExcursionNs(t) >= without.OffsetExcursionNs(t),
+                $"after {t} s: {withGap.OffsetExcursionNs(t):0} ns with the gap, {without.OffsetExcursionNs(t):0} without");
+    }
+
+    [Fact]
     public void ARestartKeepsTheDriftSeenAResetForgetsIt()
     {
         // A served step restarts the estimator (world 1-209: 418 s before a 781 s outage): the oscillator is the same,

@@ -224,6 +224,23 @@ public class ReadingReducerAsymmetryTests
         Assert.All(loaded, e => Assert.InRange(e, 0, 2_000));
     }
 
+    /// <summary>LastAsymmetryShift is what the last reading was moved by (the agent logs it at Debug): a loaded
+    /// reading's offset before the correction, its offset minus the shift, is the path's K x (delay - 50 us) off.</summary>
+    [Fact]
+    public void TheLastShiftIsWhatTheReadingWasMovedBy()
+    {
+        var (_, reducer) = Run(ReductionRule.DelayCorrected);
+        var sample = reducer.Reduce(Reading(300, i => 150 + i * 10)).Sample!;
+        var correctedNs = sample.Reference.Nanoseconds - sample.LocalTime.Nanoseconds - (P - S);
+        var beforeNs = correctedNs + reducer.LastAsymmetryShift.Nanoseconds;
+        // The band of this reading: its delays are 150-230 us; the uncorrected offset is K x (band delay - 50 us).
+        var pathNs = (long)(K * (sample.Delay.Nanoseconds - 50_000));
+        Assert.InRange(beforeNs, pathNs - 1_000, pathNs + 1_000);
+        Assert.True(reducer.LastAsymmetryShift.Nanoseconds > 25_000, $"moved only {reducer.LastAsymmetryShift}");
+        var (_, plain) = Run(ReductionRule.DelayBand);
+        Assert.Equal(0, plain.LastAsymmetryShift.Nanoseconds);
+    }
+
     [Fact]
     public void ThePlainDelayBandFollowsTheLoad()
     {
