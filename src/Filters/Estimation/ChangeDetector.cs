@@ -50,6 +50,12 @@ public sealed class ChangeDetector
             _run.Clear();
             return ChangeVerdict.Discontinuity;
         }
+        if (_run.Count >= _options.ConsecutiveSamples && CrossingLine() is { } crossing)
+        {
+            Last = crossing;
+            _run.Clear();
+            return ChangeVerdict.Discontinuity;
+        }
         if (_run.Count >= _options.ConsecutiveMixedSamples)
         {
             double meanNs = _run.Average(r => r.ResidualNs);
@@ -59,6 +65,55 @@ public sealed class ChangeDetector
         }
         return ChangeVerdict.Outlier;
     }
+
+    /// <summary>
+    /// After a second deviating sample in a row (<see cref="Observe"/> said Outlier): whether the two already show
+    /// what changed, before ConsecutiveSamples confirm a discontinuity. Two hypotheses each leave one thing to check
+    /// with two samples, which a pair of outliers of random sizes rarely passes:
+    /// <list type="bullet">
+    /// <item>a step (the offset moved, the rate did not): the pair agrees, both on one side and within
+    /// <see cref="FlatPairSigmas"/> of their combined spread of each other (Kind Step, the mean of the two);</item>
+    /// <item>a rate change since the last normal sample: deviations that grow along a line from zero, both on one
+    /// side, the second beyond the first by more than ThresholdSigmas of their combined spread, and the line through
+    /// them still inside the gate at the last normal sample (FrequencyJump, no step, slope from the pair).</item>
+    /// </list>
+    /// Both only where the two hypotheses put the second sample further apart than both tolerances together (else
+    /// a rate change's run-up could pass as a step and be stepped). A step with a rate change at once (a migration)
+    /// fits neither: two points always lie on a line, so it waits for the third. Returns the change and the line's slope (0 for a step) and value at the second sample (ns/s,
+    /// ns); null otherwise (nothing changes then).
+    /// </summary>
+    public (Discontinuity Change, double SlopeNsPerS, double DeviationNs)? ChangeInRun()
+    {
+        if (_run.Count != 2 || _lastNormal is not { } last) return null;
+        var (t1, d1, sd1) = _run[0];
+        var (t2, d2, sd2) = _run[1];
+        if (Math.Sign(d1) != Math.Sign(d2) || d1 == 0 || t1 <= last || t2 <= t1) return null;
+        double sign = Math.Sign(d1), dtS = (t2 - t1).Nanoseconds / 1e9, pairSd = Math.Sqrt(sd1 * sd1 + sd2 * sd2);
+        // Only where the pair can tell the two apart: a step puts the second sample at d1, a rate change since the last
+        // normal sample at d1 (t2 - last) / (t1 - last). Where the gate is wide (the oscillator may move a lot between
+        // reads) both fit, and a rate change's run-up read as a step would be stepped: wait for the third sample.
+        double separationNs = Math.Abs(d1) * dtS / ((t1 - last).Nanoseconds / 1e9);
+        if (!(separationNs > (FlatPairSigmas + _options.ThresholdSigmas) * pairSd)) return null;
+        if (Math.Abs(d2 - d1) <= FlatPairSigmas * pairSd)
+        {
+            double meanNs = (d1 + d2) / 2;
+            Last = new Discontinuity(t1, DiscontinuityKind.Step, Duration.FromNanoseconds((long)Math.Round(meanNs)), 0, 2);
+            _run.Clear();
+            return (Last, 0, meanNs);
+        }
+        if (!((d2 - d1) * sign > _options.ThresholdSigmas * pairSd)) return null;
+        double slopeNsPerS = (d2 - d1) / dtS;
+        double atLastNormalNs = d1 - slopeNsPerS * (t1 - last).Nanoseconds / 1e9;
+        if (atLastNormalNs * sign > _options.ThresholdSigmas * sd1) return null; // the change began after that normal sample
+        Last = new Discontinuity(t1, DiscontinuityKind.FrequencyJump, Duration.Zero, slopeNsPerS / 1e3, 2);
+        _run.Clear();
+        return (Last, slopeNsPerS, d2);
+    }
+
+    /// <summary>Two deviating samples agreeing within this many standard deviations of their difference are one step
+    /// (see <see cref="ChangeInRun"/>): a real step passes 99.7 % of the time, and one that does not waits for the
+    /// third sample as before.</summary>
+    public const double FlatPairSigmas = 3.0;
 
     /// <summary>Forget the run and the last discontinuity (after the estimator was reset).</summary>
     public void Reset()
@@ -72,6 +127,37 @@ public sealed class ChangeDetector
     /// <summary>A run's slope this many of its standard deviations from zero is a frequency change even when the
     /// run starts long after the change (a slow jump that took several samples to exceed the threshold).</summary>
     private const double SignificantSlopeSigmas = 4.0;
+
+    /// <summary>
+    /// A run whose deviations change sign but all lie on one line (each within <see cref="FlatPairSigmas"/> of its
+    /// own spread from it, the slope significant): a step and a rate change of opposite signs at once (a migration
+    /// whose step the new rate runs back through zero), which the same-sign rule would hold until the line is past
+    /// zero by ConsecutiveSamples. A FrequencyJump whose step is the line at the last normal sample; null otherwise.
+    /// </summary>
+    private Discontinuity? CrossingLine()
+    {
+        int n = _run.Count;
+        if (_run.All(r => r.ResidualNs > 0) || _run.All(r => r.ResidualNs < 0)) return null;
+        var t1 = _run[0].At;
+        double meanT = _run.Average(r => (r.At - t1).Nanoseconds / 1e9), meanNs = _run.Average(r => r.ResidualNs);
+        double sxx = 0, sxy = 0;
+        foreach (var (at, residualNs, _) in _run)
+        {
+            double dx = (at - t1).Nanoseconds / 1e9 - meanT;
+            sxx += dx * dx;
+            sxy += dx * (residualNs - meanNs);
+        }
+        if (!(sxx > 0)) return null;
+        double slopeNsPerS = sxy / sxx, interceptNs = meanNs - slopeNsPerS * meanT;
+        foreach (var (at, residualNs, sdNs) in _run)
+            if (Math.Abs(residualNs - interceptNs - slopeNsPerS * (at - t1).Nanoseconds / 1e9) > FlatPairSigmas * sdNs) return null;
+        if (!(Math.Abs(slopeNsPerS) > SignificantSlopeSigmas * _run.Average(r => r.SdNs) / Math.Sqrt(sxx))) return null;
+        double intervalS = (_lastIntervalNs > 0 ? _lastIntervalNs
+            : _lastNormal is { } last && t1 > last ? (t1 - last).Nanoseconds
+            : (_run[^1].At - t1).Nanoseconds / Math.Max(1, n - 1)) / 1e9;
+        double stepAtLastNormalNs = interceptNs - slopeNsPerS * intervalS;
+        return new Discontinuity(t1, DiscontinuityKind.FrequencyJump, Duration.FromNanoseconds((long)Math.Round(stepAtLastNormalNs)), slopeNsPerS / 1e3, n);
+    }
 
     private int TrailingSameSignCount()
     {

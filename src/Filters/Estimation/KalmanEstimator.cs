@@ -137,6 +137,10 @@ public sealed class KalmanEstimator : IClockEstimator
                 case ChangeVerdict.Outlier:
                     _held.Add(sample);
                     OutlierCount++;
+                    if (_options.FollowChangeAtSecondSample && _detector.ChangeInRun() is { } change)
+                        return change.Change.Kind == DiscontinuityKind.Step
+                            ? FollowStep(sample, prior, baseVarianceNs2, change.Change)
+                            : FollowRateChange(sample, change.Change, change.SlopeNsPerS, change.DeviationNs);
                     return SampleOutcome.Outlier;
                 case ChangeVerdict.Discontinuity:
                     _held.Add(sample);
@@ -177,6 +181,66 @@ public sealed class KalmanEstimator : IClockEstimator
         if (_drift is null || _drift.Quiet) _quietNoiseScale = _noiseScale;
         return SampleOutcome.Accepted;
     }
+
+    /// <summary>
+    /// Two held samples in a row deviate along a line from zero (<see cref="ChangeDetector.ChangeInRun"/>): the
+    /// reference's rate (or the oscillator's) changed after the last normal sample. The state moves onto the line at
+    /// this sample: offset + deviation, frequency + slope, with the line's own uncertainty (the samples' measurement
+    /// noise: offset R2, slope (R1 + R2) / dt^2, covariance R2 / dt) on top of the prediction's. The sample is not
+    /// used again as a measurement (the line already holds it). What was learnt about the wander stays; the noise
+    /// scale goes back to its value before the change, and the drift history, drift CUSUM and third differences start
+    /// over (the kink is no noise).
+    /// </summary>
+    private SampleOutcome FollowRateChange(OffsetSample sample, Discontinuity jump, double slopeNsPerS, double deviationNs)
+    {
+        var first = _held[^2];
+        double r1 = _noiseScale * MeasurementVarianceNs2(first), r2 = _noiseScale * MeasurementVarianceNs2(sample);
+        double dtS = (sample.LocalTime - first.LocalTime).Nanoseconds / 1e9;
+        _bank.Advance(SecondsSinceState(sample.LocalTime.Nanoseconds),
+            new ClockGaussian(deviationNs, slopeNsPerS, r2, r2 / dtS, (r1 + r2) / (dtS * dtS)));
+        _stateTimeNs = sample.LocalTime.Nanoseconds;
+        _lastSampleNs = sample.LocalTime.Nanoseconds;
+        SampleCount++;
+        RateChangesFollowed++;
+        _held.Clear();
+        _detector.Reset();
+        _drift?.Reset();
+        _frequencyDrift.Restart();
+        _thirdDifferences.Restart();
+        _recentLearnt.Clear();
+        SetNoiseScale(_quietNoiseScale);
+        LastDiscontinuity = jump;
+        return SampleOutcome.Discontinuity;
+    }
+
+    /// <summary>Rate changes followed at their second deviating sample (<see cref="FollowRateChange"/>).</summary>
+    public long RateChangesFollowed { get; private set; }
+
+    /// <summary>
+    /// Two held samples in a row agree on one offset away from the prediction (<see cref="ChangeDetector.ChangeInRun"/>):
+    /// the clock (or the reference) stepped after the last normal sample and its rate did not change. The first
+    /// deviating sample measures the step (its deviation, with its measurement noise); this one is then an ordinary
+    /// measurement of the stepped state, so the frequency, the learnt wander and noise and the drift history all
+    /// carry over (a restart would relearn the frequency from a few samples and publish nothing until MinSamples).
+    /// The third differences start over (a step is no noise).
+    /// </summary>
+    private SampleOutcome FollowStep(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, Discontinuity step)
+    {
+        var first = _held[^2];
+        double r1 = _noiseScale * MeasurementVarianceNs2(first);
+        _held.Clear();
+        _detector.Reset();
+        _drift?.Reset();
+        _thirdDifferences.Restart();
+        SetNoiseScale(_quietNoiseScale);
+        Update(sample, prior, baseVarianceNs2, adapt: false, new ClockGaussian(step.Step.Nanoseconds, 0, r1, 0, 0));
+        StepsFollowed++;
+        LastDiscontinuity = step;
+        return SampleOutcome.Discontinuity;
+    }
+
+    /// <summary>Steps followed at their second deviating sample (<see cref="FollowStep"/>).</summary>
+    public long StepsFollowed { get; private set; }
 
     /// <summary>Wander levels with at least this predicted weight count as plausible for the outlier gate.</summary>
     private const double PlausibleWeight = 0.01;

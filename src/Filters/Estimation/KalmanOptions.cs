@@ -66,6 +66,13 @@ public sealed record KalmanOptions
     /// 0 turns drift detection off.</summary>
     public double DriftThresholdSigmas { get; init; } = 5.0;
 
+    /// <summary>A step or a rate change shown by two deviating samples in a row (<see cref="ChangeDetector.ChangeInRun"/>:
+    /// the pair agrees on one offset, or grows along a line from zero) is followed at the second: the step or the line
+    /// is folded into the state, without waiting for <see cref="ChangeDetectorOptions.ConsecutiveSamples"/> and
+    /// without a reset (frequency, wander and noise carry over). At slow reads this is one read and one correction
+    /// sooner: the first read shows a change, the second what it is. Default true.</summary>
+    public bool FollowChangeAtSecondSample { get; init; } = true;
+
     /// <summary>Outlier rejection (ThresholdSigmas on the innovation, default 5) and discontinuity detection.</summary>
     public ChangeDetectorOptions Detector { get; init; } = new();
 

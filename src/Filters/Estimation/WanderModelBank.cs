@@ -214,6 +214,19 @@ public sealed class WanderModelBank
         ApplyFloor();
     }
 
+    /// <summary>
+    /// Moves every model dtS seconds on without a measurement, each first moved by correction (a change the caller
+    /// measured, with its uncertainty; see <see cref="KalmanEstimator"/>'s rate change at the second sample). The
+    /// levels keep their predicted weights.
+    /// </summary>
+    public void Advance(double dtS, ClockGaussian correction)
+    {
+        MixAndPredict(dtS, correction);
+        Array.Copy(_scratch, _models, _models.Length);
+        Array.Copy(_scratchWeights, _weights, _weights.Length);
+        ApplyFloor();
+    }
+
     private void ApplyFloor()
     {
         if (_options.MinWeight <= 0) return;

@@ -102,4 +102,75 @@ public class ServedRateChangeTests
         var (steps, _, _) = RunSlow(1, 40, 52, new SyncEngineOptions { JumpRateAllowancePpm = 0 });
         Assert.True(steps > 0, "a 2 ms run-up in one read is a jump without the allowance");
     }
+
+    /// <summary>The guest's error at each of the first reads after a rate change at 52 s reads.</summary>
+    private static List<long> ErrorsAfterSlowRateChange(int seed, double ratePpm, SyncEngineOptions options, int reads, long stepNs = 0)
+    {
+        const double readS = 52, changeAtS = 60 * readS + 13; // 13 s after a read: the first read after it sees 39 s of it
+        var clock = new ServedFaultClock(seed);
+        var engine = new SyncEngine(options with { ReadInterval = Sync.Filters.Time.Duration.FromSeconds(readS) }, LeapSecondTable.Embedded);
+        var errors = new List<long>();
+        bool changed = false;
+        while (errors.Count < reads)
+        {
+            var nextReadS = clock.ElapsedS + readS;
+            if (!changed && nextReadS > changeAtS)
+            {
+                clock.Advance((long)Math.Round((changeAtS - clock.ElapsedS) * 1e9));
+                if (ratePpm != 0) clock.ChangeServedRate(ratePpm);
+                if (stepNs != 0) clock.StepServed(stepNs);
+                changed = true;
+            }
+            clock.Advance((long)Math.Round((nextReadS - clock.ElapsedS) * 1e9));
+            if (engine.OnReading("ptp0", clock.Read(9)) is { } command)
+                clock.Apply(command);
+            if (changed) errors.Add(clock.ErrorNs);
+        }
+        return errors;
+    }
+
+    [Theory]
+    [InlineData(14.0)]
+    [InlineData(-20.0)]
+    public void AtSlowReadsARateChangeIsFollowedFromItsSecondRead(double ratePpm)
+    {
+        // The first read after the change shows it, the second its rate (a line from zero since the last normal read):
+        // the estimate moves onto that line there and the controller removes the run-up within one interval, so the
+        // third read is back within the read path's noise (tens of us here; the run-up is 14 ppm x 52 s = 728 us per
+        // read; waiting for a third deviating read and restarting the filter took 3-4 reads more).
+        foreach (var seed in new[] { 1, 2, 3 })
+        {
+            var errors = ErrorsAfterSlowRateChange(seed, ratePpm, new SyncEngineOptions(), 6);
+            Assert.True(Math.Abs(errors[1]) > 500_000, $"seed {seed}: the second read must still show the run-up ({errors[1] / 1e3:0} us)");
+            Assert.True(errors.Skip(2).All(e => Math.Abs(e) < 100_000), $"seed {seed}: errors after the change {string.Join(", ", errors.Select(e => $"{e / 1e3:0.0}"))} us");
+        }
+    }
+
+    [Fact]
+    public void WithoutFollowingAtTheSecondSampleTheThirdReadIsStillOff()
+    {
+        var options = new SyncEngineOptions();
+        options = options with { Kalman = options.Kalman with { FollowChangeAtSecondSample = false } };
+        var errors = ErrorsAfterSlowRateChange(1, 14, options, 6);
+        Assert.True(Math.Abs(errors[2]) > 300_000, $"errors after the change {string.Join(", ", errors.Select(e => $"{e / 1e3:0.0}"))} us");
+    }
+
+    [Theory]
+    [InlineData(300_000)]
+    [InlineData(-800_000)]
+    public void AtSlowReadsAServedStepIsFollowedFromItsSecondRead(long stepNs)
+    {
+        // A step below the single-read jump test (500 ppm x 52 s = 26 ms allowed for a rate's run-up): the first read
+        // shows it, the second agrees on it (a flat pair), the state moves by it there, keeping the frequency, and the
+        // third read is back within the read path's noise (waiting for a third deviating read took one read more).
+        foreach (var seed in new[] { 1, 2, 3 })
+        {
+            var errors = ErrorsAfterSlowRateChange(seed, 0, new SyncEngineOptions(), 6, stepNs);
+            Assert.True(Math.Abs(errors[1]) > Math.Abs(stepNs) / 2, $"seed {seed}: the second read must still show the step ({errors[1] / 1e3:0} us)");
+            Assert.True(errors.Skip(2).All(e => Math.Abs(e) < 100_000), $"seed {seed}: errors after the step {string.Join(", ", errors.Select(e => $"{e / 1e3:0.0}"))} us");
+        }
+        var options = new SyncEngineOptions();
+        var waiting = ErrorsAfterSlowRateChange(1, 0, options with { Kalman = options.Kalman with { FollowChangeAtSecondSample = false } }, 6, stepNs);
+        Assert.True(Math.Abs(waiting[2]) > Math.Abs(stepNs) / 2, $"without it the third read is still off: {string.Join(", ", waiting.Select(e => $"{e / 1e3:0.0}"))} us");
+    }
 }
