@@ -5,11 +5,12 @@ using Sync.Filters.Time;
 namespace Sync.Filters.Engine;
 
 /// <summary>
-/// What the kernel is told about leap seconds at a given local time: TAI - UTC from the table, and the insert or
+/// What the kernel is told about leap seconds at a given local time: TAI - UTC from the table (or, where it has
+/// expired, as a device serving TAI and UTC shows it: <see cref="TaiMinusUtcObservation"/>), and the insert or
 /// delete flag within the day before a leap (not under <see cref="LeapPolicy.Slew"/> or
 /// <see cref="LeapPolicy.FollowSmear"/>, which leave the kernel's leap alone).
 /// </summary>
-internal sealed class LeapAnnouncement(LeapPolicy policy, LeapSecondTable leapTable)
+internal sealed class LeapAnnouncement(LeapPolicy policy, LeapSecondTable leapTable, TaiMinusUtcObservation taiMinusUtc)
 {
     /// <summary>Insert or delete leap, or none, as of the last <see cref="Update"/>.</summary>
     public ClockStatus Flags { get; private set; }
@@ -19,7 +20,7 @@ internal sealed class LeapAnnouncement(LeapPolicy policy, LeapSecondTable leapTa
 
     public void Update(Instant<Utc> localNow)
     {
-        TaiMinusUtcSeconds = leapTable.TaiMinusUtcAt(localNow);
+        TaiMinusUtcSeconds = taiMinusUtc.TaiMinusUtcAt(localNow, leapTable);
         Flags = ClockStatus.None;
         if (policy is LeapPolicy.Slew or LeapPolicy.FollowSmear)
             return;

@@ -9,8 +9,11 @@ namespace Sync.Filters.Engine;
 /// policy: UTC (converted from TAI or a smear where the table allows), or the continuous axis of a followed
 /// computable smear (<see cref="SmearTarget"/>). A reading near a leap is dropped unless it comes from a computable
 /// smear (UTC repeats a second there).
+/// A TAI reading where the table has expired is converted with the TAI - UTC a device serving both scales shows
+/// (<see cref="TaiMinusUtcObservation"/>), when there is one.
 /// </summary>
-internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSecondTable leapTable, SmearTarget smearTarget)
+internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSecondTable leapTable, SmearTarget smearTarget,
+    TaiMinusUtcObservation taiMinusUtc)
 {
     /// <summary>The offset sample (null when the reading cannot be converted); sets the source's smear and ambiguity.</summary>
     public OffsetSample? ToOffsetSample(ReducedSample sample, ClockScale scale, SourceState source)
@@ -21,6 +24,7 @@ internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSec
         var leap = leapTable.NextAfter(sample.LocalTime - options.LeapQuietWindow);
         if (!followsComputableSmear && leap is { } l && (sample.LocalTime - l.Effective).Abs() < options.LeapQuietWindow)
             return null;
+        taiMinusUtc.Offer(sample, scale, leapTable);
 
         Instant<Utc> referenceUtc;
         var ambiguity = Duration.Zero;
@@ -44,6 +48,10 @@ internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSec
                 return null;
             referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds);
             ambiguity = converted.Ambiguity * 2;
+        }
+        else if (scale.Scale == TimeScale.Tai && leapTable.IsExpiredAt(sample.LocalTime) && taiMinusUtc.Seconds is { } observed)
+        {
+            referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds - observed * Duration.NanosecondsPerSecond);
         }
         else
         {

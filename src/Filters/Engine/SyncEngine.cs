@@ -32,6 +32,7 @@ public sealed class SyncEngine
     private readonly KernelReadBack _readBack;
     private readonly MaxErrorSchedule _maxError = new();
     private readonly OffsetRms _rms = new();
+    private readonly TaiMinusUtcObservation _taiMinusUtc = new();
     private Instant<Utc>? _lastFilteredAt;
     private Instant<Utc>? _lastBatchEndAt;
     private Instant<Utc> _readingEnd;
@@ -50,8 +51,8 @@ public sealed class SyncEngine
         _sources = new SourceSet(options);
         _selector = new SourceSelector(options);
         _smearTarget = new SmearTarget(leapTable);
-        _converter = new ReferenceScaleConverter(options, leapTable, _smearTarget);
-        _leap = new LeapAnnouncement(options.Leap, leapTable);
+        _converter = new ReferenceScaleConverter(options, leapTable, _smearTarget, _taiMinusUtc);
+        _leap = new LeapAnnouncement(options.Leap, leapTable, _taiMinusUtc);
         _honest = new HonestEstimate(options, _estimator, _controller, _smearTarget);
         _jumps = new JumpDetector(options, _estimator);
         _readBack = new KernelReadBack(_estimator);
@@ -117,6 +118,16 @@ public sealed class SyncEngine
     /// the first estimate.</summary>
     public Duration? CausalBoundAtSample => _honest.CausalBoundAtSample;
 
+    /// <summary>
+    /// TAI - UTC as read from a device serving both a TAI and a UTC clock (both read in one step, e.g. with
+    /// sources:combine), null until seen (<see cref="TaiMinusUtcObservation"/>). Where the leap table has expired it is
+    /// what the kernel is told and what TAI readings are converted with; where the table is valid it is only compared.
+    /// </summary>
+    public int? ObservedTaiMinusUtc => _taiMinusUtc.Seconds;
+
+    /// <summary>True when <see cref="ObservedTaiMinusUtc"/> differs from the leap table at the last observation.</summary>
+    public bool ObservedTaiMinusUtcDisagreesWithTable => _taiMinusUtc.DisagreesWithTable;
+
     /// <summary>Register a reference clock so it shows in the snapshot before its first reading (in order of preference).</summary>
     public void AddSource(string id, string name, ClockScale scale) => _sources.Add(id, name, scale);
 
@@ -136,7 +147,9 @@ public sealed class SyncEngine
         _readingEnd = new Instant<Utc>(readings.Max(r => r.Reading.Samples.Count == 0 ? long.MinValue + 1 : r.Reading.Samples.Max(t => t.SysAfterNs)) + 1);
         Instant<Utc>? latest = null;
         ClockCommand? jumped = null;
-        foreach (var (id, reading) in readings)
+        // UTC readings first (stable order otherwise): a TAI reading of the same step is then converted with the
+        // TAI - UTC the two show together (TaiMinusUtcObservation), from the first step on.
+        foreach (var (id, reading) in readings.OrderBy(r => r.Reading.PhcScale.Scale == TimeScale.Utc ? 0 : 1))
         {
             var (accepted, jumpCommand) = Accept(id, reading, readings.Count == 1);
             jumped ??= jumpCommand;
