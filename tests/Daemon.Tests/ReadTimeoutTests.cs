@@ -278,7 +278,8 @@ public sealed class ReadTimeoutTests
     [InlineData(ClockErrorKind.Transient, false)]
     [InlineData(ClockErrorKind.PermissionDenied, false)]
     public void TheLoopFailsOverOnTimeoutLikeOnAGoneDevice(ClockErrorKind kind, bool failsOver) =>
-        Assert.Equal(failsOver, SyncLoop.FailsOver(kind));
+        Assert.Equal(failsOver ? Sync.Filters.Selection.ReadOutcome.Unavailable : Sync.Filters.Selection.ReadOutcome.Failed,
+            SyncLoop.OutcomeOf(kind));
 }
 
 public sealed class LinuxClockSourcesTests
