@@ -220,11 +220,13 @@ public sealed class SyncEngine
 
     /// <summary>
     /// The delay-corrected filter's state for a source (<see cref="ReductionRule.DelayCorrected"/>): the slope K it has
-    /// learnt within readings and how far it moved the source's last reading; null for another filter or source.
+    /// uses, how far it moved the source's last reading, the slope learnt within readings and the one seen across
+    /// readings with its standard error (NaN, infinite before it exists); null for another filter or source.
     /// </summary>
-    public (double Slope, Duration LastShift)? DelayCorrection(string id) =>
+    public (double Slope, Duration LastShift, double Within, double Across, double AcrossError)? DelayCorrection(string id) =>
         _sources.TryGet(id, out var source) && source.Reducer.Rule == ReductionRule.DelayCorrected
-            ? (source.Reducer.AsymmetrySlope, source.Reducer.LastAsymmetryShift)
+            ? (source.Reducer.AsymmetrySlope, source.Reducer.LastAsymmetryShift, source.Reducer.WithinReadingSlope,
+                source.Reducer.AcrossReadingSlope ?? double.NaN, source.Reducer.AcrossReadingSlopeError)
             : null;
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
