@@ -42,6 +42,7 @@ public sealed class SyncEngine
     private string? _selectedId;
     private bool _noMajority;
     private bool _disrupted;
+    private LocalClockAdjustment? _unapplied;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -365,14 +366,46 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand Apply(DisciplineDecision decision, Instant<Utc> at)
     {
+        _unapplied = null;
         if (decision.Adjustment is { } a && !Observing)
         {
             _estimator.NotifyAdjustment(a);
+            _unapplied = a;
             // After a backward step the local clock shows times it showed before (see JumpDetector.StepOverlapEnd).
             if (a.Step < Duration.Zero)
                 _jumps.StepOverlapEnd = a.At;
         }
         return _maxError.Written(decision.Command, at);
+    }
+
+    /// <summary>
+    /// The caller applied the command this engine returned last, between local times <paramref name="before"/> and
+    /// <paramref name="after"/> (the clock read just before and just after clock_adjtime). A command is dated when it is
+    /// made, just after the step's readings, but the kernel changes the clock's rate when the command is applied, which
+    /// can be much later: a cross-timestamp is taken inside a read that still has the rest of its round trip to go, and
+    /// the daemon's own work and a busy host add more. Until then the clock kept its old rate, so a 500 ppm slew applied
+    /// 200 us after its date leaves 100 ns that neither the estimate nor its bound knew of (random world 2-247: a 337 ppm
+    /// slew, 87 us reads, 29-39 ns outside a 20 ns model bound). The rate change is therefore moved to when it took effect,
+    /// the middle of the apply: announced again at its old date with the opposite sign and at the new date (the steering
+    /// bookkeeping is linear in the changes). A step moves the clock by its size whenever it is applied; only the end of
+    /// the overlap a backward step leaves moves with it. Nothing to do when the command carried no adjustment, was not
+    /// applied (observe mode), or is reported again.
+    /// </summary>
+    public void CommandApplied(Instant<Utc> before, Instant<Utc> after)
+    {
+        if (_unapplied is not { } a)
+            return;
+        _unapplied = null;
+        // before and after bracket the apply on the clock as it ran before the command and after it: take the step out.
+        var span = Duration.Max(Duration.Zero, after - before - a.Step);
+        var effective = before + span / 2;
+        if (a.FrequencyChangePpm != 0 && effective > a.At)
+        {
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(a.At, -a.FrequencyChangePpm, Duration.Zero));
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(effective, a.FrequencyChangePpm, Duration.Zero));
+        }
+        if (a.Step < Duration.Zero && before + span > a.At)
+            _jumps.StepOverlapEnd = before + span;
     }
 
     /// <summary>
