@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sync.Clock.VhostUser;
+using Sync.TestSupport;
 
 namespace Sync.Bench;
 

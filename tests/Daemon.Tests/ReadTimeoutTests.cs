@@ -278,7 +278,8 @@ public sealed class ReadTimeoutTests
     [InlineData(ClockErrorKind.Transient, false)]
     [InlineData(ClockErrorKind.PermissionDenied, false)]
     public void TheLoopFailsOverOnTimeoutLikeOnAGoneDevice(ClockErrorKind kind, bool failsOver) =>
-        Assert.Equal(failsOver, SyncLoop.FailsOver(kind));
+        Assert.Equal(failsOver ? Sync.Filters.Selection.ReadOutcome.Unavailable : Sync.Filters.Selection.ReadOutcome.Failed,
+            SyncLoop.OutcomeOf(kind));
 }
 
 public sealed class LinuxClockSourcesTests
@@ -291,7 +292,7 @@ public sealed class LinuxClockSourcesTests
     [Fact]
     public void ASelectorThatMatchesNothingIsSkippedForTheNextOne()
     {
-        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
+        using var fs = new Sync.TestSupport.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions
         {
             Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
@@ -318,7 +319,7 @@ public sealed class LinuxClockSourcesTests
     [Fact]
     public void WhenNoSelectorMatchesOpeningFailsNamingThemAll()
     {
-        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
+        using var fs = new Sync.TestSupport.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions
         {
             Clocks = [Sync.Clock.Linux.ClockSelector.ByPath("/dev/ptp_virtio_tai"),
@@ -335,7 +336,7 @@ public sealed class LinuxClockSourcesTests
     [Fact]
     public void EveryRealClockIsReadThroughTheConfiguredReadTimeout()
     {
-        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
+        using var fs = new Sync.TestSupport.FakeSysfs().Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions { ReadTimeoutMs = 750 };
 
         var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());
@@ -370,7 +371,7 @@ public sealed class OneClockSelectionTests
     [InlineData("utc-smeared-sls,tai")]
     public void ClocksReportsTheClockSyncOpensFirst(string selection)
     {
-        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs()
+        using var fs = new Sync.TestSupport.FakeSysfs()
             .Clock(0, "Virtio PTP type 0/variant 0").Clock(1, "Virtio PTP type 1/variant 0").Clock(2, "Virtio PTP type 3/variant 2");
         var selectors = Sync.Clock.Linux.PtpClockSelector.ParseList(selection).Value;
         var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = selectors };
@@ -395,7 +396,7 @@ public sealed class OneClockSelectionTests
     [Fact]
     public void AClockThatCannotSteerIsRefusedBySyncAsByClocks()
     {
-        using var fs = new Sync.Clock.Tests.Linux.FakeSysfs().Clock(0, "Virtio PTP type 2/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
+        using var fs = new Sync.TestSupport.FakeSysfs().Clock(0, "Virtio PTP type 2/variant 0").Clock(1, "Virtio PTP type 1/variant 0");
         var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = [Sync.Clock.Linux.ClockSelector.ByDeviceName("ptp0")] };
 
         var opened = LinuxClockSources.Open(sources, new Sync.Clock.Linux.PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), new FakeTimeProvider());

@@ -9,6 +9,7 @@ using Sync.Daemon.Hosting;
 using Sync.Daemon.Serving;
 using Sync.Daemon.Telemetry;
 using Sync.Filters.Time;
+using Sync.TestSupport;
 
 namespace Sync.Daemon.Tests;
 

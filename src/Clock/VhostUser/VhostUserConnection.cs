@@ -33,6 +33,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     private VhostUserEventLoop.Deadline? _deadline;
     private volatile bool _stopRequested;
     private int _pendingNotificationMask;
+    private int _deferredCallMask; // loop thread: queues whose call waits for the end of the loop's batch
     private bool _attached;
     private bool _ended;
     // Timeouts: when accepted, when last active (message, kick or device notification).
@@ -184,8 +185,27 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
             return;
         }
         _lastActivityMs = Environment.TickCount64;
-        EventFds.Drain(fd);
-        _session.ProcessQueue(q);
+        // The kick fd is edge-triggered and not read (see VhostUserEventLoop.Watch); the call is signalled at the end of the batch.
+        if (_session.ProcessQueue(q, deferCall: q < 32))
+        {
+            bool enlist = _deferredCallMask == 0;
+            _deferredCallMask |= 1 << q;
+            if (enlist)
+            {
+                _loop!.DeferCalls(this);
+            }
+        }
+    }
+
+    /// <summary>Loop thread, end of a batch: signals the calls <see cref="OnKick"/> deferred, on the rings' current call fds.</summary>
+    internal void SignalDeferredCalls()
+    {
+        int mask = _deferredCallMask;
+        _deferredCallMask = 0;
+        if (!_ended)
+        {
+            _session.SignalCalls(mask);
+        }
     }
 
     /// <summary>Loop thread: an exception escaped while serving this connection: untrusted input must never take the process down.</summary>
@@ -258,7 +278,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
                     Close(reason);
                     return;
                 }
-                _watchedKicks[q] = wanted; // a kick that came before the ring ran is reported at once (level-triggered)
+                _watchedKicks[q] = wanted; // a kick that came before the ring ran is reported once when the fd is added
             }
         }
     }

@@ -18,6 +18,8 @@ namespace Sync.Clock.VhostUser;
 internal sealed unsafe class VhostUserEventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 256;
+    /// <summary>Connections with deferred calls before they are signalled even in the middle of a batch (bounds the delay of the first).</summary>
+    private const int MaxDeferredCalls = 16;
     private const ulong WakeTag = ulong.MaxValue;
     private const ulong ListenerTag = ulong.MaxValue - 1;
 
@@ -29,6 +31,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
     private readonly ConcurrentQueue<Action> _work = new();
     private readonly Dictionary<int, VhostUserConnection> _connections = new();
     private readonly PriorityQueue<Deadline, long> _deadlines = new();
+    private readonly List<VhostUserConnection> _callsDue = new(MaxDeferredCalls);
     private readonly object _wakeGate = new();
     private int _wakePending;
     private int _listenerFd = -1;
@@ -109,11 +112,32 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
         }
     }
 
-    /// <summary>Watches <paramref name="fd"/> for input, tagged for <paramref name="connection"/> (source 0: socket, q + 1: kick of queue q). Loop thread only.</summary>
+    /// <summary>
+    /// Watches <paramref name="fd"/> for input, tagged for <paramref name="connection"/> (source 0: socket, q + 1: kick
+    /// of queue q). Loop thread only. A kick eventfd is watched edge-triggered and never read (as the kernel's vhost
+    /// does): every write by the front end is one event, and serving a kick costs no read(2). Its counter only grows
+    /// (by one per kick: 2^64 is never reached). A kick pending when the fd is added is reported once.
+    /// </summary>
     public bool Watch(VhostUserConnection connection, int source, int fd)
     {
         _connections[connection.Id] = connection;
-        return LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_ADD, fd, LibC.EPOLLIN, Tag(connection.Id, source)) == 0;
+        uint events = source == 0 ? LibC.EPOLLIN : LibC.EPOLLIN | LibC.EPOLLET;
+        return LibC.EpollControl(_epollFd, LibC.EPOLL_CTL_ADD, fd, events, Tag(connection.Id, source)) == 0;
+    }
+
+    /// <summary>
+    /// <paramref name="connection"/> published used entries on a kick and its call(s) are due: they are signalled
+    /// together at the end of this batch of events (or once <see cref="MaxDeferredCalls"/> connections wait), so a
+    /// front end thread that sleeps on several call fds is woken once per batch, not once per READ. Loop thread only;
+    /// at most once per connection per batch.
+    /// </summary>
+    public void DeferCalls(VhostUserConnection connection)
+    {
+        _callsDue.Add(connection);
+        if (_callsDue.Count >= MaxDeferredCalls)
+        {
+            SignalDeferredCalls();
+        }
     }
 
     /// <summary>Stops watching <paramref name="fd"/>; call before closing it (the store may hold another reference to its file). Loop thread only.</summary>
@@ -213,6 +237,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
                         Dispatch(connection, (int)(tag & 0xff));
                     }
                 }
+                SignalDeferredCalls();
                 RunPostedWork();
                 CheckDeadlines();
             }
@@ -223,6 +248,7 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
         }
         finally
         {
+            SignalDeferredCalls();
             RunPostedWork();
             foreach (var connection in _connections.Values.ToArray())
             {
@@ -267,6 +293,16 @@ internal sealed unsafe class VhostUserEventLoop : IDisposable
             // Untrusted input must never take the process down; log and drop this connection.
             connection.EndOnInternalError(exception);
         }
+    }
+
+    /// <summary>Signals the calls deferred in this batch (an ended connection signals nothing: its fds are closed).</summary>
+    private void SignalDeferredCalls()
+    {
+        for (int i = 0; i < _callsDue.Count; i++)
+        {
+            _callsDue[i].SignalDeferredCalls();
+        }
+        _callsDue.Clear();
     }
 
     private void RunPostedWork()

@@ -83,19 +83,24 @@ internal sealed partial class VhostUserSession : IDisposable
         return Handle(header, payload);
     }
 
-    /// <summary>Serves what the driver made available on queue <paramref name="q"/> (after a kick or a device notification).</summary>
-    public void ProcessQueue(int q)
+    /// <summary>
+    /// Serves what the driver made available on queue <paramref name="q"/> (after a kick or a device notification).
+    /// The driver's call is signalled here, or with <paramref name="deferCall"/> left to the caller: true when one is
+    /// due (then <see cref="SignalCalls"/> must follow soon).
+    /// </summary>
+    public bool ProcessQueue(int q, bool deferCall = false)
     {
         if (!_vrings.IsRunnable(q))
         {
-            return;
+            return false;
         }
         var vring = _vrings[q];
         vring.Queue ??= BuildQueue(vring);
         if (vring.Queue is null)
         {
-            return;
+            return false;
         }
+        bool callDue = false;
         VirtqueuePassResult result;
         do
         {
@@ -104,7 +109,14 @@ internal sealed partial class VhostUserSession : IDisposable
             ChainsRejected += result.Rejected;
             if (result.NotifyDriver && vring.CallFd >= 0)
             {
-                EventFds.Signal(vring.CallFd);
+                if (deferCall)
+                {
+                    callDue = true;
+                }
+                else
+                {
+                    EventFds.Signal(vring.CallFd);
+                }
             }
         }
         while (result.MorePending && !_host.StopRequested);
@@ -120,6 +132,19 @@ internal sealed partial class VhostUserSession : IDisposable
             if (vring.ErrFd >= 0)
             {
                 EventFds.Signal(vring.ErrFd);
+            }
+        }
+        return callDue;
+    }
+
+    /// <summary>Signals the call fd of each queue in <paramref name="queueMask"/> that has one now (calls deferred by <see cref="ProcessQueue"/>).</summary>
+    public void SignalCalls(int queueMask)
+    {
+        for (int q = 0; q < _vrings.Count && q < 32; q++)
+        {
+            if ((queueMask & (1 << q)) != 0 && _vrings[q].CallFd >= 0)
+            {
+                EventFds.Signal(_vrings[q].CallFd);
             }
         }
     }

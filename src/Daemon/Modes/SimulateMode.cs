@@ -11,7 +11,8 @@ namespace Sync.Daemon.Modes;
 /// <summary>
 /// `virtsyncd simulate [--scenario NAME|FILE.json] [--duration SECONDS] [--seed N] [--out DIR]
 /// [--leap-policy kernel|slew|follow-smear] [--estimator kalman|regression] [--realtime [--metrics HOST:PORT]]`: the real pipeline against
-/// the simulator, with a progress bar, a final table and, with --out, report.json, samples.csv and offset.png.
+/// the simulator, with a progress bar, a final table and, with --out, report.json and samples.csv
+/// (docs/scenarios.md, "Output files").
 /// </summary>
 public static class SimulateMode
 {
@@ -67,8 +68,7 @@ public static class SimulateMode
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(result.Report, SimulationReportJson.Default.SimulationReport));
             WriteCsv(Path.Combine(dir, "samples.csv"), result.Trace);
-            PngPlot.Write(Path.Combine(dir, "offset.png"), result.Trace, $"{scenario.Name} seed {scenario.Seed}");
-            stdout.WriteLine($"wrote {Path.Combine(dir, "report.json")}, samples.csv, offset.png");
+            stdout.WriteLine($"wrote {Path.Combine(dir, "report.json")}, samples.csv");
         }
         return 0;
     }

@@ -1,16 +1,18 @@
 using Sync.Clock.Abstractions;
 using Sync.Daemon.Resilience;
 using Sync.Filters.Discipline;
+using Sync.Filters.Selection;
 using Sync.Filters.Status;
 
 namespace Sync.Daemon.Pipeline;
 
 /// <summary>
 /// The one place where edges and core meet: read the selected reference clock, hand the reading to the
-/// pipeline, apply the command to the system clock. Clocks are tried in order of preference every step, so
-/// the loop fails over to the next clock while one is gone or does not answer (a real PHC is read through a
-/// TimeBoundedReferenceClock, so a stuck read ends in a Timeout error instead of stalling the loop) and is back on
-/// the preferred one as soon as it reads. Used as it is by `sync` (real clocks, real timer) and
+/// pipeline, apply the command to the system clock. Which clock a step reads and uses is the core's pure decision
+/// (<see cref="SourceFailover"/>): clocks are tried in order of preference every step, so the loop fails over to the
+/// next clock while one is gone or does not answer (a real PHC is read through a TimeBoundedReferenceClock, so a
+/// stuck read ends in a Timeout error instead of stalling the loop) and is back on the preferred one as soon as it
+/// reads; with sources:combine every clock is read. The loop only executes that decision. Used as it is by `sync` (real clocks, real timer) and
 /// `simulate` (simulated clocks, virtual time). In observe mode (chrony agent, dry run) an <see cref="ClockObserver"/>
 /// reads the clock's kernel state back before every reading and looks for a step after it (a reading a step may
 /// have fallen into is dropped).
@@ -58,11 +60,13 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     public event Action<IReferenceClock, ClockError?>? ReadCompleted;
 
     /// <summary>
-    /// Errors that say this clock cannot be read now, so the next one is tried in the same step: the device is gone,
-    /// the method is not offered, or the device does not answer (a read stuck in the driver).
+    /// The core's word for what a read gave (<see cref="SourceFailover"/> decides from it): the device is gone, the
+    /// method is not offered, or the device does not answer (a read stuck in the driver) make the clock Unavailable,
+    /// so the next one is tried in the same step; any other error is this clock's Failed read.
     /// </summary>
-    public static bool FailsOver(ClockErrorKind kind) =>
-        kind is ClockErrorKind.DeviceGone or ClockErrorKind.NotSupported or ClockErrorKind.Timeout;
+    public static ReadOutcome OutcomeOf(ClockErrorKind kind) =>
+        kind is ClockErrorKind.DeviceGone or ClockErrorKind.NotSupported or ClockErrorKind.Timeout
+            ? ReadOutcome.Unavailable : ReadOutcome.Failed;
 
     public ClockCommand? Step()
     {
@@ -78,7 +82,8 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
             Apply(pipeline.OnDisruption(systemClock.Now()));
             VmClockDisrupted?.Invoke(disruption);
         }
-        Apply(combine && clocks.Count > 1 ? ReadAll() : ReadFirstThatAnswers(), out var command);
+        var round = SourceFailover.Start(clocks.Count, combine);
+        Apply(round.ReadsAll ? ReadAll(round) : ReadFirstThatAnswers(round), out var command);
         Current = WithWatchers(pipeline.Snapshot(systemClock.Now()));
         Updated?.Invoke(Current);
         return command;
@@ -121,25 +126,25 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
     /// sources:combine: every clock is read each step and the readings go to the pipeline together, which combines
     /// them by their bounds (misses are recorded per clock).
     /// </summary>
-    private ClockCommand? ReadAll()
+    private ClockCommand? ReadAll(SourceFailover round)
     {
         var readings = new List<(string, Filters.Samples.PhcReading)>(clocks.Count);
         ClockCommand? missed = null;
-        _selected = 0;
-        for (var i = 0; i < clocks.Count; i++)
+        while (round.Next is { } i)
         {
             var clock = clocks[i];
             var reading = clock.Read(pipeline.SamplesPerReading);
             ReadCompleted?.Invoke(clock, reading.Error);
             if (reading.IsOk)
             {
-                if (readings.Count == 0)
-                    _selected = i;
                 readings.Add((clock.Info.Path, reading.Value));
+                round = round.After(ReadOutcome.Answered);
                 continue;
             }
             missed = pipeline.OnMissedReading(clock.Info.Path, systemClock.Now(), reading.Error!.ToString()) ?? missed;
+            round = round.After(OutcomeOf(reading.Error.Kind));
         }
+        _selected = round.Selected;
         if (readings.Count == 0)
             return missed;
         if (SteppedAround())
@@ -156,21 +161,22 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
         return pipeline.OnReadings(readings);
     }
 
-    private ClockCommand? ReadFirstThatAnswers()
+    /// <summary>Failover: the clocks <see cref="SourceFailover"/> names, until one answered or the step ends.</summary>
+    private ClockCommand? ReadFirstThatAnswers(SourceFailover round)
     {
         ClockCommand? command = null;
-        for (_selected = 0; _selected < clocks.Count; _selected++)
+        while (round.Next is { } i)
         {
-            var clock = clocks[_selected];
+            var clock = clocks[i];
             var id = clock.Info.Path;
             var reading = clock.Read(pipeline.SamplesPerReading);
             ReadCompleted?.Invoke(clock, reading.Error);
             if (reading.IsOk && SteppedAround())
             {
                 command = pipeline.OnMissedReading(id, systemClock.Now(), SteppedReason);
-                break;
+                round = round.After(ReadOutcome.Dropped);
             }
-            if (reading.IsOk)
+            else if (reading.IsOk)
             {
                 command = pipeline.OnReading(id, reading.Value);
                 if (!_hadGoodSample)
@@ -178,12 +184,15 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
                     _hadGoodSample = true;
                     FirstGoodSample?.Invoke();
                 }
-                break;
+                round = round.After(ReadOutcome.Answered);
             }
-            command = pipeline.OnMissedReading(id, systemClock.Now(), reading.Error!.ToString());
-            if (!FailsOver(reading.Error.Kind) || _selected == clocks.Count - 1)
-                break;
+            else
+            {
+                command = pipeline.OnMissedReading(id, systemClock.Now(), reading.Error!.ToString());
+                round = round.After(OutcomeOf(reading.Error.Kind));
+            }
         }
+        _selected = round.Selected;
         return command;
     }
 

@@ -14,8 +14,9 @@ namespace Sync.Daemon.Resilience;
 /// <item><see cref="ClockReadPolicy{T}"/>: transient errors retried sources:readRetries times; a clock that keeps
 /// failing is skipped for sources:circuitBreakSeconds.</item>
 /// </list>
-/// What to do about a clock that does not answer (read the next one, hold over) is the sync loop's and the engine's
-/// decision: <see cref="Pipeline.SyncLoop.FailsOver"/> and the engine's holdover.
+/// What to do about a clock that does not answer (read the next one, hold over) is the core's decision:
+/// <see cref="Filters.Selection.SourceFailover"/> (executed by the sync loop, which maps the clock's errors with
+/// <see cref="Pipeline.SyncLoop.OutcomeOf"/>) and the engine's holdover.
 /// </summary>
 public static class ClockGuard
 {

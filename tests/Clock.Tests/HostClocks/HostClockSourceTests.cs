@@ -3,6 +3,7 @@ using Sync.Clock.HostClocks;
 using Sync.Clock.Tests.Virtio;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Filters.Time;
+using Sync.TestSupport;
 
 namespace Sync.Clock.Tests.HostClocks;
 

@@ -1,6 +1,7 @@
 using Sync.Clock.Abstractions;
 using Sync.Clock.Linux;
 using Sync.Filters.Time;
+using Sync.TestSupport;
 
 namespace Sync.Clock.Tests.Linux;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Sync.Clock.VhostUser;
+using Sync.TestSupport;
 
 namespace Sync.Clock.Tests.VhostUser;
 

@@ -283,6 +283,8 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     }
 
     public SplitVirtqueueDriver Driver(int q) => _queues[q].Driver;
+    public int KickFd(int q) => _queues[q].KickFd;
+    public int CallFd(int q) => _queues[q].CallFd;
 
     public (uint Id, uint Length) WaitUsed(int q)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Filters.Time;
+using Sync.TestSupport;
 
 namespace Sync.Clock.Tests.Virtio;
 

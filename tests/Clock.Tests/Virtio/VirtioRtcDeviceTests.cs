@@ -2,6 +2,7 @@ using Sync.Clock.Abstractions;
 using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Filters.Time;
+using Sync.TestSupport;
 
 namespace Sync.Clock.Tests.Virtio;
 

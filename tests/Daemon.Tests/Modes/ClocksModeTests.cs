@@ -1,4 +1,4 @@
-using Sync.Clock.Tests.Linux;
+using Sync.TestSupport;
 using System.Buffers.Binary;
 using System.Text.Json;
 using Sync.Clock.Linux;

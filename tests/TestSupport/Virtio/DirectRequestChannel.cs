@@ -1,4 +1,7 @@
-namespace Sync.Clock.Virtio.Rtc;
+using Sync.Clock.Virtio;
+using Sync.Clock.Virtio.Rtc;
+
+namespace Sync.TestSupport;
 
 /// <summary>A request channel that hands each request straight to a device's ProcessRequest (no virtqueue).</summary>
 public sealed class DirectRequestChannel(IVirtioDevice device, int queueIndex = VirtioRtcConstants.RequestQueueIndex) : IVirtioRequestChannel

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
+using Sync.Clock.VhostUser;
 using Sync.Clock.Virtio;
 
-namespace Sync.Clock.VhostUser;
+namespace Sync.TestSupport;
 
 /// <summary>
 /// A seeded hostile driver for <see cref="SplitVirtqueue"/>: builds random rings over <see cref="ArrayGuestMemory"/>

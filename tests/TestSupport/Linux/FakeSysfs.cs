@@ -1,7 +1,7 @@
-namespace Sync.Clock.Tests.Linux;
+namespace Sync.TestSupport;
 
 /// <summary>A temporary /sys/class/ptp and /dev: ptpN directories with clock_name, device files and symlinks.</summary>
-internal sealed class FakeSysfs : IDisposable
+public sealed class FakeSysfs : IDisposable
 {
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("virtsync-sysfs-");
 
