@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 
 namespace Sync.Clock.Virtio;
 
@@ -64,7 +63,7 @@ public sealed class SplitVirtqueue
         }
         if (!_usedIndexLoaded)
         {
-            _nextUsed = ReadIndex(used, 2);
+            _nextUsed = RingIndex.Read(used, 2);
             _usedIndexLoaded = true;
         }
         ushort usedBefore = _nextUsed;
@@ -72,7 +71,7 @@ public sealed class SplitVirtqueue
         bool morePending = false;
         while (true)
         {
-            ushort availIndex = ReadIndex(avail, 2);
+            ushort availIndex = RingIndex.Read(avail, 2);
             ushort pending = (ushort)(availIndex - _nextAvail);
             if (pending > _layout.Size)
             {
@@ -117,13 +116,13 @@ public sealed class SplitVirtqueue
                 break;
             }
             // Tell the driver where to kick next, then look again: it may have added chains meanwhile.
-            WriteIndex(used, 4 + 8 * _layout.Size, _nextAvail);
+            RingIndex.Write(used, 4 + 8 * _layout.Size, _nextAvail);
             if (held || morePending)
             {
                 break;
             }
             Interlocked.MemoryBarrier();
-            if (ReadIndex(avail, 2) == _nextAvail)
+            if (RingIndex.Read(avail, 2) == _nextAvail)
             {
                 break;
             }
@@ -291,7 +290,7 @@ public sealed class SplitVirtqueue
         BinaryPrimitives.WriteUInt32LittleEndian(used.Slice(element + 4, 4), length);
         _nextUsed++;
         // Release: the element (and the response bytes) are visible before the new index.
-        WriteIndex(used, 2, _nextUsed);
+        RingIndex.Write(used, 2, _nextUsed);
     }
 
     private bool DriverWantsInterrupt(Span<byte> avail, ushort usedBefore)
@@ -299,10 +298,10 @@ public sealed class SplitVirtqueue
         Interlocked.MemoryBarrier();
         if (_options.EventIndex)
         {
-            ushort usedEvent = ReadIndex(avail, 4 + 2 * _layout.Size);
+            ushort usedEvent = RingIndex.Read(avail, 4 + 2 * _layout.Size);
             return (ushort)(_nextUsed - usedEvent - 1) < (ushort)(_nextUsed - usedBefore);
         }
-        return (ReadIndex(avail, 0) & VirtqueueFlags.AvailNoInterrupt) == 0;
+        return (RingIndex.Read(avail, 0) & VirtqueueFlags.AvailNoInterrupt) == 0;
     }
 
     private bool TryGetRings(out Span<byte> table, out Span<byte> avail, out Span<byte> used)
@@ -330,18 +329,6 @@ public sealed class SplitVirtqueue
         {
             return ((nuint)pointer & (nuint)(alignment - 1)) == 0;
         }
-    }
-
-    private static ushort ReadIndex(Span<byte> ring, int offset)
-    {
-        ushort value = Volatile.Read(ref Unsafe.As<byte, ushort>(ref ring[offset]));
-        return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
-    }
-
-    private static void WriteIndex(Span<byte> ring, int offset, ushort value)
-    {
-        ushort stored = BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
-        Volatile.Write(ref Unsafe.As<byte, ushort>(ref ring[offset]), stored);
     }
 
     private void MarkBroken(string reason) => BrokenReason ??= reason;

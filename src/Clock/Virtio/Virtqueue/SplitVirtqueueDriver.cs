@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 
 namespace Sync.Clock.Virtio;
 
@@ -50,30 +49,30 @@ public sealed class SplitVirtqueueDriver
         var avail = Ring(Layout.AvailRingAddress, Layout.AvailRingBytes);
         BinaryPrimitives.WriteUInt16LittleEndian(avail.Slice(4 + 2 * (_availIndex & (Layout.Size - 1)), 2), head);
         _availIndex++;
-        WriteIndex(avail, 2, _availIndex);
+        RingIndex.Write(avail, 2, _availIndex);
     }
 
     /// <summary>Writes a raw avail.idx (fuzzing: claims without matching ring entries).</summary>
     public void SetAvailIndex(ushort value)
     {
         _availIndex = value;
-        WriteIndex(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 2, value);
+        RingIndex.Write(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 2, value);
     }
 
-    public void SetAvailFlags(ushort flags) => WriteIndex(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 0, flags);
+    public void SetAvailFlags(ushort flags) => RingIndex.Write(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 0, flags);
 
     public void SetUsedEvent(ushort value) =>
-        WriteIndex(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 4 + 2 * Layout.Size, value);
+        RingIndex.Write(Ring(Layout.AvailRingAddress, Layout.AvailRingBytes), 4 + 2 * Layout.Size, value);
 
-    public ushort ReadAvailEvent() => ReadIndex(Ring(Layout.UsedRingAddress, Layout.UsedRingBytes), 4 + 8 * Layout.Size);
+    public ushort ReadAvailEvent() => RingIndex.Read(Ring(Layout.UsedRingAddress, Layout.UsedRingBytes), 4 + 8 * Layout.Size);
 
-    public ushort UsedIndex => ReadIndex(Ring(Layout.UsedRingAddress, Layout.UsedRingBytes), 2);
+    public ushort UsedIndex => RingIndex.Read(Ring(Layout.UsedRingAddress, Layout.UsedRingBytes), 2);
 
     /// <summary>Takes the next used entry, if the device published one.</summary>
     public bool TryTakeUsed(out uint id, out uint length)
     {
         var used = Ring(Layout.UsedRingAddress, Layout.UsedRingBytes);
-        if (ReadIndex(used, 2) == _lastSeenUsed)
+        if (RingIndex.Read(used, 2) == _lastSeenUsed)
         {
             id = 0;
             length = 0;
@@ -90,16 +89,4 @@ public sealed class SplitVirtqueueDriver
         _memory.TryGetSpan(address, length, out var span)
             ? span
             : throw new InvalidOperationException($"ring at 0x{address:x} ({length} bytes) is outside guest memory");
-
-    private static ushort ReadIndex(Span<byte> ring, int offset)
-    {
-        ushort value = Volatile.Read(ref Unsafe.As<byte, ushort>(ref ring[offset]));
-        return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
-    }
-
-    private static void WriteIndex(Span<byte> ring, int offset, ushort value)
-    {
-        ushort stored = BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
-        Volatile.Write(ref Unsafe.As<byte, ushort>(ref ring[offset]), stored);
-    }
 }
