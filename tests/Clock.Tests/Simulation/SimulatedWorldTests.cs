@@ -37,18 +37,3 @@ public class SimulatedWorldTests
         Assert.Throws<InvalidOperationException>(() => world.Schedule(t0 + 400, "late", "in the past"));
     }
 }
-
-public class SimulatedTimeProviderTests
-{
-    [Fact]
-    public void ReportsTheWorldsTrueTime()
-    {
-        var world = SimTestWorlds.WorldAt(SimTestWorlds.Utc(2026, 11, 25, 6));
-        var provider = new Sync.Clock.Simulation.SimulatedTimeProvider(world);
-        Assert.Equal(new DateTimeOffset(2026, 11, 25, 6, 0, 0, TimeSpan.Zero), provider.GetUtcNow());
-        var t0 = provider.GetTimestamp();
-        world.AdvanceBy(2_500_000_000);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), provider.GetElapsedTime(t0));
-        Assert.Throws<NotSupportedException>(() => provider.CreateTimer(_ => { }, null, TimeSpan.Zero, TimeSpan.Zero));
-    }
-}
