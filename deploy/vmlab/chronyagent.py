@@ -14,9 +14,11 @@ for the probe's delay as analyze.py does). Per start (60 and 120 s), over the se
   readings_k         least-squares slope of (reading - probe) on the reading's delay: the delay asymmetry the
                      readings still carry (0.25-0.33 with the plain delay band in the lab, ~0 once removed);
   block_std_ns       std of 10 s means of (reading - probe) and of (sent - probe): the slow wander chronyd inherits;
-  learnt_k, raw_readings_k  (binaries that log them, sources:filter=delay-corrected) the K the filter learnt within
-                     readings, and the slope of the readings before its correction against the reference: where the
-                     two differ, the correction moves readings off.
+  learnt_k, raw_readings_k  (binaries that log them, sources:filter=delay-corrected) the K the filter used, and the
+                     slope of the readings before its correction against the reference: where the two differ, the
+                     correction moves readings off;
+  within_k, across_k (binaries after the across-readings check) the slope learnt within readings and the one seen
+                     across readings without the reference; the filter uses the within one while they agree.
 Standard library only.
 """
 import json
@@ -29,13 +31,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
 
 SAMPLE = re.compile(r"chrony sample at (\d+): sent (\S+) us \+-(\S+); the reading alone (\S+) us, delay ([^\s;]+) us"
-                    r"(?:; delay correction K (\S+), moved (\S+) us)?")
+                    r"(?:; delay correction K (\S+), moved (\S+) us)?"
+                    r"(?:; within readings (\S+), across readings (\S+) \+-(\S+))?")
 BLOCK_S = 10
 
 
 def samples(log_path):
-    """Per wall second (rounded): [(sent_us, reading_us, delay_us, k, moved_us)] (NaN where the line has none: a reading
-    not used; k and moved only with sources:filter=delay-corrected, from binaries that log them)."""
+    """Per wall second (rounded): [(sent_us, reading_us, delay_us, k, moved_us, within_k, across_k)] (NaN where the
+    line has none: a reading not used; k and moved only with sources:filter=delay-corrected, from binaries that log
+    them; within_k and across_k from binaries after the across-readings check)."""
     out = {}
     try:
         with open(log_path, errors="replace") as f:
@@ -44,7 +48,8 @@ def samples(log_path):
                 if m:
                     sec = int(round(int(m.group(1)) / 1e9))
                     k, moved = (float(m.group(6)), float(m.group(7))) if m.group(6) else (math.nan, math.nan)
-                    out.setdefault(sec, []).append((float(m.group(2)), float(m.group(4)), float(m.group(5)), k, moved))
+                    within, across = (float(m.group(8)), float(m.group(9))) if m.group(8) else (math.nan, math.nan)
+                    out.setdefault(sec, []).append((float(m.group(2)), float(m.group(4)), float(m.group(5)), k, moved, within, across))
     except OSError:
         pass
     return out
@@ -89,10 +94,12 @@ def figures(run_dir, starts=(60, 120)):
     out = {"samples": sum(len(v) for v in sent.values())}
     for start in starts:
         seconds = [(probe[w][0], probe[w][1], sent[w]) for w in sorted(probe) if w in sent and probe[w][0] >= start]
-        readings = [(t, r - p, d) for t, p, s in seconds for _, r, d, _, _ in s if r == r and d == d]
+        readings = [(t, r - p, d) for t, p, s in seconds for _, r, d, *_ in s if r == r and d == d]
         # Before the delay correction (reading - moved): the path's own slope; and the K the filter learnt.
-        raw = [(r - m - p, d) for t, p, s in seconds for _, r, d, _, m in s if r == r and d == d and m == m]
-        ks = sorted(k for t, p, s in seconds for _, r, _, k, _ in s if k == k)
+        raw = [(r - m - p, d) for t, p, s in seconds for _, r, d, _, m, *_ in s if r == r and d == d and m == m]
+        ks = sorted(x[3] for t, p, s in seconds for x in s if x[3] == x[3])
+        withins = sorted(x[5] for t, p, s in seconds for x in s if x[5] == x[5])
+        acrosses = sorted(x[6] for t, p, s in seconds for x in s if x[6] == x[6])
         sent_err = [(t, sum(x[0] for x in s) / len(s) - p) for t, p, s in seconds]
         g, e = std([p for _, p, _ in seconds]), std([v for _, v in sent_err])
         k = slope([d for _, _, d in readings], [v for _, v, _ in readings])
@@ -108,6 +115,9 @@ def figures(run_dir, starts=(60, 120)):
             rk = slope([d for _, d in raw], [v for v, _ in raw])
             out[str(start)]["learnt_k"] = {"min": ks[0], "median": ks[len(ks) // 2], "max": ks[-1]}
             out[str(start)]["raw_readings_k"] = None if rk is None else round(rk, 3)
+        for name, values in (("within_k", withins), ("across_k", acrosses)):
+            if values:
+                out[str(start)][name] = {"min": values[0], "median": values[len(values) // 2], "max": values[-1]}
     return out
 
 
@@ -132,8 +142,11 @@ def main(argv):
                   "%.2f" % (w["block_std_ns"]["readings"] / 1e3) if w["block_std_ns"]["readings"] is not None else "-",
                   "%.2f" % (w["block_std_ns"]["sent"] / 1e3) if w["block_std_ns"]["sent"] is not None else "-"))
         if "learnt_k" in w:
-            print("  delay correction: K learnt within readings min %(min)s median %(median)s max %(max)s; " % w["learnt_k"]
+            print("  delay correction: K used min %(min)s median %(median)s max %(max)s; " % w["learnt_k"]
                   + "readings before the correction: K %s against the reference" % w["raw_readings_k"])
+        for name, label in (("within_k", "within readings"), ("across_k", "across readings")):
+            if name in w:
+                print("  K %s: min %s median %s max %s" % (label, w[name]["min"], w[name]["median"], w[name]["max"]))
     return 0
 
 

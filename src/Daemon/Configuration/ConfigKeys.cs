@@ -60,7 +60,7 @@ public static class ConfigKeys
             o => o.Sources.SamplesPerReading, (o, v) => o with { Sources = o.Sources with { SamplesPerReading = v } });
 
         public static readonly ConfigKey<SampleFilterKind> Filter = Choice("sources:filter", ConfigNames.Filters, SampleFilterKind.DelayBand,
-            "reduce one reading (chrony / phc2sys; delay-corrected: the delay band with each offset moved along the delay asymmetry learnt within readings, see docs/chrony.md)", "fastest",
+            "reduce one reading (chrony / phc2sys; delay-corrected: the delay band with each offset moved along the delay asymmetry learnt within readings and checked across readings, see docs/chrony.md)", "fastest",
             o => o.Sources.Filter, (o, v) => o with { Sources = o.Sources with { Filter = v } });
 
         public static readonly ConfigKey<EstimatorKind> Estimator = Choice("sources:estimator", ConfigNames.Estimators, EstimatorKind.Kalman,

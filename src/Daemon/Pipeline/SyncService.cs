@@ -79,7 +79,7 @@ public sealed partial class SyncService(
             if (_log.IsEnabled(LogLevel.Debug))
             {
                 OffsetSample? reading = null;
-                (double Slope, Duration LastShift)? correction = null;
+                (double Slope, Duration LastShift, double Within, double Across, double AcrossError)? correction = null;
                 pipeline.Engine.ReadingMeasured += (id, r) =>
                 {
                     reading = r;
@@ -90,7 +90,9 @@ public sealed partial class SyncService(
                     var same = reading is { } r && r.LocalTime == sample.LocalTime;
                     LogChronySample(sample.LocalTime.Nanoseconds, sample.Offset.TotalMicroseconds, sample.Error.TotalMicroseconds,
                         same ? reading!.Value.Offset.TotalMicroseconds : double.NaN, same ? reading!.Value.Delay.TotalMicroseconds : double.NaN,
-                        same && correction is { } c ? c.Slope : double.NaN, same && correction is { } k ? k.LastShift.TotalMicroseconds : double.NaN);
+                        same && correction is { } c ? c.Slope : double.NaN, same && correction is { } k ? k.LastShift.TotalMicroseconds : double.NaN,
+                        same && correction is { } w ? w.Within : double.NaN, same && correction is { } a ? a.Across : double.NaN,
+                        same && correction is { } e ? e.AcrossError : double.NaN);
                 };
             }
         }
@@ -135,8 +137,9 @@ public sealed partial class SyncService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "chrony sample at {LocalNs}: sent {OffsetUs:0.000} us +-{ErrorUs:0.000}; the reading alone {ReadingUs:0.000} us, delay {DelayUs:0.0} us; delay correction K {Slope:0.000}, moved {ShiftUs:0.000} us")]
-    private partial void LogChronySample(long localNs, double offsetUs, double errorUs, double readingUs, double delayUs, double slope, double shiftUs);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "chrony sample at {LocalNs}: sent {OffsetUs:0.000} us +-{ErrorUs:0.000}; the reading alone {ReadingUs:0.000} us, delay {DelayUs:0.0} us; delay correction K {Slope:0.000}, moved {ShiftUs:0.000} us; within readings {Within:0.000}, across readings {Across:0.000} +-{AcrossError:0.000}")]
+    private partial void LogChronySample(long localNs, double offsetUs, double errorUs, double readingUs, double delayUs, double slope, double shiftUs,
+        double within, double across, double acrossError);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sync started with {Clocks}; steering the clock: {Steering}")]
     private partial void LogStarted(string clocks, bool steering);

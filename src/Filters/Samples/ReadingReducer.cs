@@ -69,6 +69,7 @@ public sealed class ReadingReducer
         if (Rule != ReductionRule.DelayCorrected || result.Sample is not { } sample)
             return result;
         LearnAsymmetry(samples, delays, _delays.Quantile(AsymmetryDelayQuantile));
+        LearnAcrossReadings(sample);
         // The offset this reading would have shown at the lowest band seen (the quiet path's delay; a fixed point, so
         // a long busy spell that lifts the recent band does not move it): move the PHC time by K x the excess.
         _referenceDelayNs = Math.Min(_referenceDelayNs, low);
@@ -87,15 +88,104 @@ public sealed class ReadingReducer
     private double _asymmetrySxy;
     private long _referenceDelayNs = long.MaxValue;
 
-    /// <summary>
-    /// <see cref="ReductionRule.DelayCorrected"/>: the learnt d(offset)/d(delay) within readings, K, limited to +-1/2
-    /// (the device read its clock inside the window); 0 before any reading taught it.
-    /// </summary>
     /// <summary><see cref="ReductionRule.DelayCorrected"/>: how far the last reading's offset was moved (its PHC time
     /// moved back by this: the reading's offset before the correction is its offset minus this); zero otherwise.</summary>
     public Duration LastAsymmetryShift { get; private set; }
 
-    public double AsymmetrySlope => _asymmetrySxx > 0 ? Math.Clamp(_asymmetrySxy / _asymmetrySxx, -0.5, 0.5) : 0;
+    /// <summary>
+    /// <see cref="ReductionRule.DelayCorrected"/>: the slope K the correction uses, d(offset)/d(delay): the slope
+    /// learnt within readings (<see cref="WithinReadingSlope"/>) while the readings' offsets across readings agree with
+    /// it (within <see cref="AcrossReadingSlopeAllowance"/> standard errors of <see cref="AcrossReadingSlope"/>), else
+    /// the across-reading slope itself; always within +-1/2 (a pure asymmetry: the device read its clock inside the
+    /// window); 0 before any reading taught it.
+    /// </summary>
+    /// <remarks>
+    /// The within-reading slope is precise but is taught mostly by a reading's slowest samples: under load those are
+    /// guest stalls, and where a stall falls (before or after the device's read) teaches a slope the quiet path the
+    /// band samples take need not have (the VM lab's v1 run, load 51). The across-reading slope measures exactly what
+    /// the correction is applied to (a reading's band offset against its band delay) but needs the band delay to vary.
+    /// When the two disagree the within-reading slope describes other samples than the band's, so it is not used.
+    /// </remarks>
+    public double AsymmetrySlope
+    {
+        get
+        {
+            var within = WithinReadingSlope;
+            if (AcrossReadingSlope is not { } across)
+                return within;
+            var agree = Math.Abs(within - across) <= AcrossReadingSlopeAllowance * AcrossReadingSlopeError;
+            return Math.Clamp(agree ? within : across, -0.5, 0.5);
+        }
+    }
+
+    /// <summary><see cref="ReductionRule.DelayCorrected"/>: d(offset)/d(delay) within readings (pooled), limited to +-1/2.</summary>
+    public double WithinReadingSlope => _asymmetrySxx > 0 ? Math.Clamp(_asymmetrySxy / _asymmetrySxx, -0.5, 0.5) : 0;
+
+    /// <summary>
+    /// <see cref="ReductionRule.DelayCorrected"/>: d(offset)/d(delay) of the readings' band offsets (before the
+    /// correction) across readings: blocks of <see cref="AcrossBlockReadings"/> readings, each with its own line in time
+    /// (the clock's offset and rate, whoever steers it), pooled; null until the band delay has varied within a block.
+    /// </summary>
+    public double? AcrossReadingSlope => _acrossSdd > 0 && _acrossDof > 1 ? _acrossSdy / _acrossSdd : null;
+
+    /// <summary>The standard error of <see cref="AcrossReadingSlope"/> (from the blocks' residuals); infinite before it exists.</summary>
+    public double AcrossReadingSlopeError => AcrossReadingSlope is { } k
+        ? Math.Sqrt(Math.Max(_acrossSyy - k * _acrossSdy, 0) / (_acrossDof - 1) / _acrossSdd)
+        : double.PositiveInfinity;
+
+    /// <summary>Readings per block of the across-reading fit (each block: offset = a + b t + K delay).</summary>
+    public const int AcrossBlockReadings = 8;
+
+    /// <summary>Each block's weight in the across-reading fit decays by this factor per block (about 50 blocks, 400 readings).</summary>
+    public const double AcrossMemory = 0.98;
+
+    /// <summary>How many standard errors of the across-reading slope the within-reading one may stray before it is not used.</summary>
+    public const double AcrossReadingSlopeAllowance = 3;
+
+    private readonly List<(long LocalNs, long OffsetNs, long DelayNs)> _block = new(AcrossBlockReadings);
+    private double _acrossSdd, _acrossSdy, _acrossSyy, _acrossDof;
+
+    private void LearnAcrossReadings(ReducedSample sample)
+    {
+        _block.Add((sample.LocalTime.Nanoseconds, sample.Reference.Nanoseconds - sample.LocalTime.Nanoseconds, sample.Delay.Nanoseconds));
+        if (_block.Count < AcrossBlockReadings)
+            return;
+        var n = _block.Count;
+        double mt = 0, md = 0, my = 0, maxDelay = 0;
+        foreach (var (t, y, d) in _block)
+        {
+            mt += t - _block[0].LocalNs;
+            my += y - _block[0].OffsetNs;
+            md += d;
+            maxDelay = Math.Max(maxDelay, d);
+        }
+        mt /= n; md /= n; my /= n;
+        double stt = 0, std = 0, sty = 0, sdd = 0, sdy = 0, syy = 0;
+        var ts = new double[n];
+        var ys = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            ts[i] = _block[i].LocalNs - _block[0].LocalNs - mt;
+            ys[i] = _block[i].OffsetNs - _block[0].OffsetNs - my;
+            var d = _block[i].DelayNs - md;
+            stt += ts[i] * ts[i]; std += ts[i] * d; sty += ts[i] * ys[i];
+            sdd += d * d; sdy += d * ys[i]; syy += ys[i] * ys[i];
+        }
+        _block.Clear();
+        if (stt <= 0)
+            return;
+        // Causality: each band offset lies within half its delay of the clock's line, so a block that leaves the line in
+        // time by more than its largest delay saw a step or a change of rate, not a path: it teaches nothing.
+        for (var i = 0; i < n; i++)
+        {
+            if (Math.Abs(ys[i] - sty / stt * ts[i]) > maxDelay)
+                return;
+        }
+        _acrossSdd = AcrossMemory * _acrossSdd + Math.Max(sdd - std * std / stt, 0);
+        _acrossSdy = AcrossMemory * _acrossSdy + (sdy - std * sty / stt);
+        _acrossSyy = AcrossMemory * _acrossSyy + Math.Max(syy - sty * sty / stt, 0);
+        _acrossDof = AcrossMemory * _acrossDof + (n - 2);
+    }
 
     private void LearnAsymmetry(IReadOnlyList<SampleTriple> samples, long[] delays, long maxDelay)
     {
@@ -129,6 +219,8 @@ public sealed class ReadingReducer
     {
         _delays.Reset();
         _asymmetrySxx = _asymmetrySxy = 0;
+        _block.Clear();
+        _acrossSdd = _acrossSdy = _acrossSyy = _acrossDof = 0;
         _referenceDelayNs = long.MaxValue;
     }
 

@@ -46,7 +46,8 @@ public sealed class ChronyAgentLogAnalysisTests : IDisposable
                 {
                     var movedUs = k * (delayUs - 60);
                     readingUs += movedUs;
-                    correction = string.Create(CultureInfo.InvariantCulture, $"; delay correction K {k:0.000}, moved {movedUs:0.000} us");
+                    correction = string.Create(CultureInfo.InvariantCulture,
+                        $"; delay correction K {k:0.000}, moved {movedUs:0.000} us; within readings {k:0.000}, across readings {-k + t % 3 * 0.01:0.000} +-0.020");
                 }
                 // Within half a second of the whole second (the script rounds each sample to the nearest second).
                 var localNs = wall * 1_000_000_000L + at - 500_000_000L;
@@ -96,7 +97,12 @@ public sealed class ChronyAgentLogAnalysisTests : IDisposable
         Assert.Equal(0.5, from60.GetProperty("readings_k").GetDouble(), 3);
         Assert.Equal(0.3, from60.GetProperty("raw_readings_k").GetDouble(), 3);
         Assert.Equal(0.2, from60.GetProperty("learnt_k").GetProperty("median").GetDouble(), 3);
-        Assert.Contains("K learnt within readings min 0.2 median 0.2 max 0.2", output);
+        Assert.Contains("K used min 0.2 median 0.2 max 0.2", output);
+        // The Debug line's two slopes (within readings as used; across readings -0.2 .. -0.18 by the second).
+        Assert.Equal(0.2, from60.GetProperty("within_k").GetProperty("median").GetDouble(), 3);
+        Assert.Equal(-0.2, from60.GetProperty("across_k").GetProperty("min").GetDouble(), 3);
+        Assert.Equal(-0.18, from60.GetProperty("across_k").GetProperty("max").GetDouble(), 3);
+        Assert.Contains("K across readings: min -0.2 median", output);
     }
 
     [Fact]

@@ -250,6 +250,67 @@ public class ReadingReducerAsymmetryTests
         Assert.All(loaded, e => Assert.True(e >= 30_000, $"{e} ns"));
     }
 
+    /// <summary>
+    /// Load with no asymmetry on the path: a reading's fastest samples read the device at their midpoint whatever the
+    /// load (the band offsets do not depend on the band delay), but the loaded readings carry guest stalls that fall
+    /// before the device's read (each stalled sample's midpoint is half its stall off, and slower than the band), so the slope learnt within
+    /// readings goes to +1/2. Without the check against the readings' offsets across readings, the correction moved the
+    /// loaded readings by K x (band delay - quiet band) = 1/2 x ~100 us = ~50 us; with it, they stay put.
+    /// </summary>
+    [Fact]
+    public void StallsWithinReadingsDoNotMoveTheOffsetsWhenTheReadingsDoNot()
+    {
+        var reducer = new ReadingReducer(ReductionRule.DelayCorrected, new Duration(10));
+        var errors = new List<long>();
+        for (var r = 0; r < 400; r++)
+        {
+            var quiet = r < 200;
+            // The reading's own path delay: 50-95 us quiet, 150-190 us loaded (the whole reading slower, symmetrically).
+            var baseUs = quiet ? 50 + r * 7 % 46 : 150 + r * 11 % 41;
+            var samples = new SampleTriple[9];
+            for (var i = 0; i < samples.Length; i++)
+            {
+                var before = S + r * 250_000_000L + i * 30_000L;
+                var path = (baseUs + (quiet ? i * 13 % 46 : 0)) * 1000L;
+                // Loaded: samples 2-8 stalled 60-120 us before the device read its clock; samples 0-1 not.
+                var stall = quiet || i < 2 ? 0 : (60 + (r * 3 + i * 29) % 61) * 1000L;
+                samples[i] = new SampleTriple(before, before + stall + path / 2 + (P - S), before + stall + path);
+            }
+            var sample = reducer.Reduce(new PhcReading(ReadingMethod.Extended, ClockScale.Tai, samples)).Sample!;
+            var error = sample.Reference.Nanoseconds - sample.LocalTime.Nanoseconds - (P - S);
+            // Causality alone allows half the reading's delay; the path's band offset is exact here.
+            Assert.InRange(Math.Abs(error), 0, sample.Delay.Nanoseconds / 2);
+            if (!quiet)
+                errors.Add(error);
+        }
+        Assert.True(reducer.WithinReadingSlope > 0.3, $"the stalls taught only {reducer.WithinReadingSlope:0.000} within readings");
+        Assert.InRange(reducer.AcrossReadingSlope!.Value, -0.02, 0.02);
+        Assert.True(Math.Abs(reducer.AsymmetrySlope) <= 0.02, $"K used {reducer.AsymmetrySlope:0.000}, within {reducer.WithinReadingSlope:0.000}");
+        // Without the check: up to -70 us (K 0.499 x the loaded band's excess over the quiet one).
+        Assert.All(errors, e => Assert.InRange(e, -3_000, 3_000));
+    }
+
+    /// <summary>The slope used never leaves what a pure asymmetry allows (+-1/2), whatever the two fits say.</summary>
+    [Fact]
+    public void TheSlopeUsedStaysWithinOneHalf()
+    {
+        var reducer = new ReadingReducer(ReductionRule.DelayCorrected, new Duration(10));
+        for (var r = 0; r < 100; r++)
+        {
+            var samples = new SampleTriple[9];
+            for (var i = 0; i < 9; i++)
+            {
+                var before = S + r * 250_000_000L + i * 10_000L;
+                var delay = (50 + (r * 7 + i * 13) % 46) * 1000L;
+                // An impossible path: the offset grows by 0.9 x the delay (it could only come from the PHC moving).
+                samples[i] = new SampleTriple(before, before + delay / 2 + (P - S) + (long)(0.9 * delay), before + delay);
+            }
+            reducer.Reduce(new PhcReading(ReadingMethod.Extended, ClockScale.Tai, samples));
+            Assert.InRange(reducer.AsymmetrySlope, -0.5, 0.5);
+        }
+        Assert.Equal(0.5, reducer.AsymmetrySlope, 6);
+    }
+
     [Fact]
     public void ASymmetricPathLearnsNoSlopeAndIsLeftAlone()
     {
