@@ -38,6 +38,7 @@ public sealed class SyncEngine
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
     private bool _noMajority;
+    private LocalClockAdjustment? _unapplied;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -315,14 +316,40 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand Apply(DisciplineDecision decision, Instant<Utc> at)
     {
+        _unapplied = null;
         if (decision.Adjustment is { } a && !Observing)
         {
             _estimator.NotifyAdjustment(a);
+            _unapplied = a;
             // After a backward step the local clock shows times it showed before (see JumpDetector.StepOverlapEnd).
             if (a.Step < Duration.Zero)
                 _jumps.StepOverlapEnd = a.At;
         }
         return _maxError.Written(decision.Command, at);
+    }
+
+    /// <summary>
+    /// The command returned last was applied between local times before and after (the clock read around clock_adjtime).
+    /// It was dated just after the step's readings, but the rate changes when it is applied, which can be much later (the
+    /// rest of a cross-timestamp's read, the daemon's work): a 500 ppm slew applied 200 us late leaves 100 ns nothing knew
+    /// of (random world 2-247). The rate change moves to the middle of the apply: announced again at its old date with the
+    /// opposite sign and at the new one (the ledger is linear). A step is exact whenever applied; a backward step's overlap ends later.
+    /// </summary>
+    public void CommandApplied(Instant<Utc> before, Instant<Utc> after)
+    {
+        if (_unapplied is not { } a)
+            return;
+        _unapplied = null;
+        // before and after bracket the apply on the clock as it ran before the command and after it: take the step out.
+        var span = Duration.Max(Duration.Zero, after - before - a.Step);
+        var effective = before + span / 2;
+        if (a.FrequencyChangePpm != 0 && effective > a.At)
+        {
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(a.At, -a.FrequencyChangePpm, Duration.Zero));
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(effective, a.FrequencyChangePpm, Duration.Zero));
+        }
+        if (a.Step < Duration.Zero && before + span > a.At)
+            _jumps.StepOverlapEnd = before + span;
     }
 
     /// <summary>
