@@ -435,8 +435,8 @@ internal sealed unsafe class LoadClients : IDisposable
         public void Post()
         {
             VirtioRtcCodec.EncodeRead(new Span<byte>(_memory + RequestAddress, 16), 0);
-            _driver.WriteDescriptor(0, RequestAddress, (uint)VirtioRtcMessageSizes.Request(VirtioRtcMessageType.Read), SplitVirtqueueDriver.FlagNext, 1);
-            _driver.WriteDescriptor(1, ResponseAddress, 16, SplitVirtqueueDriver.FlagWrite, 0);
+            _driver.WriteDescriptor(0, RequestAddress, (uint)VirtioRtcMessageSizes.Request(VirtioRtcMessageType.Read), VirtqueueFlags.DescriptorNext, 1);
+            _driver.WriteDescriptor(1, ResponseAddress, 16, VirtqueueFlags.DescriptorWrite, 0);
             InFlight = true;
             PostedAt = Stopwatch.GetTimestamp();
             _driver.MakeAvailable(0);

@@ -72,7 +72,7 @@ public static partial class ConfigKeys
             value = (raw, -1);
             problem = "";
             if (raw.Length == 0) return true;
-            if (Sync.Clock.VhostUser.Native.UnixGroups.TryResolve(raw, out int gid, out problem)) { value = (raw, gid); return true; }
+            if (Sync.Clock.Linux.UnixGroups.TryResolve(raw, out int gid, out problem)) { value = (raw, gid); return true; }
             problem += ": use a group QEMU runs in, e.g. kvm (libvirt-qemu:kvm), or a numeric gid";
             return false;
         }
