@@ -4,6 +4,7 @@ using Sync.Clock.VhostUser;
 using Sync.Clock.Linux;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
 
 namespace Sync.Bench;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Sync.Clock.VhostUser;
+using Sync.Clock.Virtio;
 using Sync.TestSupport;
 
 namespace Sync.Bench;

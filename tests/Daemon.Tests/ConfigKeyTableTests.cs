@@ -10,7 +10,7 @@ namespace Sync.Daemon.Tests;
 /// </summary>
 public sealed class ConfigKeyTableTests : IDisposable
 {
-    private const string Begin = "<!-- config-keys:begin (generated from src/Daemon/Configuration/ConfigKeys.cs by ConfigKeyTableTests; VIRTSYNC_UPDATE_DOCS=1 rewrites it) -->";
+    private const string Begin = "<!-- config-keys:begin (generated from src/Daemon/Configuration/ConfigKeys*.cs by ConfigKeyTableTests; VIRTSYNC_UPDATE_DOCS=1 rewrites it) -->";
     private const string End = "<!-- config-keys:end -->";
 
     private readonly TempDir _dir = new();

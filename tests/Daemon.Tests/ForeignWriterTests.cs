@@ -1,6 +1,6 @@
 using Sync.Clock.Simulation;
+using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
-using Sync.Clock.VhostUser;
 using Sync.Daemon.Pipeline;
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;

@@ -1,8 +1,8 @@
 using Sync.Clock.Abstractions;
 using Sync.Clock.Linux.VmClock;
 using Sync.Clock.Simulation;
+using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
-using Sync.Clock.VhostUser;
 using Sync.Daemon.Pipeline;
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;

@@ -1,3 +1,5 @@
+using Sync.Clock.Virtio;
+
 namespace Sync.Clock.VhostUser;
 
 /// <summary>Settings of a <see cref="VhostUserServer"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 
 namespace Sync.Clock.VhostUser;
 

@@ -1,5 +1,6 @@
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 
 namespace Sync.Clock.VhostUser;
 

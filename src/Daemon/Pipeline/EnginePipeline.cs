@@ -27,6 +27,8 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
     public ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason) =>
         Engine.OnMissedReading(sourceId, localNow, reason);
 
+    public void CommandApplied(Instant<Utc> before, Instant<Utc> after) => Engine.CommandApplied(before, after);
+
     public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
 
     public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);

@@ -29,6 +29,10 @@ public interface ISyncPipeline
 
     ClockCommand? OnMissedReading(string sourceId, Instant<Utc> localNow, string reason);
 
+    /// <summary>The command the pipeline returned last was applied between local times before and after (the clock
+    /// read just before and just after the apply): when its rate change took effect.</summary>
+    void CommandApplied(Instant<Utc> before, Instant<Utc> after) { }
+
     /// <summary>The bound the pipeline stands behind for |local - reference| now (null: it publishes none).</summary>
     Duration? Bound(Instant<Utc> localNow);
 

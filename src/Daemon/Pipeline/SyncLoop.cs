@@ -109,11 +109,15 @@ public sealed class SyncLoop(ISyncPipeline pipeline, IReadOnlyList<IReferenceClo
         CommandIssued?.Invoke(command);
         if (!writeEnabled)
             return;
+        // The clock read around the apply dates the command's rate change (see SyncEngine.CommandApplied).
+        var before = systemClock.Now();
         var result = systemClock.Apply(command);
+        var after = systemClock.Now();
         LastApplyError = result.Error;
         if (result.IsOk)
         {
             CommandsApplied++;
+            pipeline.CommandApplied(before, after);
             ForeignWriters?.OnWritten(result.Value);
         }
     }

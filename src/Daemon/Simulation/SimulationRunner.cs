@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Sync.Clock.Simulation;
-using Sync.Clock.VhostUser;
+using Sync.Clock.Virtio;
 using Sync.Clock.Virtio.Rtc;
 using Sync.Daemon.Pipeline;
 using Sync.Filters.Engine;

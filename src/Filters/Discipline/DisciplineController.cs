@@ -16,6 +16,7 @@ public sealed class DisciplineController
     private double? _basePpm;
     private Instant<Utc>? _lastUpdate;
     private Duration _updateInterval = Duration.FromSeconds(1);
+    private readonly Duration? _expectedUpdateInterval;
     private long _updates;
     private long? _recoveryUpdates;
     // How far off the sample that showed a jump could itself be (half its window plus its error): a step by its
@@ -32,7 +33,7 @@ public sealed class DisciplineController
     {
         _options = options;
         _commandedPpm = initialFrequencyPpm;
-        if (expectedUpdateInterval is { } interval && interval > Duration.Zero) _updateInterval = interval;
+        if (expectedUpdateInterval is { } interval && interval > Duration.Zero) _updateInterval = (_expectedUpdateInterval = interval).Value;
     }
 
     public SyncState State { get; private set; } = SyncState.Acquiring;
@@ -243,12 +244,21 @@ public sealed class DisciplineController
     private static double RateCorrectedPpm(double commandedPpm, double frequencyErrorPpm, double targetRatePpm) =>
         ((1 + commandedPpm * 1e-6) * (1 - frequencyErrorPpm * 1e-6) * (1 + targetRatePpm * 1e-6) - 1) * 1e6;
 
+    /// <summary>
+    /// The time until the next update, over which an offset is slewed: the time since the last update, but no longer
+    /// than the expected update interval (the read interval) when one was given. A gap before this update (samples
+    /// held as possible outliers while a change was confirmed, an outage) says nothing about the time to the next one:
+    /// measured from the gap, the correction after a change confirmed at the third read of 10 s reads was spread over
+    /// 30 s and took three reads instead of one (random world 2-96).
+    /// </summary>
+    private Duration SlewInterval => _expectedUpdateInterval is { } expected && expected < _updateInterval ? expected : _updateInterval;
+
     private double SlewPpm(Duration residual)
     {
         if (residual == Duration.Zero)
             return 0;
         var slewNs = Math.Max(
-            Math.Max(_options.MinSlewTime.Nanoseconds, _updateInterval.Nanoseconds * _options.CorrectionTimeRatio),
+            Math.Max(_options.MinSlewTime.Nanoseconds, SlewInterval.Nanoseconds * _options.CorrectionTimeRatio),
             Math.Abs(residual.Nanoseconds) / (_options.MaxSlewPpm * 1e-6));
         return -residual.Nanoseconds / slewNs * 1e6;
     }

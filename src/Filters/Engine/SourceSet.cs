@@ -12,6 +12,9 @@ internal sealed class SourceSet(SyncEngineOptions options)
 
     public IEnumerable<SourceState> All => _sources.Values;
 
+    /// <summary>The source followed: the one read alone in a step, else the one the last update selected (null before).</summary>
+    public string? FollowedId { get; set; }
+
     /// <summary>Registers a source (nothing when the id is known), with its configured calibration if any.</summary>
     public void Add(string id, string name, ClockScale scale)
     {

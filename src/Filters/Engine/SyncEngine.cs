@@ -33,15 +33,12 @@ public sealed class SyncEngine
     private readonly MaxErrorSchedule _maxError = new();
     private readonly OffsetRms _rms = new();
     private readonly TaiMinusUtcObservation _taiMinusUtc = new();
-    private Instant<Utc>? _lastFilteredAt;
-    private Instant<Utc>? _lastBatchEndAt;
-    private Instant<Utc> _readingEnd;
-    private Instant<Utc>? _lastCommandAt;
+    private readonly StepTimes _times;
+    private readonly ReadingIntake _intake;
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
-    private string? _selectedId;
     private bool _noMajority;
-    private bool _disrupted;
+    private LocalClockAdjustment? _unapplied;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -56,6 +53,8 @@ public sealed class SyncEngine
         _honest = new HonestEstimate(options, _estimator, _controller, _smearTarget);
         _jumps = new JumpDetector(options, _estimator);
         _readBack = new KernelReadBack(_estimator);
+        _times = new StepTimes(options);
+        _intake = new ReadingIntake(options, _sources, _converter, _smearTarget, _jumps, _times);
     }
 
     /// <summary>The options in effect (the read interval among them).</summary>
@@ -79,7 +78,11 @@ public sealed class SyncEngine
     /// Raised for every reading that gave a sample: the reading's own offset (local - reference, reduced over the
     /// reading's window), dated at its own local time, before the median filter. The chrony agent sends these.
     /// </summary>
-    public event Action<string, OffsetSample>? ReadingMeasured;
+    public event Action<string, OffsetSample>? ReadingMeasured
+    {
+        add => _intake.ReadingMeasured += value;
+        remove => _intake.ReadingMeasured -= value;
+    }
 
     /// <summary>
     /// Raised for every sample the estimator took (one per reading at the default cadence): the estimator's offset
@@ -136,68 +139,20 @@ public sealed class SyncEngine
 
     /// <summary>
     /// The readings of one step, one per source read (several when sources are combined): each is reduced into its
-    /// source's batch; once an update interval is complete the sources are combined (<see cref="SourceCombiner"/>)
+    /// source's batch (<see cref="ReadingIntake"/>); once an update interval is complete the sources are combined (<see cref="SourceCombiner"/>)
     /// and the selected source's filtered sample feeds the estimator. Returns the command to apply, or null.
     /// </summary>
     public ClockCommand? OnReadings(IReadOnlyList<(string Id, PhcReading Reading)> readings)
     {
-        // Commands take effect after the step's readings: estimates and adjustments are dated just after the last timestamp.
         if (readings.Count == 0)
             return null;
-        _readingEnd = new Instant<Utc>(readings.Max(r => r.Reading.Samples.Count == 0 ? long.MinValue + 1 : r.Reading.Samples.Max(t => t.SysAfterNs)) + 1);
-        Instant<Utc>? latest = null;
-        ClockCommand? jumped = null;
-        // UTC readings first (stable order otherwise): a TAI reading of the same step is then converted with the
-        // TAI - UTC the two show together (TaiMinusUtcObservation), from the first step on.
-        foreach (var (id, reading) in readings.OrderBy(r => r.Reading.PhcScale.Scale == TimeScale.Utc ? 0 : 1))
-        {
-            var (accepted, jumpCommand) = Accept(id, reading, readings.Count == 1);
-            jumped ??= jumpCommand;
-            if (accepted is { } at && (latest is not { } l || at > l))
-                latest = at;
-        }
+        _times.ReadingsEnd(readings);
+        var (latest, jumped) = _intake.Take(readings, OnJump);
         if (jumped is not null)
             return jumped;
         if (latest is not { } sampleAt)
             return null;
-        if (_lastBatchEndAt is { } lastEnd && sampleAt - lastEnd < _options.ReadInterval * 9 / 10)
-            return MaxErrorRefresh();
-        _lastBatchEndAt = sampleAt;
-        return Update();
-    }
-
-    /// <summary>
-    /// Reduce one reading into its source's batch; returns the sample's local time (null when rejected), or the
-    /// command when the followed source jumped.
-    /// </summary>
-    private (Instant<Utc>? At, ClockCommand? Jump) Accept(string id, PhcReading reading, bool onlyOne)
-    {
-        var source = _sources.GetOrAdd(id, reading.PhcScale);
-        if (source.Measure(reading, _converter) is not { } offsetSample)
-            return (null, null);
-        // One source read per step: the loop chose it (failover), so it is the one followed.
-        if (onlyOne)
-            _selectedId = id;
-        var corrected = source.Corrected(offsetSample);
-        // The chrony agent's sample: each reading of the followed source, calibrated, against what the clock must follow.
-        if (id == _selectedId || _selectedId is null)
-            ReadingMeasured?.Invoke(id, _smearTarget.Offset(corrected, source.Smear));
-
-        // The first sample of the followed source after a disruption (vmclock marker): nothing to predict it from, so
-        // an offset beyond the recovery threshold is the disruption's jump and is handled as one.
-        if (_disrupted && id == _selectedId)
-        {
-            _disrupted = false;
-            if (corrected.Offset.Abs() > _options.Discipline.Steps.RecoveryThreshold)
-                return (null, OnJump(corrected, corrected.Offset));
-        }
-
-        // A jump of the followed source acts at once (a source that is not followed cannot move the clock).
-        if (id == _selectedId && _jumps.JumpIn(corrected, _lastFilteredAt) is { } jump)
-            return (null, OnJump(corrected, jump));
-
-        source.Batch.Add(offsetSample);
-        return (offsetSample.LocalTime, null);
+        return _times.UpdateDue(sampleAt) ? Update() : MaxErrorRefresh();
     }
 
     /// <summary>
@@ -206,10 +161,10 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand? Update()
     {
-        if (_selector.Choose(_sources.All, _selectedId) is not { } choice)
+        if (_selector.Choose(_sources.All, _sources.FollowedId) is not { } choice)
             return null;
         _noMajority = choice.NoMajority;
-        _selectedId = choice.Source.Id;
+        _sources.FollowedId = choice.Source.Id;
         _honest.Follow(choice.Source, choice.Corrected);
         return OnFilteredSample(choice.Corrected);
     }
@@ -219,9 +174,8 @@ public sealed class SyncEngine
     {
         if (_lastEstimate is null || _controller.State is SyncState.Holdover or SyncState.Acquiring || _controller.JumpUncorrected)
             return null;
-        if (!_maxError.IsDue(_readingEnd))
-            return null;
-        return _maxError.Written(new ClockCommand { MaxError = CurrentBound(_readingEnd) }, _readingEnd);
+        var at = _times.ReadingEnd;
+        return _maxError.IsDue(at) ? _maxError.Written(new ClockCommand { MaxError = CurrentBound(at) }, at) : null;
     }
 
     /// <summary>
@@ -231,8 +185,7 @@ public sealed class SyncEngine
     public void Restart(double currentFrequencyPpm)
     {
         Forget();
-        _lastFilteredAt = null;
-        _lastCommandAt = null;
+        _times.Restart();
         _controller.Restart(currentFrequencyPpm);
     }
 
@@ -248,9 +201,8 @@ public sealed class SyncEngine
         Discontinuities++;
         Disruptions++;
         Forget();
-        _lastFilteredAt = now;
-        _lastCommandAt = now;
-        _disrupted = true;
+        _times.ActedAt(now);
+        _intake.Disrupted = true;
         _leap.Update(now);
         var decision = _controller.Disrupted(now, _leap.Flags);
         return Apply(decision, now);
@@ -263,7 +215,7 @@ public sealed class SyncEngine
         _honest.ForgetCheck();
         _sources.ClearBatches();
         _lastEstimate = null;
-        _lastBatchEndAt = null;
+        _times.ForgetBatch();
         _jumps.StepOverlapEnd = null;
     }
 
@@ -292,11 +244,8 @@ public sealed class SyncEngine
     /// <summary>Called on the timer when no reading happened: keeps the kernel's bound growing in holdover.</summary>
     public ClockCommand? HoldoverIfDue(Instant<Utc> localNow)
     {
-        if (_lastFilteredAt is { } last && localNow - last < _options.EffectiveHoldoverAfter)
+        if (!_times.HoldoverDue(localNow))
             return null;
-        if (_lastCommandAt is { } lastCommand && localNow - lastCommand < _options.ReadInterval)
-            return null;
-        _lastCommandAt = localNow;
         _leap.Update(localNow);
         var bound = _honest.At(localNow)?.ErrorBound ?? Duration.FromSeconds(16);
         var decision = _controller.Holdover(localNow, bound, _leap.Flags);
@@ -312,7 +261,7 @@ public sealed class SyncEngine
     {
         if (!Observing || !double.IsFinite(frequencyPpm))
             return;
-        _readBack.Frequency(localNow, frequencyPpm, _lastFilteredAt, _lastEstimate?.FrequencyPpm ?? 0);
+        _readBack.Frequency(localNow, frequencyPpm, _times.LastFilteredAt, _lastEstimate?.FrequencyPpm ?? 0);
         _controller.FollowKernel(frequencyPpm);
     }
 
@@ -325,7 +274,7 @@ public sealed class SyncEngine
     {
         if (!Observing || step == Duration.Zero)
             return;
-        if (_readBack.Step(localNow, step, _lastFilteredAt) is { } overlapEnd)
+        if (_readBack.Step(localNow, step, _times.LastFilteredAt) is { } overlapEnd)
             _jumps.StepOverlapEnd = overlapEnd;
     }
 
@@ -342,7 +291,7 @@ public sealed class SyncEngine
         return new SyncSnapshot(
             now,
             _controller.State,
-            _selectedId,
+            _sources.FollowedId,
             _lastOffset,
             _rms.Value,
             _controller.BaseFrequencyPpm ?? _controller.CommandedFrequencyPpm,
@@ -353,7 +302,7 @@ public sealed class SyncEngine
             _leap.TaiMinusUtcSeconds ?? 0,
             _controller.Steps,
             _controller.UpdateInterval,
-            _sources.Snapshots(_selectedId))
+            _sources.Snapshots(_sources.FollowedId))
         {
             StepsByReason = StepReasons.Names.Select(n => (n.Value, _controller.StepsFor(n.Value))).ToList(),
             Jumps = Jumps,
@@ -367,14 +316,40 @@ public sealed class SyncEngine
     /// </summary>
     private ClockCommand Apply(DisciplineDecision decision, Instant<Utc> at)
     {
+        _unapplied = null;
         if (decision.Adjustment is { } a && !Observing)
         {
             _estimator.NotifyAdjustment(a);
+            _unapplied = a;
             // After a backward step the local clock shows times it showed before (see JumpDetector.StepOverlapEnd).
             if (a.Step < Duration.Zero)
                 _jumps.StepOverlapEnd = a.At;
         }
         return _maxError.Written(decision.Command, at);
+    }
+
+    /// <summary>
+    /// The command returned last was applied between local times before and after (the clock read around clock_adjtime).
+    /// It was dated just after the step's readings, but the rate changes when it is applied, which can be much later (the
+    /// rest of a cross-timestamp's read, the daemon's work): a 500 ppm slew applied 200 us late leaves 100 ns nothing knew
+    /// of (random world 2-247). The rate change moves to the middle of the apply: announced again at its old date with the
+    /// opposite sign and at the new one (the ledger is linear). A step is exact whenever applied; a backward step's overlap ends later.
+    /// </summary>
+    public void CommandApplied(Instant<Utc> before, Instant<Utc> after)
+    {
+        if (_unapplied is not { } a)
+            return;
+        _unapplied = null;
+        // before and after bracket the apply on the clock as it ran before the command and after it: take the step out.
+        var span = Duration.Max(Duration.Zero, after - before - a.Step);
+        var effective = before + span / 2;
+        if (a.FrequencyChangePpm != 0 && effective > a.At)
+        {
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(a.At, -a.FrequencyChangePpm, Duration.Zero));
+            _estimator.NotifyAdjustment(new LocalClockAdjustment(effective, a.FrequencyChangePpm, Duration.Zero));
+        }
+        if (a.Step < Duration.Zero && before + span > a.At)
+            _jumps.StepOverlapEnd = before + span;
     }
 
     /// <summary>
@@ -387,16 +362,14 @@ public sealed class SyncEngine
         Jumps++;
         LastJump = (sample.LocalTime, jump);
         _sources.ClearBatches();
-        _lastBatchEndAt = sample.LocalTime;
-        _lastFilteredAt = sample.LocalTime;
-        _lastCommandAt = sample.LocalTime;
+        _times.JumpedAt(sample.LocalTime);
         _estimator.RestartAfterJump();
         _estimator.Add(sample);
         _honest.Check(sample, Duration.FromNanoseconds((sample.Delay.Nanoseconds + 1) / 2));
         _lastOffset = sample.Offset;
         RaiseEstimateMeasured(sample);
 
-        var now = CommandTime(sample);
+        var now = _times.CommandTime(sample);
         _leap.Update(now);
         // The step is only as good as this one sample: what it leaves within the sample's own uncertainty is slewed.
         var decision = _controller.Jump(now, sample.Offset, _leap.Flags, _leap.TaiMinusUtcSeconds, sample.Delay / 2 + sample.Error);
@@ -405,8 +378,7 @@ public sealed class SyncEngine
 
     private ClockCommand? OnFilteredSample(OffsetSample sample)
     {
-        _lastFilteredAt = sample.LocalTime;
-        _lastCommandAt = sample.LocalTime;
+        _times.ActedAt(sample.LocalTime);
         var outcome = _estimator.Add(sample);
         if (outcome is SampleOutcome.OutOfOrder or SampleOutcome.Invalid)
         {
@@ -427,7 +399,7 @@ public sealed class SyncEngine
             _controller.EnterRecovery(allowStep: !rateChangeOnly);
         }
 
-        var now = CommandTime(sample);
+        var now = _times.CommandTime(sample);
         _leap.Update(now);
         RaiseEstimateMeasured(sample);
         var estimate = _honest.At(now);
@@ -442,17 +414,13 @@ public sealed class SyncEngine
         return Apply(decision, now);
     }
 
-    /// <summary>When a command made for this sample takes effect: after the step's readings, and after the sample.</summary>
-    private Instant<Utc> CommandTime(OffsetSample sample) =>
-        _readingEnd > sample.LocalTime ? _readingEnd : sample.LocalTime + Duration.FromNanoseconds(1);
-
     private void RaiseEstimateMeasured(OffsetSample sample)
     {
         if (EstimateMeasured is not { } handler)
             return;
         // Before the estimate at now: Honest sets the smear's target rate, which the controller must get for now.
         var atSample = _honest.At(sample.LocalTime);
-        handler(_selectedId ?? "", atSample is { } e
+        handler(_sources.FollowedId ?? "", atSample is { } e
             ? sample with { Offset = e.Offset, Error = e.ErrorBound }
             : _honest.Target(sample));
     }

@@ -115,6 +115,18 @@ public sealed class ChangeDetector
     /// third sample as before.</summary>
     public const double FlatPairSigmas = 3.0;
 
+    /// <summary>
+    /// A sample the caller knows to be on the model (the first sample after a jump of the clock, which the estimator
+    /// starts from, keeping the frequency): deviations after it are measured from there, so <see cref="ChangeInRun"/>
+    /// can tell a rate change that began with the jump (a migration to a host whose clock runs at another rate) at the
+    /// second deviating sample.
+    /// </summary>
+    public void Anchor(Instant<Utc> at)
+    {
+        _run.Clear();
+        _lastNormal = at;
+    }
+
     /// <summary>Forget the run and the last discontinuity (after the estimator was reset).</summary>
     public void Reset()
     {

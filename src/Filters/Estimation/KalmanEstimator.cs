@@ -104,7 +104,11 @@ public sealed class KalmanEstimator : IClockEstimator
         double baseVarianceNs2 = MeasurementVarianceNs2(sample);
         double innovationNs = sample.Offset.Nanoseconds - offsetNs;
         double innovationVarianceNs2 = p00 + _noiseScale * baseVarianceNs2;
-        if (SampleCount >= _options.MinSamples)
+        // After a jump the frequency carried over makes the prediction good from the second sample on: a sample far off
+        // it is judged (held, and a rate change that came with the jump followed at the second such sample) instead of
+        // being fitted as if the state knew nothing yet (random world 2-96: a migration's 38.9 ppm at 10 s reads was
+        // taken into a frequency kept tight for two samples and rang for 10 reads).
+        if (SampleCount >= _options.MinSamples || _frequencyCarried)
         {
             // An outlier is a sample no plausible wander level explains: the gate is as wide as the widest level
             // still holding PlausibleWeight (with one level: the plain innovation sd).
@@ -291,7 +295,8 @@ public sealed class KalmanEstimator : IClockEstimator
 
     public ClockEstimate? EstimateAt(Instant<Utc> localNow)
     {
-        if (!_initialized || SampleCount < _options.MinSamples) return null;
+        // With the frequency carried over a jump, one more sample than the restart's makes an estimate.
+        if (!_initialized || SampleCount < (_frequencyCarried ? 2 : _options.MinSamples)) return null;
         double dtS = SecondsSinceState(localNow.Nanoseconds - _ledger.StepsNs(localNow));
         var (offsetNs, freqNsPerS, p00, _, p11) = _bank.Predict(dtS);
         double sdNs = Math.Sqrt(Math.Max(0, p00));
@@ -408,6 +413,10 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>The frequency belief carried over a jump (<see cref="RestartAfterJump"/>) for the next Initialize.</summary>
     private ClockGaussian? _frequencyAfterJump;
 
+    /// <summary>The state was started from one sample with the frequency carried over a jump: samples are judged
+    /// against its prediction from the second on, not only after MinSamples.</summary>
+    private bool _frequencyCarried;
+
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {
@@ -424,6 +433,7 @@ public sealed class KalmanEstimator : IClockEstimator
         SampleCount = 0;
         LastDiscontinuity = null;
         _frequencyAfterJump = null;
+        _frequencyCarried = false;
     }
 
     private void Initialize(OffsetSample sample)
@@ -431,9 +441,16 @@ public sealed class KalmanEstimator : IClockEstimator
         _ledger.FoldUpTo(sample.LocalTime);
         double freqSd = _options.InitialFrequencySdPpm * 1e3;
         var (freqNsPerS, freqVarianceNs2PerS2) = _frequencyAfterJump is { } kept ? (kept.FreqNsPerS, kept.P11) : (0.0, freqSd * freqSd);
+        _frequencyCarried = _frequencyAfterJump is not null;
         _frequencyAfterJump = null;
+        if (_frequencyCarried) _detector.Anchor(sample.LocalTime);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
-        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, _noiseScale * MeasurementVarianceNs2(sample), 0, freqVarianceNs2PerS2));
+        // The sample a jump restarts from was judged against nothing (it is the one that showed the jump): it may lie
+        // anywhere in its own window, whatever scatter the accepted samples showed (the learnt noise scale). Its full
+        // stated spread anchors the state, so the samples after it, judged from the second on, are not held against a
+        // slow first reading's error (a 3 ms window read at its start after a resume).
+        double anchorVarianceNs2 = (_frequencyCarried ? Math.Max(_noiseScale, 1) : _noiseScale) * MeasurementVarianceNs2(sample);
+        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, anchorVarianceNs2, 0, freqVarianceNs2PerS2));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         SampleCount = 1;

@@ -1,6 +1,7 @@
 using Sync.Clock.VhostUser;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 
 namespace Sync.Clock.Tests.VhostUser;
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Sync.Clock.VhostUser;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 
 namespace Sync.Clock.Tests.VhostUser;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Sync.Clock.VhostUser;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
 
 namespace Sync.Clock.Tests.VhostUser;
 

@@ -220,4 +220,16 @@ public class DisciplineControllerTests
         var slewedNs = decision.Adjustment!.Value.FrequencyChangePpm * 1e-6 * intervalS * 1e9;
         Assert.InRange(slewedNs, -30_030, -29_970); // within the frame conversion (1 + correction)
     }
+
+    [Fact]
+    public void AfterAGapTheOffsetIsSlewedWithinOneReadIntervalNotOverTheGap()
+    {
+        // Reads every 10 s; the estimator held two reads while it confirmed a change, so this update comes 30 s after
+        // the last: the 15 us it finds are to be gone by the next read, 10 s on (1.5 ppm), not spread over 30 s (0.5 ppm).
+        var controller = new DisciplineController(new DisciplineControllerOptions(), expectedUpdateInterval: Duration.FromSeconds(10));
+        for (int i = 0; i < 4; i++) controller.Update(Estimate(10 * i, 0, 0), ClockStatus.None, null);
+        var decision = controller.Update(Estimate(60, 15, 0), ClockStatus.None, null);
+        Assert.Equal(-1.5, decision.Command.FrequencyPpm!.Value, 6);
+        Assert.Equal(Duration.FromSeconds(30), controller.UpdateInterval); // what the status reports stays the measured one
+    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Sync.Clock.VhostUser;
 using Sync.Clock.Virtio;
 
 namespace Sync.TestSupport;

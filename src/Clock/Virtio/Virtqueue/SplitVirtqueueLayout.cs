@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>Where a split virtqueue's three parts live in guest-physical memory, and its size.</summary>
 public readonly record struct SplitVirtqueueLayout(

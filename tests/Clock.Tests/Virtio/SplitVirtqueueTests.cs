@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
-using Sync.Clock.VhostUser;
+using Sync.Clock.Virtio;
+using Sync.Clock.Tests.VhostUser;
 using Sync.TestSupport;
 
-namespace Sync.Clock.Tests.VhostUser;
+namespace Sync.Clock.Tests.Virtio;
 
 public class SplitVirtqueueTests
 {

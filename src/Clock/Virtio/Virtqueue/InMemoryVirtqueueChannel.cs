@@ -1,6 +1,4 @@
-using Sync.Clock.Virtio;
-
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>
 /// A guest driver's request queue in process: a real split virtqueue in <see cref="ArrayGuestMemory"/>. Submit

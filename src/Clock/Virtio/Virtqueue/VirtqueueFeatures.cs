@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>Virtio feature bits the split virtqueue code knows (transport features).</summary>
 public static class VirtqueueFeatures

@@ -1,6 +1,7 @@
-using Sync.Clock.VhostUser;
+using Sync.Clock.Virtio;
+using Sync.Clock.Tests.VhostUser;
 
-namespace Sync.Clock.Tests.VhostUser;
+namespace Sync.Clock.Tests.Virtio;
 
 public class InMemoryVirtqueueChannelTests
 {

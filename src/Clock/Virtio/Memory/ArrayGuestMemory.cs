@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>Guest memory held in a managed byte array (simulate, tests, fuzzing).</summary>
 public sealed class ArrayGuestMemory : IGuestMemory

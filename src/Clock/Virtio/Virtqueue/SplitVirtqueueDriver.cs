@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>
 /// The driver (guest) side of a split virtqueue over <see cref="IGuestMemory"/>: writes descriptors, makes

@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>Why a descriptor chain was refused (answered with used length 0).</summary>
 public enum ChainRejection

@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>Negotiated ring features and the device's size limits for one split virtqueue.</summary>
 public sealed record SplitVirtqueueOptions

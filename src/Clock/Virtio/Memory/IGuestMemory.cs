@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>
 /// Guest memory as a device sees it: guest-physical addresses translated, bounds-checked, into host spans.

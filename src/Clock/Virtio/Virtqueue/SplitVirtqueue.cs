@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using Sync.Clock.Virtio;
 
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>
 /// The device side of one split virtqueue (virtio 1.x). Everything in guest memory is guest-controlled:

@@ -1,4 +1,4 @@
-namespace Sync.Clock.VhostUser;
+namespace Sync.Clock.Virtio;
 
 /// <summary>What one processing pass over a split virtqueue did.</summary>
 /// <param name="Completed">Chains answered by the device (used entries with the device's length).</param>
