@@ -113,9 +113,9 @@ public sealed class MetricsTests
         var scrape = await ScrapeRunningHost(sp =>
         {
             var serve = sp.GetRequiredService<ServeMetrics>();
-            serve.RecordRequest("READ", "ok", 4e-6);
-            serve.RecordRequest("READ", "ok", 3e-3);
-            serve.RecordRequest("CLOCK_CAP", "inval", 1e-6);
+            serve.RecordRequest("read", "ok", 4e-6);
+            serve.RecordRequest("read", "ok", 3e-3);
+            serve.RecordRequest("clock_cap", "einval", 1e-6);
             serve.ConnectionOpened();
             serve.ConnectionOpened();
             serve.ConnectionClosed();
@@ -152,10 +152,10 @@ public sealed class MetricsTests
         Assert.Equal(1, Value(scrape, $"{MetricNames.SourceReadingMethod}{{method=\"precise\",path=\"/dev/ptp3\",type=\"utc-smeared\",variant=\"noon\"}}"));
         Assert.Equal(3.2e-6, Value(scrape, $"{MetricNames.SourceDelaySeconds}{{path=\"/dev/ptp_virtio_tai\",type=\"tai\",variant=\"none\"}}"), 12);
 
-        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"ok\",type=\"READ\"}}"));
-        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"inval\",type=\"CLOCK_CAP\"}}"));
-        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"READ\",le=\"5E-06\"}}"));
-        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"READ\",le=\"0.005\"}}"));
+        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"ok\",type=\"read\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestsTotal}{{status=\"einval\",type=\"clock_cap\"}}"));
+        Assert.Equal(1, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"read\",le=\"5E-06\"}}"));
+        Assert.Equal(2, Value(scrape, $"{MetricNames.ServeRequestDurationSeconds}_bucket{{status=\"ok\",type=\"read\",le=\"0.005\"}}"));
         Assert.Equal(1, Value(scrape, MetricNames.ServeConnections));
         Assert.Equal(1, Value(scrape, $"{MetricNames.ServeAlarmsFiredTotal}{{clock=\"utc-smeared-noon\"}}"));
     }

@@ -226,6 +226,37 @@ public sealed class ServeServiceTests : IDisposable
         Assert.False(device.AlarmTimerRunning);
     }
 
+    [Fact]
+    public void TheMeteredDeviceLabelsRequestsWithTheSpecsNamesInLowerCase()
+    {
+        var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [new DeviceClock(new FixedClock())] });
+        var seen = new List<(string Type, string Status)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == MetricNames.ServeRequestsTotal) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string type = "", status = "";
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "type") type = (string)tag.Value!;
+                if (tag.Key == "status") status = (string)tag.Value!;
+            }
+            lock (seen) seen.Add((type, status));
+        });
+        listener.Start();
+        using var metrics = new ServeMetrics();
+        var driver = new VirtioRtcDriver(new DirectRequestChannel(new MeteredVirtioDevice(device, metrics)));
+
+        Assert.True(driver.Read(0).IsOk);
+        Assert.False(driver.ReadCross(0, VirtioRtcHwCounter.X86Tsc).IsOk); // no cross-timestamp configured
+        Assert.False(driver.ClockCapabilities(7).IsOk);                    // no clock 7
+
+        Assert.Equal([("read", "ok"), ("read_cross", "eopnotsupp"), ("clock_cap", "enodev")], seen);
+    }
+
     private sealed class FixedClock : Sync.Clock.Abstractions.IHostClockSource
     {
         public ClockScale Scale => ClockScale.Utc;

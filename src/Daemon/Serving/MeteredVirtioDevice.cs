@@ -44,8 +44,10 @@ public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metric
         var start = Stopwatch.GetTimestamp();
         var used = inner.ProcessRequest(queueIndex, deviceReadable, deviceWritable);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var type = deviceReadable.Length >= 2 ? MessageTypeName(BinaryPrimitives.ReadUInt16LittleEndian(deviceReadable)) : "short";
-        var status = used >= 1 ? StatusName((VirtioRtcStatus)deviceWritable[0]) : "none";
+        var type = deviceReadable.Length >= 2
+            ? VirtioRtcNames.RequestLabel((VirtioRtcMessageType)BinaryPrimitives.ReadUInt16LittleEndian(deviceReadable))
+            : "short";
+        var status = used >= 1 ? VirtioRtcNames.StatusLabel((VirtioRtcStatus)deviceWritable[0]) : "none";
         metrics.RecordRequest(type, status, seconds);
         return used;
     }
@@ -59,26 +61,4 @@ public sealed class MeteredVirtioDevice(IVirtioDevice inner, ServeMetrics metric
     }
 
     public void Reset() => inner.Reset();
-
-    private static string MessageTypeName(ushort type) => (VirtioRtcMessageType)type switch
-    {
-        VirtioRtcMessageType.Read => "read",
-        VirtioRtcMessageType.ReadCross => "read_cross",
-        VirtioRtcMessageType.Cfg => "cfg",
-        VirtioRtcMessageType.ClockCap => "clock_cap",
-        VirtioRtcMessageType.CrossCap => "cross_cap",
-        VirtioRtcMessageType.ReadAlarm => "read_alarm",
-        VirtioRtcMessageType.SetAlarm => "set_alarm",
-        VirtioRtcMessageType.SetAlarmEnabled => "set_alarm_enabled",
-        _ => "unknown",
-    };
-
-    private static string StatusName(VirtioRtcStatus status) => status switch
-    {
-        VirtioRtcStatus.Ok => "ok",
-        VirtioRtcStatus.NotSupported => "eopnotsupp",
-        VirtioRtcStatus.NoDevice => "enodev",
-        VirtioRtcStatus.InvalidArgument => "einval",
-        _ => "eio",
-    };
 }

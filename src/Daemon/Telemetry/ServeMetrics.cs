@@ -38,7 +38,8 @@ public sealed class ServeMetrics : IDisposable
             description: "Front ends closed at once because serve:maxConnections connections were open.");
     }
 
-    /// <summary>msgType e.g. "READ", "CROSS_TS", "CLOCK_CAP"; status e.g. "ok", "unsupp", "nodev", "inval".</summary>
+    /// <summary>msgType e.g. "read", "read_cross", "clock_cap"; status e.g. "ok", "eopnotsupp", "enodev", "einval"
+    /// (VirtioRtcNames.RequestLabel / StatusLabel).</summary>
     public void RecordRequest(string msgType, string status, double seconds)
     {
         var type = new KeyValuePair<string, object?>("type", Label(msgType));

@@ -322,8 +322,8 @@ public sealed class VhostUserServerTests : IDisposable
         using var frontEnd = Connect();
         Handshake(frontEnd);
         var driver = frontEnd.Driver(0);
-        driver.WriteDescriptor(10, 0x20000, 4, SplitVirtqueueDriver.FlagNext, 11);
-        driver.WriteDescriptor(11, 0x20000, 4, SplitVirtqueueDriver.FlagNext, 10);   // loop
+        driver.WriteDescriptor(10, 0x20000, 4, VirtqueueFlags.DescriptorNext, 11);
+        driver.WriteDescriptor(11, 0x20000, 4, VirtqueueFlags.DescriptorNext, 10);   // loop
         frontEnd.MakeAvailableRaw(0, 10);
         Assert.Equal((10u, 0u), frontEnd.WaitUsed(0));
         driver.WriteDescriptor(12, 1ul << 40, 4, 0, 0);                               // outside memory

@@ -257,8 +257,8 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
         ulong requestAddress = AllocateBuffer(request.Length);
         ulong responseAddress = AllocateBuffer(responseBytes);
         request.CopyTo(Guest(requestAddress, request.Length));
-        driver.WriteDescriptor(descriptor, requestAddress, (uint)request.Length, SplitVirtqueueDriver.FlagNext, (ushort)(descriptor + 1));
-        driver.WriteDescriptor(descriptor + 1, responseAddress, (uint)responseBytes, SplitVirtqueueDriver.FlagWrite, 0);
+        driver.WriteDescriptor(descriptor, requestAddress, (uint)request.Length, VirtqueueFlags.DescriptorNext, (ushort)(descriptor + 1));
+        driver.WriteDescriptor(descriptor + 1, responseAddress, (uint)responseBytes, VirtqueueFlags.DescriptorWrite, 0);
         driver.MakeAvailable(descriptor);
         EventFds.Signal(kick);
         return responseAddress;
@@ -269,7 +269,7 @@ internal sealed unsafe class VhostUserTestFrontEnd : IDisposable
     {
         var (driver, kick, _) = _queues[q];
         ulong address = AllocateBuffer(bytes);
-        driver.WriteDescriptor(descriptor, address, (uint)bytes, SplitVirtqueueDriver.FlagWrite, 0);
+        driver.WriteDescriptor(descriptor, address, (uint)bytes, VirtqueueFlags.DescriptorWrite, 0);
         driver.MakeAvailable(descriptor);
         EventFds.Signal(kick);
         return address;

@@ -9,9 +9,9 @@ public class SplitVirtqueueTests
 {
     private const ushort Size = 8;
     private const ulong DataBase = 0x1000;
-    private const ushort Next = SplitVirtqueueDriver.FlagNext;
-    private const ushort Write = SplitVirtqueueDriver.FlagWrite;
-    private const ushort Indirect = SplitVirtqueueDriver.FlagIndirect;
+    private const ushort Next = VirtqueueFlags.DescriptorNext;
+    private const ushort Write = VirtqueueFlags.DescriptorWrite;
+    private const ushort Indirect = VirtqueueFlags.DescriptorIndirect;
 
     private sealed class Rig
     {

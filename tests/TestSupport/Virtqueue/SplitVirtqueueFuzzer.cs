@@ -206,7 +206,7 @@ public sealed class SplitVirtqueueFuzzer
             {
                 WritePlausibleDescriptor(memory, address + (ulong)i * 16, (ushort)Math.Max(1, length / 16), memoryBase, allowIndirect: true);
             }
-            flags = (ushort)(SplitVirtqueueDriver.FlagIndirect | (_random.Next(6) == 0 ? SplitVirtqueueDriver.FlagNext : 0));
+            flags = (ushort)(VirtqueueFlags.DescriptorIndirect | (_random.Next(6) == 0 ? VirtqueueFlags.DescriptorNext : 0));
             Store(memory, at, address, length, flags, (ushort)_random.Next(0, size));
             return;
         }
@@ -226,15 +226,15 @@ public sealed class SplitVirtqueueFuzzer
         ushort flags = 0;
         if (_random.Next(2) == 0)
         {
-            flags |= SplitVirtqueueDriver.FlagNext;
+            flags |= VirtqueueFlags.DescriptorNext;
         }
         if (_random.Next(2) == 0)
         {
-            flags |= SplitVirtqueueDriver.FlagWrite;
+            flags |= VirtqueueFlags.DescriptorWrite;
         }
         if (allowIndirect && _random.Next(12) == 0)
         {
-            flags |= SplitVirtqueueDriver.FlagIndirect;
+            flags |= VirtqueueFlags.DescriptorIndirect;
         }
         ushort next = _random.Next(10) == 0 ? (ushort)_random.Next(0, 65536) : (ushort)_random.Next(0, tableEntries);
         Store(memory, at, address, length, flags, next);

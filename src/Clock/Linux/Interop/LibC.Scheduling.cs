@@ -1,5 +1,5 @@
 // sched_getattr/sched_setattr (no glibc wrapper everywhere: called through syscall(2)), for the scheduler slice a
-// latency-sensitive thread asks for. Part of the one libc surface of Sync.Clock (LibC.cs).
+// latency-sensitive thread asks for. Part of the one libc surface of the product (LibC.cs).
 using System.Runtime.InteropServices;
 
 namespace Sync.Clock.Linux.Interop;

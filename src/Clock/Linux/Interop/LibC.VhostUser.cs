@@ -1,5 +1,5 @@
 // The libc calls of the vhost-user transport (serve): Unix sockets with SCM_RIGHTS, eventfds, epoll and poll,
-// memfds and their seals, file modes and groups. Part of the one libc surface of Sync.Clock (LibC.cs).
+// memfds and their seals, file modes and owners. Part of the one libc surface of the product (LibC.cs).
 // Linux, 64-bit (x86_64 and arm64 share these layouts unless said otherwise).
 using System.Runtime.InteropServices;
 
@@ -268,8 +268,4 @@ internal static unsafe partial class LibC
             Close(fd);
         }
     }
-
-    /// <summary>getgrnam(3): a struct group*, or null when the group is unknown (NSS groups included).</summary>
-    [LibraryImport(Library, EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial byte* GetGroupByName(string name);
 }

@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 namespace Sync.Clock.Linux.Interop;
 
 /// <summary>
-/// Every libc call the Linux clock code makes (guest PHCs and system clock, vmclock, host clock sources, the host
-/// TSC reader), in one place. Each returns -1 (or MAP_FAILED) on failure and sets
-/// errno; read it with <see cref="Marshal.GetLastPInvokeError"/> right after the call.
+/// Every libc call of the product, in one place (Sync.Clock.Linux; internal, visible to Sync.Clock.HostClocks and
+/// Sync.Clock.VhostUser): this file for the clock code (guest PHCs and system clock, vmclock, host clock sources, the
+/// host TSC reader) and group names, LibC.VhostUser.cs for serve's sockets, eventfds, epoll and memfds,
+/// LibC.Scheduling.cs for scheduler attributes. Each returns -1 (or MAP_FAILED, or null) on failure and sets errno;
+/// read it with <see cref="Marshal.GetLastPInvokeError"/> right after the call.
 /// </summary>
 internal static unsafe partial class LibC
 {
@@ -47,4 +49,19 @@ internal static unsafe partial class LibC
     public static partial int Munmap(nint address, nuint length);
 
     public static readonly nint MapFailed = -1;
+
+    /// <summary>struct group (grp.h) on 64-bit Linux: gr_name, gr_passwd, gr_gid, gr_mem.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Group
+    {
+        public byte* Name;
+        public byte* Password;
+        public uint Gid;
+        public byte** Members;
+    }
+
+    /// <summary>getgrnam(3): the group (static storage of libc, read it at once), or null when the group is unknown
+    /// (NSS groups included).</summary>
+    [LibraryImport(Library, EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial Group* GetGroupByName(string name);
 }

@@ -14,55 +14,43 @@ public sealed class VirtioRtcDriver(IVirtioRequestChannel channel)
     public ClockResult<int> ReadConfig()
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeCfg(request);
-        var error = Exchange(VirtioRtcMessageType.Cfg, request[..length], response, "CFG", null);
-        return error ?? ClockResult<int>.Ok(VirtioRtcCodec.DecodeCfgResponse(response));
+        return Call<int>(VirtioRtcMessageType.Cfg, null, request[..VirtioRtcCodec.EncodeCfg(request)],
+            static response => VirtioRtcCodec.DecodeCfgResponse(response));
     }
 
     public ClockResult<VirtioRtcClockCapabilities> ClockCapabilities(ushort clockId)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeClockCap(request, clockId);
-        var error = Exchange(VirtioRtcMessageType.ClockCap, request[..length], response, "CLOCK_CAP", clockId);
-        return error ?? ClockResult<VirtioRtcClockCapabilities>.Ok(VirtioRtcCodec.DecodeClockCapResponse(response));
+        return Call(VirtioRtcMessageType.ClockCap, clockId, request[..VirtioRtcCodec.EncodeClockCap(request, clockId)],
+            VirtioRtcCodec.DecodeClockCapResponse);
     }
 
     public ClockResult<bool> CrossCapabilities(ushort clockId, VirtioRtcHwCounter counter)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeCrossCap(request, clockId, counter);
-        var error = Exchange(VirtioRtcMessageType.CrossCap, request[..length], response, "CROSS_CAP", clockId);
-        return error ?? ClockResult<bool>.Ok(VirtioRtcCodec.DecodeCrossCapResponse(response));
+        return Call(VirtioRtcMessageType.CrossCap, clockId, request[..VirtioRtcCodec.EncodeCrossCap(request, clockId, counter)],
+            VirtioRtcCodec.DecodeCrossCapResponse);
     }
 
     public ClockResult<long> Read(ushort clockId)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeRead(request, clockId);
-        var error = Exchange(VirtioRtcMessageType.Read, request[..length], response, "READ", clockId);
-        return error ?? ClockResult<long>.Ok(VirtioRtcCodec.DecodeReadResponse(response));
+        return Call(VirtioRtcMessageType.Read, clockId, request[..VirtioRtcCodec.EncodeRead(request, clockId)],
+            VirtioRtcCodec.DecodeReadResponse);
     }
 
     public ClockResult<VirtioRtcCrossReading> ReadCross(ushort clockId, VirtioRtcHwCounter counter)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeReadCross(request, clockId, counter);
-        var error = Exchange(VirtioRtcMessageType.ReadCross, request[..length], response, "READ_CROSS", clockId);
-        return error ?? ClockResult<VirtioRtcCrossReading>.Ok(VirtioRtcCodec.DecodeReadCrossResponse(response));
+        return Call(VirtioRtcMessageType.ReadCross, clockId, request[..VirtioRtcCodec.EncodeReadCross(request, clockId, counter)],
+            VirtioRtcCodec.DecodeReadCrossResponse);
     }
 
     public ClockResult<VirtioRtcAlarm> ReadAlarm(ushort clockId)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
-        Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeReadAlarm(request, clockId);
-        var error = Exchange(VirtioRtcMessageType.ReadAlarm, request[..length], response, "READ_ALARM", clockId);
-        return error ?? ClockResult<VirtioRtcAlarm>.Ok(VirtioRtcCodec.DecodeReadAlarmResponse(response));
+        return Call(VirtioRtcMessageType.ReadAlarm, clockId, request[..VirtioRtcCodec.EncodeReadAlarm(request, clockId)],
+            VirtioRtcCodec.DecodeReadAlarmResponse);
     }
 
     /// <summary>SET_ALARM; null on success.</summary>
@@ -70,8 +58,8 @@ public sealed class VirtioRtcDriver(IVirtioRequestChannel channel)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
         Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeSetAlarm(request, clockId, alarmTimeNs, enabled ? VirtioRtcConstants.AlarmFlagEnabled : (byte)0);
-        return Exchange(VirtioRtcMessageType.SetAlarm, request[..length], response, "SET_ALARM", clockId);
+        int length = VirtioRtcCodec.EncodeSetAlarm(request, clockId, alarmTimeNs, AlarmFlags(enabled));
+        return Exchange(VirtioRtcMessageType.SetAlarm, request[..length], response, clockId);
     }
 
     /// <summary>SET_ALARM_ENABLED; null on success.</summary>
@@ -79,13 +67,26 @@ public sealed class VirtioRtcDriver(IVirtioRequestChannel channel)
     {
         Span<byte> request = stackalloc byte[MaxMessageSize];
         Span<byte> response = stackalloc byte[MaxMessageSize];
-        int length = VirtioRtcCodec.EncodeSetAlarmEnabled(request, clockId, enabled ? VirtioRtcConstants.AlarmFlagEnabled : (byte)0);
-        return Exchange(VirtioRtcMessageType.SetAlarmEnabled, request[..length], response, "SET_ALARM_ENABLED", clockId);
+        int length = VirtioRtcCodec.EncodeSetAlarmEnabled(request, clockId, AlarmFlags(enabled));
+        return Exchange(VirtioRtcMessageType.SetAlarmEnabled, request[..length], response, clockId);
+    }
+
+    private static byte AlarmFlags(bool enabled) => enabled ? VirtioRtcConstants.AlarmFlagEnabled : (byte)0;
+
+    private delegate T Decoder<out T>(ReadOnlySpan<byte> response);
+
+    /// <summary>One request and its decoded response, or the error <see cref="Exchange"/> found.</summary>
+    private ClockResult<T> Call<T>(VirtioRtcMessageType type, ushort? clockId, ReadOnlySpan<byte> request, Decoder<T> decode)
+    {
+        Span<byte> response = stackalloc byte[MaxMessageSize];
+        var error = Exchange(type, request, response, clockId);
+        return error ?? ClockResult<T>.Ok(decode(response));
     }
 
     /// <summary>Submit, then check the used length and status the way the Linux driver does.</summary>
-    private ClockError? Exchange(VirtioRtcMessageType type, ReadOnlySpan<byte> request, Span<byte> response, string name, ushort? clockId)
+    private ClockError? Exchange(VirtioRtcMessageType type, ReadOnlySpan<byte> request, Span<byte> response, ushort? clockId)
     {
+        string name = VirtioRtcNames.Request(type) ?? $"type 0x{(ushort)type:x4}";
         int expected = VirtioRtcMessageSizes.Response(type);
         response.Clear();
         int used;
@@ -112,12 +113,13 @@ public sealed class VirtioRtcDriver(IVirtioRequestChannel channel)
     private static ClockError StatusError(VirtioRtcStatus status, string name, ushort? clockId)
     {
         string where = $"virtio-rtc {name}{Describe(clockId)}";
+        string errno = VirtioRtcNames.Status(status);
         return status switch
         {
-            VirtioRtcStatus.NotSupported => new ClockError(ClockErrorKind.NotSupported, "EOPNOTSUPP", $"{where}: not supported by the device"),
-            VirtioRtcStatus.NoDevice => new ClockError(ClockErrorKind.DeviceGone, "ENODEV", $"{where}: no such clock"),
-            VirtioRtcStatus.InvalidArgument => new ClockError(ClockErrorKind.InvalidArgument, "EINVAL", $"{where}: the device rejected the request"),
-            _ => new ClockError(ClockErrorKind.Other, "EIO", $"{where}: device status {(byte)status}"),
+            VirtioRtcStatus.NotSupported => new ClockError(ClockErrorKind.NotSupported, errno, $"{where}: not supported by the device"),
+            VirtioRtcStatus.NoDevice => new ClockError(ClockErrorKind.DeviceGone, errno, $"{where}: no such clock"),
+            VirtioRtcStatus.InvalidArgument => new ClockError(ClockErrorKind.InvalidArgument, errno, $"{where}: the device rejected the request"),
+            _ => new ClockError(ClockErrorKind.Other, errno, $"{where}: device status {(byte)status}"),
         };
     }
 

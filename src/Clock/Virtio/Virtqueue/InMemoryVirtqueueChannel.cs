@@ -52,8 +52,8 @@ public sealed class InMemoryVirtqueueChannel : IVirtioRequestChannel
             _memory.Bytes.AsSpan((int)_responseAddress, response.Length).Clear();
             ushort head = (ushort)((_driver.AvailIndex * 2) & (QueueSize - 1));
             ushort second = (ushort)(head + 1);
-            _driver.WriteDescriptor(head, _requestAddress, (uint)request.Length, SplitVirtqueueDriver.FlagNext, second);
-            _driver.WriteDescriptor(second, _responseAddress, (uint)response.Length, SplitVirtqueueDriver.FlagWrite, 0);
+            _driver.WriteDescriptor(head, _requestAddress, (uint)request.Length, VirtqueueFlags.DescriptorNext, second);
+            _driver.WriteDescriptor(second, _responseAddress, (uint)response.Length, VirtqueueFlags.DescriptorWrite, 0);
             _driver.MakeAvailable(head);
             _deviceQueue.Process(_device, _queueIndex);
             if (!_driver.TryTakeUsed(out uint id, out uint length) || id != head)

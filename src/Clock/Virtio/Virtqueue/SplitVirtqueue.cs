@@ -19,11 +19,6 @@ namespace Sync.Clock.Virtio;
 /// </summary>
 public sealed class SplitVirtqueue
 {
-    private const ushort DescFlagNext = 1;
-    private const ushort DescFlagWrite = 2;
-    private const ushort DescFlagIndirect = 4;
-    private const ushort AvailFlagNoInterrupt = 1;
-
     private readonly IGuestMemory _memory;
     private readonly SplitVirtqueueLayout _layout;
     private readonly SplitVirtqueueOptions _options;
@@ -203,7 +198,7 @@ public sealed class SplitVirtqueue
             ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(entry.Slice(12));
             ushort next = BinaryPrimitives.ReadUInt16LittleEndian(entry.Slice(14));
 
-            if ((flags & DescFlagIndirect) != 0)
+            if ((flags & VirtqueueFlags.DescriptorIndirect) != 0)
             {
                 if (!_options.IndirectDescriptors)
                 {
@@ -213,7 +208,7 @@ public sealed class SplitVirtqueue
                 {
                     return ChainRejection.NestedIndirect;
                 }
-                if ((flags & DescFlagNext) != 0)
+                if ((flags & VirtqueueFlags.DescriptorNext) != 0)
                 {
                     return ChainRejection.IndirectWithNext;
                 }
@@ -237,7 +232,7 @@ public sealed class SplitVirtqueue
             {
                 return ChainRejection.BufferOutsideMemory;
             }
-            if ((flags & DescFlagWrite) != 0)
+            if ((flags & VirtqueueFlags.DescriptorWrite) != 0)
             {
                 seenWritable = true;
                 _writable.Add((address, length));
@@ -258,7 +253,7 @@ public sealed class SplitVirtqueue
                 hasReadable = true;
             }
 
-            if ((flags & DescFlagNext) == 0)
+            if ((flags & VirtqueueFlags.DescriptorNext) == 0)
             {
                 return ChainRejection.None;
             }
@@ -307,7 +302,7 @@ public sealed class SplitVirtqueue
             ushort usedEvent = ReadIndex(avail, 4 + 2 * _layout.Size);
             return (ushort)(_nextUsed - usedEvent - 1) < (ushort)(_nextUsed - usedBefore);
         }
-        return (ReadIndex(avail, 0) & AvailFlagNoInterrupt) == 0;
+        return (ReadIndex(avail, 0) & VirtqueueFlags.AvailNoInterrupt) == 0;
     }
 
     private bool TryGetRings(out Span<byte> table, out Span<byte> avail, out Span<byte> used)

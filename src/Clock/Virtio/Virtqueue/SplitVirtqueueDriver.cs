@@ -10,10 +10,6 @@ namespace Sync.Clock.Virtio;
 /// </summary>
 public sealed class SplitVirtqueueDriver
 {
-    public const ushort FlagNext = 1;
-    public const ushort FlagWrite = 2;
-    public const ushort FlagIndirect = 4;
-
     private readonly IGuestMemory _memory;
     private ushort _availIndex;
     private ushort _lastSeenUsed;

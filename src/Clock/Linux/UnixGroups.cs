@@ -1,9 +1,9 @@
 using System.Globalization;
 using Sync.Clock.Linux.Interop;
 
-namespace Sync.Clock.VhostUser.Native;
+namespace Sync.Clock.Linux;
 
-/// <summary>Group names to gids (getgrnam, so NSS groups work too), for the socket group of `serve`.</summary>
+/// <summary>Group names to gids (getgrnam, so NSS groups work too), for the socket group of `serve` (serve:socketGroup).</summary>
 public static class UnixGroups
 {
     /// <summary>A group name known to this host, or a numeric gid (taken as is); false with the reason otherwise.</summary>
@@ -21,14 +21,13 @@ public static class UnixGroups
             problem = "is not a group name";
             return false;
         }
-        byte* group = LibC.GetGroupByName(nameOrId);
+        LibC.Group* group = LibC.GetGroupByName(nameOrId);
         if (group is null)
         {
             problem = "is not a group on this host (getgrnam)";
             return false;
         }
-        // struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; char **gr_mem; } on 64-bit Linux.
-        gid = *(int*)(group + 16);
+        gid = (int)group->Gid;
         return true;
     }
 }
