@@ -103,6 +103,32 @@ internal sealed unsafe class LoadClients : IDisposable
         return vm.TryComplete(out bool ok) && ok;
     }
 
+    /// <summary>
+    /// Issue 12's fault-isolation target, over the real socket: a front end hands serve guest memory it can still
+    /// shrink (a memfd without F_SEAL_SHRINK), truncates it to 0 right after SET_MEM_TABLE and kicks. Mapping it and
+    /// touching it would be SIGBUS for serve and every VM; serve must end this connection instead. Returns whether
+    /// serve closed the socket within 5 s of the truncation, and what happened.
+    /// </summary>
+    public static (bool Ended, string Detail) TruncatingFrontEnd(string socketPath)
+    {
+        int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
+        byte* address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
+        int length = LibC.FillSockaddrUn(new Span<byte>(address, 2 + LibC.SockaddrUnPathLength), socketPath);
+        if (fd < 0 || LibC.Connect(fd, address, (uint)length) != 0)
+        {
+            LibC.CloseQuietly(fd);
+            return (false, "could not connect");
+        }
+        using var vm = new Vm(fd, sealMemory: false);
+        bool handshake = vm.Handshake(); // serve refuses the memory table, so this fails part-way
+        int truncated = LibC.Ftruncate(vm.MemoryFd, 0);
+        vm.Kick(); // no write to the (now empty) mapping: that would be SIGBUS here
+        var watch = Stopwatch.StartNew();
+        bool ended = vm.WaitClosedByBackEnd(5000);
+        return (ended, $"handshake {(handshake ? "completed" : "refused")}, truncate {(truncated == 0 ? "done" : "failed")}, "
+            + (ended ? $"socket closed by serve {watch.Elapsed.TotalMilliseconds:0} ms after the truncation" : "socket still open after 5 s"));
+    }
+
     public sealed class Result(int capacity)
     {
         public long Served;
@@ -366,13 +392,16 @@ internal sealed unsafe class LoadClients : IDisposable
         public bool InFlight { get; private set; }
         public long PostedAt { get; private set; }
 
-        private Vm(int socketFd)
+        public Vm(int socketFd, bool sealMemory = true)
         {
             _socketFd = socketFd;
             _channel = new UnixStreamChannel(socketFd, -1, () => false);
             _memFd = LibC.MemfdCreate("serve-load", LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
             LibC.Ftruncate(_memFd, MemoryBytes);
-            LibC.Fcntl(_memFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
+            if (sealMemory)
+            {
+                LibC.Fcntl(_memFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
+            }
             _memory = (byte*)LibC.Mmap(0, MemoryBytes, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _memFd, 0);
             _driver = new SplitVirtqueueDriver(new Memory(_memory), SplitVirtqueueLayout.Contiguous(0, QueueSize));
             _kickFd = EventFds.Create();
@@ -398,8 +427,37 @@ internal sealed unsafe class LoadClients : IDisposable
             return vm;
         }
 
+        public int MemoryFd => _memFd;
+
+        /// <summary>Signals the kick eventfd without touching guest memory.</summary>
+        public void Kick() => EventFds.Signal(_kickFd);
+
+        /// <summary>True when the back end closes the socket (end of file or reset) within <paramref name="timeoutMs"/>; replies are read and dropped.</summary>
+        public bool WaitClosedByBackEnd(int timeoutMs)
+        {
+            long deadline = Environment.TickCount64 + timeoutMs;
+            byte* scratch = stackalloc byte[256];
+            while (true)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                {
+                    return false;
+                }
+                var poll = new LibC.PollFd { Fd = _socketFd, Events = LibC.POLLIN };
+                if (LibC.Poll(&poll, 1, (int)left) != 1)
+                {
+                    continue;
+                }
+                if (LibC.Read(_socketFd, scratch, 256) <= 0)
+                {
+                    return true;
+                }
+            }
+        }
+
         /// <summary>QEMU's order: features, protocol features, owner, call fds; then the driver start: features, memory, ring.</summary>
-        private bool Handshake()
+        public bool Handshake()
         {
             if (Get(VhostUserRequest.GetFeatures) is not { } features || Get(VhostUserRequest.GetProtocolFeatures) is not { } protocol)
             {

@@ -59,7 +59,16 @@ public static class ServeLoad
         var loopSchedBefore = SchedStat.Of(serve.Pid, loopTid);
         var clientSchedBefore = SchedStat.Of(Environment.ProcessId, clientTid);
         string pressureBefore = CpuPressure();
+        // A third into the run, from another thread: a front end that truncates its guest memory (issue 12's fault isolation).
+        (bool Ended, string Detail)? truncation = null;
+        var truncator = new Thread(() =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(seconds / 3));
+            truncation = LoadClients.TruncatingFrontEnd(socket);
+        }) { IsBackground = true, Name = "serve-load-truncate" };
+        truncator.Start();
         var result = load.Drive(rate, seconds);
+        truncator.Join(TimeSpan.FromSeconds(10));
         var loopSched = SchedStat.Of(serve.Pid, loopTid) - loopSchedBefore;
         var clientSched = SchedStat.Of(Environment.ProcessId, clientTid) - clientSchedBefore;
         var after = ProcStats.Of(serve.Pid);
@@ -78,6 +87,9 @@ public static class ServeLoad
         Console.WriteLine($"server service time (histogram upper bounds): p50 <= {Us(server.Percentile(0.50) * 1e9)} p99 <= {Us(server.Percentile(0.99) * 1e9)} over {server.Count} READs  (target p99 <= 5 us)");
         Console.WriteLine($"serve CPU {cpu:0.00} % of one core (target <= 10 %), RSS {after.RssMb:0.0} MB (target <= 60 MB), {after.Fds} fds, {after.Threads} threads; load client CPU {clientCpu:0.0} %");
         Console.WriteLine($"serve metrics: connections {MetricValue(serverAfter, "virtsync_serve_connections")}, refused {MetricValue(serverAfter, "virtsync_serve_connections_refused_total")}");
+        Console.WriteLine($"front end truncating its memory, {seconds / 3:0} s into the run: {truncation?.Detail ?? "did not finish"}; serve {(serve.HasExited ? "EXITED" : "still running")}; "
+            + $"the other VMs meanwhile: {result.Served} served, {result.Errors} errors, {result.Unanswered} unanswered "
+            + $"(target: its connection ends, all others keep serving: {(truncation?.Ended == true && !serve.HasExited && result.Errors == 0 && result.Unanswered == 0 ? "met" : "NOT met")})");
 
         var idleStart = ProcStats.Of(serve.Pid);
         Thread.Sleep(5000);
@@ -353,6 +365,7 @@ public static class ServeLoad
         }
 
         public int Pid => _process.Id;
+        public bool HasExited => _process.HasExited;
         public string Command { get; }
 
         public static ServeProcess Start(string? binary, string dir, string socket, int port, int maxConnections, int realtimePriority = 0)

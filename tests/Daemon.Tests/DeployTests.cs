@@ -132,4 +132,19 @@ public sealed class DeployTests
         Assert.Contains("SupplementaryGroups=kvm", unit);
         Assert.Contains("Environment=VIRTSYNC__SERVE__SOCKETGROUP=kvm", unit);
     }
+
+    [Fact]
+    public void ServeUnitRunsTheLoopThreadRealtimeAndMayDoSo()
+    {
+        var unit = Read("deploy/systemd/virtsyncd-serve.service");
+        // The configuration issue 12's round-trip and CPU targets were met in: serve:realtimePriority 10.
+        int priority = int.Parse(Regex.Match(unit, @"(?m)^Environment=VIRTSYNC__SERVE__REALTIMEPRIORITY=(\d+)$").Groups[1].Value);
+        Assert.InRange(priority, 1, 99);
+        // The dynamic user may ask for it only up to RLIMIT_RTPRIO, and RestrictRealtime=yes would refuse it (EPERM).
+        int limit = int.Parse(Regex.Match(unit, @"(?m)^LimitRTPRIO=(\d+)$").Groups[1].Value);
+        Assert.True(limit >= priority, $"LimitRTPRIO={limit} < serve:realtimePriority {priority}");
+        Assert.DoesNotMatch(@"(?m)^RestrictRealtime=yes", unit);
+        // The environment variable names the key (VIRTSYNC__A__B is a:b, case-insensitively).
+        Assert.True(ConfigKeys.Serve.RealtimePriority.Owns("VIRTSYNC__SERVE__REALTIMEPRIORITY"["VIRTSYNC__".Length..].Replace("__", ":")));
+    }
 }

@@ -181,6 +181,16 @@ spid=$(show virtsyncd-serve.service MainPID)
 nfd=$(show virtsyncd-serve.service NFileDescriptorStore)
 event "virtsyncd-serve $state, MainPID $spid, NFileDescriptorStore $nfd"
 add "virtsyncd-serve.service active (Type=notify)" "$([ "$state" = active ] && echo true || echo false)" "$(json_str "$state")"
+# The shipped unit runs serve's loop thread (only it) under SCHED_FIFO 10: serve:realtimePriority through the unit's
+# Environment=, allowed by LimitRTPRIO=10 and RestrictRealtime=no. /proc/PID/task/TID/stat after "comm) ": field 41
+# (policy, 1 = SCHED_FIFO) is the 39th, field 40 (rt_priority) the 38th.
+sleep 1
+loop=""
+for t in /proc/"$spid"/task/*; do [ "$(cat "$t/comm" 2>/dev/null)" = vhost-user-loop ] && loop=${t##*/}; done
+rt=""
+[ -n "$loop" ] && rt=$(sed 's/.*) //' /proc/"$spid"/task/"$loop"/stat | awk '{print $39, $38}')
+event "serve loop thread ${loop:-absent}: policy rt_priority ${rt:-n/a}"
+add "serve's loop thread under SCHED_FIFO 10 (shipped unit)" "$([ "$rt" = "1 10" ] && echo true || echo false)" "$(json_str "policy rt_priority: ${rt:-no loop thread}")"
 [ -S /run/virtsync/vhost-rtc.sock ] && sock1=$(stat -c %i /run/virtsync/vhost-rtc.sock) || sock1=""
 if [ "$state" = active ]; then
   kill -KILL "$spid"

@@ -51,7 +51,7 @@ public static partial class ConfigKeys
             "3600", o => o.Serve.IdleTimeoutSeconds, (o, v) => o with { Serve = o.Serve with { IdleTimeoutSeconds = v } });
 
         public static readonly ConfigKey<int> RealtimePriority = Integer("serve:realtimePriority", 0, 0, 99, "",
-            "SCHED_FIFO priority of the one thread that serves every VM, so READs are answered at once however busy the host's CPUs are (needs `LimitRTPRIO=` of at least this, or CAP_SYS_NICE; without, a warning and the normal scheduler); 0: the normal scheduler with the shortest slice. See \"Limits of serve\"",
+            "SCHED_FIFO priority of the one thread that serves every VM, so READs are answered at once however busy the host's CPUs are (needs `LimitRTPRIO=` of at least this, or CAP_SYS_NICE, and no `RestrictRealtime=yes`: the shipped unit sets 10 and both; without, a warning and the normal scheduler); 0: the normal scheduler with the shortest slice. See \"Limits of serve\"",
             "10", o => o.Serve.RealtimePriority, (o, v) => o with { Serve = o.Serve with { RealtimePriority = v } });
 
         /// <summary>A group name (resolved with getgrnam at load) or a numeric gid; empty: the process's own group (gid -1).</summary>

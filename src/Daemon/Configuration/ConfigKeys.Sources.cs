@@ -58,6 +58,11 @@ public static partial class ConfigKeys
             "clock estimator (Kalman is better in the benchmark and in the lab)", "regression",
             o => o.Sources.Estimator, (o, v) => o with { Sources = o.Sources with { Estimator = v } });
 
+        /// <summary>The holdover bound's assumed drift (<see cref="Sync.Filters.Estimation.KalmanOptions.HoldoverDriftPpbPerS"/>).</summary>
+        public static readonly ConfigKey<double> HoldoverDriftPpbPerS = Number("sources:holdoverDriftPpbPerS", new Sync.Filters.Estimation.KalmanOptions().HoldoverDriftPpbPerS, 0, 1000, "ppb/s",
+            "holdover bound (Kalman estimator): once no sample came for 1.5 read intervals, assume the frequency drifts at least this fast, or as fast as it was seen to drift if faster (0 = only what was seen; docs/architecture.md, estimate)", "5",
+            o => o.Sources.HoldoverDriftPpbPerS, (o, v) => o with { Sources = o.Sources with { HoldoverDriftPpbPerS = v } });
+
         public static readonly ConfigKey<bool> Combine = Boolean("sources:combine", false,
             "true = read every clock each step, combine them by their bounds (falsetickers left out) and measure wider paths against the narrowest; false = the first clock that answers",
             o => o.Sources.Combine, (o, v) => o with { Sources = o.Sources with { Combine = v } });

@@ -14,7 +14,7 @@ public static partial class ConfigKeys
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Sources.Clocks, Sources.ReadIntervalSeconds, Sources.ReadTimeoutMs, Sources.ReadRetries, Sources.CircuitBreakSeconds, Sources.ReattachIntervalSeconds, Sources.SamplesPerReading, Sources.Filter, Sources.Estimator,
-        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration, Sources.StalledWindowRatio, Sources.StalledRunLimit,
+        Sources.LeapSecondsFile, Sources.Combine, Sources.Calibration, Sources.StalledWindowRatio, Sources.StalledRunLimit, Sources.HoldoverDriftPpbPerS,
         Discipline.MakestepThresholdSeconds, Discipline.MakestepLimit, Discipline.MaxSlewRatePpm, Discipline.LeapPolicy, Discipline.WriteEnabled,
         Discipline.ForeignWriterQuietSeconds,
         Serve.SocketPath, Serve.SocketRole, Serve.StateDirectory, Serve.Clocks, Serve.SmearVariant, Serve.Alarms, Serve.MaxConnections,

@@ -30,6 +30,9 @@ public sealed record SourcesOptions
     /// <summary>Stalled reads in a row after which the path is taken to have changed.</summary>
     public int StalledRunLimit { get; init; } = ConfigKeys.Sources.StalledRunLimit.Default;
 
+    /// <summary>The drift (ppb/s) the holdover bound assumes at least (sources:holdoverDriftPpbPerS).</summary>
+    public double HoldoverDriftPpbPerS { get; init; } = ConfigKeys.Sources.HoldoverDriftPpbPerS.Default;
+
     /// <summary>The leap-second table (IETF leap-seconds.list format); the embedded copy is used when it is missing or bad.</summary>
     public string LeapSecondsFile { get; init; } = ConfigKeys.Sources.LeapSecondsFile.Default;
 }

@@ -28,6 +28,7 @@ public static class EngineOptionsMapping
             Calibrations = CalibrationsByPath(options.Sources.Calibration),
             StalledWindowRatio = options.Sources.StalledWindowRatio,
             StalledRunLimit = options.Sources.StalledRunLimit,
+            Kalman = defaults.Kalman with { HoldoverDriftPpbPerS = options.Sources.HoldoverDriftPpbPerS },
             Discipline = defaults.Discipline with
             {
                 // makestepLimit 0 is "never": not at start-up and not after a jump or discontinuity either (a paused,
