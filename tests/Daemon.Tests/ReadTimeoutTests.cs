@@ -35,7 +35,7 @@ internal sealed class ToyGuest : ISystemClock
     public Instant<Utc> Now() => new(LocalNs);
 
     public ClockResult<KernelClockState> ReadState() =>
-        ClockResult<KernelClockState>.Ok(new KernelClockState(0, Duration.Zero, Duration.Zero, ClockStatus.None, 37, KernelTimeState.Ok));
+        ClockResult<KernelClockState>.Ok(new KernelClockState(0, Duration.Zero, Duration.Zero, ClockStatus.None, 37));
 
     public ClockResult<KernelClockState> Apply(ClockCommand command)
     {

@@ -34,7 +34,7 @@ public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
     public ClockResult<KernelClockState> ReadState()
     {
         var raw = ReadRaw();
-        return raw.IsOk ? ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(raw.Value.Timex, raw.Value.State)) : raw.Error!;
+        return raw.IsOk ? ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(raw.Value.Timex)) : raw.Error!;
     }
 
     public ClockResult<KernelClockState> Apply(ClockCommand command)
@@ -54,13 +54,10 @@ public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
         var timex = encoded.Value;
         var state = syscall.ClockAdjtime(ref timex, out var errno);
         if (state < 0) return ClockErrors.FromSystemClock(errno, $"clock_adjtime({TimexFlags.DescribeModes(encoded.Value.Modes)})");
-        if (command.Step is not null && state is KernelTimeStateInsert or KernelTimeStateDelete)
+        if (command.Step is not null && TimexEncoding.TimeState(state) is KernelTimeState.InsertingLeap or KernelTimeState.DeletingLeap)
             return RearmLeap(encoded.Value.Status);
-        return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(timex, state));
+        return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(timex));
     }
-
-    private const int KernelTimeStateInsert = 1;
-    private const int KernelTimeStateDelete = 2;
 
     /// <summary>
     /// A step (ADJ_SETOFFSET) makes the kernel forget the pending leap second: it clears the NTP state (ntp_clear sets
@@ -75,9 +72,9 @@ public sealed class LinuxSystemClock(ITimexSyscall syscall) : ISystemClock
         if (syscall.ClockAdjtime(ref pllOn, out var errno) < 0)
             return ClockErrors.FromSystemClock(errno, "clock_adjtime(status, re-arming the leap second after a step)");
         var pllOff = new Timex { Modes = TimexFlags.AdjStatus, Status = status & ~TimexFlags.StaPll };
-        var state = syscall.ClockAdjtime(ref pllOff, out errno);
-        if (state < 0) return ClockErrors.FromSystemClock(errno, "clock_adjtime(status, re-arming the leap second after a step)");
-        return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(pllOff, state));
+        if (syscall.ClockAdjtime(ref pllOff, out errno) < 0)
+            return ClockErrors.FromSystemClock(errno, "clock_adjtime(status, re-arming the leap second after a step)");
+        return ClockResult<KernelClockState>.Ok(TimexEncoding.Decode(pllOff));
     }
 
     /// <summary>The full timex of a modes = 0 query and the clock state it returned.</summary>

@@ -124,17 +124,20 @@ public static class TimexEncoding
         return ClockResult<Timex>.Ok(timex);
     }
 
-    public static KernelClockState Decode(in Timex timex, int state) => new(
+    public static KernelClockState Decode(in Timex timex) => new(
         CombinedFrequencyPpm(timex.Freq, timex.Tick),
         Duration.FromNanoseconds(timex.MaxError * 1000),
         Duration.FromNanoseconds(timex.EstError * 1000),
         FromStatusBits(timex.Status),
-        timex.Tai,
-        state is >= 0 and <= 5 ? (KernelTimeState)state : KernelTimeState.Error)
+        timex.Tai)
     {
         PllOffset = Duration.FromNanoseconds((timex.Status & TimexFlags.StaNano) != 0 ? timex.Offset : timex.Offset * 1000),
         NanosecondUnits = (timex.Status & TimexFlags.StaNano) != 0,
     };
+
+    /// <summary>clock_adjtime's return value (>= 0) as the kernel's time state; an unknown value is TIME_ERROR.</summary>
+    public static KernelTimeState TimeState(int returned) =>
+        returned is >= 0 and <= 5 ? (KernelTimeState)returned : KernelTimeState.Error;
 
     /// <summary>The call as text, naming only the fields the modes make the kernel read.</summary>
     public static string Describe(in Timex timex)

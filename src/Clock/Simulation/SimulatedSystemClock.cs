@@ -44,7 +44,7 @@ public sealed class SimulatedSystemClock : ISystemClock
     private long _maxErrorBaseSecond;
     private long _estErrorUs = MaxErrorLimitUs;
     private int _taiOffsetSeconds;
-    private KernelTimeState _leapState = KernelTimeState.Ok;
+    private KernelLeapState _leapState = KernelLeapState.Ok;
     private long _nextLeapSecond = long.MaxValue;
 
     public SimulatedSystemClock(SimulatedWorld world, Oscillator oscillator, Duration initialOffset)
@@ -62,7 +62,7 @@ public sealed class SimulatedSystemClock : ISystemClock
     public Oscillator Oscillator => _oscillator;
 
     /// <summary>The kernel's leap-second state machine (what clock_adjtime returns when STA_UNSYNC is clear).</summary>
-    public KernelTimeState LeapState { get { CatchUp(); return _leapState; } }
+    public KernelLeapState LeapState { get { CatchUp(); return _leapState; } }
 
     public long TickUs => _tickUs;
 
@@ -157,14 +157,12 @@ public sealed class SimulatedSystemClock : ISystemClock
 
     private KernelClockState Snapshot()
     {
-        var state = (_status & ClockStatus.Unsynchronized) != 0 ? KernelTimeState.Error : _leapState;
         return new KernelClockState(
             EffectiveCorrectionPpm(),
             Duration.FromNanoseconds(CurrentMaxErrorUs() * 1000),
             Duration.FromNanoseconds(_estErrorUs * 1000),
             _status,
-            _taiOffsetSeconds,
-            state);
+            _taiOffsetSeconds);
     }
 
     private long CurrentMaxErrorUs()
@@ -207,25 +205,25 @@ public sealed class SimulatedSystemClock : ISystemClock
             var boundary = _lastProcessedSecond + 1;
             switch (_leapState)
             {
-                case KernelTimeState.Ok:
+                case KernelLeapState.Ok:
                     if (insert)
                     {
-                        _leapState = KernelTimeState.InsertingLeap;
+                        _leapState = KernelLeapState.Inserting;
                         _nextLeapSecond = boundary + SecondsPerDay - FloorMod(boundary, SecondsPerDay);
                         _lastProcessedSecond = boundary;
                     }
                     else if (delete)
                     {
-                        _leapState = KernelTimeState.DeletingLeap;
+                        _leapState = KernelLeapState.Deleting;
                         _nextLeapSecond = boundary + SecondsPerDay - FloorMod(boundary + 1, SecondsPerDay);
                         _lastProcessedSecond = boundary;
                     }
                     else _lastProcessedSecond = currentSecond;
                     break;
-                case KernelTimeState.InsertingLeap:
+                case KernelLeapState.Inserting:
                     if (!insert)
                     {
-                        _leapState = KernelTimeState.Ok;
+                        _leapState = KernelLeapState.Ok;
                         _lastProcessedSecond = boundary;
                     }
                     else if (_nextLeapSecond <= currentSecond)
@@ -233,15 +231,15 @@ public sealed class SimulatedSystemClock : ISystemClock
                         // 00:00:00 reached: back to 23:59:59, shown as 23:59:60.
                         _localNs -= NsPerSecond;
                         _taiOffsetSeconds++;
-                        _leapState = KernelTimeState.LeapInProgress;
+                        _leapState = KernelLeapState.InProgress;
                         _lastProcessedSecond = _nextLeapSecond - 1;
                     }
                     else _lastProcessedSecond = currentSecond;
                     break;
-                case KernelTimeState.DeletingLeap:
+                case KernelLeapState.Deleting:
                     if (!delete)
                     {
-                        _leapState = KernelTimeState.Ok;
+                        _leapState = KernelLeapState.Ok;
                         _lastProcessedSecond = boundary;
                     }
                     else if (_nextLeapSecond <= currentSecond)
@@ -249,20 +247,20 @@ public sealed class SimulatedSystemClock : ISystemClock
                         // 23:59:59 reached: skip it.
                         _localNs += NsPerSecond;
                         _taiOffsetSeconds--;
-                        _leapState = KernelTimeState.LeapWait;
+                        _leapState = KernelLeapState.Wait;
                         _lastProcessedSecond = _nextLeapSecond + 1;
                     }
                     else _lastProcessedSecond = currentSecond;
                     break;
-                case KernelTimeState.LeapInProgress:
-                    _leapState = KernelTimeState.LeapWait;
+                case KernelLeapState.InProgress:
+                    _leapState = KernelLeapState.Wait;
                     _nextLeapSecond = long.MaxValue;
                     _lastProcessedSecond = boundary;
                     break;
-                case KernelTimeState.LeapWait:
-                    if (!insert && !delete) _leapState = KernelTimeState.Ok;
+                case KernelLeapState.Wait:
+                    if (!insert && !delete) _leapState = KernelLeapState.Ok;
                     _lastProcessedSecond = boundary;
-                    if (_leapState == KernelTimeState.LeapWait) _lastProcessedSecond = currentSecond;
+                    if (_leapState == KernelLeapState.Wait) _lastProcessedSecond = currentSecond;
                     break;
                 default:
                     _lastProcessedSecond = currentSecond;

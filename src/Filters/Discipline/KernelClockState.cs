@@ -2,20 +2,17 @@ using Sync.Filters.Time;
 
 namespace Sync.Filters.Discipline;
 
-/// <summary>The kernel's time state (clock_adjtime return value).</summary>
-public enum KernelTimeState { Ok = 0, InsertingLeap = 1, DeletingLeap = 2, LeapInProgress = 3, LeapWait = 4, Error = 5 }
-
 /// <summary>
 /// What clock_adjtime(modes = 0) reports, in our units. FrequencyPpm is the total frequency correction in
-/// effect (freq plus tick deviation), positive = the clock runs faster.
+/// effect (freq plus tick deviation), positive = the clock runs faster. (The kernel's TIME_* state, the call's return
+/// value, is the Linux edge's business: Sync.Clock.Linux.KernelTimeState; the core reads the leap flags in Status.)
 /// </summary>
 public sealed record KernelClockState(
     double FrequencyPpm,
     Duration MaxError,
     Duration EstimatedError,
     ClockStatus Status,
-    int TaiOffsetSeconds,
-    KernelTimeState State)
+    int TaiOffsetSeconds)
 {
     /// <summary>The kernel PLL's remaining offset (timex.offset): zero unless someone used ADJ_OFFSET (ntpd,
     /// systemd-timesyncd); we never do.</summary>

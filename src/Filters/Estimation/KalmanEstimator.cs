@@ -136,6 +136,23 @@ public sealed class KalmanEstimator : IClockEstimator
             }
             // An alarm whose run shows no significant line yet is kept (the next samples may show it) up to a point.
             if (_drift is { Alarm: true } d && d.AlarmRun.Count >= MaxDriftRun) d.Reset();
+            // The first sample after a jump restart: the jump's sample measured the step, and one a migration's new rate
+            // ran away from since. Off the carried prediction by more than the gate and more than both samples' errors can
+            // be (each lies within its Error of the truth) plus the prediction's own spread, it is no outlier: the rate
+            // changed with the jump, and the line from the anchor through this sample is the new rate (a read sooner
+            // than two deviating samples).
+            if (_frequencyCarried && SampleCount == 1 && _anchor is { } anchor && _options.FollowChangeAtSecondSample)
+            {
+                double hardNs = anchor.Error.Nanoseconds + sample.Error.Nanoseconds + sigmas * Math.Sqrt(Math.Max(0, p00));
+                // In the state's frame: the jump's step was applied after the anchor, so its local time is not.
+                double dtS = SecondsSinceState(sample.LocalTime.Nanoseconds);
+                if (!inGate && Math.Abs(innovationNs) > hardNs && dtS > 0)
+                {
+                    OutlierCount++;
+                    var change = new Discontinuity(sample.LocalTime, DiscontinuityKind.FrequencyJump, Duration.Zero, innovationNs / dtS / 1e3, 1);
+                    return FollowRateChange(sample, change, innovationNs / dtS, innovationNs, anchor);
+                }
+            }
             switch (_detector.Observe(sample.LocalTime, innovationNs, gateSdNs))
             {
                 case ChangeVerdict.Outlier:
@@ -195,11 +212,12 @@ public sealed class KalmanEstimator : IClockEstimator
     /// scale goes back to its value before the change, and the drift history, drift CUSUM and third differences start
     /// over (the kink is no noise).
     /// </summary>
-    private SampleOutcome FollowRateChange(OffsetSample sample, Discontinuity jump, double slopeNsPerS, double deviationNs)
+    private SampleOutcome FollowRateChange(OffsetSample sample, Discontinuity jump, double slopeNsPerS, double deviationNs, OffsetSample? from = null)
     {
-        var first = _held[^2];
+        var first = from ?? _held[^2];
         double r1 = _noiseScale * MeasurementVarianceNs2(first), r2 = _noiseScale * MeasurementVarianceNs2(sample);
-        double dtS = (sample.LocalTime - first.LocalTime).Nanoseconds / 1e9;
+        // From the anchor (the state's own time, stepped into the current frame) or from the first held sample.
+        double dtS = from is null ? (sample.LocalTime - first.LocalTime).Nanoseconds / 1e9 : SecondsSinceState(sample.LocalTime.Nanoseconds);
         _bank.Advance(SecondsSinceState(sample.LocalTime.Nanoseconds),
             new ClockGaussian(deviationNs, slopeNsPerS, r2, r2 / dtS, (r1 + r2) / (dtS * dtS)));
         _stateTimeNs = sample.LocalTime.Nanoseconds;
@@ -417,6 +435,9 @@ public sealed class KalmanEstimator : IClockEstimator
     /// against its prediction from the second on, not only after MinSamples.</summary>
     private bool _frequencyCarried;
 
+    /// <summary>The sample a jump restart started from (null otherwise).</summary>
+    private OffsetSample? _anchor;
+
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {
@@ -434,6 +455,7 @@ public sealed class KalmanEstimator : IClockEstimator
         LastDiscontinuity = null;
         _frequencyAfterJump = null;
         _frequencyCarried = false;
+        _anchor = null;
     }
 
     private void Initialize(OffsetSample sample)
@@ -442,6 +464,7 @@ public sealed class KalmanEstimator : IClockEstimator
         double freqSd = _options.InitialFrequencySdPpm * 1e3;
         var (freqNsPerS, freqVarianceNs2PerS2) = _frequencyAfterJump is { } kept ? (kept.FreqNsPerS, kept.P11) : (0.0, freqSd * freqSd);
         _frequencyCarried = _frequencyAfterJump is not null;
+        _anchor = _frequencyCarried ? sample : null;
         _frequencyAfterJump = null;
         if (_frequencyCarried) _detector.Anchor(sample.LocalTime);
         _stateTimeNs = sample.LocalTime.Nanoseconds;

@@ -264,12 +264,12 @@ public class NativeLayoutTests
         Same("STA_INS", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.InsertLeap));
         Same("STA_DEL", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.DeleteLeap));
         Same("STA_UNSYNC", Sync.Clock.Linux.TimexEncoding.ToStatusBits(Sync.Filters.Discipline.ClockStatus.Unsynchronized));
-        Same("TIME_OK", (long)Sync.Filters.Discipline.KernelTimeState.Ok);
-        Same("TIME_INS", (long)Sync.Filters.Discipline.KernelTimeState.InsertingLeap);
-        Same("TIME_DEL", (long)Sync.Filters.Discipline.KernelTimeState.DeletingLeap);
-        Same("TIME_OOP", (long)Sync.Filters.Discipline.KernelTimeState.LeapInProgress);
-        Same("TIME_WAIT", (long)Sync.Filters.Discipline.KernelTimeState.LeapWait);
-        Same("TIME_ERROR", (long)Sync.Filters.Discipline.KernelTimeState.Error);
+        Same("TIME_OK", (long)Sync.Clock.Linux.KernelTimeState.Ok);
+        Same("TIME_INS", (long)Sync.Clock.Linux.KernelTimeState.InsertingLeap);
+        Same("TIME_DEL", (long)Sync.Clock.Linux.KernelTimeState.DeletingLeap);
+        Same("TIME_OOP", (long)Sync.Clock.Linux.KernelTimeState.LeapInProgress);
+        Same("TIME_WAIT", (long)Sync.Clock.Linux.KernelTimeState.LeapWait);
+        Same("TIME_ERROR", (long)Sync.Clock.Linux.KernelTimeState.Error);
     }
 
     [Fact]

@@ -62,8 +62,8 @@ public class TimexEncodingTests
                      new ClockCommand { Status = ClockStatus.None }, new ClockCommand { Step = Duration.FromSeconds(1) },
                  })
             Assert.NotEqual(0u, TimexEncoding.Encode(command, 0).Value.Modes & TimexFlags.AdjNano);
-        Assert.True(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaNano }, 0).NanosecondUnits);
-        Assert.False(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaUnsync }, 0).NanosecondUnits);
+        Assert.True(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaNano }).NanosecondUnits);
+        Assert.False(TimexEncoding.Decode(new Timex { Status = TimexFlags.StaUnsync }).NanosecondUnits);
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public class TimexEncodingTests
     {
         var timex = new Timex { Freq = -65_536 * 20, Tick = 10_010, MaxError = 1_500, EstError = 20, Status = TimexFlags.StaIns | TimexFlags.StaNano, Tai = 37 };
 
-        var state = TimexEncoding.Decode(timex, 1);
+        var state = TimexEncoding.Decode(timex);
 
         Assert.Equal(980.0, state.FrequencyPpm, 9);
         Assert.Equal(Duration.FromMicroseconds(1500), state.MaxError);
@@ -141,8 +141,16 @@ public class TimexEncodingTests
         Assert.Equal(ClockStatus.InsertLeap, state.Status); // STA_NANO is the edge's business
 
         Assert.Equal(37, state.TaiOffsetSeconds);
-        Assert.Equal(KernelTimeState.InsertingLeap, state.State);
     }
+
+    [Theory]
+    [InlineData(0, KernelTimeState.Ok)]
+    [InlineData(1, KernelTimeState.InsertingLeap)]
+    [InlineData(3, KernelTimeState.LeapInProgress)]
+    [InlineData(5, KernelTimeState.Error)]
+    [InlineData(6, KernelTimeState.Error)]
+    public void TimeState_DecodesClockAdjtimesReturnValue(int returned, KernelTimeState expected) =>
+        Assert.Equal(expected, TimexEncoding.TimeState(returned));
 
     [Fact]
     public void Describe_NamesTheCall()

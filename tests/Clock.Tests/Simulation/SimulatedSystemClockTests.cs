@@ -16,8 +16,8 @@ public class SimulatedSystemClockTests
         var world = WorldAt(Noon);
         var clock = GuestClock(world, initialOffsetMs: 5);
         var state = clock.ReadState().Value;
-        Assert.Equal(ClockStatus.Unsynchronized, state.Status);
-        Assert.Equal(KernelTimeState.Error, state.State);
+        Assert.Equal(ClockStatus.Unsynchronized, state.Status); // clock_adjtime would return TIME_ERROR
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState);
         Assert.Equal(Duration.FromSeconds(16), state.MaxError);
         Assert.Equal(0, state.FrequencyPpm);
         Assert.Equal(Noon.Nanoseconds + 5_000_000, clock.Now().Nanoseconds);
@@ -114,7 +114,7 @@ public class SimulatedSystemClockTests
         var state = clock.ReadState().Value;
         Assert.Equal(Duration.FromMilliseconds(51), state.MaxError);
         Assert.Equal(Duration.FromMicroseconds(20), state.EstimatedError);
-        Assert.Equal(KernelTimeState.Ok, state.State);
+        Assert.Equal(ClockStatus.KernelDiscipline, state.Status);
 
         clock.Apply(new ClockCommand { MaxError = Duration.FromSeconds(15.9) });
         AdvanceSeconds(world, 199);
@@ -125,8 +125,7 @@ public class SimulatedSystemClockTests
         AdvanceSeconds(world, 2);
         state = clock.ReadState().Value;
         Assert.Equal(Duration.FromSeconds(16), state.MaxError);
-        Assert.Equal(ClockStatus.KernelDiscipline | ClockStatus.Unsynchronized, state.Status);
-        Assert.Equal(KernelTimeState.Error, state.State);
+        Assert.Equal(ClockStatus.KernelDiscipline | ClockStatus.Unsynchronized, state.Status); // TIME_ERROR from now on
     }
 
     [Fact]
@@ -153,33 +152,33 @@ public class SimulatedSystemClockTests
         var world = WorldAt(Utc(2026, 12, 31, 23, 59, 0), TableWithInsertedLeap());
         var clock = GuestClock(world);
         clock.Apply(new ClockCommand { Status = ClockStatus.InsertLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
-        Assert.Equal(KernelTimeState.Ok, clock.ReadState().Value.State); // the kernel arms the leap at the next second
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState); // the kernel arms the leap at the next second
 
         AdvanceSeconds(world, 0.5);
-        Assert.Equal(KernelTimeState.Ok, clock.ReadState().Value.State);
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState);
         AdvanceSeconds(world, 1);
-        Assert.Equal(KernelTimeState.InsertingLeap, clock.ReadState().Value.State);
+        Assert.Equal(KernelLeapState.Inserting, clock.LeapState);
 
         AdvanceSeconds(world, 58); // 23:59:59.5
         Assert.Equal(Utc(2026, 12, 31, 23, 59, 59.5), clock.Now());
-        Assert.Equal(KernelTimeState.InsertingLeap, clock.LeapState);
+        Assert.Equal(KernelLeapState.Inserting, clock.LeapState);
 
         AdvanceSeconds(world, 1); // 23:59:60.5, shown as 23:59:59.5 again
         Assert.Equal(Utc(2026, 12, 31, 23, 59, 59.5), clock.Now());
         var state = clock.ReadState().Value;
-        Assert.Equal(KernelTimeState.LeapInProgress, state.State);
+        Assert.Equal(KernelLeapState.InProgress, clock.LeapState);
         Assert.Equal(38, state.TaiOffsetSeconds);
         Assert.Equal(0, clock.TrueOffsetNs); // true UTC (with the same leap) repeats the second too
 
         AdvanceSeconds(world, 1);
         Assert.Equal(Utc(2027, 1, 1, 0, 0, 0.5), clock.Now());
-        Assert.Equal(KernelTimeState.LeapWait, clock.LeapState);
+        Assert.Equal(KernelLeapState.Wait, clock.LeapState);
 
         AdvanceSeconds(world, 5);
-        Assert.Equal(KernelTimeState.LeapWait, clock.LeapState); // until STA_INS is cleared
+        Assert.Equal(KernelLeapState.Wait, clock.LeapState); // until STA_INS is cleared
         clock.Apply(new ClockCommand { Status = ClockStatus.None });
         AdvanceSeconds(world, 1);
-        Assert.Equal(KernelTimeState.Ok, clock.LeapState);
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState);
         Assert.Equal(0, clock.TrueOffsetNs);
     }
 
@@ -190,13 +189,13 @@ public class SimulatedSystemClockTests
         var clock = GuestClock(world);
         clock.Apply(new ClockCommand { Status = ClockStatus.DeleteLeap, MaxError = Duration.FromMilliseconds(1), TaiOffsetSeconds = 37 });
         AdvanceSeconds(world, 1.5);
-        Assert.Equal(KernelTimeState.DeletingLeap, clock.ReadState().Value.State);
+        Assert.Equal(KernelLeapState.Deleting, clock.LeapState);
         AdvanceSeconds(world, 7); // 23:59:58.5
         Assert.Equal(Utc(2026, 12, 31, 23, 59, 58.5), clock.Now());
         AdvanceSeconds(world, 1); // would be 23:59:59.5
         Assert.Equal(Utc(2027, 1, 1, 0, 0, 0.5), clock.Now());
         var state = clock.ReadState().Value;
-        Assert.Equal(KernelTimeState.LeapWait, state.State);
+        Assert.Equal(KernelLeapState.Wait, clock.LeapState);
         Assert.Equal(36, state.TaiOffsetSeconds);
         Assert.Equal(0, clock.TrueOffsetNs);
     }
@@ -208,7 +207,7 @@ public class SimulatedSystemClockTests
         var clock = GuestClock(world);
         AdvanceSeconds(world, 120);
         Assert.Equal(1_000_000_000, clock.TrueOffsetNs);
-        Assert.Equal(KernelTimeState.Ok, clock.LeapState);
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState);
     }
 
     [Fact]
@@ -218,10 +217,10 @@ public class SimulatedSystemClockTests
         var clock = GuestClock(world);
         clock.Apply(new ClockCommand { Status = ClockStatus.InsertLeap });
         AdvanceSeconds(world, 10);
-        Assert.Equal(KernelTimeState.InsertingLeap, clock.LeapState);
+        Assert.Equal(KernelLeapState.Inserting, clock.LeapState);
         clock.Apply(new ClockCommand { Status = ClockStatus.None });
         AdvanceSeconds(world, 1);
-        Assert.Equal(KernelTimeState.Ok, clock.LeapState);
+        Assert.Equal(KernelLeapState.Ok, clock.LeapState);
         AdvanceSeconds(world, 3600);
         Assert.Equal(1_000_000_000, clock.TrueOffsetNs);
     }

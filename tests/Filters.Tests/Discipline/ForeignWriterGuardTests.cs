@@ -6,7 +6,7 @@ namespace Sync.Filters.Tests.Discipline;
 public class ForeignWriterGuardTests
 {
     private static KernelClockState State(double ppm, ClockStatus status = ClockStatus.None, long pllOffsetNs = 0, double maxErrorS = 0.001) =>
-        new(ppm, Duration.FromSeconds(maxErrorS), Duration.Zero, status, 37, KernelTimeState.Ok) { PllOffset = Duration.FromNanoseconds(pllOffsetNs) };
+        new(ppm, Duration.FromSeconds(maxErrorS), Duration.Zero, status, 37) { PllOffset = Duration.FromNanoseconds(pllOffsetNs) };
 
     private static Instant<Utc> At(double s) => Instant<Utc>.FromSeconds(1_800_000_000) + Duration.FromSeconds(s);
 
