@@ -161,8 +161,8 @@ public sealed class ReadingReducer
         }
         mt /= n; md /= n; my /= n;
         double stt = 0, std = 0, sty = 0, sdd = 0, sdy = 0, syy = 0;
-        var ts = new double[n];
-        var ys = new double[n];
+        Span<double> ts = stackalloc double[AcrossBlockReadings];
+        Span<double> ys = stackalloc double[AcrossBlockReadings];
         for (var i = 0; i < n; i++)
         {
             ts[i] = _block[i].LocalNs - _block[0].LocalNs - mt;
