@@ -331,23 +331,26 @@ public class NativeLayoutTests
         Same("epoll_event.size", LibC.EpollEventBytes);
         if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
         {
-            var e = new EpollEventPacked();
-            Same("epoll_event.size", Unsafe.SizeOf<EpollEventPacked>());
-            Same("epoll_event.events", OffsetOf(ref e, ref e.Events));
-            Same("epoll_event.data", OffsetOf(ref e, ref e.Data));
+            var packed = new EpollEventPacked();
+            SameEpollEvent(ref packed, ref packed.Events, ref packed.Data);
         }
         else
         {
-            var e = new EpollEventAligned();
-            Same("epoll_event.size", Unsafe.SizeOf<EpollEventAligned>());
-            Same("epoll_event.events", OffsetOf(ref e, ref e.Events));
-            Same("epoll_event.data", OffsetOf(ref e, ref e.Data));
+            var aligned = new EpollEventAligned();
+            SameEpollEvent(ref aligned, ref aligned.Events, ref aligned.Data);
         }
         Same("EPOLLIN", LibC.EPOLLIN);
         Same("EPOLLET", LibC.EPOLLET);
         Same("EPOLL_CLOEXEC", LibC.EPOLL_CLOEXEC);
         Same("EPOLL_CTL_ADD", LibC.EPOLL_CTL_ADD);
         Same("EPOLL_CTL_DEL", LibC.EPOLL_CTL_DEL);
+    }
+
+    private static void SameEpollEvent<T>(ref T value, ref uint events, ref ulong data) where T : struct
+    {
+        Same("epoll_event.size", Unsafe.SizeOf<T>());
+        Same("epoll_event.events", OffsetOf(ref value, ref events));
+        Same("epoll_event.data", OffsetOf(ref value, ref data));
     }
 
     [Fact]
