@@ -34,15 +34,13 @@ public sealed class KalmanEstimator : IClockEstimator
     private readonly DriftCusum? _drift;
 
     private readonly WanderModelBank _bank;
-    private readonly ThirdDifferenceNoise _thirdDifferences;
+    private readonly MeasurementNoiseLearner _noise;
     private readonly FrequencyDrift _frequencyDrift = new(FrequencyDriftSpacingS);
+    private readonly HoldoverAllowance _holdover;
     private readonly double _boundMissProbability;
 
     private bool _initialized;
     private long _stateTimeNs;
-    private double _noiseScale = 1.0;
-    private double _scaleFromInnovations = 1.0, _scaleFromResiduals = 1.0;
-    private double _quietNoiseScale = 1.0;
     private long _lastSampleNs = long.MinValue;
 
     public KalmanEstimator(KalmanOptions? options = null)
@@ -52,9 +50,8 @@ public sealed class KalmanEstimator : IClockEstimator
         _detector = new ChangeDetector(_options.Detector);
         if (_options.DriftThresholdSigmas > 0) _drift = new DriftCusum(_options.DriftSlackSigmas, _options.DriftThresholdSigmas);
         _bank = new WanderModelBank(_options.Wander, _options.PhaseDiffusionS2PerS);
-        // Consecutive third differences share three samples: a quarter of the noise adaptation's rate gives about as
-        // many independent ones as the innovations' running mean has (scatter about 15 %).
-        _thirdDifferences = new ThirdDifferenceNoise((_options.NoiseAdaptationRate > 0 ? _options.NoiseAdaptationRate : 1.0 / 64) / 4);
+        _noise = new MeasurementNoiseLearner(_options);
+        _holdover = new HoldoverAllowance(_options, _frequencyDrift);
         _boundMissProbability = MathNet.Numerics.SpecialFunctions.Erfc(_options.BoundSigmas / Math.Sqrt(2));
     }
 
@@ -67,7 +64,7 @@ public sealed class KalmanEstimator : IClockEstimator
     public long OutlierCount { get; private set; }
 
     /// <summary>Learned ratio of the actual measurement variance to the one modelled from Error (1 = as modelled).</summary>
-    public double MeasurementNoiseScale => _noiseScale;
+    public double MeasurementNoiseScale => _noise.Scale;
 
     /// <summary>The frequency wander learnt from the samples (s^2/s^3; see <see cref="WanderModelBank"/>).</summary>
     public double LearntWanderS2PerS3 => _bank.LearntWanderS2PerS3;
@@ -80,9 +77,6 @@ public sealed class KalmanEstimator : IClockEstimator
 
     /// <summary>The most recent detected step or frequency jump (null until one happens).</summary>
     public Discontinuity? LastDiscontinuity { get; private set; }
-
-    private const double MinNoiseScale = 1e-8;
-    private const double MaxNoiseScale = 1e4;
 
     public void AddSample(OffsetSample sample) => Add(sample);
 
@@ -101,9 +95,9 @@ public sealed class KalmanEstimator : IClockEstimator
         FoldAdjustments(sample.LocalTime);
         var prior = _bank.Prior(SecondsSinceState(sample.LocalTime.Nanoseconds));
         var (offsetNs, _, p00, _, _) = prior;
-        double baseVarianceNs2 = MeasurementVarianceNs2(sample);
+        double baseVarianceNs2 = _noise.BaseVarianceNs2(sample);
         double innovationNs = sample.Offset.Nanoseconds - offsetNs;
-        double innovationVarianceNs2 = p00 + _noiseScale * baseVarianceNs2;
+        double innovationVarianceNs2 = p00 + _noise.Scale * baseVarianceNs2;
         // After a jump the frequency carried over makes the prediction good from the second sample on: a sample far off
         // it is judged (held, and a rate change that came with the jump followed at the second such sample) instead of
         // being fitted as if the state knew nothing yet (random world 2-96: a migration's 38.9 ppm at 10 s reads was
@@ -114,10 +108,10 @@ public sealed class KalmanEstimator : IClockEstimator
             // still holding PlausibleWeight (with one level: the plain innovation sd).
             double sigmas = _options.Detector.ThresholdSigmas;
             double gateSdNs = Math.Max(Math.Sqrt(innovationVarianceNs2),
-                _bank.PlausibleGateHalfWidthNs(prior.OffsetNs, _noiseScale * baseVarianceNs2, PlausibleWeight, sigmas) / sigmas);
+                _bank.PlausibleGateHalfWidthNs(prior.OffsetNs, _noise.Scale * baseVarianceNs2, PlausibleWeight, sigmas) / sigmas);
             bool inGate = Math.Abs(innovationNs) <= sigmas * gateSdNs;
             if (_drift is { } drift && drift.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)) && inGate
-                && FitDrift(drift.AlarmRun, sample.LocalTime) is { } line)
+                && DriftLine.Fit(drift.AlarmRun, sample.LocalTime) is { } line)
             {
                 drift.Reset();
                 // Innovations that keep growing on one side while each stays inside the gate: the reference's rate
@@ -125,7 +119,7 @@ public sealed class KalmanEstimator : IClockEstimator
                 // never be followed): fold the line into the state instead and forget what the noise scale learnt.
                 DriftCorrections++;
                 _frequencyDrift.Restart();
-                SetNoiseScale(_quietNoiseScale);
+                _noise.BackToQuiet();
                 _detector.Reset();
                 _held.Clear();
                 LastDiscontinuity = new Discontinuity(line.Start, DiscontinuityKind.FrequencyJump, Duration.Zero, line.SlopeNsPerS / 1e3, line.Samples);
@@ -174,9 +168,9 @@ public sealed class KalmanEstimator : IClockEstimator
                         // The discipline kept adjusting the clock while these samples were held: keep those
                         // adjustments so each restart sample is seen in the frame the filter is in.
                         var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
-                        double noiseScale = _noiseScale;
+                        double noiseScale = _noise.Scale;
                         Reset(keepLearnt: true);
-                        SetNoiseScale(_quietNoiseScale = noiseScale);
+                        _noise.Restore(noiseScale);
                         foreach (var a in adjustments) _ledger.Add(a);
                         LastDiscontinuity = discontinuity;
                         foreach (var s in restart)
@@ -184,7 +178,7 @@ public sealed class KalmanEstimator : IClockEstimator
                             if (!_initialized) { Initialize(s); continue; }
                             FoldAdjustments(s.LocalTime);
                             var p = _bank.Prior(SecondsSinceState(s.LocalTime.Nanoseconds));
-                            Update(s, p, MeasurementVarianceNs2(s), adapt: false);
+                            Update(s, p, _noise.BaseVarianceNs2(s), adapt: false);
                         }
                     }
                     _held.Clear();
@@ -198,8 +192,8 @@ public sealed class KalmanEstimator : IClockEstimator
             var now = _bank.Predict(0);
             _frequencyDrift.Add(sample.LocalTime.Nanoseconds, now.FreqNsPerS, now.P11);
         }
-        ForgetNoiseLearntInAManoeuvre();
-        if (_drift is null || _drift.Quiet) _quietNoiseScale = _noiseScale;
+        _noise.ForgetManoeuvre(_bank.LearntWanderS2PerS3, SampleCount - _options.MinSamples);
+        if (_drift is null || _drift.Quiet) _noise.MarkQuiet();
         return SampleOutcome.Accepted;
     }
 
@@ -215,7 +209,7 @@ public sealed class KalmanEstimator : IClockEstimator
     private SampleOutcome FollowRateChange(OffsetSample sample, Discontinuity jump, double slopeNsPerS, double deviationNs, OffsetSample? from = null)
     {
         var first = from ?? _held[^2];
-        double r1 = _noiseScale * MeasurementVarianceNs2(first), r2 = _noiseScale * MeasurementVarianceNs2(sample);
+        double r1 = _noise.VarianceNs2(first), r2 = _noise.VarianceNs2(sample);
         // From the anchor (the state's own time, stepped into the current frame) or from the first held sample.
         double dtS = from is null ? (sample.LocalTime - first.LocalTime).Nanoseconds / 1e9 : SecondsSinceState(sample.LocalTime.Nanoseconds);
         _bank.Advance(SecondsSinceState(sample.LocalTime.Nanoseconds),
@@ -228,9 +222,9 @@ public sealed class KalmanEstimator : IClockEstimator
         _detector.Reset();
         _drift?.Reset();
         _frequencyDrift.Restart();
-        _thirdDifferences.Restart();
-        _recentLearnt.Clear();
-        SetNoiseScale(_quietNoiseScale);
+        _noise.Restart();
+        _noise.ForgetRecent();
+        _noise.BackToQuiet();
         LastDiscontinuity = jump;
         return SampleOutcome.Discontinuity;
     }
@@ -249,12 +243,12 @@ public sealed class KalmanEstimator : IClockEstimator
     private SampleOutcome FollowStep(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, Discontinuity step)
     {
         var first = _held[^2];
-        double r1 = _noiseScale * MeasurementVarianceNs2(first);
+        double r1 = _noise.VarianceNs2(first);
         _held.Clear();
         _detector.Reset();
         _drift?.Reset();
-        _thirdDifferences.Restart();
-        SetNoiseScale(_quietNoiseScale);
+        _noise.Restart();
+        _noise.BackToQuiet();
         Update(sample, prior, baseVarianceNs2, adapt: false, new ClockGaussian(step.Step.Nanoseconds, 0, r1, 0, 0));
         StepsFollowed++;
         LastDiscontinuity = step;
@@ -267,47 +261,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>Wander levels with at least this predicted weight count as plausible for the outlier gate.</summary>
     private const double PlausibleWeight = 0.01;
 
-    /// <summary>A run's slope this many of its own standard errors from zero (scatter about the line, not the
-    /// model's noise, which may be mis-learnt) is a drift; anything less is noise.</summary>
-    private const double DriftSlopeSigmas = 4.0;
-
     /// <summary>An alarm not confirmed by a significant line within this many samples was noise: start over.</summary>
     private const int MaxDriftRun = 32;
-
-    private readonly record struct DriftLine(Instant<Utc> Start, int Samples, double OffsetNs, double SlopeNsPerS,
-        double OffsetVarianceNs2, double CovarianceNs2PerS, double SlopeVarianceNs2PerS2);
-
-    /// <summary>Least-squares line through the run's innovations, evaluated at now; null unless it grows away from
-    /// zero with a significant slope.</summary>
-    private static DriftLine? FitDrift(IReadOnlyList<(Instant<Utc> At, double InnovationNs, double SdNs)> run, Instant<Utc> now)
-    {
-        int n = run.Count;
-        if (n < 4) return null;
-        double meanT = run.Average(r => (r.At - now).Nanoseconds / 1e9);
-        double meanY = run.Average(r => r.InnovationNs);
-        double sxx = 0, sxy = 0;
-        foreach (var (at, y, _) in run)
-        {
-            double dx = (at - now).Nanoseconds / 1e9 - meanT;
-            sxx += dx * dx;
-            sxy += dx * (y - meanY);
-        }
-        if (!(sxx > 0)) return null;
-        double slope = sxy / sxx;
-        double intercept = meanY - slope * meanT; // at now
-        double rss = 0;
-        foreach (var (at, y, _) in run)
-        {
-            double e = y - intercept - slope * (at - now).Nanoseconds / 1e9;
-            rss += e * e;
-        }
-        double residualVariance = Math.Max(rss / (n - 2), 1);
-        double slopeVariance = residualVariance / sxx;
-        if (Math.Sign(slope) != Math.Sign(meanY) || Math.Abs(slope) < DriftSlopeSigmas * Math.Sqrt(slopeVariance)) return null;
-        // intercept = meanY - slope * meanT: var = s2/n + meanT^2 var(slope); cov(intercept, slope) = -meanT var(slope).
-        return new DriftLine(run[0].At, n, intercept, slope,
-            residualVariance / n + meanT * meanT * slopeVariance, -meanT * slopeVariance, slopeVariance);
-    }
 
     public void NotifyAdjustment(LocalClockAdjustment adjustment) => _ledger.Add(adjustment);
 
@@ -321,7 +276,7 @@ public sealed class KalmanEstimator : IClockEstimator
         // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
         // widens it more than its share of the variance would.
         double modelNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability);
-        double boundNs = modelNs + DriftAllowanceNs(dtS, modelNs) + _options.SystematicError.Nanoseconds;
+        double boundNs = modelNs + _holdover.BeyondModelNs(dtS, modelNs, StateAlone) + _options.SystematicError.Nanoseconds;
         boundNs += DoubtNs();
         return new ClockEstimate(
             localNow,
@@ -345,7 +300,7 @@ public sealed class KalmanEstimator : IClockEstimator
         {
             var predicted = _bank.Predict(SecondsSinceState(h.LocalTime.Nanoseconds - _ledger.StepsNs(h.LocalTime)));
             double deviationNs = Math.Abs(h.Offset.Nanoseconds - (predicted.OffsetNs + _ledger.PhaseNs(h.LocalTime)));
-            double spreadNs = _options.BoundSigmas * Math.Sqrt(_noiseScale * MeasurementVarianceNs2(h));
+            double spreadNs = _options.BoundSigmas * Math.Sqrt(_noise.VarianceNs2(h));
             doubtNs = Math.Max(doubtNs, deviationNs + spreadNs);
         }
         return doubtNs;
@@ -354,39 +309,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>Seconds between the frequency estimates kept for <see cref="FrequencyDrift"/> (each read when slower).</summary>
     private const double FrequencyDriftSpacingS = 4;
 
-    /// <summary>
-    /// What a frequency moving as it has been seen to move (<see cref="FrequencyDrift"/>) adds beyond the wander
-    /// model's bound dtS past the last update: the model-free bound, BoundSigmas sd of the state alone (offset and
-    /// frequency error, no process noise) plus the offset the observed frequency changes can gather, where it is
-    /// wider than the model's. Nothing between reads of a well-learnt model; in a long holdover it is what a
-    /// persistent drift (a thermal cycle) adds beyond the random-walk wander learnt over the filter's memory.
-    /// </summary>
-    private double DriftAllowanceNs(double dtS, double modelBoundNs)
-    {
-        if (!(dtS > 0)) return 0;
-        double excursionNs = Math.Max(_frequencyDrift.OffsetExcursionNs(dtS), UnseenDriftNs(dtS));
-        if (excursionNs <= 0) return 0;
-        var state = _bank.Predict(0).Predict(dtS, 0, 0);
-        double empiricalNs = _options.BoundSigmas * Math.Sqrt(Math.Max(0, state.P00)) + excursionNs;
-        return Math.Max(0, empiricalNs - modelBoundNs);
-    }
-
-    /// <summary>
-    /// What a drift of <see cref="KalmanOptions.HoldoverDriftPpbPerS"/> gathers once no sample came for
-    /// <see cref="KalmanOptions.HoldoverAfterIntervals"/> read intervals: D (dt - h)^2 / 2. Nothing between regular reads,
-    /// where each sample checks the model; in holdover nothing does.
-    /// </summary>
-    private double UnseenDriftNs(double dtS)
-    {
-        if (_options.HoldoverDriftPpbPerS <= 0 || _recentSpacingS.Count == 0) return 0;
-        var sorted = _recentSpacingS.Order().ToArray();
-        double blindS = dtS - _options.HoldoverAfterIntervals * sorted[sorted.Length / 2];
-        return blindS > 0 ? _options.HoldoverDriftPpbPerS * blindS * blindS / 2 : 0;
-    }
-
-    /// <summary>Seconds between the last used samples (the read interval as the estimator sees it).</summary>
-    private readonly Queue<double> _recentSpacingS = new();
-    private const int SpacingMemory = 8;
+    /// <summary>The state alone (offset and frequency error, no process noise) dtS past the last update.</summary>
+    private ClockGaussian StateAlone(double dtS) => _bank.Predict(0).Predict(dtS, 0, 0);
 
     /// <summary>The frequency's observed movement (see <see cref="Estimation.FrequencyDrift"/>).</summary>
     public FrequencyDrift FrequencyDrift => _frequencyDrift;
@@ -414,7 +338,7 @@ public sealed class KalmanEstimator : IClockEstimator
     /// frequency jump, as it would in steady state.</summary>
     public void RestartAfterJump()
     {
-        double noiseScale = _noiseScale;
+        double noiseScale = _noise.Scale;
         ClockGaussian? frequency = null;
         if (_initialized)
         {
@@ -424,7 +348,7 @@ public sealed class KalmanEstimator : IClockEstimator
             frequency = new ClockGaussian(0, now.FreqNsPerS + announcedPpm * 1e3, 0, 0, now.P11);
         }
         Reset(keepLearnt: true);
-        SetNoiseScale(_quietNoiseScale = noiseScale);
+        _noise.Restore(noiseScale);
         _frequencyAfterJump = frequency;
     }
 
@@ -441,15 +365,15 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
     private void Reset(bool keepLearnt)
     {
-        if (!keepLearnt) { _bank.ForgetWander(); _thirdDifferences.Reset(); _frequencyDrift.Reset(); }
-        else { _thirdDifferences.Restart(); _frequencyDrift.Restart(); }
+        if (!keepLearnt) { _bank.ForgetWander(); _noise.ForgetThirdDifferences(); _frequencyDrift.Reset(); }
+        else { _noise.Restart(); _frequencyDrift.Restart(); }
         _initialized = false;
         _held.Clear();
         _ledger.Clear();
         _detector.Reset();
         _drift?.Reset();
-        SetNoiseScale(_quietNoiseScale = 1.0);
-        _recentLearnt.Clear();
+        _noise.Restore(1.0);
+        _noise.ForgetRecent();
         _lastSampleNs = long.MinValue;
         SampleCount = 0;
         LastDiscontinuity = null;
@@ -472,7 +396,7 @@ public sealed class KalmanEstimator : IClockEstimator
         // anywhere in its own window, whatever scatter the accepted samples showed (the learnt noise scale). Its full
         // stated spread anchors the state, so the samples after it, judged from the second on, are not held against a
         // slow first reading's error (a 3 ms window read at its start after a resume).
-        double anchorVarianceNs2 = (_frequencyCarried ? Math.Max(_noiseScale, 1) : _noiseScale) * MeasurementVarianceNs2(sample);
+        double anchorVarianceNs2 = (_frequencyCarried ? Math.Max(_noise.Scale, 1) : _noise.Scale) * _noise.BaseVarianceNs2(sample);
         _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, anchorVarianceNs2, 0, freqVarianceNs2PerS2));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
@@ -490,7 +414,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _bank.Shift(_ledger.PhaseNs(at) - _ledger.PhaseNs(stateTime) + freqAtPpm * 1e-6 * (_stateTimeNs - at.Nanoseconds),
             (freqAtPpm - _ledger.FrequencyPpm(stateTime)) * 1e3);
         _stateTimeNs += _ledger.StepsNs(at) - _ledger.StepsNs(stateTime);
-        _thirdDifferences.Shift(t =>
+        _noise.Shift(t =>
         {
             var ti = new Instant<Utc>(t);
             return (_ledger.StepsNs(at) - _ledger.StepsNs(ti), _ledger.PhaseNs(at) - _ledger.PhaseNs(ti) + freqAtPpm * 1e-6 * (t - at.Nanoseconds));
@@ -503,93 +427,18 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>prior: the bank's combined prior for this sample (before any correction).</summary>
     private void Update(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, bool adapt, ClockGaussian correction = default)
     {
-        double r = _noiseScale * baseVarianceNs2;
-        double s = prior.P00 + r;
+        double r = _noise.Scale * baseVarianceNs2;
         _bank.Update(sample.Offset.Nanoseconds, r, SecondsSinceState(sample.LocalTime.Nanoseconds), correction);
         if (_lastSampleNs != long.MinValue && sample.LocalTime.Nanoseconds > _lastSampleNs)
-        {
-            _recentSpacingS.Enqueue((sample.LocalTime.Nanoseconds - _lastSampleNs) / 1e9);
-            while (_recentSpacingS.Count > SpacingMemory) _recentSpacingS.Dequeue();
-        }
+            _holdover.AddSpacing((sample.LocalTime.Nanoseconds - _lastSampleNs) / 1e9);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
-        _thirdDifferences.Add(sample.LocalTime.Nanoseconds, sample.Offset.Nanoseconds, baseVarianceNs2);
+        _noise.Observe(sample.LocalTime.Nanoseconds, sample.Offset.Nanoseconds, baseVarianceNs2);
         SampleCount++;
-        if (adapt && _options.NoiseAdaptationRate > 0)
-        {
-            // Two estimates of the noise scale, each unbiased when the model is right:
-            //  - innovations: E[innovation^2] = P00- + R, quick to catch a misstated Error, but it leans on the
-            //    process noise being right (too much learnt wander reads as too little noise, and back);
-            //  - residuals after the update: E[residual^2] = R - P00+, nearly free of the process noise but slow
-            //    to move away from the R it was given.
-            // The larger one is used: neither learnt wander nor learnt noise can talk the other down.
-            // Only the measurement's share of the innovation says much about R: when wander dominates
-            // (P00 >> R) the estimates are mostly noise, so their weight falls with the square of that share.
-            double innovation = sample.Offset.Nanoseconds - prior.OffsetNs;
-            var posterior = _bank.Predict(0);
-            double residual = sample.Offset.Nanoseconds - posterior.OffsetNs;
-            double fromInnovation = (innovation * innovation - prior.P00) / baseVarianceNs2;
-            double fromResidual = (residual * residual + posterior.P00) / baseVarianceNs2;
-            double share = r / s;
-            // Early on the running estimate has seen few innovations: average them equally (rate 1/n) until
-            // the configured rate takes over, so a badly modelled noise level is learnt in a few samples.
-            double rate = Math.Max(_options.NoiseAdaptationRate, 1.0 / Math.Max(2, SampleCount - _options.MinSamples + 1)) * share * share;
-            _scaleFromInnovations = Math.Clamp((1 - rate) * _scaleFromInnovations + rate * fromInnovation, MinNoiseScale, MaxNoiseScale);
-            _scaleFromResiduals = Math.Clamp((1 - rate) * _scaleFromResiduals + rate * fromResidual, MinNoiseScale, MaxNoiseScale);
-            _noiseScale = Math.Max(_scaleFromInnovations, _scaleFromResiduals);
-            // Once the third differences of the samples have measured the noise (model-free, see
-            // ThirdDifferenceNoise), that measurement is the scale: the innovations' estimates carry little about R
-            // when the wander dominates them, and lean on the wander being right.
-            if (_thirdDifferences.ScaleWithMargin(ThirdDifferenceMarginSigmas) is { } measured)
-                _noiseScale = Math.Clamp(measured, MinNoiseScale, MaxNoiseScale);
-            // The state was built on readings trusted more than they deserve: a posterior made mostly of readings
-            // narrows with their variance, so it is widened by as much as the noise rose (a cross-timestamp whose
-            // Error says 1 ns but scatters 18 ns: measured after a few reads, the state kept its 1 ns certainty and
-            // the next bound missed; random world 1-299). The next updates narrow it again as far as it deserves.
-            if (_noiseScale > r / baseVarianceNs2)
-                _bank.ScaleCovariance(_noiseScale / (r / baseVarianceNs2));
-        }
-    }
-
-    /// <summary>The measured noise scale is raised by this many of its own standard deviations (see
-    /// <see cref="ThirdDifferenceNoise.ScaleWithMargin"/>).</summary>
-    private const double ThirdDifferenceMarginSigmas = 0.5;
-
-    /// <summary>Samples over which a jump of the learnt wander counts as one manoeuvre.</summary>
-    private const int ManoeuvreSamples = 8;
-
-    /// <summary>The learnt wander rising this many times within <see cref="ManoeuvreSamples"/>: the frequency jumped.</summary>
-    private const double ManoeuvreWanderRise = 10;
-
-    private readonly Queue<(double NoiseScale, double WanderS2PerS3)> _recentLearnt = new();
-
-    /// <summary>
-    /// A frequency jump first shows as innovations the model cannot explain, which the noise adaptation takes for
-    /// noise, until the bank moves its weight to a high wander and follows the jump. When the learnt wander rises
-    /// tenfold within a few samples, the noise scale goes back to what it was before: the excess was the jump.
-    /// </summary>
-    private void ForgetNoiseLearntInAManoeuvre()
-    {
-        double wander = _bank.LearntWanderS2PerS3;
-        // Until the noise has been learnt once (about 1/NoiseAdaptationRate samples) there is nothing to protect:
-        // a misstated Error shows as the same kind of rise.
-        bool noiseLearnt = _options.NoiseAdaptationRate > 0 && SampleCount - _options.MinSamples > 1 / _options.NoiseAdaptationRate;
-        if (noiseLearnt && _recentLearnt.Count > 0 && _recentLearnt.Min(r => r.WanderS2PerS3) * ManoeuvreWanderRise < wander)
-        {
-            var before = _recentLearnt.Peek().NoiseScale;
-            if (before < _noiseScale) SetNoiseScale(_quietNoiseScale = before);
-            _recentLearnt.Clear();
-        }
-        _recentLearnt.Enqueue((_noiseScale, wander));
-        while (_recentLearnt.Count > ManoeuvreSamples) _recentLearnt.Dequeue();
-    }
-
-    private void SetNoiseScale(double scale) => _noiseScale = _scaleFromInnovations = _scaleFromResiduals = scale;
-
-    private double MeasurementVarianceNs2(OffsetSample sample)
-    {
-        double sd = Math.Max(_options.MeasurementSigmaPerError * sample.Error.Nanoseconds, _options.MeasurementSigmaFloor.Nanoseconds);
-        double delaySd = _options.MeasurementSigmaPerDelay * sample.Delay.Nanoseconds;
-        return sd * sd + delaySd * delaySd;
+        if (!adapt) return;
+        var posterior = _bank.Predict(0);
+        if (_noise.Learn(sample.Offset.Nanoseconds - prior.OffsetNs, prior.P00, sample.Offset.Nanoseconds - posterior.OffsetNs,
+                posterior.P00, baseVarianceNs2, r, SampleCount - _options.MinSamples) is { } widen)
+            _bank.ScaleCovariance(widen);
     }
 }
