@@ -206,7 +206,7 @@ public sealed class RegressionEstimator : IClockEstimator
         WeightedLineFit fit;
         while (true)
         {
-            fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start), useMathNet: false);
+            fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start));
             if (n - start <= _options.MinSamples) break;
             for (int i = start; i < n; i++) residuals[i] = y[i] - fit.ValueAt(x[i]);
             if (!RunsTest.IsNonRandom(residuals.AsSpan(start, n - start), _options.RunsTestSignificance)) break;
@@ -217,7 +217,6 @@ public sealed class RegressionEstimator : IClockEstimator
             _samples.RemoveRange(0, start);
             RunsTestDrops += start;
         }
-        fit = WeightedLineFit.Fit(x.AsSpan(start), y.AsSpan(start), w.AsSpan(start));
         // Pool the window's residual variance with the noise level seen over earlier windows (see options).
         int priorDof = Math.Min(_options.NoiseHistoryDegreesOfFreedom, _fitsSinceReset);
         var pooled = _fitsSinceReset > 0 ? fit.PooledWith(_noiseScale2, priorDof) : fit;

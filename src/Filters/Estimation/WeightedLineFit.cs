@@ -1,5 +1,3 @@
-using MathNet.Numerics.LinearRegression;
-
 namespace Sync.Filters.Estimation;
 
 /// <summary>
@@ -40,48 +38,10 @@ internal readonly record struct WeightedLineFit(
     /// <summary>Variance of the fitted line's value at x (ns^2).</summary>
     public double ValueVarianceAt(double xS) => InterceptVariance + 2 * Covariance * xS + SlopeVariance * xS * xS;
 
-    /// <summary>Fits at least 3 points. With useMathNet the solve is MathNet's weighted regression on x centred at
-    /// its weighted mean (well conditioned); otherwise the same centred normal equations are solved inline without
-    /// allocating (the runs-test search fits many candidate windows). Intercept and covariance are then moved to
-    /// x = 0.</summary>
-    public static WeightedLineFit Fit(ReadOnlySpan<double> xS, ReadOnlySpan<double> yNs, ReadOnlySpan<double> weights, bool useMathNet = true)
-    {
-        if (!useMathNet) return FitInline(xS, yNs, weights);
-        int n = xS.Length;
-        if (n < 3 || yNs.Length != n || weights.Length != n)
-            throw new ArgumentException("a line fit needs at least 3 points with one weight each");
-        double sw = 0, swx = 0;
-        for (int i = 0; i < n; i++) { sw += weights[i]; swx += weights[i] * xS[i]; }
-        double meanX = swx / sw;
-        var centred = new double[n][];
-        var y = new double[n];
-        var w = new double[n];
-        double sxx = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double dx = xS[i] - meanX;
-            centred[i] = [dx];
-            y[i] = yNs[i];
-            w[i] = weights[i] / sw * n; // normalised: mean weight 1 (the scale cancels; keeps numbers near 1)
-            sxx += weights[i] * dx * dx;
-        }
-        if (!(sxx > 0)) throw new ArgumentException("a line fit needs points at different times");
-        double[] p = WeightedRegression.Weighted(centred, y, w, intercept: true);
-        double atMean = p[0], slope = p[1];
-        double swr2 = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double r = yNs[i] - (atMean + slope * (xS[i] - meanX));
-            swr2 += weights[i] * r * r;
-        }
-        double s2 = swr2 / (n - 2);
-        double slopeVar = 1 / sxx;
-        double interceptVar = 1 / sw + meanX * meanX * slopeVar;
-        double cov = -meanX * slopeVar;
-        return new WeightedLineFit(atMean - slope * meanX, slope, interceptVar, slopeVar, cov, s2, n);
-    }
-
-    private static WeightedLineFit FitInline(ReadOnlySpan<double> xS, ReadOnlySpan<double> yNs, ReadOnlySpan<double> weights)
+    /// <summary>Fits at least 3 points: the normal equations on x centred at its weighted mean (well conditioned),
+    /// solved inline without allocating (the runs-test search fits many candidate windows). Intercept and covariance
+    /// are then moved to x = 0.</summary>
+    public static WeightedLineFit Fit(ReadOnlySpan<double> xS, ReadOnlySpan<double> yNs, ReadOnlySpan<double> weights)
     {
         int n = xS.Length;
         if (n < 3 || yNs.Length != n || weights.Length != n)

@@ -22,7 +22,7 @@ public class WeightedLineFitTests
 
         var fit = WeightedLineFit.Fit(x, y, w);
 
-        // Textbook normal equations with raw sums (different arithmetic path from the centred MathNet solve).
+        // Textbook normal equations with raw sums (a different arithmetic path from the fit's centred sums).
         double s = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
         for (int i = 0; i < n; i++)
         {
