@@ -66,6 +66,14 @@ internal sealed class HonestEstimate(SyncEngineOptions options, IClockEstimator 
     public OffsetSample Target(OffsetSample sample) => smearTarget.Offset(sample, _smear);
 
     /// <summary>
+    /// The estimator's offset at the sample's own local time, with that sample in it (against what the clock must follow;
+    /// Error is the estimate's bound); the measured sample against the target until there is an estimate. Sets
+    /// <see cref="TargetRatePpm"/> as <see cref="At"/> does.
+    /// </summary>
+    public OffsetSample AtSample(OffsetSample sample) =>
+        At(sample.LocalTime) is { } e ? sample with { Offset = e.Offset, Error = e.ErrorBound } : Target(sample);
+
+    /// <summary>
     /// The bound on |local - reference| now: what is left of the estimated offset (still being slewed away) plus
     /// the error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
     /// </summary>

@@ -43,6 +43,17 @@ internal sealed class SourceSet(SyncEngineOptions options)
             source.Batch.Clear();
     }
 
+    /// <summary>
+    /// The delay-corrected filter's state for a source (<see cref="ReductionRule.DelayCorrected"/>): the slope K it
+    /// uses, how far it moved the source's last reading, the slope learnt within readings and the one seen across
+    /// readings with its standard error (NaN, infinite before it exists); null for another filter or source.
+    /// </summary>
+    public (double Slope, Duration LastShift, double Within, double Across, double AcrossError)? DelayCorrection(string id) =>
+        TryGet(id, out var source) && source.Reducer.Rule == ReductionRule.DelayCorrected
+            ? (source.Reducer.AsymmetrySlope, source.Reducer.LastAsymmetryShift, source.Reducer.WithinReadingSlope,
+                source.Reducer.AcrossReadingSlope ?? double.NaN, source.Reducer.AcrossReadingSlopeError)
+            : null;
+
     public IReadOnlyList<SourceSnapshot> Snapshots(string? selectedId) =>
         _sources.Values.Select(s => s.ToSnapshot(s.Id == selectedId)).ToList();
 

@@ -30,6 +30,7 @@ public sealed class SyncEngine
     private readonly HonestEstimate _honest;
     private readonly JumpDetector _jumps;
     private readonly KernelReadBack _readBack;
+    private readonly CommandedAdjustments _adjustments;
     private readonly MaxErrorSchedule _maxError = new();
     private readonly OffsetRms _rms = new();
     private readonly TaiMinusUtcObservation _taiMinusUtc = new();
@@ -38,7 +39,6 @@ public sealed class SyncEngine
     private ClockEstimate? _lastEstimate;
     private Duration? _lastOffset;
     private bool _noMajority;
-    private LocalClockAdjustment? _unapplied;
 
     public SyncEngine(SyncEngineOptions options, LeapSecondTable leapTable, double initialFrequencyPpm = 0)
     {
@@ -53,6 +53,7 @@ public sealed class SyncEngine
         _honest = new HonestEstimate(options, _estimator, _controller, _smearTarget);
         _jumps = new JumpDetector(options, _estimator);
         _readBack = new KernelReadBack(_estimator);
+        _adjustments = new CommandedAdjustments(_estimator, _jumps);
         _times = new StepTimes(options);
         _intake = new ReadingIntake(options, _sources, _converter, _smearTarget, _jumps, _times);
     }
@@ -220,15 +221,11 @@ public sealed class SyncEngine
     }
 
     /// <summary>
-    /// The delay-corrected filter's state for a source (<see cref="ReductionRule.DelayCorrected"/>): the slope K it has
-    /// uses, how far it moved the source's last reading, the slope learnt within readings and the one seen across
-    /// readings with its standard error (NaN, infinite before it exists); null for another filter or source.
+    /// The delay-corrected filter's state for a source (<see cref="ReductionRule.DelayCorrected"/>): slope K used, last
+    /// shift, slopes within and across readings, the latter's standard error (<see cref="SourceSet.DelayCorrection"/>).
     /// </summary>
     public (double Slope, Duration LastShift, double Within, double Across, double AcrossError)? DelayCorrection(string id) =>
-        _sources.TryGet(id, out var source) && source.Reducer.Rule == ReductionRule.DelayCorrected
-            ? (source.Reducer.AsymmetrySlope, source.Reducer.LastAsymmetryShift, source.Reducer.WithinReadingSlope,
-                source.Reducer.AcrossReadingSlope ?? double.NaN, source.Reducer.AcrossReadingSlopeError)
-            : null;
+        _sources.DelayCorrection(id);
 
     /// <summary>A reading failed (or none was due); returns a holdover command when samples stopped coming.</summary>
     public ClockCommand? OnMissedReading(string id, Instant<Utc> localNow, string reason)
@@ -311,46 +308,20 @@ public sealed class SyncEngine
     }
 
     /// <summary>
-    /// The controller's decision, taken effect at <paramref name="at"/>: the estimator is told of its adjustment (when
-    /// observing, nothing was applied); returns its command.
+    /// The controller's decision, taken effect at <paramref name="at"/>: the estimator is told of its adjustment
+    /// (<see cref="CommandedAdjustments"/>; when observing, nothing was applied); returns its command.
     /// </summary>
     private ClockCommand Apply(DisciplineDecision decision, Instant<Utc> at)
     {
-        _unapplied = null;
-        if (decision.Adjustment is { } a && !Observing)
-        {
-            _estimator.NotifyAdjustment(a);
-            _unapplied = a;
-            // After a backward step the local clock shows times it showed before (see JumpDetector.StepOverlapEnd).
-            if (a.Step < Duration.Zero)
-                _jumps.StepOverlapEnd = a.At;
-        }
+        _adjustments.Commanded(Observing ? null : decision.Adjustment);
         return _maxError.Written(decision.Command, at);
     }
 
     /// <summary>
-    /// The command returned last was applied between local times before and after (the clock read around clock_adjtime).
-    /// It was dated just after the step's readings, but the rate changes when it is applied, which can be much later (the
-    /// rest of a cross-timestamp's read, the daemon's work): a 500 ppm slew applied 200 us late leaves 100 ns nothing knew
-    /// of (random world 2-247). The rate change moves to the middle of the apply: announced again at its old date with the
-    /// opposite sign and at the new one (the ledger is linear). A step is exact whenever applied; a backward step's overlap ends later.
+    /// The command returned last was applied between local times before and after (the clock read around clock_adjtime):
+    /// its rate change is re-dated to the middle of the apply (<see cref="CommandedAdjustments.Applied"/>).
     /// </summary>
-    public void CommandApplied(Instant<Utc> before, Instant<Utc> after)
-    {
-        if (_unapplied is not { } a)
-            return;
-        _unapplied = null;
-        // before and after bracket the apply on the clock as it ran before the command and after it: take the step out.
-        var span = Duration.Max(Duration.Zero, after - before - a.Step);
-        var effective = before + span / 2;
-        if (a.FrequencyChangePpm != 0 && effective > a.At)
-        {
-            _estimator.NotifyAdjustment(new LocalClockAdjustment(a.At, -a.FrequencyChangePpm, Duration.Zero));
-            _estimator.NotifyAdjustment(new LocalClockAdjustment(effective, a.FrequencyChangePpm, Duration.Zero));
-        }
-        if (a.Step < Duration.Zero && before + span > a.At)
-            _jumps.StepOverlapEnd = before + span;
-    }
+    public void CommandApplied(Instant<Utc> before, Instant<Utc> after) => _adjustments.Applied(before, after);
 
     /// <summary>
     /// The clock jumped: what the estimator knew about the offset is void. Restart it from this sample, drop the
@@ -414,14 +385,6 @@ public sealed class SyncEngine
         return Apply(decision, now);
     }
 
-    private void RaiseEstimateMeasured(OffsetSample sample)
-    {
-        if (EstimateMeasured is not { } handler)
-            return;
-        // Before the estimate at now: Honest sets the smear's target rate, which the controller must get for now.
-        var atSample = _honest.At(sample.LocalTime);
-        handler(_sources.FollowedId ?? "", atSample is { } e
-            ? sample with { Offset = e.Offset, Error = e.ErrorBound }
-            : _honest.Target(sample));
-    }
+    // Before the estimate at now: Honest sets the smear's target rate, which the controller must get for now.
+    private void RaiseEstimateMeasured(OffsetSample sample) => EstimateMeasured?.Invoke(_sources.FollowedId ?? "", _honest.AtSample(sample));
 }

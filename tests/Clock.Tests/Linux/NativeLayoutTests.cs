@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.Linux.VmClock;
 
@@ -14,8 +15,12 @@ namespace Sync.Clock.Tests.Linux;
 public class NativeLayoutTests
 {
     private const string Program = """
+        #define _GNU_SOURCE
         #include <stddef.h>
         #include <stdio.h>
+        #include <fcntl.h>
+        #include <sys/epoll.h>
+        #include <sys/stat.h>
         #include <sys/timex.h>
         #include <linux/ptp_clock.h>
         #define P(name, value) printf("%s %lld\n", name, (long long)(value))
@@ -87,6 +92,24 @@ public class NativeLayoutTests
             P("STA_NANO", STA_NANO); P("STA_MODE", STA_MODE); P("STA_RONLY", STA_RONLY);
             P("TIME_OK", TIME_OK); P("TIME_INS", TIME_INS); P("TIME_DEL", TIME_DEL); P("TIME_OOP", TIME_OOP);
             P("TIME_WAIT", TIME_WAIT); P("TIME_ERROR", TIME_ERROR);
+            P("statx.size", sizeof(struct statx));
+            P("statx.stx_mask", offsetof(struct statx, stx_mask));
+            P("statx.stx_mode", offsetof(struct statx, stx_mode));
+            P("statx.stx_ino", offsetof(struct statx, stx_ino));
+            P("statx.stx_size", offsetof(struct statx, stx_size));
+            P("statx.stx_atime", offsetof(struct statx, stx_atime));
+            P("statx.stx_mtime", offsetof(struct statx, stx_mtime));
+            P("statx.stx_dev_major", offsetof(struct statx, stx_dev_major));
+            P("statx.stx_dev_minor", offsetof(struct statx, stx_dev_minor));
+            P("statx_timestamp.size", sizeof(struct statx_timestamp));
+            P("AT_FDCWD", AT_FDCWD); P("AT_EMPTY_PATH", AT_EMPTY_PATH);
+            P("STATX_TYPE", STATX_TYPE); P("STATX_MODE", STATX_MODE); P("STATX_INO", STATX_INO); P("STATX_SIZE", STATX_SIZE);
+            P("S_IFMT", S_IFMT); P("S_IFSOCK", S_IFSOCK);
+            P("epoll_event.size", sizeof(struct epoll_event));
+            P("epoll_event.events", offsetof(struct epoll_event, events));
+            P("epoll_event.data", offsetof(struct epoll_event, data));
+            P("EPOLLIN", EPOLLIN); P("EPOLLET", EPOLLET); P("EPOLL_CLOEXEC", EPOLL_CLOEXEC);
+            P("EPOLL_CTL_ADD", EPOLL_CTL_ADD); P("EPOLL_CTL_DEL", EPOLL_CTL_DEL);
             return 0;
         }
         """;
@@ -270,6 +293,64 @@ public class NativeLayoutTests
         Same("TIME_OOP", (long)Sync.Clock.Linux.KernelTimeState.LeapInProgress);
         Same("TIME_WAIT", (long)Sync.Clock.Linux.KernelTimeState.LeapWait);
         Same("TIME_ERROR", (long)Sync.Clock.Linux.KernelTimeState.Error);
+    }
+
+    [Fact]
+    public void Statx_MatchesTheKernelHeader()
+    {
+        Assert.SkipWhen(GccMissing() is not null, GccMissing() ?? "");
+
+        var x = new Statx();
+        Same("statx.size", Unsafe.SizeOf<Statx>());
+        Same("statx.size", Statx.Size);
+        Same("statx.stx_mask", OffsetOf(ref x, ref x.Mask));
+        Same("statx.stx_mode", OffsetOf(ref x, ref x.Mode));
+        Same("statx.stx_ino", OffsetOf(ref x, ref x.Inode));
+        Same("statx.stx_size", OffsetOf(ref x, ref x.SizeBytes));
+        Same("statx.stx_atime", OffsetOf(ref x, ref x.AccessTime));
+        Same("statx.stx_mtime", OffsetOf(ref x, ref x.ModifyTime));
+        Same("statx.stx_dev_major", OffsetOf(ref x, ref x.DevMajor));
+        Same("statx.stx_dev_minor", OffsetOf(ref x, ref x.DevMinor));
+        Same("statx_timestamp.size", Unsafe.SizeOf<StatxTimestamp>());
+        Same("AT_FDCWD", Statx.AT_FDCWD);
+        Same("AT_EMPTY_PATH", Statx.AT_EMPTY_PATH);
+        Same("STATX_TYPE", Statx.STATX_TYPE);
+        Same("STATX_MODE", Statx.STATX_MODE);
+        Same("STATX_INO", Statx.STATX_INO);
+        Same("STATX_SIZE", Statx.STATX_SIZE);
+        Same("S_IFMT", Statx.S_IFMT);
+        Same("S_IFSOCK", Statx.S_IFSOCK);
+    }
+
+    [Fact]
+    public void EpollEvent_MatchesGlibcOnThisArchitecture()
+    {
+        Assert.SkipWhen(GccMissing() is not null, GccMissing() ?? "");
+
+        // glibc packs struct epoll_event on x86_64 only; the C compiler here builds for the architecture the test runs on.
+        Same("epoll_event.size", LibC.EpollEventBytes);
+        if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
+        {
+            var packed = new EpollEventPacked();
+            SameEpollEvent(ref packed, ref packed.Events, ref packed.Data);
+        }
+        else
+        {
+            var aligned = new EpollEventAligned();
+            SameEpollEvent(ref aligned, ref aligned.Events, ref aligned.Data);
+        }
+        Same("EPOLLIN", LibC.EPOLLIN);
+        Same("EPOLLET", LibC.EPOLLET);
+        Same("EPOLL_CLOEXEC", LibC.EPOLL_CLOEXEC);
+        Same("EPOLL_CTL_ADD", LibC.EPOLL_CTL_ADD);
+        Same("EPOLL_CTL_DEL", LibC.EPOLL_CTL_DEL);
+    }
+
+    private static void SameEpollEvent<T>(ref T value, ref uint events, ref ulong data) where T : struct
+    {
+        Same("epoll_event.size", Unsafe.SizeOf<T>());
+        Same("epoll_event.events", OffsetOf(ref value, ref events));
+        Same("epoll_event.data", OffsetOf(ref value, ref data));
     }
 
     [Fact]

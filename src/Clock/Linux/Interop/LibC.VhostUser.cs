@@ -147,71 +147,78 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 
-    [LibraryImport(Library, EntryPoint = "fstat", SetLastError = true)]
-    public static partial int Fstat(int fd, byte* statBuffer);
+    /// <summary>statx(2): the file's status in one layout for every architecture (<see cref="Interop.Statx"/>).</summary>
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatxCall(int dirFd, string path, int flags, uint mask, Statx* buffer);
 
-    [LibraryImport(Library, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Stat(string path, byte* statBuffer);
+    /// <summary>The status of an open fd (statx with AT_EMPTY_PATH); false with errno set on failure.</summary>
+    public static bool TryStat(int fd, out Statx status)
+    {
+        fixed (Statx* buffer = &status)
+        {
+            return StatxCall(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_TYPE | Statx.STATX_INO | Statx.STATX_SIZE, buffer) == 0;
+        }
+    }
 
-    /// <summary>st_dev and st_ino of an open fd (offsets 0 and 8 in x86_64's and the generic 64-bit struct stat).</summary>
+    /// <summary>The status of the file at path, following symbolic links as stat(2) does; false with errno set on failure.</summary>
+    public static bool TryStat(string path, out Statx status)
+    {
+        fixed (Statx* buffer = &status)
+        {
+            return StatxCall(Statx.AT_FDCWD, path, 0, Statx.STATX_TYPE | Statx.STATX_INO | Statx.STATX_SIZE, buffer) == 0;
+        }
+    }
+
+    /// <summary>The device and inode of an open fd: equal for two fds of one file.</summary>
     public static bool TryGetFileIdentity(int fd, out (ulong Device, ulong Inode) identity)
     {
-        byte* buffer = stackalloc byte[256];
-        if (Fstat(fd, buffer) != 0)
-        {
-            identity = default;
-            return false;
-        }
-        identity = (*(ulong*)buffer, *(ulong*)(buffer + 8));
-        return true;
+        var ok = TryStat(fd, out var status);
+        identity = ok ? status.Identity : default;
+        return ok;
     }
 
     /// <summary>True when <paramref name="path"/> exists and is a socket (S_IFSOCK).</summary>
-    public static bool IsSocketFile(string path)
-    {
-        byte* buffer = stackalloc byte[256];
-        if (Stat(path, buffer) != 0)
-        {
-            return false;
-        }
-        // st_mode: offset 24 on x86_64 (st_nlink is 64-bit and comes first), 16 in the generic layout (arm64).
-        int modeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
-        uint mode = *(uint*)(buffer + modeOffset);
-        return (mode & 0xF000) == 0xC000;
-    }
+    public static bool IsSocketFile(string path) => TryStat(path, out var status) && status.FileType == Statx.S_IFSOCK;
 
     [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chmod(string path, uint mode);
 
-    // epoll. struct epoll_event is packed on x86_64 (12 bytes, data at 4) and naturally aligned elsewhere (16, data at 8).
+    // epoll. struct epoll_event is packed on x86_64 and naturally aligned elsewhere (EpollEvent.cs).
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
     public const uint EPOLLIN = 0x1;
     public const uint EPOLLET = 1u << 31;
-    public static readonly int EpollEventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
-    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+    private static readonly bool EpollEventPackedHere = RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    /// <summary>The size of one struct epoll_event in this process (an epoll_wait buffer holds this many bytes per event).</summary>
+    public static readonly int EpollEventBytes = EpollEventPackedHere ? sizeof(EpollEventPacked) : sizeof(EpollEventAligned);
 
     [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
     [LibraryImport(Library, EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static partial int EpollCtl(int epollFd, int operation, int fd, byte* epollEvent);
+    private static partial int EpollCtl(int epollFd, int operation, int fd, void* epollEvent);
 
+    /// <summary>epoll_wait into a buffer of <paramref name="maxEvents"/> × <see cref="EpollEventBytes"/> bytes.</summary>
     [LibraryImport(Library, EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int EpollWait(int epollFd, byte* events, int maxEvents, int timeoutMs);
 
     /// <summary>epoll_ctl ADD/DEL of <paramref name="fd"/> for <paramref name="events"/>, tagged with <paramref name="data"/>.</summary>
-    public static unsafe int EpollControl(int epollFd, int operation, int fd, uint events, ulong data)
+    public static int EpollControl(int epollFd, int operation, int fd, uint events, ulong data)
     {
-        byte* buffer = stackalloc byte[16];
-        *(uint*)buffer = events;
-        *(ulong*)(buffer + EpollDataOffset) = data;
-        return EpollCtl(epollFd, operation, fd, buffer);
+        if (EpollEventPackedHere)
+        {
+            var packed = new EpollEventPacked { Events = events, Data = data };
+            return EpollCtl(epollFd, operation, fd, &packed);
+        }
+        var aligned = new EpollEventAligned { Events = events, Data = data };
+        return EpollCtl(epollFd, operation, fd, &aligned);
     }
 
     /// <summary>The data tag of event <paramref name="index"/> in an epoll_wait buffer.</summary>
-    public static ulong EpollData(byte* events, int index) => *(ulong*)(events + index * EpollEventBytes + EpollDataOffset);
+    public static ulong EpollData(byte* events, int index) =>
+        EpollEventPackedHere ? ((EpollEventPacked*)events)[index].Data : ((EpollEventAligned*)events)[index].Data;
 
     [LibraryImport(Library, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, int owner, int group);

@@ -4,8 +4,8 @@ namespace Sync.Clock.Linux.Interop;
 
 /// <summary>
 /// Every libc call of the product, in one place (Sync.Clock.Linux; internal, visible to Sync.Clock.HostClocks and
-/// Sync.Clock.VhostUser): this file for the clock code (guest PHCs and system clock, vmclock, host clock sources, the
-/// host TSC reader) and group names, LibC.VhostUser.cs for serve's sockets, eventfds, epoll and memfds,
+/// Sync.Clock.VhostUser): this file for the clock code (guest PHCs and system clock, vmclock, host clock sources) and
+/// group names, LibC.VhostUser.cs for serve's sockets, eventfds, epoll, memfds and file status (statx),
 /// LibC.Scheduling.cs for scheduler attributes. Each returns -1 (or MAP_FAILED, or null) on failure and sets errno;
 /// read it with <see cref="Marshal.GetLastPInvokeError"/> right after the call.
 /// </summary>
@@ -17,10 +17,7 @@ internal static unsafe partial class LibC
     public const int O_CLOEXEC = 0x80000;
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
-    public const int PROT_EXEC = 4;
     public const int MAP_SHARED = 1;
-    public const int MAP_PRIVATE = 0x02;
-    public const int MAP_ANONYMOUS = 0x20;
 
     [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags);
@@ -41,9 +38,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
-
-    [LibraryImport(Library, EntryPoint = "mprotect", SetLastError = true)]
-    public static partial int Mprotect(nint address, nuint length, int protection);
 
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(nint address, nuint length);

@@ -9,7 +9,7 @@ namespace Sync.Clock.VhostUser;
 /// connection thread owns it, maps on SET_MEM_TABLE/ADD_MEM_REG and unmaps on replace, REM_MEM_REG and
 /// disconnect. Each region is mapped from file offset 0 with length mmap_offset + size (as libvhost-user
 /// does, since mmap_offset need not be page aligned), and its guest memory starts mmap_offset bytes in.
-/// The fd must be at least that long (checked with fstat: touching pages past the end would raise SIGBUS), and it
+/// The fd must be at least that long (checked with statx: touching pages past the end would raise SIGBUS), and it
 /// must be a memfd sealed against shrinking (F_SEAL_SHRINK, what QEMU's memory-backend-memfd does with its default
 /// seal=on): a front end that truncated its memory after SET_MEM_TABLE would otherwise kill the whole process with
 /// SIGBUS, and every other VM's device with it.
@@ -84,14 +84,13 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
             error = "region too large";
             return false;
         }
-        byte* stat = stackalloc byte[256];
-        if (LibC.Fstat(fd, stat) != 0)
+        if (!LibC.TryStat(fd, out var status))
         {
-            error = $"fstat on region fd failed (errno {LibC.LastErrno})";
+            error = $"statx on region fd failed (errno {LibC.LastErrno})";
             return false;
         }
-        long fileSize = *(long*)(stat + StatSizeOffset);
-        if (fileSize < 0 || (ulong)fileSize < mapLength)
+        ulong fileSize = status.SizeBytes;
+        if (fileSize < mapLength)
         {
             error = $"region fd is {fileSize} bytes, shorter than mmap_offset + size = {mapLength}";
             return false;
@@ -157,9 +156,6 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
         error = "";
         return true;
     }
-
-    // st_size sits at byte 48 of struct stat on both x86_64 and the generic 64-bit layout (arm64).
-    private const int StatSizeOffset = 48;
 
     private static void Unmap(MappedRegion mapped) => LibC.Munmap((nint)mapped.MapBase, (nuint)mapped.MapLength);
 
