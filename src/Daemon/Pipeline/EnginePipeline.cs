@@ -31,7 +31,11 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
 
     public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
 
-    public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
+    public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow) with
+    {
+        ObservedTaiMinusUtc = Engine.ObservedTaiMinusUtc,
+        ObservedTaiMinusUtcDisagreesWithTable = Engine.ObservedTaiMinusUtcDisagreesWithTable,
+    };
 
     public void Restart(double currentFrequencyPpm) => Engine.Restart(currentFrequencyPpm);
 
