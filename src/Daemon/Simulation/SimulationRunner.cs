@@ -37,14 +37,15 @@ public static class SimulationRunner
                 : throw new InvalidOperationException($"the simulated virtio-rtc device failed a READ of clock {clockId}");
         }
 
+        // The clocks in the order `sync` would choose them (PtpClockSelector, from their clock_names), registered with
+        // the engine in that order as `sync` does; with more than one every clock is read each step (sources:combine).
+        var clocks = SimulatedClockSources.Choose(world.Phcs);
         var pipeline = makePipeline(world);
+        (pipeline as EnginePipeline)?.AddSources(clocks);
         // Observe mode (the chrony agent, a dry run): the engine's commands are not applied; it reads the clock back.
         var observer = pipeline is EnginePipeline { Engine.Control: ClockControl.Observe } engine
             ? new ClockObserver(world.GuestClock, engine.Engine)
             : null;
-        // The clocks in the order `sync` would choose them (PtpClockSelector, from their clock_names); with more than one
-        // every clock is read each step (sources:combine), as a guest configured to use them all would.
-        var clocks = SimulatedClockSources.Choose(world.Phcs);
         var loop = new SyncLoop(pipeline, clocks, world.GuestClock,
             writeEnabled: observer is null, combine: clocks.Count > 1, observer: observer);
         if (onSnapshot is not null)
