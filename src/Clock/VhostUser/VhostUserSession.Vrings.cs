@@ -1,84 +1,13 @@
+using Outcome = Sync.Clock.VhostUser.MessageOutcome;
 using System.Buffers.Binary;
 using Sync.Clock.VhostUser.Native;
 using Sync.Clock.Virtio;
 
 namespace Sync.Clock.VhostUser;
 
-/// <summary>The session's vring messages (SET_VRING_*, GET_VRING_BASE) and memory table messages (SET_MEM_TABLE, ADD/REM_MEM_REG).</summary>
+/// <summary>The session's vring messages (SET_VRING_*, GET_VRING_BASE); the memory table's are <see cref="MemoryTableMessages"/>.</summary>
 internal sealed partial class VhostUserSession
 {
-    private Outcome SetMemTable(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length < 8)
-        {
-            return Fatal($"SET_MEM_TABLE payload is {payload.Length} bytes", ref problem);
-        }
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        if (count == 0 || count > MaxMemTableRegions || payload.Length != 8 + count * MemoryRegionBytes)
-        {
-            return Fatal($"SET_MEM_TABLE with {count} regions in {payload.Length} bytes", ref problem);
-        }
-        if (_receivedFds.Count != count)
-        {
-            problem = $"SET_MEM_TABLE with {count} regions came with {_receivedFds.Count} fds";
-            return Outcome.Failed;
-        }
-        _vrings.DropQueues();
-        var regions = new GuestMemoryRegion[count];
-        for (int i = 0; i < count; i++)
-        {
-            regions[i] = ReadRegion(payload.Slice(8 + i * MemoryRegionBytes, MemoryRegionBytes));
-        }
-        if (!_memory.TryReplace(regions, _receivedFds, out string error))
-        {
-            problem = error;
-            return Outcome.Failed;
-        }
-        return Outcome.Done;
-    }
-
-    private Outcome AddMemoryRegion(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length != 8 + MemoryRegionBytes)
-        {
-            return Fatal($"ADD_MEM_REG payload is {payload.Length} bytes", ref problem);
-        }
-        if (_receivedFds.Count != 1)
-        {
-            problem = $"ADD_MEM_REG came with {_receivedFds.Count} fds";
-            return Outcome.Failed;
-        }
-        _vrings.DropQueues();
-        if (!_memory.TryAdd(ReadRegion(payload.Slice(8)), _receivedFds[0], out string error))
-        {
-            problem = error;
-            return Outcome.Failed;
-        }
-        _receivedFds.Clear(); // kept with its region
-        return Outcome.Done;
-    }
-
-    private Outcome RemoveMemoryRegion(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length != 8 + MemoryRegionBytes)
-        {
-            return Fatal($"REM_MEM_REG payload is {payload.Length} bytes", ref problem);
-        }
-        _vrings.DropQueues();
-        if (!_memory.TryRemove(ReadRegion(payload.Slice(8))))
-        {
-            problem = "no such region";
-            return Outcome.Failed;
-        }
-        return Outcome.Done;
-    }
-
-    private static GuestMemoryRegion ReadRegion(ReadOnlySpan<byte> bytes) => new(
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(8)),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(16)),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(24)));
-
     private bool TryVring(uint index, out VringState vring, ref string? problem) => _vrings.TryGet(index, out vring, ref problem);
 
     private Outcome SetVringState(VhostUserRequest request, ReadOnlySpan<byte> payload, ref string? problem)

@@ -1,3 +1,4 @@
+using Outcome = Sync.Clock.VhostUser.MessageOutcome;
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
@@ -32,10 +33,8 @@ internal sealed partial class VhostUserSession : IDisposable
     private const ulong StatusFailed = 1;
     private const int VringStateBytes = 8;
     private const int VringAddressBytes = 40;
-    private const int MemoryRegionBytes = 32;
     private const int ConfigHeaderBytes = 12;
     private const int MaxConfigBytes = 256;
-    private const int MaxMemTableRegions = 8;
 
     private readonly IVirtioDevice _device;
     private readonly VhostUserServerOptions _options;
@@ -43,6 +42,7 @@ internal sealed partial class VhostUserSession : IDisposable
     private readonly IVhostUserSessionHost _host;
     private readonly VhostUserMemoryTable _memory = new();
     private readonly VringTable _vrings;
+    private readonly MemoryTableMessages _memoryMessages;
     private List<int> _receivedFds = new();
     private ulong _ackedFeatures;
     private VhostUserProtocolFeatures _protocolFeatures;
@@ -56,6 +56,7 @@ internal sealed partial class VhostUserSession : IDisposable
         _logger = logger;
         _host = host;
         _vrings = new VringTable(device.QueueCount);
+        _memoryMessages = new MemoryTableMessages(_memory, _vrings);
     }
 
     public int Id { get; }
@@ -175,8 +176,6 @@ internal sealed partial class VhostUserSession : IDisposable
         _memory.Dispose();
     }
 
-    private enum Outcome { Done, Replied, Failed, Fatal }
-
     private bool Handle(VhostUserHeader header, Span<byte> payload)
     {
         string? problem = null;
@@ -234,13 +233,13 @@ internal sealed partial class VhostUserSession : IDisposable
             case VhostUserRequest.GetQueueNum:
                 return ReplyU64(header, payload, (ulong)_vrings.Count, ref problem);
             case VhostUserRequest.SetMemTable:
-                return SetMemTable(payload, ref problem);
+                return _memoryMessages.SetMemTable(payload, _receivedFds, ref problem);
             case VhostUserRequest.GetMaxMemSlots:
                 return ReplyU64(header, payload, MappedGuestMemory.MaxRegions, ref problem);
             case VhostUserRequest.AddMemReg:
-                return AddMemoryRegion(payload, ref problem);
+                return _memoryMessages.AddMemoryRegion(payload, _receivedFds, ref problem);
             case VhostUserRequest.RemMemReg:
-                return RemoveMemoryRegion(payload, ref problem);
+                return _memoryMessages.RemoveMemoryRegion(payload, ref problem);
             case VhostUserRequest.SetVringNum:
             case VhostUserRequest.SetVringBase:
             case VhostUserRequest.SetVringEnable:
