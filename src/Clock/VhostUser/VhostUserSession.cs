@@ -31,8 +31,6 @@ internal sealed partial class VhostUserSession : IDisposable
 {
     private const ulong StatusAcknowledgeOk = 0;
     private const ulong StatusFailed = 1;
-    private const int VringStateBytes = 8;
-    private const int VringAddressBytes = 40;
     private const int ConfigHeaderBytes = 12;
     private const int MaxConfigBytes = 256;
 
@@ -43,6 +41,7 @@ internal sealed partial class VhostUserSession : IDisposable
     private readonly VhostUserMemoryTable _memory = new();
     private readonly VringTable _vrings;
     private readonly MemoryTableMessages _memoryMessages;
+    private readonly VringMessages _vringMessages;
     private List<int> _receivedFds = new();
     private ulong _ackedFeatures;
     private VhostUserProtocolFeatures _protocolFeatures;
@@ -57,6 +56,7 @@ internal sealed partial class VhostUserSession : IDisposable
         _host = host;
         _vrings = new VringTable(device.QueueCount);
         _memoryMessages = new MemoryTableMessages(_memory, _vrings);
+        _vringMessages = new VringMessages(_vrings, host, q => ProcessQueue(q), () => ProtocolFeaturesNegotiated);
     }
 
     public int Id { get; }
@@ -243,15 +243,15 @@ internal sealed partial class VhostUserSession : IDisposable
             case VhostUserRequest.SetVringNum:
             case VhostUserRequest.SetVringBase:
             case VhostUserRequest.SetVringEnable:
-                return SetVringState(request, payload, ref problem);
+                return _vringMessages.SetVringState(request, payload, ref problem);
             case VhostUserRequest.GetVringBase:
-                return GetVringBase(header, payload, ref problem);
+                return _vringMessages.GetVringBase(header, payload, ref problem);
             case VhostUserRequest.SetVringAddr:
-                return SetVringAddress(payload, ref problem);
+                return _vringMessages.SetVringAddress(payload, ref problem);
             case VhostUserRequest.SetVringKick:
             case VhostUserRequest.SetVringCall:
             case VhostUserRequest.SetVringErr:
-                return SetVringFd(request, payload, ref problem);
+                return _vringMessages.SetVringFd(request, payload, _receivedFds, ref problem);
             case VhostUserRequest.GetConfig:
                 return GetConfig(header, payload, ref problem);
             case VhostUserRequest.SetConfig:
