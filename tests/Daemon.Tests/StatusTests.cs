@@ -216,6 +216,25 @@ public sealed class StatusTests : IDisposable
         }
     }
 
+    [Fact]
+    public void TheDevicesTaiMinusUtcIsShownNextToTheKernels()
+    {
+        var plain = StatusDocument.From(Snapshots.Tracking());
+        Assert.Null(plain.ObservedTaiMinusUtcSeconds);
+        Assert.Contains("TAI offset      : 37 seconds\n", StatusRenderer.Render(plain).ReplaceLineEndings("\n"));
+
+        var agrees = StatusDocument.From(Snapshots.Tracking() with { ObservedTaiMinusUtc = 37 });
+        Assert.Equal(37, agrees.ObservedTaiMinusUtcSeconds);
+        Assert.Contains("TAI offset      : 37 seconds (the device shows 37 s)", StatusRenderer.Render(agrees));
+
+        var unset = StatusDocument.From(Snapshots.Tracking() with { ObservedTaiMinusUtc = 0, ObservedTaiMinusUtcDisagreesWithTable = true });
+        Assert.True(unset.ObservedTaiMinusUtcDisagreesWithTable);
+        Assert.Contains("(the device shows 0 s: it DISAGREES with the leap table, whose value is used)", StatusRenderer.Render(unset));
+
+        var expired = StatusDocument.From(Snapshots.Tracking() with { TaiOffsetSeconds = 38, ObservedTaiMinusUtc = 38, ObservedTaiMinusUtcDisagreesWithTable = true });
+        Assert.Contains("TAI offset      : 38 seconds (from the device: the leap table has expired and says otherwise)", StatusRenderer.Render(expired));
+    }
+
     [Theory]
     [InlineData(1.23e-7, true, "+123ns")]
     [InlineData(-4.5e-6, true, "-4500ns")]

@@ -15,6 +15,15 @@ public sealed record Scenario
     /// <summary>The scales' one spelling (<see cref="ClockScale.Names"/>).</summary>
     public static readonly IReadOnlyList<string> ServedClockNames = [.. ClockScale.Names.Select(n => n.Name)];
 
+    /// <summary>guest_leap_table "world": the embedded table plus the scenario's leap events (it knows them).</summary>
+    public const string GuestLeapTableWorld = "world";
+    /// <summary>guest_leap_table "embedded": the embedded copy only (expires 2026-06-28): none of the scenario's leaps.</summary>
+    public const string GuestLeapTableEmbedded = "embedded";
+    public static readonly IReadOnlyList<string> GuestLeapTableNames = [GuestLeapTableWorld, GuestLeapTableEmbedded];
+
+    /// <summary>The largest host_tai_offset_s accepted (as for a leap-seconds.list offset).</summary>
+    public const int MaxHostTaiOffsetS = 1000;
+
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
     public double DurationS { get; set; } = 3600;
@@ -26,6 +35,19 @@ public sealed record Scenario
     public int SamplesPerReading { get; set; } = 10;
     /// <summary>One of <see cref="ServedClockNames"/>.</summary>
     public string ServedClock { get; set; } = "tai";
+    /// <summary>
+    /// More clocks the same device serves (each another PTP clock of it, from the same host time, read through the same
+    /// virtqueue), by the names of <see cref="ServedClockNames"/>: e.g. ["utc"] next to a TAI served_clock, so the guest
+    /// can see TAI - UTC. The runner reads every clock of the scenario each step (sources:combine).
+    /// </summary>
+    public List<string> AlsoServedClocks { get; set; } = [];
+    /// <summary>
+    /// The host kernel's TAI offset (CLOCK_TAI - CLOCK_REALTIME, s) its TAI clocks are served with; null: the world's
+    /// true TAI - UTC. 0 is a host that never set it (no leap-second source).
+    /// </summary>
+    public int? HostTaiOffsetS { get; set; }
+    /// <summary>What the guest's leap-second table knows: one of <see cref="GuestLeapTableNames"/>.</summary>
+    public string GuestLeapTable { get; set; } = GuestLeapTableWorld;
     /// <summary>For utc-maybe-smeared: "smear" (like noon-linear) or "step".</summary>
     public string MaybeSmearedBehaviour { get; set; } = "smear";
     /// <summary>"precise" (cross-timestamps) or "extended" (bracketed reads).</summary>
@@ -46,6 +68,12 @@ public sealed record Scenario
     [JsonIgnore]
     public ClockScale ServedScale => ClockScale.TryParse(ServedClock, out var scale) ? scale
         : throw new ScenarioException($"scenario '{Name}': served_clock \"{ServedClock}\" is unknown; valid: {string.Join(", ", ServedClockNames)}");
+
+    /// <summary>Every clock the first device serves: served_clock first, then also_served_clocks.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ClockScale> DeviceScales =>
+        [ServedScale, .. (AlsoServedClocks ?? []).Select(name => ClockScale.TryParse(name, out var scale) ? scale
+            : throw new ScenarioException($"scenario '{Name}': also_served_clocks \"{name}\" is unknown; valid: {string.Join(", ", ServedClockNames)}"))];
 
     [JsonIgnore]
     public ReadingMethod Method => ReadingMode == "precise" ? ReadingMethod.Precise : ReadingMethod.Extended;
@@ -78,6 +106,7 @@ public sealed record Scenario
         if (!double.IsFinite(ReadIntervalS) || ReadIntervalS < 0.01 || ReadIntervalS > 3600) problems.Add("read_interval_s must be in [0.01, 3600]");
         if (SamplesPerReading is < 1 or > SimulatedPhc.MaxSamplesPerReading) problems.Add($"samples_per_reading must be in 1..{SimulatedPhc.MaxSamplesPerReading}");
         if (!ServedClockNames.Contains(ServedClock)) problems.Add($"served_clock \"{ServedClock}\" is unknown{DidYouMean(ServedClock, ServedClockNames)}; valid: {string.Join(", ", ServedClockNames)}");
+        problems.AddRange(ValidateClocks());
         if (MaybeSmearedBehaviour is not ("smear" or "step")) problems.Add($"maybe_smeared_behaviour must be \"smear\" or \"step\", not \"{MaybeSmearedBehaviour}\"{DidYouMean(MaybeSmearedBehaviour, ["smear", "step"])}");
         if (ReadingMode is not ("precise" or "extended")) problems.Add($"reading_mode must be \"precise\" or \"extended\", not \"{ReadingMode}\"{DidYouMean(ReadingMode, ["precise", "extended"])}");
         if (Oscillator is null) problems.Add("oscillator must not be null");
@@ -94,5 +123,29 @@ public sealed record Scenario
                 problems.AddRange(Events[i].Validate($"events[{i}]: "));
             }
         return problems;
+    }
+
+    /// <summary>also_served_clocks, host_tai_offset_s and guest_leap_table.</summary>
+    private IEnumerable<string> ValidateClocks()
+    {
+        if (AlsoServedClocks is null)
+        {
+            yield return "also_served_clocks must be a list of clock names (may be empty)";
+        }
+        else
+        {
+            for (var i = 0; i < AlsoServedClocks.Count; i++)
+            {
+                var name = AlsoServedClocks[i];
+                if (!ServedClockNames.Contains(name))
+                    yield return $"also_served_clocks[{i}] \"{name}\" is unknown{DidYouMean(name, ServedClockNames)}; valid: {string.Join(", ", ServedClockNames)}";
+                else if (name == ServedClock || AlsoServedClocks.IndexOf(name) < i)
+                    yield return $"also_served_clocks[{i}] \"{name}\" is served already (served_clock and also_served_clocks name each clock once)";
+            }
+        }
+        if (HostTaiOffsetS is { } offset && offset is < 0 or > MaxHostTaiOffsetS)
+            yield return $"host_tai_offset_s must be a whole number of seconds in 0..{MaxHostTaiOffsetS} (or absent: the true TAI - UTC), not {offset}";
+        if (!GuestLeapTableNames.Contains(GuestLeapTable))
+            yield return $"guest_leap_table \"{GuestLeapTable}\" is unknown{DidYouMean(GuestLeapTable, GuestLeapTableNames)}; valid: {string.Join(", ", GuestLeapTableNames)}";
     }
 }

@@ -179,6 +179,18 @@ public static class ScenarioCatalog
         Events = [new ScenarioEvent { TS = 14 * 3600, Kind = ScenarioEvent.Leap, LeapDirection = "insert" }],
     };
 
+    private static readonly Scenario LeapUnannounced = LeapScenario("leap-unannounced", "tai",
+        "A device serving TAI and UTC; the guest's leap table is the embedded copy, expired since 2026-06-28, and does not " +
+        "know the inserted leap second at 2027-01-01T00:00:00Z: the kernel's TAI offset comes from the device (37 -> 38 s) " +
+        "and the guest, not told of the leap, steps 1 s after it. Starts 30 min before, lasts 1 h.") with
+    {
+        StartUtc = "2026-12-31T23:30:00Z",
+        DurationS = 3600,
+        AlsoServedClocks = ["utc"],
+        GuestLeapTable = Scenario.GuestLeapTableEmbedded,
+        Events = [new ScenarioEvent { TS = 1800, Kind = ScenarioEvent.Leap, LeapDirection = "insert" }],
+    };
+
     private static readonly Scenario CalibratedPath = new()
     {
         Name = "calibrated-path",
@@ -216,7 +228,7 @@ public static class ScenarioCatalog
     };
 
     private static readonly Scenario[] BuiltIns =
-        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, Outage, RateChange, CalibratedPath];
+        [Quiet, VirtioX86, Chrony106, Migration, LeapUtc, LeapTai, LeapSmearedNoon, LeapSmearedSls, LeapMaybeSmeared, LeapUnannounced, Outage, RateChange, CalibratedPath];
 
     /// <summary>Fresh copies of every built-in (scenarios are mutable for JSON binding; the originals stay intact).</summary>
     public static IReadOnlyList<Scenario> All => BuiltIns.Select(Copy).ToArray();
@@ -234,6 +246,7 @@ public static class ScenarioCatalog
         Oscillator = s.Oscillator with { },
         Delay = s.Delay with { },
         Events = s.Events.Select(e => e with { }).ToList(),
+        AlsoServedClocks = [.. s.AlsoServedClocks],
         SecondDevice = s.SecondDevice is { } second ? second with { Delay = second.Delay with { } } : null,
     };
 

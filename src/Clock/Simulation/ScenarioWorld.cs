@@ -14,8 +14,7 @@ public sealed class ScenarioWorld
 {
     private const long NsPerSecond = 1_000_000_000L;
     private const long DayNs = 86_400 * NsPerSecond;
-    private readonly List<(long AtNs, long StepNs)> _servedSteps = [];
-    private readonly List<(long FromNs, double Ppm)> _servedRates = [];
+    private readonly List<SimulatedPhc> _alsoServed = [];
 
     private ScenarioWorld(Scenario scenario, SimulatedWorld world)
     {
@@ -24,16 +23,22 @@ public sealed class ScenarioWorld
         World = world;
         Oscillator = new Oscillator(scenario.Oscillator, scenario.Seed, world.StartTrueNs);
         GuestClock = new SimulatedSystemClock(world, Oscillator, Duration.FromMilliseconds(scenario.InitialGuestOffsetMs));
-        ServedClock = SimulatedHostClock.ForWorld(world, scenario.ServedScale, scenario.MaybeSmeared);
+        var scales = scenario.DeviceScales;
+        ServedClock = CreateHostClock(scales[0]);
         ReadModel = new PhcReadModel(scenario.Delay, scenario.Seed, world.StartTrueNs);
         Phc = new SimulatedPhc(world, GuestClock, ServedClock, ReadModel, scenario.Method);
+        // The device's other clocks: the same host time in another scale, over the same kind of path (own draws).
+        for (var k = 1; k < scales.Count; k++)
+            _alsoServed.Add(new SimulatedPhc(world, GuestClock, CreateHostClock(scales[k]),
+                new PhcReadModel(scenario.Delay, scenario.Seed + (ulong)k * 0xC10C, world.StartTrueNs), scenario.Method, $"/dev/ptp-sim{k}"));
+        GuestLeapTable = scenario.GuestLeapTable == Scenario.GuestLeapTableEmbedded ? LeapSecondTable.Embedded : world.LeapTable;
         EndTrueNs = world.StartTrueNs + scenario.DurationNs;
         if (second is not null)
         {
             SecondPhc = new SimulatedPhc(world, GuestClock, ServedClock,
                 new PhcReadModel(second.Delay, scenario.Seed + 0x5EC0D, world.StartTrueNs),
                 second.ReadingMode == "precise" ? Filters.Samples.ReadingMethod.Precise : Filters.Samples.ReadingMethod.Extended,
-                "/dev/ptp-sim1");
+                $"/dev/ptp-sim{scales.Count}");
             if (second.RemovedAfterS is { } removed)
                 SecondPhc.AddOutage(world.StartTrueNs + SecondsToNs(removed), long.MaxValue / 2);
         }
@@ -50,11 +55,20 @@ public sealed class ScenarioWorld
     /// <summary>The scenario's second device (another path to the same host clock), or null.</summary>
     public SimulatedPhc? SecondPhc { get; }
 
-    /// <summary>The clocks the runner reads, in order of preference.</summary>
-    public IReadOnlyList<SimulatedPhc> Phcs => SecondPhc is null ? [Phc] : [Phc, SecondPhc];
+    /// <summary>The device's other clocks (also_served_clocks), in their order; each reads its own host clock.</summary>
+    public IReadOnlyList<SimulatedPhc> AlsoServedPhcs => _alsoServed;
 
-    /// <summary>The leap table of this world (embedded table plus the scenario's leaps): give it to the pipeline.</summary>
+    /// <summary>Every clock the guest can read: the device's (served_clock, then also_served_clocks), then the second device's.</summary>
+    public IReadOnlyList<SimulatedPhc> Phcs => [Phc, .. _alsoServed, .. SecondPhc is null ? Array.Empty<SimulatedPhc>() : [SecondPhc]];
+
+    /// <summary>The true leap table of this world (embedded table plus the scenario's leaps): what the host serves by.</summary>
     public LeapSecondTable LeapTable => World.LeapTable;
+
+    /// <summary>The leap table the guest has (guest_leap_table): give it to the pipeline.</summary>
+    public LeapSecondTable GuestLeapTable { get; }
+
+    /// <summary>True TAI - UTC now (what a right kernel TAI offset is).</summary>
+    public int TrueTaiMinusUtcSeconds => World.TaiMinusUtcSecondsAt(World.TrueNs);
 
     public long StartTrueNs => World.StartTrueNs;
     public long EndTrueNs { get; }
@@ -71,14 +85,20 @@ public sealed class ScenarioWorld
         for (var t = StartTrueNs; t < EndTrueNs; t += ReadIntervalNs) yield return t;
     }
 
-    /// <summary>Another clock of the simulated host (e.g. UTC next to a TAI served clock), with the same faults.</summary>
-    public SimulatedHostClock CreateHostClock(ClockScale scale)
+    /// <summary>A clock of the simulated host in this scale, served with the scenario's host TAI offset (the faults are
+    /// added to every device clock as their events are scheduled).</summary>
+    private SimulatedHostClock CreateHostClock(ClockScale scale)
     {
         var clock = SimulatedHostClock.ForWorld(World, scale, Scenario.MaybeSmeared);
-        foreach (var (at, step) in _servedSteps) clock.AddStep(at, step);
-        foreach (var (from, ppm) in _servedRates) clock.AddRateError(from, ppm);
+        clock.HostTaiOffsetSeconds = Scenario.HostTaiOffsetS;
         return clock;
     }
+
+    /// <summary>The host clocks of the first device (a served fault is the host's: every one of them has it).</summary>
+    private IEnumerable<SimulatedHostClock> DeviceClocks => [ServedClock, .. _alsoServed.Select(p => p.Served)];
+
+    /// <summary>The first device's PHCs (a removal takes all of its clocks away).</summary>
+    private IEnumerable<SimulatedPhc> DevicePhcs => [Phc, .. _alsoServed];
 
     /// <summary>Build the world of a scenario; a <see cref="ScenarioException"/> says what is wrong with it.</summary>
     public static ScenarioWorld Create(Scenario scenario)
@@ -123,13 +143,11 @@ public sealed class ScenarioWorld
         {
             case ScenarioEvent.ServedStep:
                 var servedStepNs = MsToNs(e.StepMs!.Value);
-                ServedClock.AddStep(atNs, servedStepNs);
-                _servedSteps.Add((atNs, servedStepNs));
+                foreach (var clock in DeviceClocks) clock.AddStep(atNs, servedStepNs);
                 World.Schedule(atNs, e.Kind, $"served clock steps by {e.StepMs} ms");
                 break;
             case ScenarioEvent.ServedRate:
-                ServedClock.AddRateError(atNs, e.RatePpm!.Value);
-                _servedRates.Add((atNs, e.RatePpm.Value));
+                foreach (var clock in DeviceClocks) clock.AddRateError(atNs, e.RatePpm!.Value);
                 World.Schedule(atNs, e.Kind, $"served clock rate error {e.RatePpm} ppm from here on");
                 break;
             case ScenarioEvent.GuestStep:
@@ -142,7 +160,7 @@ public sealed class ScenarioWorld
                 break;
             case ScenarioEvent.DeviceRemoved:
                 var durationNs = SecondsToNs(e.DurationS!.Value);
-                Phc.AddOutage(atNs, durationNs);
+                foreach (var phc in DevicePhcs) phc.AddOutage(atNs, durationNs);
                 World.Schedule(atNs, e.Kind, $"PHC device removed for {e.DurationS} s");
                 World.Schedule(atNs + durationNs, "device_returned", "PHC device back");
                 break;
@@ -150,7 +168,7 @@ public sealed class ScenarioWorld
                 // The VM stands still (QMP stop under TCG): nothing in the guest runs, so no reading happens, and its
                 // clock does not advance; at cont it goes on from where it stopped, behind by the pause.
                 var pauseNs = SecondsToNs(e.DurationS!.Value);
-                Phc.AddOutage(atNs, pauseNs);
+                foreach (var phc in DevicePhcs) phc.AddOutage(atNs, pauseNs);
                 World.Schedule(atNs, e.Kind, $"VM paused for {e.DurationS} s");
                 World.Schedule(atNs + pauseNs, "vm_resumed", $"VM resumed, its clock {e.DurationS} s behind", () => GuestClock.InjectStep(-pauseNs));
                 break;

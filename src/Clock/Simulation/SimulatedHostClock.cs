@@ -47,6 +47,12 @@ public sealed class SimulatedHostClock : IHostClockSource
     public ClockScale Scale { get; }
     public MaybeSmearedBehaviour MaybeSmearedBehaviour => _maybeSmeared;
 
+    /// <summary>
+    /// A TAI clock served as the host's CLOCK_TAI is: its UTC plus the kernel's TAI offset, this many seconds (a
+    /// scenario's host_tai_offset_s; 0: a host that never set it); null: true TAI. Other scales ignore it.
+    /// </summary>
+    public int? HostTaiOffsetSeconds { get; set; }
+
     /// <summary>From atTaiNs on the served clock is off by an extra stepNs.</summary>
     public void AddStep(long atTaiNs, long stepNs) => _steps.Add((atTaiNs, stepNs));
 
@@ -65,7 +71,9 @@ public sealed class SimulatedHostClock : IHostClockSource
         var served = taiNs + FaultOffsetNs(taiNs);
         return Scale.Scale switch
         {
-            TimeScale.Tai => served,
+            TimeScale.Tai => HostTaiOffsetSeconds is { } hostOffset
+                ? _timeline.TaiToUtcNs(served) + hostOffset * 1_000_000_000L
+                : served,
             TimeScale.Utc => _timeline.TaiToUtcNs(served),
             TimeScale.Monotonic => served - _monotonicEpochTaiNs,
             TimeScale.UtcSmeared => Smeared(served, Scale.Variant),

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
+using Sync.Clock.VhostUser.Persistence;
 
 namespace Sync.Clock.VhostUser;
 
@@ -12,9 +13,11 @@ namespace Sync.Clock.VhostUser;
 /// notifications serve the rings. A malformed message (bad version, oversized or truncated payload, wrong payload
 /// size), a front end that does not read its replies, or a timeout drops this connection only; the device instance
 /// dies with it. Everything the connection owns (socket, memory mappings and their fds, eventfds, epoll entries,
-/// payload buffer, device subscription) is released when it ends.
+/// payload buffer, device subscription) is released when it ends. Its parts: <see cref="KickWatches"/> (kick fds in the
+/// epoll set), <see cref="QueueSignals"/> (kicks, deferred calls, device notifications), <see cref="ConnectionTimeouts"/>,
+/// <see cref="ConnectionPersistence"/> (fd store and state file).
 /// </summary>
-public sealed partial class VhostUserConnection : IDisposable, IVhostUserSessionHost
+public sealed class VhostUserConnection : IDisposable, IVhostUserSessionHost
 {
     /// <summary>Messages handled per wakeup before the loop serves other connections (the socket stays readable, so it comes back).</summary>
     private const int MaxMessagesPerWakeup = 16;
@@ -25,44 +28,37 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     private readonly ILogger _logger;
     private readonly VhostUserSession _session;
     private readonly VhostUserMessageReader _reader = new();
-    private readonly int[] _watchedKicks;
+    private readonly KickWatches _kicks;
+    private readonly QueueSignals _signals;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action _serveNotifications;
     private readonly Action _stop;
     private VhostUserEventLoop? _loop;
     private VhostUserEventLoop.Deadline? _deadline;
     private volatile bool _stopRequested;
-    private int _pendingNotificationMask;
-    private int _deferredCallMask; // loop thread: queues whose call waits for the end of the loop's batch
     private bool _attached;
     private bool _ended;
-    // Timeouts: when accepted, when last active (message, kick or device notification).
-    private readonly long _acceptedMs = Environment.TickCount64;
-    private long _lastActivityMs = Environment.TickCount64;
-
-    // Persistence (both null when off): the fd store, the state directory, and what the store holds for us by name.
-    private readonly IFileDescriptorStore? _fdStore;
-    private readonly ConnectionStateDirectory? _stateDirectory;
-    private readonly Dictionary<string, int> _storedFds = new();
+    private readonly ConnectionTimeouts _timeouts;
+    private readonly ConnectionPersistence? _persistence; // null without an fd store and a state directory
     private bool _restored;
 
     internal VhostUserConnection(int id, int socketFd, IVirtioDevice device, VhostUserServerOptions options, ILogger logger,
         IFileDescriptorStore? fdStore = null, ConnectionStateDirectory? stateDirectory = null)
     {
         Id = id;
-        if (fdStore is not null && stateDirectory is not null)
-        {
-            _fdStore = fdStore;
-            _stateDirectory = stateDirectory;
-        }
         _socketFd = socketFd;
         _device = device;
         _options = options;
         _logger = logger;
+        _timeouts = new ConnectionTimeouts(options, Environment.TickCount64);
         _session = new VhostUserSession(id, device, options, logger, this);
-        _session.Vrings.KickClosing = OnKickClosing;
-        _watchedKicks = new int[_session.Vrings.Count];
-        Array.Fill(_watchedKicks, -1);
+        _session.Vrings.KickClosing = (q, fd) => _kicks!.Closing(q, fd, _loop);
+        _kicks = new KickWatches(_session.Vrings.Count);
+        _signals = new QueueSignals(_session);
+        if (fdStore is not null && stateDirectory is not null)
+        {
+            _persistence = new ConnectionPersistence(id, socketFd, _session, fdStore, stateDirectory, logger);
+        }
         _serveNotifications = ServeNotifications;
         _stop = () => Close("stopped");
     }
@@ -90,13 +86,13 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     {
         _loop = loop;
         _device.NotificationPending += OnNotificationPending;
-        if (_fdStore is not null && _device is IPersistentVirtioDevice persistent)
+        if (_persistence is not null && _device is IPersistentVirtioDevice persistent)
         {
             persistent.StateChanged += OnDeviceStateChanged;
         }
-        if (_fdStore is not null && !_restored)
+        if (!_restored)
         {
-            Persist();
+            _persistence?.Persist();
         }
         loop.Post(Attach);
     }
@@ -146,7 +142,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     /// <summary>Loop thread: the socket is readable (data, end of file or an error).</summary>
     internal void OnSocketReadable()
     {
-        _lastActivityMs = Environment.TickCount64;
+        _timeouts.Active(Environment.TickCount64);
         for (int i = 0; i < MaxMessagesPerWakeup && !_ended; i++)
         {
             var status = _reader.TryRead(_socketFd);
@@ -163,7 +159,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
             bool keep = _session.Handle(_reader.Header, _reader.Payload, _reader.Fds);
             _reader.Release();
             SyncKickWatches();
-            if (_deadline is not null && NextDeadlineMs() == long.MaxValue)
+            if (_deadline is not null && _timeouts.NextDeadlineMs(_session.OwnerSet) == long.MaxValue)
             {
                 _deadline.Cancel(); // SET_OWNER came and there is no idle timeout: nothing left to check
                 _deadline = null;
@@ -179,34 +175,19 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     /// <summary>Loop thread: the kick eventfd of queue <paramref name="q"/> was signalled.</summary>
     internal void OnKick(int q)
     {
-        int fd = _watchedKicks[q];
-        if (fd < 0 || _ended)
+        if (_kicks[q] < 0 || _ended)
         {
             return;
         }
-        _lastActivityMs = Environment.TickCount64;
-        // The kick fd is edge-triggered and not read (see VhostUserEventLoop.Watch); the call is signalled at the end of the batch.
-        if (_session.ProcessQueue(q, deferCall: q < 32))
+        _timeouts.Active(Environment.TickCount64);
+        if (_signals.Kicked(q))
         {
-            bool enlist = _deferredCallMask == 0;
-            _deferredCallMask |= 1 << q;
-            if (enlist)
-            {
-                _loop!.DeferCalls(this);
-            }
+            _loop!.DeferCalls(this);
         }
     }
 
-    /// <summary>Loop thread, end of a batch: signals the calls <see cref="OnKick"/> deferred, on the rings' current call fds.</summary>
-    internal void SignalDeferredCalls()
-    {
-        int mask = _deferredCallMask;
-        _deferredCallMask = 0;
-        if (!_ended)
-        {
-            _session.SignalCalls(mask);
-        }
-    }
+    /// <summary>Loop thread, end of a batch: signals the calls <see cref="OnKick"/> deferred (<see cref="QueueSignals"/>).</summary>
+    internal void SignalDeferredCalls() => _signals.SignalDeferredCalls(_ended);
 
     /// <summary>Loop thread: an exception escaped while serving this connection: untrusted input must never take the process down.</summary>
     internal void EndOnInternalError(Exception exception)
@@ -226,7 +207,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
     private void OnNotificationPending(int queueIndex)
     {
         // From any thread (the device's alarm timer): one post per burst.
-        if ((uint)queueIndex < 32 && (Interlocked.Or(ref _pendingNotificationMask, 1 << queueIndex) == 0))
+        if (_signals.Notify(queueIndex))
         {
             _loop?.Post(_serveNotifications);
         }
@@ -238,83 +219,43 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         {
             return;
         }
-        int pending = Interlocked.Exchange(ref _pendingNotificationMask, 0);
-        if (pending == 0)
+        int notified = _signals.TakeNotified();
+        if (notified == 0)
         {
             return;
         }
-        _lastActivityMs = Environment.TickCount64;
-        for (int q = 0; q < _session.Vrings.Count; q++)
-        {
-            if ((pending & (1 << q)) != 0)
-            {
-                _session.ProcessQueue(q);
-            }
-        }
+        _timeouts.Active(Environment.TickCount64);
+        _signals.Serve(notified);
     }
 
     /// <summary>After every message: the kick fds of exactly the running vrings are in the epoll set.</summary>
     private void SyncKickWatches()
     {
-        var vrings = _session.Vrings;
-        for (int q = 0; q < vrings.Count && !_ended; q++)
+        if (!_ended && _kicks.Sync(_session.Vrings, _loop!, this) is { } failure)
         {
-            int wanted = vrings.IsRunnable(q) && vrings[q].KickFd >= 0 ? vrings[q].KickFd : -1;
-            if (_watchedKicks[q] == wanted)
-            {
-                continue;
-            }
-            if (_watchedKicks[q] >= 0)
-            {
-                _loop!.Unwatch(_watchedKicks[q]);
-                _watchedKicks[q] = -1;
-            }
-            if (wanted >= 0)
-            {
-                if (!_loop!.Watch(this, q + 1, wanted))
-                {
-                    string reason = $"epoll_ctl on the kick fd of queue {q} failed (errno {LibC.LastErrno})";
-                    Fail(reason);
-                    Close(reason);
-                    return;
-                }
-                _watchedKicks[q] = wanted; // a kick that came before the ring ran is reported once when the fd is added
-            }
+            Fail(failure);
+            Close(failure);
         }
     }
 
-    /// <summary>A kick fd is about to be closed (replaced, ring stopped, reset): out of the epoll set first.</summary>
-    private void OnKickClosing(int q, int fd)
-    {
-        if ((uint)q < (uint)_watchedKicks.Length && _watchedKicks[q] == fd)
-        {
-            _loop?.Unwatch(fd);
-            _watchedKicks[q] = -1;
-        }
-    }
-
+    /// <summary>The read ended the connection: a malformed message is a violation (logged), the rest are endings.</summary>
     private void EndOnReceive(VhostUserMessageReader.Status status)
     {
-        string what = _reader.Problem;
+        string reason = _reader.EndReason(status);
         if (status == VhostUserMessageReader.Status.Malformed)
         {
-            Fail(what);
+            Fail(reason);
         }
         else
         {
-            End(status switch
-            {
-                VhostUserMessageReader.Status.Closed => $"front end closed the socket (reading {what})",
-                VhostUserMessageReader.Status.TooManyFds => $"too many fds with {what}",
-                _ => $"socket error reading {what} (errno {_reader.Errno})",
-            });
+            End(reason);
         }
         Close(EndReason!);
     }
 
     bool IVhostUserSessionHost.StopRequested => _stopRequested;
 
-    void IVhostUserSessionHost.Persist() => Persist();
+    void IVhostUserSessionHost.Persist() => _persistence?.Persist();
 
     bool IVhostUserSessionHost.SendReply(uint request, ReadOnlySpan<byte> payload) => SendReply(request, payload);
 
@@ -361,14 +302,7 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         _deadline = null;
         if (_attached)
         {
-            for (int q = 0; q < _watchedKicks.Length; q++)
-            {
-                if (_watchedKicks[q] >= 0)
-                {
-                    _loop!.Unwatch(_watchedKicks[q]);
-                    _watchedKicks[q] = -1;
-                }
-            }
+            _kicks.UnwatchAll(_loop!);
             _loop!.Unwatch(_socketFd);
             _loop.Forget(this);
         }
@@ -377,16 +311,11 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
         {
             persistentDevice.StateChanged -= OnDeviceStateChanged;
         }
-        if (_fdStore is not null && !_stopRequested)
+        if (!_stopRequested)
         {
             // The front end is gone (or broke the protocol): nothing to take over after a restart.
             // A stop (service stop or restart) keeps the store and the state file: the next process continues.
-            foreach (string name in _storedFds.Keys)
-            {
-                _fdStore.Remove(name);
-            }
-            _storedFds.Clear();
-            _stateDirectory!.Delete(Id);
+            _persistence?.Forget();
         }
         _session.Dispose();
         _reader.Dispose();
@@ -401,5 +330,54 @@ public sealed partial class VhostUserConnection : IDisposable, IVhostUserSession
             _logger.LogError(exception, "vhost-user connection {Id}: releasing it failed", Id);
         }
         _completion.TrySetResult();
+    }
+
+    /// <summary>Loop thread: a deadline of this connection passed; ends it on a timeout (<see cref="ConnectionTimeouts"/>), else waits for the next.</summary>
+    internal void CheckTimeouts()
+    {
+        if (_ended)
+        {
+            return;
+        }
+        if (_timeouts.TimedOut(_session.OwnerSet, Environment.TickCount64) is { } timeout)
+        {
+            Fail(timeout);
+            Close(timeout);
+            return;
+        }
+        ScheduleTimeoutCheck();
+    }
+
+    private void ScheduleTimeoutCheck()
+    {
+        _deadline?.Cancel();
+        _deadline = null;
+        long deadline = _timeouts.NextDeadlineMs(_session.OwnerSet);
+        if (deadline != long.MaxValue)
+        {
+            _deadline = _loop!.ScheduleCheck(this, deadline);
+        }
+    }
+
+    /// <summary>The device changed state of its own (an alarm set): the state file is rewritten after the current pass.</summary>
+    private void OnDeviceStateChanged() => _session.DeviceStateDirty = true;
+
+    /// <summary>
+    /// Takes over a front end from a previous process (<see cref="ConnectionPersistence.Restore"/>): <paramref name="fds"/>
+    /// are this connection's fds from the store (the socket fd was given to the constructor); everything is stored again
+    /// under the same names. On failure the connection is ended (fds closed, removed from the store, state deleted).
+    /// Call before <see cref="Start"/>, with an fd store.
+    /// </summary>
+    internal bool TryRestore(ConnectionSnapshot snapshot, IReadOnlyDictionary<FdStoreName, int> fds, out string problem)
+    {
+        problem = _persistence?.Restore(snapshot, fds) ?? "no fd store to restore from";
+        if (problem.Length > 0)
+        {
+            Close($"restore failed: {problem}");
+            return false;
+        }
+        _restored = true;
+        _persistence!.Persist(storeAll: true);
+        return true;
     }
 }

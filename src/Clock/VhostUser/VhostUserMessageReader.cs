@@ -41,6 +41,15 @@ internal sealed unsafe class VhostUserMessageReader : IDisposable
     /// <summary>errno of the failed recvmsg (after <see cref="Status.Failed"/>).</summary>
     public int Errno { get; private set; }
 
+    /// <summary>Why a read that gave <paramref name="status"/> (neither a message nor incomplete) ends the connection.</summary>
+    public string EndReason(Status status) => status switch
+    {
+        Status.Malformed => Problem,
+        Status.Closed => $"front end closed the socket (reading {Problem})",
+        Status.TooManyFds => $"too many fds with {Problem}",
+        _ => $"socket error reading {Problem} (errno {Errno})",
+    };
+
     /// <summary>
     /// Reads what is there. <see cref="Status.Message"/>: <see cref="Header"/>, <see cref="Payload"/> and
     /// <see cref="Fds"/> hold a whole message (call <see cref="Release"/> when done with it); <see cref="Status.Incomplete"/>:

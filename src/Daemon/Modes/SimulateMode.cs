@@ -103,6 +103,8 @@ public static class SimulateMode
         o.WriteLine($"  {"discontinuities",-22} {r.Discontinuities}");
         foreach (var e in r.Events)
             o.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s  recovered (within {e.ThresholdNs:0} ns for 60 s) after {(e.RecoveryS is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
+        o.WriteLine($"  {"kernel TAI offset",-22} {r.KernelTaiOffsetS} s (true TAI - UTC {r.TrueTaiMinusUtcS} s" + (r.ObservedTaiMinusUtcS is { } seen
+            ? $", the device shows {seen} s{(r.ObservedTaiMinusUtcDisagreesWithTable ? ", not the leap table's" : "")})" : ")"));
         o.WriteLine($"  {"wall time",-22} {r.WallTimeS:0.00} s");
     }
 

@@ -1,3 +1,4 @@
+using Sync.Clock.Abstractions;
 using Sync.Filters.Discipline;
 using Sync.Filters.Engine;
 using Sync.Filters.Leap;
@@ -13,6 +14,16 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
     : ISyncPipeline
 {
     public SyncEngine Engine { get; } = new(options with { ReadInterval = readInterval }, leapTable, initialFrequencyPpm);
+
+    /// <summary>
+    /// Registers the clocks the loop will read, in their order of preference (the first preferred on ties): `sync`
+    /// and `simulate` both, with the clocks as <see cref="Clock.Linux.PtpClockSelector"/> chose them.
+    /// </summary>
+    public void AddSources(IEnumerable<IReferenceClock> clocks)
+    {
+        foreach (var clock in clocks)
+            Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
+    }
 
     public string Name => "virtsync";
     public int SamplesPerReading => samplesPerReading;
@@ -31,7 +42,11 @@ public sealed class EnginePipeline(SyncEngineOptions options, LeapSecondTable le
 
     public Duration? Bound(Instant<Utc> localNow) => Engine.CurrentBound(localNow);
 
-    public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow);
+    public SyncSnapshot Snapshot(Instant<Utc> localNow) => Engine.Snapshot(localNow) with
+    {
+        ObservedTaiMinusUtc = Engine.ObservedTaiMinusUtc,
+        ObservedTaiMinusUtcDisagreesWithTable = Engine.ObservedTaiMinusUtcDisagreesWithTable,
+    };
 
     public void Restart(double currentFrequencyPpm) => Engine.Restart(currentFrequencyPpm);
 

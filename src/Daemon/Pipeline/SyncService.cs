@@ -43,8 +43,7 @@ public sealed partial class SyncService(
         var observing = !options.MaySteerClock;
         var pipeline = new EnginePipeline(options.ToEngineOptions(), table, options.Sources.SamplesPerReading,
             Duration.FromSeconds(options.Sources.ReadIntervalSeconds), initialPpm);
-        foreach (var clock in clocks)
-            pipeline.Engine.AddSource(clock.Info.Path, clock.Info.Name, clock.Info.Scale);
+        pipeline.AddSources(clocks);
         var loop = new SyncLoop(pipeline, clocks, system, writeEnabled: true, combine: options.Sources.Combine,
             observer: observing ? new ClockObserver(system, pipeline.Engine) : null)
         {

@@ -33,6 +33,14 @@ public sealed record SimulationReport
     [JsonPropertyName("warm_up_s")] public double WarmUpS { get; init; }
     [JsonPropertyName("event_window_s")] public double EventWindowS { get; init; }
     [JsonPropertyName("wall_time_s")] public double WallTimeS { get; init; }
+    /// <summary>The guest kernel's TAI offset at the end (what the pipeline set with ADJ_TAI), s.</summary>
+    [JsonPropertyName("kernel_tai_offset_s")] public int KernelTaiOffsetS { get; init; }
+    /// <summary>The world's true TAI - UTC at the end, s: what a right kernel TAI offset is.</summary>
+    [JsonPropertyName("true_tai_minus_utc_s")] public int TrueTaiMinusUtcS { get; init; }
+    /// <summary>TAI - UTC as the device's TAI and UTC clocks showed it at the end (null: no device serves both).</summary>
+    [JsonPropertyName("observed_tai_minus_utc_s")] public int? ObservedTaiMinusUtcS { get; init; }
+    /// <summary>The observed TAI - UTC differed from the guest's leap table.</summary>
+    [JsonPropertyName("observed_tai_minus_utc_disagrees_with_table")] public bool ObservedTaiMinusUtcDisagreesWithTable { get; init; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]

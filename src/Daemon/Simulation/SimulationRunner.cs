@@ -25,19 +25,29 @@ public static class SimulationRunner
     {
         var wall = Stopwatch.StartNew();
         var world = ScenarioWorld.Create(scenario);
-        using var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [new DeviceClock(world.ServedClock)] });
+        // One virtio-rtc device serving every clock of the scenario's device (served_clock, then also_served_clocks).
+        IReadOnlyList<SimulatedPhc> deviceClocks = [world.Phc, .. world.AlsoServedPhcs];
+        using var device = new VirtioRtcDevice(new VirtioRtcDeviceOptions { Clocks = [.. deviceClocks.Select(p => new DeviceClock(p.Served))] });
         var driver = new VirtioRtcDriver(new InMemoryVirtqueueChannel(device));
-        world.Phc.DeviceRead = () => driver.Read(0) is { IsOk: true } reading
-            ? reading.Value
-            : throw new InvalidOperationException("the simulated virtio-rtc device failed a READ");
+        for (var i = 0; i < deviceClocks.Count; i++)
+        {
+            var clockId = (ushort)i;
+            deviceClocks[i].DeviceRead = () => driver.Read(clockId) is { IsOk: true } reading
+                ? reading.Value
+                : throw new InvalidOperationException($"the simulated virtio-rtc device failed a READ of clock {clockId}");
+        }
 
+        // The clocks in the order `sync` would choose them (PtpClockSelector, from their clock_names), registered with
+        // the engine in that order as `sync` does; with more than one every clock is read each step (sources:combine).
+        var clocks = SimulatedClockSources.Choose(world.Phcs);
         var pipeline = makePipeline(world);
+        (pipeline as EnginePipeline)?.AddSources(clocks);
         // Observe mode (the chrony agent, a dry run): the engine's commands are not applied; it reads the clock back.
         var observer = pipeline is EnginePipeline { Engine.Control: ClockControl.Observe } engine
             ? new ClockObserver(world.GuestClock, engine.Engine)
             : null;
-        var loop = new SyncLoop(pipeline, world.Phcs.ToList<Sync.Clock.Abstractions.IReferenceClock>(), world.GuestClock,
-            writeEnabled: observer is null, combine: world.SecondPhc is not null, observer: observer);
+        var loop = new SyncLoop(pipeline, clocks, world.GuestClock,
+            writeEnabled: observer is null, combine: clocks.Count > 1, observer: observer);
         if (onSnapshot is not null)
             loop.Updated += onSnapshot;
         var followsSmear = policy == LeapPolicy.FollowSmear && world.ServedClock.Scale.Scale == TimeScale.UtcSmeared
@@ -80,8 +90,16 @@ public static class SimulationRunner
         progress?.Invoke(1);
 
         var events = world.Events.Select(e => (e.AtElapsedNs / 1e9, e.Kind)).ToList();
+        var end = pipeline.Snapshot(world.GuestClock.Now());
         var report = ReportCalculator.Compute(scenario.Name, (long)scenario.Seed, scenario.DurationS, trace, events,
-            pipeline.Steps, pipeline.Discontinuities, scenario.ReadIntervalS, rules) with { WallTimeS = wall.Elapsed.TotalSeconds };
+            pipeline.Steps, pipeline.Discontinuities, scenario.ReadIntervalS, rules) with
+        {
+            WallTimeS = wall.Elapsed.TotalSeconds,
+            KernelTaiOffsetS = world.GuestClock.ReadState().Value.TaiOffsetSeconds,
+            TrueTaiMinusUtcS = world.TrueTaiMinusUtcSeconds,
+            ObservedTaiMinusUtcS = end.ObservedTaiMinusUtc,
+            ObservedTaiMinusUtcDisagreesWithTable = end.ObservedTaiMinusUtcDisagreesWithTable,
+        };
         return new SimulationResult(pipeline.Name, report, trace);
     }
 
@@ -94,7 +112,7 @@ public static class SimulationRunner
     /// </summary>
     public static Func<ScenarioWorld, ISyncPipeline> Agent(SyncEngineOptions options, Func<ScenarioWorld, ExternalServo?> attach, bool rawReadings = false) => world =>
     {
-        var pipeline = new EnginePipeline(options with { Control = ClockControl.Observe }, world.LeapTable, world.SamplesPerReading,
+        var pipeline = new EnginePipeline(options with { Control = ClockControl.Observe }, world.GuestLeapTable, world.SamplesPerReading,
             Duration.FromNanoseconds(world.ReadIntervalNs));
         if (attach(world) is { } servo)
         {
@@ -113,5 +131,5 @@ public static class SimulationRunner
 
     /// <summary>virtsync's own pipeline as configured for a scenario.</summary>
     public static Func<ScenarioWorld, ISyncPipeline> Virtsync(SyncEngineOptions options) => world =>
-        new EnginePipeline(options, world.LeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.ReadIntervalNs));
+        new EnginePipeline(options, world.GuestLeapTable, world.SamplesPerReading, Duration.FromNanoseconds(world.ReadIntervalNs));
 }

@@ -26,6 +26,12 @@ public sealed record StatusDocument
     public double ErrorBoundSeconds { get; init; }
     public string LeapStatus { get; init; } = "normal";
     public int TaiOffsetSeconds { get; init; }
+
+    /// <summary>TAI - UTC as a device serving TAI and UTC shows it; null until seen (see SyncSnapshot.ObservedTaiMinusUtc).</summary>
+    public int? ObservedTaiMinusUtcSeconds { get; init; }
+
+    /// <summary>The observed TAI - UTC differs from the leap table.</summary>
+    public bool ObservedTaiMinusUtcDisagreesWithTable { get; init; }
     public long Steps { get; init; }
 
     /// <summary>Steps by reason name (startup, discontinuity, jump); sums to Steps when the pipeline says.</summary>
@@ -64,6 +70,8 @@ public sealed record StatusDocument
         ErrorBoundSeconds = s.ErrorBound.TotalSeconds,
         LeapStatus = LeapName(s.LeapStatus),
         TaiOffsetSeconds = s.TaiOffsetSeconds,
+        ObservedTaiMinusUtcSeconds = s.ObservedTaiMinusUtc,
+        ObservedTaiMinusUtcDisagreesWithTable = s.ObservedTaiMinusUtcDisagreesWithTable,
         Steps = s.Steps,
         StepsByReason = s.StepsByReason.ToDictionary(x => StepReasons.Name(x.Reason), x => x.Count),
         Jumps = s.Jumps,

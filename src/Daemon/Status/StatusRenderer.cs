@@ -25,7 +25,15 @@ public static class StatusRenderer
         Line(b, "Error bound", $"{s.ErrorBoundSeconds.ToString("0.000000000", Inv)} seconds");
         Line(b, "Update interval", $"{s.UpdateIntervalSeconds.ToString("0.000", Inv)} seconds");
         Line(b, "Leap status", LeapText(s.LeapStatus));
-        Line(b, "TAI offset", $"{s.TaiOffsetSeconds} seconds");
+        Line(b, "TAI offset", $"{s.TaiOffsetSeconds} seconds" + s.ObservedTaiMinusUtcSeconds switch
+        {
+            null => "",
+            { } seen when s.ObservedTaiMinusUtcDisagreesWithTable && seen == s.TaiOffsetSeconds =>
+                " (from the device: the leap table has expired and says otherwise)",
+            { } seen when s.ObservedTaiMinusUtcDisagreesWithTable =>
+                $" (the device shows {seen} s: it DISAGREES with the leap table, whose value is used)",
+            { } seen => $" (the device shows {seen} s)",
+        });
         Line(b, "Steps", s.Steps.ToString(Inv) + (s.StepsByReason.Any(x => x.Value > 0)
             ? " (" + string.Join(", ", s.StepsByReason.Where(x => x.Value > 0).Select(x => $"{x.Key} {x.Value.ToString(Inv)}")) + ")"
             : ""));

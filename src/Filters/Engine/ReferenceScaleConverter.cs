@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sync.Filters.Leap;
 using Sync.Filters.Samples;
 using Sync.Filters.Time;
@@ -10,7 +11,8 @@ namespace Sync.Filters.Engine;
 /// computable smear (<see cref="SmearTarget"/>). A reading near a leap is dropped unless it comes from a computable
 /// smear (UTC repeats a second there).
 /// A TAI reading where the table has expired is converted with the TAI - UTC a device serving both scales shows
-/// (<see cref="TaiMinusUtcObservation"/>), when there is one.
+/// (<see cref="TaiMinusUtcObservation"/>), when there is a plausible one; a TAI clock whose TAI - UTC disagrees with
+/// the one used is dropped (its reason is the source's last failure).
 /// </summary>
 internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSecondTable leapTable, SmearTarget smearTarget,
     TaiMinusUtcObservation taiMinusUtc)
@@ -49,7 +51,13 @@ internal sealed class ReferenceScaleConverter(SyncEngineOptions options, LeapSec
             referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds);
             ambiguity = converted.Ambiguity * 2;
         }
-        else if (scale.Scale == TimeScale.Tai && leapTable.IsExpiredAt(sample.LocalTime) && taiMinusUtc.Seconds is { } observed)
+        else if (scale.Scale == TimeScale.Tai && taiMinusUtc.TaiClockIsOffAt(sample.LocalTime, leapTable))
+        {
+            source.LastFailure = string.Create(CultureInfo.InvariantCulture,
+                $"TAI - UTC {taiMinusUtc.Seconds} s from the device's TAI and UTC clocks is not the leap table's {taiMinusUtc.TaiMinusUtcAt(sample.LocalTime, leapTable)} s: the TAI clock is whole seconds off and not used");
+            return null;
+        }
+        else if (scale.Scale == TimeScale.Tai && taiMinusUtc.ReplacesTableAt(sample.LocalTime, leapTable) is { } observed)
         {
             referenceUtc = new Instant<Utc>(sample.Reference.Nanoseconds - observed * Duration.NanosecondsPerSecond);
         }

@@ -10,7 +10,8 @@ namespace Sync.Filters.Engine;
 /// it as the difference of their raw offsets (reference - local), so the guest clock's own error cancels. A difference
 /// more than <see cref="MaxFraction"/> from a whole second is not an observation (a smear, a fault, a wrong scale).
 /// Readings near a leap are never offered (<see cref="ReferenceScaleConverter"/> drops them: UTC repeats a second).
-/// Used where the leap table has expired (it cannot know a later leap); where the table is valid it is only compared.
+/// Used where the leap table has expired (it cannot know a later leap) and the value is plausible; where the table is
+/// valid it is only compared, and a TAI clock that disagrees with it is not used (<see cref="TaiClockIsOffAt"/>).
 /// </summary>
 internal sealed class TaiMinusUtcObservation
 {
@@ -42,7 +43,39 @@ internal sealed class TaiMinusUtcObservation
         DisagreesWithTable = Seconds != table.TaiMinusUtcAt(sample.LocalTime);
     }
 
-    /// <summary>TAI - UTC to use at this local time: the table's, or the observed one where the table has expired.</summary>
+    /// <summary>TAI - UTC to use at this local time: the table's, or the observed one where it replaces the table
+    /// (<see cref="ReplacesTableAt"/>).</summary>
     public int TaiMinusUtcAt(Instant<Utc> localNow, LeapSecondTable table) =>
-        table.IsExpiredAt(localNow) && Seconds is { } observed ? observed : table.TaiMinusUtcAt(localNow);
+        ReplacesTableAt(localNow, table) ?? table.TaiMinusUtcAt(localNow);
+
+    /// <summary>
+    /// The observed TAI - UTC where it replaces the table: the table has expired, and the observation is within what
+    /// can have happened since (a leap second takes effect only at the start of a UTC month, so it differs from the
+    /// table's last value by at most the month starts since the expiry; a host that never set its kernel's TAI offset
+    /// shows 0 and is not believed). Null otherwise.
+    /// </summary>
+    public int? ReplacesTableAt(Instant<Utc> localNow, LeapSecondTable table)
+    {
+        if (Seconds is not { } observed || !table.IsExpiredAt(localNow) || table.Expires is not { } expires)
+            return null;
+        return Math.Abs(observed - table.TaiMinusUtcAt(localNow)) <= MonthStartsAfter(expires, localNow) ? observed : null;
+    }
+
+    /// <summary>
+    /// A device's TAI clock whose TAI - UTC differs from the one used (a valid table, or an observation too far from an
+    /// expired one) is whole seconds off: its readings are not used (the UTC clock is what the host's time sync
+    /// steers; CLOCK_TAI is it plus the host kernel's TAI offset, the part that is wrong).
+    /// </summary>
+    public bool TaiClockIsOffAt(Instant<Utc> localNow, LeapSecondTable table) =>
+        Seconds is { } observed && observed != TaiMinusUtcAt(localNow, table);
+
+    /// <summary>First days of a UTC month in (after, upTo].</summary>
+    private static int MonthStartsAfter(Instant<Utc> after, Instant<Utc> upTo)
+    {
+        if (upTo <= after)
+            return 0;
+        var from = DateTimeOffset.UnixEpoch.AddTicks(after.Nanoseconds / 100);
+        var to = DateTimeOffset.UnixEpoch.AddTicks(upTo.Nanoseconds / 100);
+        return (to.Year - from.Year) * 12 + to.Month - from.Month;
+    }
 }

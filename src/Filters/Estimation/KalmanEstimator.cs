@@ -6,12 +6,13 @@ namespace Sync.Filters.Estimation;
 /// <summary>
 /// ntpd-rs-like 2-state Kalman filter: state (offset ns, frequency ns/s), random-walk frequency (wander) plus a
 /// little phase diffusion as process noise, measurement variance from the sample's Error (and Delay) times a
-/// noise scale the filter learns from its innovations. The wander is learnt too: a bank of models with different
-/// wander levels runs side by side, mixed by likelihood (<see cref="WanderModelBank"/>, IMM-style; a single fixed
-/// level with <see cref="WanderOptions.Fixed"/>). Innovations beyond ThresholdSigmas are held as outliers;
-/// a run of them is a discontinuity (and by default re-initialises the filter from the run). A drift that stays
-/// inside the gate (a rate change seen through wide noise) is caught by a CUSUM on the innovations
-/// (<see cref="DriftCusum"/>) and folded into the state, before the noise adaptation can learn it as noise.
+/// noise scale the filter learns (<see cref="MeasurementNoiseLearner"/>). The wander is learnt too: a bank of models
+/// with different wander levels runs side by side, mixed by likelihood (<see cref="WanderModelBank"/>, IMM-style; a
+/// single fixed level with <see cref="WanderOptions.Fixed"/>). Innovations beyond ThresholdSigmas are held as
+/// outliers (<see cref="OutlierGate"/>); two that agree on a step or a line are followed, a longer run is a
+/// discontinuity (and by default re-initialises the filter from the run). A drift that stays inside the gate (a rate
+/// change seen through wide noise) is caught by a CUSUM on the innovations (<see cref="DriftCusum"/>) and folded into
+/// the state, before the noise adaptation can learn it as noise.
 /// History is de-steered like <see cref="RegressionEstimator"/>: an adjustment moves the state into the clock's
 /// new frame instead of corrupting it.
 ///
@@ -23,17 +24,14 @@ namespace Sync.Filters.Estimation;
 ///                widened to BoundSigmas sd(state alone) + E(dt) where that is wider: E(dt) the larger of
 ///                int_0^dt g(s) ds, g(s) the largest change of the frequency seen over s in the last hour or more,
 ///                kept across restarts (FrequencyDrift), and HoldoverDriftPpbPerS (dt - h)^2 / 2 beyond
-///                h = HoldoverAfterIntervals x the median recent sample spacing (holdover)
+///                h = HoldoverAfterIntervals x the median recent sample spacing (holdover; <see cref="HoldoverAllowance"/>)
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator
 {
     private readonly KalmanOptions _options;
     private readonly SteeringLedger _ledger = new();
-    private readonly ChangeDetector _detector;
-    private readonly List<OffsetSample> _held = [];
-    private readonly DriftCusum? _drift;
-
     private readonly WanderModelBank _bank;
+    private readonly OutlierGate _gate;
     private readonly MeasurementNoiseLearner _noise;
     private readonly FrequencyDrift _frequencyDrift = new(FrequencyDriftSpacingS);
     private readonly HoldoverAllowance _holdover;
@@ -47,9 +45,8 @@ public sealed class KalmanEstimator : IClockEstimator
     {
         _options = options ?? new KalmanOptions();
         _options.Validate();
-        _detector = new ChangeDetector(_options.Detector);
-        if (_options.DriftThresholdSigmas > 0) _drift = new DriftCusum(_options.DriftSlackSigmas, _options.DriftThresholdSigmas);
         _bank = new WanderModelBank(_options.Wander, _options.PhaseDiffusionS2PerS);
+        _gate = new OutlierGate(_options, _bank);
         _noise = new MeasurementNoiseLearner(_options);
         _holdover = new HoldoverAllowance(_options, _frequencyDrift);
         _boundMissProbability = MathNet.Numerics.SpecialFunctions.Erfc(_options.BoundSigmas / Math.Sqrt(2));
@@ -84,7 +81,7 @@ public sealed class KalmanEstimator : IClockEstimator
     public SampleOutcome Add(OffsetSample sample)
     {
         if (sample.Error.Nanoseconds < 0 || sample.Delay.Nanoseconds < 0) return SampleOutcome.Invalid;
-        long newestNs = _held.Count > 0 ? _held[^1].LocalTime.Nanoseconds : _lastSampleNs;
+        long newestNs = _gate.Held.Count > 0 ? _gate.Held[^1].LocalTime.Nanoseconds : _lastSampleNs;
         if (sample.LocalTime.Nanoseconds <= newestNs) return SampleOutcome.OutOfOrder;
 
         if (!_initialized)
@@ -93,99 +90,28 @@ public sealed class KalmanEstimator : IClockEstimator
             return SampleOutcome.Accepted;
         }
         FoldAdjustments(sample.LocalTime);
-        var prior = _bank.Prior(SecondsSinceState(sample.LocalTime.Nanoseconds));
-        var (offsetNs, _, p00, _, _) = prior;
+        double dtS = SecondsSinceState(sample.LocalTime.Nanoseconds);
+        var prior = _bank.Prior(dtS);
         double baseVarianceNs2 = _noise.BaseVarianceNs2(sample);
-        double innovationNs = sample.Offset.Nanoseconds - offsetNs;
-        double innovationVarianceNs2 = p00 + _noise.Scale * baseVarianceNs2;
         // After a jump the frequency carried over makes the prediction good from the second sample on: a sample far off
         // it is judged (held, and a rate change that came with the jump followed at the second such sample) instead of
         // being fitted as if the state knew nothing yet (random world 2-96: a migration's 38.9 ppm at 10 s reads was
         // taken into a frequency kept tight for two samples and rang for 10 reads).
-        if (SampleCount >= _options.MinSamples || _frequencyCarried)
+        if (SampleCount >= _options.MinSamples || _anchor is not null)
         {
-            // An outlier is a sample no plausible wander level explains: the gate is as wide as the widest level
-            // still holding PlausibleWeight (with one level: the plain innovation sd).
-            double sigmas = _options.Detector.ThresholdSigmas;
-            double gateSdNs = Math.Max(Math.Sqrt(innovationVarianceNs2),
-                _bank.PlausibleGateHalfWidthNs(prior.OffsetNs, _noise.Scale * baseVarianceNs2, PlausibleWeight, sigmas) / sigmas);
-            bool inGate = Math.Abs(innovationNs) <= sigmas * gateSdNs;
-            if (_drift is { } drift && drift.Observe(sample.LocalTime, innovationNs, Math.Sqrt(innovationVarianceNs2)) && inGate
-                && DriftLine.Fit(drift.AlarmRun, sample.LocalTime) is { } line)
+            var verdict = _gate.Judge(sample, prior, _noise.Scale * baseVarianceNs2, SampleCount == 1 ? _anchor : null, dtS);
+            if (verdict.Decision == GateDecision.FoldDrift) return FoldDrift(sample, prior, baseVarianceNs2, verdict.Line);
+            if (verdict.Decision != GateDecision.Use) OutlierCount++;
+            switch (verdict.Decision)
             {
-                drift.Reset();
-                // Innovations that keep growing on one side while each stays inside the gate: the reference's rate
-                // changed. Learning them as noise would widen the gate faster than they grow (the rate change would
-                // never be followed): fold the line into the state instead and forget what the noise scale learnt.
-                DriftCorrections++;
-                _frequencyDrift.Restart();
-                _noise.BackToQuiet();
-                _detector.Reset();
-                _held.Clear();
-                LastDiscontinuity = new Discontinuity(line.Start, DiscontinuityKind.FrequencyJump, Duration.Zero, line.SlopeNsPerS / 1e3, line.Samples);
-                var correction = new ClockGaussian(line.OffsetNs, line.SlopeNsPerS,
-                    line.OffsetVarianceNs2, line.CovarianceNs2PerS, line.SlopeVarianceNs2PerS2);
-                Update(sample, prior, baseVarianceNs2, adapt: false, correction);
-                return SampleOutcome.Accepted;
-            }
-            // An alarm whose run shows no significant line yet is kept (the next samples may show it) up to a point.
-            if (_drift is { Alarm: true } d && d.AlarmRun.Count >= MaxDriftRun) d.Reset();
-            // The first sample after a jump restart: the jump's sample measured the step, and one a migration's new rate
-            // ran away from since. Off the carried prediction by more than the gate and more than both samples' errors can
-            // be (each lies within its Error of the truth) plus the prediction's own spread, it is no outlier: the rate
-            // changed with the jump, and the line from the anchor through this sample is the new rate (a read sooner
-            // than two deviating samples).
-            if (_frequencyCarried && SampleCount == 1 && _anchor is { } anchor && _options.FollowChangeAtSecondSample)
-            {
-                double hardNs = anchor.Error.Nanoseconds + sample.Error.Nanoseconds + sigmas * Math.Sqrt(Math.Max(0, p00));
-                // In the state's frame: the jump's step was applied after the anchor, so its local time is not.
-                double dtS = SecondsSinceState(sample.LocalTime.Nanoseconds);
-                if (!inGate && Math.Abs(innovationNs) > hardNs && dtS > 0)
-                {
-                    OutlierCount++;
-                    var change = new Discontinuity(sample.LocalTime, DiscontinuityKind.FrequencyJump, Duration.Zero, innovationNs / dtS / 1e3, 1);
-                    return FollowRateChange(sample, change, innovationNs / dtS, innovationNs, anchor);
-                }
-            }
-            switch (_detector.Observe(sample.LocalTime, innovationNs, gateSdNs))
-            {
-                case ChangeVerdict.Outlier:
-                    _held.Add(sample);
-                    OutlierCount++;
-                    if (_options.FollowChangeAtSecondSample && _detector.ChangeInRun() is { } change)
-                        return change.Change.Kind == DiscontinuityKind.Step
-                            ? FollowStep(sample, prior, baseVarianceNs2, change.Change)
-                            : FollowRateChange(sample, change.Change, change.SlopeNsPerS, change.DeviationNs);
-                    return SampleOutcome.Outlier;
-                case ChangeVerdict.Discontinuity:
-                    _held.Add(sample);
-                    OutlierCount++;
-                    var discontinuity = _detector.Last!;
-                    LastDiscontinuity = discontinuity;
-                    if (_options.ResetOnDiscontinuity)
-                    {
-                        var restart = _held.TakeLast(discontinuity.Samples).ToArray();
-                        // The discipline kept adjusting the clock while these samples were held: keep those
-                        // adjustments so each restart sample is seen in the frame the filter is in.
-                        var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
-                        double noiseScale = _noise.Scale;
-                        Reset(keepLearnt: true);
-                        _noise.Restore(noiseScale);
-                        foreach (var a in adjustments) _ledger.Add(a);
-                        LastDiscontinuity = discontinuity;
-                        foreach (var s in restart)
-                        {
-                            if (!_initialized) { Initialize(s); continue; }
-                            FoldAdjustments(s.LocalTime);
-                            var p = _bank.Prior(SecondsSinceState(s.LocalTime.Nanoseconds));
-                            Update(s, p, _noise.BaseVarianceNs2(s), adapt: false);
-                        }
-                    }
-                    _held.Clear();
-                    return SampleOutcome.Discontinuity;
+                case GateDecision.Hold: return SampleOutcome.Outlier;
+                case GateDecision.FollowStep: return FollowStep(sample, prior, baseVarianceNs2, verdict.Change!);
+                case GateDecision.FollowRateChange:
+                    return FollowRateChange(sample, verdict.Change!, verdict.SlopeNsPerS, verdict.DeviationNs, verdict.From);
+                case GateDecision.Restart: return RestartFrom(verdict.Change!);
             }
         }
-        _held.Clear();
+        _gate.ClearHeld();
         Update(sample, prior, baseVarianceNs2, adapt: SampleCount >= _options.MinSamples);
         if (SampleCount >= _options.MinSamples)
         {
@@ -193,8 +119,53 @@ public sealed class KalmanEstimator : IClockEstimator
             _frequencyDrift.Add(sample.LocalTime.Nanoseconds, now.FreqNsPerS, now.P11);
         }
         _noise.ForgetManoeuvre(_bank.LearntWanderS2PerS3, SampleCount - _options.MinSamples);
-        if (_drift is null || _drift.Quiet) _noise.MarkQuiet();
+        if (_gate.DriftQuiet) _noise.MarkQuiet();
         return SampleOutcome.Accepted;
+    }
+
+    /// <summary>
+    /// Innovations kept growing on one side while each stayed inside the gate (<see cref="OutlierGate"/>): the reference's
+    /// rate changed. The line is folded into the state and what the noise scale learnt from it is forgotten.
+    /// </summary>
+    private SampleOutcome FoldDrift(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, DriftLine line)
+    {
+        DriftCorrections++;
+        _frequencyDrift.Restart();
+        _noise.BackToQuiet();
+        _gate.Clear();
+        LastDiscontinuity = new Discontinuity(line.Start, DiscontinuityKind.FrequencyJump, Duration.Zero, line.SlopeNsPerS / 1e3, line.Samples);
+        var correction = new ClockGaussian(line.OffsetNs, line.SlopeNsPerS,
+            line.OffsetVarianceNs2, line.CovarianceNs2PerS, line.SlopeVarianceNs2PerS2);
+        Update(sample, prior, baseVarianceNs2, adapt: false, correction);
+        return SampleOutcome.Accepted;
+    }
+
+    /// <summary>A run of held samples is a discontinuity: by default the filter restarts from them, keeping what it
+    /// learnt of the wander and noise.</summary>
+    private SampleOutcome RestartFrom(Discontinuity discontinuity)
+    {
+        LastDiscontinuity = discontinuity;
+        if (_options.ResetOnDiscontinuity)
+        {
+            var restart = _gate.Held.TakeLast(discontinuity.Samples).ToArray();
+            // The discipline kept adjusting the clock while these samples were held: keep those
+            // adjustments so each restart sample is seen in the frame the filter is in.
+            var adjustments = _ledger.Pending.Where(a => a.At > restart[0].LocalTime).ToArray();
+            double noiseScale = _noise.Scale;
+            Reset(keepLearnt: true);
+            _noise.Restore(noiseScale);
+            foreach (var a in adjustments) _ledger.Add(a);
+            LastDiscontinuity = discontinuity;
+            foreach (var s in restart)
+            {
+                if (!_initialized) { Initialize(s); continue; }
+                FoldAdjustments(s.LocalTime);
+                var p = _bank.Prior(SecondsSinceState(s.LocalTime.Nanoseconds));
+                Update(s, p, _noise.BaseVarianceNs2(s), adapt: false);
+            }
+        }
+        _gate.ClearHeld();
+        return SampleOutcome.Discontinuity;
     }
 
     /// <summary>
@@ -208,7 +179,7 @@ public sealed class KalmanEstimator : IClockEstimator
     /// </summary>
     private SampleOutcome FollowRateChange(OffsetSample sample, Discontinuity jump, double slopeNsPerS, double deviationNs, OffsetSample? from = null)
     {
-        var first = from ?? _held[^2];
+        var first = from ?? _gate.Held[^2];
         double r1 = _noise.VarianceNs2(first), r2 = _noise.VarianceNs2(sample);
         // From the anchor (the state's own time, stepped into the current frame) or from the first held sample.
         double dtS = from is null ? (sample.LocalTime - first.LocalTime).Nanoseconds / 1e9 : SecondsSinceState(sample.LocalTime.Nanoseconds);
@@ -218,9 +189,7 @@ public sealed class KalmanEstimator : IClockEstimator
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         SampleCount++;
         RateChangesFollowed++;
-        _held.Clear();
-        _detector.Reset();
-        _drift?.Reset();
+        _gate.Clear();
         _frequencyDrift.Restart();
         _noise.Restart();
         _noise.ForgetRecent();
@@ -242,11 +211,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// </summary>
     private SampleOutcome FollowStep(OffsetSample sample, ClockGaussian prior, double baseVarianceNs2, Discontinuity step)
     {
-        var first = _held[^2];
-        double r1 = _noise.VarianceNs2(first);
-        _held.Clear();
-        _detector.Reset();
-        _drift?.Reset();
+        double r1 = _noise.VarianceNs2(_gate.Held[^2]);
+        _gate.Clear();
         _noise.Restart();
         _noise.BackToQuiet();
         Update(sample, prior, baseVarianceNs2, adapt: false, new ClockGaussian(step.Step.Nanoseconds, 0, r1, 0, 0));
@@ -258,18 +224,12 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>Steps followed at their second deviating sample (<see cref="FollowStep"/>).</summary>
     public long StepsFollowed { get; private set; }
 
-    /// <summary>Wander levels with at least this predicted weight count as plausible for the outlier gate.</summary>
-    private const double PlausibleWeight = 0.01;
-
-    /// <summary>An alarm not confirmed by a significant line within this many samples was noise: start over.</summary>
-    private const int MaxDriftRun = 32;
-
     public void NotifyAdjustment(LocalClockAdjustment adjustment) => _ledger.Add(adjustment);
 
     public ClockEstimate? EstimateAt(Instant<Utc> localNow)
     {
         // With the frequency carried over a jump, one more sample than the restart's makes an estimate.
-        if (!_initialized || SampleCount < (_frequencyCarried ? 2 : _options.MinSamples)) return null;
+        if (!_initialized || SampleCount < (_anchor is not null ? 2 : _options.MinSamples)) return null;
         double dtS = SecondsSinceState(localNow.Nanoseconds - _ledger.StepsNs(localNow));
         var (offsetNs, freqNsPerS, p00, _, p11) = _bank.Predict(dtS);
         double sdNs = Math.Sqrt(Math.Max(0, p00));
@@ -296,7 +256,7 @@ public sealed class KalmanEstimator : IClockEstimator
     private double DoubtNs()
     {
         double doubtNs = 0;
-        foreach (var h in _held)
+        foreach (var h in _gate.Held)
         {
             var predicted = _bank.Predict(SecondsSinceState(h.LocalTime.Nanoseconds - _ledger.StepsNs(h.LocalTime)));
             double deviationNs = Math.Abs(h.Offset.Nanoseconds - (predicted.OffsetNs + _ledger.PhaseNs(h.LocalTime)));
@@ -355,11 +315,8 @@ public sealed class KalmanEstimator : IClockEstimator
     /// <summary>The frequency belief carried over a jump (<see cref="RestartAfterJump"/>) for the next Initialize.</summary>
     private ClockGaussian? _frequencyAfterJump;
 
-    /// <summary>The state was started from one sample with the frequency carried over a jump: samples are judged
-    /// against its prediction from the second on, not only after MinSamples.</summary>
-    private bool _frequencyCarried;
-
-    /// <summary>The sample a jump restart started from (null otherwise).</summary>
+    /// <summary>The sample a jump restart started from, the frequency carried over the jump (null otherwise): samples
+    /// are judged against its prediction from the second on, not only after MinSamples.</summary>
     private OffsetSample? _anchor;
 
     /// <summary>keepLearnt: a discontinuity moved the clock, not the oscillator's nature: the wander stays.</summary>
@@ -368,17 +325,14 @@ public sealed class KalmanEstimator : IClockEstimator
         if (!keepLearnt) { _bank.ForgetWander(); _noise.ForgetThirdDifferences(); _frequencyDrift.Reset(); }
         else { _noise.Restart(); _frequencyDrift.Restart(); }
         _initialized = false;
-        _held.Clear();
+        _gate.Clear();
         _ledger.Clear();
-        _detector.Reset();
-        _drift?.Reset();
         _noise.Restore(1.0);
         _noise.ForgetRecent();
         _lastSampleNs = long.MinValue;
         SampleCount = 0;
         LastDiscontinuity = null;
         _frequencyAfterJump = null;
-        _frequencyCarried = false;
         _anchor = null;
     }
 
@@ -387,16 +341,15 @@ public sealed class KalmanEstimator : IClockEstimator
         _ledger.FoldUpTo(sample.LocalTime);
         double freqSd = _options.InitialFrequencySdPpm * 1e3;
         var (freqNsPerS, freqVarianceNs2PerS2) = _frequencyAfterJump is { } kept ? (kept.FreqNsPerS, kept.P11) : (0.0, freqSd * freqSd);
-        _frequencyCarried = _frequencyAfterJump is not null;
-        _anchor = _frequencyCarried ? sample : null;
+        _anchor = _frequencyAfterJump is not null ? sample : null;
         _frequencyAfterJump = null;
-        if (_frequencyCarried) _detector.Anchor(sample.LocalTime);
+        if (_anchor is not null) _gate.Anchor(sample.LocalTime);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
         // The sample a jump restarts from was judged against nothing (it is the one that showed the jump): it may lie
         // anywhere in its own window, whatever scatter the accepted samples showed (the learnt noise scale). Its full
         // stated spread anchors the state, so the samples after it, judged from the second on, are not held against a
         // slow first reading's error (a 3 ms window read at its start after a resume).
-        double anchorVarianceNs2 = (_frequencyCarried ? Math.Max(_noise.Scale, 1) : _noise.Scale) * _noise.BaseVarianceNs2(sample);
+        double anchorVarianceNs2 = (_anchor is not null ? Math.Max(_noise.Scale, 1) : _noise.Scale) * _noise.BaseVarianceNs2(sample);
         _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, anchorVarianceNs2, 0, freqVarianceNs2PerS2));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;

@@ -47,6 +47,15 @@ public sealed record SyncSnapshot(
     /// one. False with one source or when a majority agrees.
     /// </summary>
     public bool NoMajority { get; init; }
+
+    /// <summary>
+    /// TAI - UTC as a device serving a TAI and a UTC clock shows it (both read in one step), null until seen. Where the
+    /// leap table has expired and the value is plausible it is <see cref="TaiOffsetSeconds"/>; else it is only shown.
+    /// </summary>
+    public int? ObservedTaiMinusUtc { get; init; }
+
+    /// <summary>The observed TAI - UTC differs from the leap table (see <see cref="ObservedTaiMinusUtc"/>).</summary>
+    public bool ObservedTaiMinusUtcDisagreesWithTable { get; init; }
 }
 
 public sealed record SourceSnapshot(

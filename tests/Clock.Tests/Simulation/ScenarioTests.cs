@@ -1,6 +1,7 @@
 using Sync.Clock.Abstractions;
 using Sync.Clock.Simulation;
 using Sync.Filters.Discipline;
+using Sync.Filters.Leap;
 using Sync.Filters.Time;
 
 namespace Sync.Clock.Tests.Simulation;
@@ -34,7 +35,7 @@ public class ScenarioTests
     public void EveryBuiltInScenarioIsValidAndRuns()
     {
         Assert.Equal(
-            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "outage", "rate-change", "calibrated-path"],
+            ["quiet", "virtio-x86", "chrony-106", "migration", "leap-utc", "leap-tai", "leap-smeared-noon", "leap-smeared-sls", "leap-maybe-smeared", "leap-unannounced", "outage", "rate-change", "calibrated-path"],
             ScenarioCatalog.Names);
         foreach (var scenario in ScenarioCatalog.All)
         {
@@ -122,8 +123,9 @@ public class ScenarioTests
             var json = ScenarioLoader.ToJson(scenario);
             var back = ScenarioLoader.Parse(json);
             Assert.Equal(json, ScenarioLoader.ToJson(back));
-            Assert.Equal(scenario with { Events = back.Events }, back);
+            Assert.Equal(scenario with { Events = back.Events, AlsoServedClocks = back.AlsoServedClocks }, back);
             Assert.Equal(scenario.Events, back.Events);
+            Assert.Equal(scenario.AlsoServedClocks, back.AlsoServedClocks);
         }
         Assert.Contains("\"duration_s\"", ScenarioLoader.ToJson(ScenarioCatalog.Get("quiet")));
         Assert.Contains("\"t_s\"", ScenarioLoader.ToJson(ScenarioCatalog.Get("migration")));
@@ -163,6 +165,12 @@ public class ScenarioTests
     [InlineData("""{ "name": "x", "start_utc": "yesterday" }""", "start_utc")]
     [InlineData("""{ "name": "x", "second_device": { "reading_mode": "fast" } }""", "second_device.reading_mode")]
     [InlineData("""{ "name": "x", "second_device": { "delay": { "jitter_ns": -1 } } }""", "second_device.delay.jitter_ns")]
+    [InlineData("""{ "name": "x", "also_served_clocks": ["utcc"] }""", "also_served_clocks[0] \"utcc\" is unknown (did you mean \"utc\"?); valid: utc, tai")]
+    [InlineData("""{ "name": "x", "served_clock": "utc", "also_served_clocks": ["tai", "utc"] }""", "also_served_clocks[1] \"utc\" is served already")]
+    [InlineData("""{ "name": "x", "also_served_clocks": "utc" }""", "\"also_served_clocks\" must be a list")]
+    [InlineData("""{ "name": "x", "host_tai_offset_s": -1 }""", "host_tai_offset_s must be a whole number of seconds in 0..1000")]
+    [InlineData("""{ "name": "x", "host_tai_offset_s": 0.5 }""", "\"host_tai_offset_s\" must be a whole number")]
+    [InlineData("""{ "name": "x", "guest_leap_table": "embeded" }""", "guest_leap_table \"embeded\" is unknown (did you mean \"embedded\"?); valid: world, embedded")]
     [InlineData("""{ "name": """, "the text ends too early")]
     [InlineData("null", "null")]
     public void BadFilesGiveClearErrors(string json, string expected)
@@ -190,6 +198,36 @@ public class ScenarioTests
         world.AdvanceTo(world.StartTrueNs + 11 * S);
         Assert.Equal(Sync.Clock.Abstractions.ClockErrorKind.DeviceGone, second.Read(3).Error!.Kind);
         Assert.True(world.Phc.Read(3).IsOk);
+    }
+
+    [Fact]
+    public void ADeviceServesItsOtherClocksFromTheSameHostTime()
+    {
+        const string json = """{ "name": "both", "served_clock": "tai", "also_served_clocks": ["utc"], "events": [ { "t_s": 5, "kind": "served_step", "step_ms": 3 } ] }""";
+        var world = ScenarioWorld.Create(ScenarioLoader.Parse(json));
+        var utc = Assert.Single(world.AlsoServedPhcs);
+        Assert.Equal([world.Phc, utc], world.Phcs);
+        Assert.Equal(ClockScale.Utc, utc.Info.Scale);
+        Assert.Equal("/dev/ptp-sim1", utc.Info.Path);
+        world.AdvanceTo(world.StartTrueNs + 6 * S);
+        // Same host time, faults included: TAI - UTC is the world's, whole seconds.
+        Assert.Equal(37 * S, world.ServedClock.ReadNanoseconds() - utc.Served.ReadNanoseconds());
+        Assert.Equal(3_000_000, utc.Served.FaultOffsetNs(world.World.TrueNs));
+
+        var unset = ScenarioWorld.Create(ScenarioLoader.Parse(json.Replace("\"events\"", "\"host_tai_offset_s\": 0, \"events\"", StringComparison.Ordinal)));
+        Assert.Equal(0, unset.ServedClock.ReadNanoseconds() - unset.AlsoServedPhcs[0].Served.ReadNanoseconds());
+    }
+
+    [Fact]
+    public void TheGuestLeapTableIsTheWorldsOrTheEmbeddedCopy()
+    {
+        var leapTai = ScenarioCatalog.Get("leap-tai");
+        var knows = ScenarioWorld.Create(leapTai);
+        Assert.Same(knows.LeapTable, knows.GuestLeapTable);
+        var stale = ScenarioWorld.Create(leapTai with { GuestLeapTable = Scenario.GuestLeapTableEmbedded });
+        Assert.Same(LeapSecondTable.Embedded, stale.GuestLeapTable);
+        Assert.Equal(38, stale.LeapTable.TaiMinusUtcAt(new Instant<Utc>(SimTestWorlds.LeapMidnight.Nanoseconds + S)));
+        Assert.Equal(37, stale.GuestLeapTable.TaiMinusUtcAt(new Instant<Utc>(SimTestWorlds.LeapMidnight.Nanoseconds + S)));
     }
 
     [Fact]

@@ -11,9 +11,10 @@ namespace Sync.Filters.Tests.Engine;
 /// </summary>
 public class TaiMinusUtcTests
 {
-    private static (SyncEngine Engine, ToyGuestClock Clock, int? KernelTai) Run(LeapSecondTable table, bool readUtcToo, int seconds = 60)
+    private static (SyncEngine Engine, ToyGuestClock Clock, int? KernelTai) Run(LeapSecondTable table, bool readUtcToo, int seconds = 60,
+        int deviceTaiMinusUtc = 38)
     {
-        var clock = new ToyGuestClock(frequencyErrorPpm: 5, initialOffsetNs: 200_000, seed: 4) { TaiMinusUtcSeconds = 38 };
+        var clock = new ToyGuestClock(frequencyErrorPpm: 5, initialOffsetNs: 200_000, seed: 4) { TaiMinusUtcSeconds = deviceTaiMinusUtc };
         var engine = new SyncEngine(new SyncEngineOptions(), table);
         engine.AddSource("tai", "device TAI", ClockScale.Tai);
         if (readUtcToo) engine.AddSource("utc", "device UTC", ClockScale.Utc);
@@ -59,7 +60,7 @@ public class TaiMinusUtcTests
     }
 
     [Fact]
-    public void AValidTableIsUsedAndTheDisagreementIsShown()
+    public void AValidTableIsUsedTheDisagreementIsShownAndTheTaiClockIsNotUsed()
     {
         var valid = new LeapSecondTable(LeapSecondTable.Embedded.Entries, Instant<Utc>.FromSeconds(1_900_000_000));
         var (engine, clock, kernelTai) = Run(valid, readUtcToo: true);
@@ -67,9 +68,47 @@ public class TaiMinusUtcTests
         Assert.Equal(38, engine.ObservedTaiMinusUtc);
         Assert.True(engine.ObservedTaiMinusUtcDisagreesWithTable);
         Assert.Equal(37, kernelTai);
-        // TAI is converted with the valid table's 37 s, so the two clocks of the device stay a second apart.
-        var utcOffset = engine.Snapshot(clock.LocalNow).Sources.Single(s => s.Path == "utc").LastOffset!.Value;
-        Assert.InRange((utcOffset - TaiSourceOffset(engine, clock)!.Value).Nanoseconds, 999_900_000, 1_000_100_000);
+        // Converted with the valid table's 37 s the TAI clock would be a second off the UTC clock: it is left out and
+        // says why; the guest follows the UTC clock.
+        var tai = engine.Snapshot(clock.LocalNow).Sources.Single(s => s.Path == "tai");
+        Assert.Null(tai.LastOffset);
+        Assert.Equal(0, tai.Samples);
+        Assert.Contains("not used", tai.LastFailure);
+        Assert.InRange(clock.TrueOffsetNs, -50_000, 50_000);
+    }
+
+    [Fact]
+    public void AnExpiredTableIsNotReplacedByAnImplausibleObservation()
+    {
+        // A host that never set its kernel's TAI offset serves TAI = UTC: 0 s, 37 from what the table knew at its
+        // expiry, while at most 7 leaps (one per month start since 2026-06-28) can have happened.
+        var (engine, clock, kernelTai) = Run(LeapSecondTable.Embedded, readUtcToo: true, deviceTaiMinusUtc: 0);
+
+        Assert.Equal(0, engine.ObservedTaiMinusUtc);
+        Assert.True(engine.ObservedTaiMinusUtcDisagreesWithTable);
+        Assert.Equal(37, kernelTai);
+        Assert.Equal(0, engine.Snapshot(clock.LocalNow).Sources.Single(s => s.Path == "tai").Samples);
+        Assert.InRange(clock.TrueOffsetNs, -50_000, 50_000);
+    }
+
+    [Theory]
+    [InlineData("2026-06-28T00:00:00Z", 0)]
+    [InlineData("2026-06-30T23:59:59Z", 0)]
+    [InlineData("2026-07-01T00:00:00Z", 1)]
+    [InlineData("2027-01-15T00:00:00Z", 7)]
+    public void AnObservationReplacesAnExpiredTableByAtMostOneLeapPerMonthStartSinceItsExpiry(string now, int plausible)
+    {
+        var table = LeapSecondTable.Embedded; // expires 2026-06-28, TAI - UTC 37 s
+        var at = Instant<Utc>.FromSeconds(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds());
+        foreach (var observed in new[] { 37 - plausible - 1, 37 - plausible, 37 + plausible, 37 + plausible + 1 })
+        {
+            var observation = new TaiMinusUtcObservation();
+            observation.Offer(new(at, new ScaledInstant(ClockScale.Utc, at.Nanoseconds), Duration.Zero, Duration.Zero, 1), ClockScale.Utc, table);
+            observation.Offer(new(at, new ScaledInstant(ClockScale.Tai, at.Nanoseconds + observed * 1_000_000_000L), Duration.Zero, Duration.Zero, 1), ClockScale.Tai, table);
+            var believed = Math.Abs(observed - 37) <= plausible && table.IsExpiredAt(at);
+            Assert.Equal(believed ? observed : 37, observation.TaiMinusUtcAt(at, table));
+            Assert.Equal(observed != 37 && !believed, observation.TaiClockIsOffAt(at, table));
+        }
     }
 
     [Fact]
