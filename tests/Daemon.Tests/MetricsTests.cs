@@ -15,6 +15,7 @@ public sealed class MetricsTests
     [
         MetricNames.OffsetSeconds, MetricNames.RmsOffsetSeconds, MetricNames.FrequencyPpms, MetricNames.ResidualFrequencyPpms,
         MetricNames.SkewPpms, MetricNames.ErrorBoundSeconds, MetricNames.LeapStatus, MetricNames.TaiOffsetSeconds,
+        MetricNames.ObservedTaiMinusUtcSeconds, MetricNames.ObservedTaiMinusUtcDisagrees,
         MetricNames.SyncState, MetricNames.UpdateIntervalSeconds, MetricNames.NoMajority, MetricNames.StepsTotal, MetricNames.BuildInfo,
         MetricNames.VmClockDisruptionsTotal,
         MetricNames.SourceReachability, MetricNames.SourceDelaySeconds, MetricNames.SourceOffsetSeconds, MetricNames.SourceSelected,
@@ -41,7 +42,10 @@ public sealed class MetricsTests
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {
-            provider.Publish(Snapshots.Tracking(steps: 2) with { NoMajority = true, VmClockMarker = 8, VmClockDisruptions = 1 });
+            provider.Publish(Snapshots.Tracking(steps: 2) with
+            {
+                NoMajority = true, VmClockMarker = 8, VmClockDisruptions = 1, ObservedTaiMinusUtc = 0, ObservedTaiMinusUtcDisagreesWithTable = true,
+            });
             act(host.Services);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             return await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
@@ -133,6 +137,8 @@ public sealed class MetricsTests
         Assert.Equal(120e-9, Value(scrape, MetricNames.OffsetSeconds), 12);
         Assert.Equal(-12.5, Value(scrape, MetricNames.FrequencyPpms));
         Assert.Equal(37, Value(scrape, MetricNames.TaiOffsetSeconds));
+        Assert.Equal(0, Value(scrape, MetricNames.ObservedTaiMinusUtcSeconds));
+        Assert.Equal(1, Value(scrape, MetricNames.ObservedTaiMinusUtcDisagrees));
         Assert.Equal(1, Value(scrape, MetricNames.SyncState));
         Assert.Equal(0.25, Value(scrape, MetricNames.UpdateIntervalSeconds));
         Assert.Equal(1, Value(scrape, MetricNames.NoMajority));

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
 using Sync.Clock.Linux.Interop;
 using Sync.Clock.VhostUser.Native;
-using Sync.Clock.VhostUser.Persistence;
 
 namespace Sync.Clock.VhostUser;
 

@@ -10,8 +10,9 @@ namespace Sync.Clock.VhostUser;
 /// A vhost-user back end listening on a Unix stream socket. Every accepted front end (one device of one VM) gets
 /// its own <see cref="VhostUserConnection"/> and its own device from the factory; the listening socket and all
 /// connections are served by one thread with one epoll set (<see cref="VhostUserEventLoop"/>). A misbehaving front
-/// end loses only its own connection. The server keeps accepting (QEMU reconnects). Files: listening and accepting
-/// (.Listener), the Connect role (.Connector), taking over a previous process's connections (.Restore).
+/// end loses only its own connection. The server keeps accepting (QEMU reconnects). Its parts: listening and accepting
+/// (<see cref="ListeningSocket"/>), the Connect role (<see cref="FrontEndConnector"/>), taking over a
+/// previous process's connections (<see cref="InheritedConnections"/>).
 /// <code>
 /// using var server = new VhostUserServer(new VhostUserServerOptions { SocketPath = "/run/virtsync/vm1.sock" },
 ///     () => new VirtioRtcDevice(...), logger);
@@ -20,7 +21,7 @@ namespace Sync.Clock.VhostUser;
 /// await server.StopAsync();
 /// </code>
 /// </summary>
-public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
+public sealed class VhostUserServer : IDisposable, IAsyncDisposable
 {
     private readonly VhostUserServerOptions _options;
     private readonly Func<IVirtioDevice> _deviceFactory;
@@ -35,8 +36,11 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
     private long _accepted;
     private long _refused;
     private long _refusedAtLastLog;
-    private long _lastRefusalLogMs = long.MinValue;
+    private readonly LogLimiter _refusalLog;
     private int _inheritedListenFd = -1;
+    private readonly ListeningSocket _listener;
+    private readonly InheritedConnections _inherited;
+    private FrontEndConnector? _connector;
     private readonly ConnectionStateDirectory? _stateDirectory;
     private readonly List<VhostUserConnection> _restored = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,7 +57,13 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         _deviceFactory = deviceFactory;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _stateDirectory = string.IsNullOrWhiteSpace(options.StateDirectory) ? null : new ConnectionStateDirectory(options.StateDirectory);
+        _listener = new ListeningSocket(options, _logger);
+        _refusalLog = new LogLimiter(options.RefusalLogInterval);
+        _inherited = new InheritedConnections(options, _stateDirectory, _logger);
     }
+
+    /// <summary>Store name of the listening socket.</summary>
+    public const string ListenFdName = ListeningSocket.StoreName;
 
     /// <summary>Connections taken over from a previous process at <see cref="Start"/>.</summary>
     public IReadOnlyList<VhostUserConnection> RestoredConnections => _restored;
@@ -115,25 +125,31 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         if (_inheritedListenFd >= 0 && !reuseListener)
         {
             _logger.LogWarning("vhost-user server: inherited fd '{Name}' is not a socket listening on {Path}; closing it", ListenFdName, path);
-            Discard(ListenFdName, _inheritedListenFd);
+            _inherited.Discard(ListenFdName, _inheritedListenFd);
         }
         if (_options.Role == VhostUserSocketRole.Connect)
         {
-            StartConnecting(path);
+            _connector = new FrontEndConnector(path, _options, _logger, Serve, () => _stopping);
+            _connector.Start(_restored, finished: () =>
+            {
+                CloseListener();
+                _stopped.TrySetResult();
+            });
+            _started = true;
             return;
         }
         if (reuseListener)
         {
-            // The previous process's listening socket: front ends that connected meanwhile wait in its backlog.
-            _listenFd = _inheritedListenFd;
-            _ownsSocketFile = true;
+            _listener.Adopt(_inheritedListenFd);
         }
         else
         {
-            Bind(path, address.Slice(0, addressLength));
+            _listener.Bind(path, address.Slice(0, addressLength));
         }
-        StoreListener();
-        StartAccepting(path);
+        _inheritedListenFd = -1;
+        _listener.Store();
+        _listener.StartAccepting(path, () => _loop, Serve, () => _stopping);
+        _started = true;
     }
 
     /// <summary>
@@ -151,7 +167,7 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         _stopping = true;
         if (_options.Role == VhostUserSocketRole.Connect)
         {
-            WakeConnector();
+            _connector?.Wake();
         }
         else if (_loop is not { } loop || !loop.Post(StopListening))
         {
@@ -174,6 +190,42 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
         }
         await Task.WhenAll(endings).ConfigureAwait(false);
         Interlocked.Exchange(ref _loop, null)?.Dispose();
+    }
+
+    /// <summary>
+    /// Takes over the connections of a previous process (<see cref="InheritedConnections"/>): each id's fds and state
+    /// file rebuild it on its socket fd, with a new device; new connections get ids above every restored one.
+    /// </summary>
+    private void RestoreConnections(IReadOnlyList<InheritedFileDescriptor> inherited)
+    {
+        (_inheritedListenFd, var connections) = _inherited.Sort(inherited); // the listening fd is checked by Start
+        foreach (var (id, fds) in connections)
+        {
+            _nextConnectionId = Math.Max(_nextConnectionId, id);
+            if (_inherited.Restore(id, fds, _deviceFactory) is { } restored)
+            {
+                Interlocked.Increment(ref _accepted);
+                _restored.Add(restored.Connection);
+                Register(restored.Connection, restored.Device);
+            }
+        }
+        _inherited.DeleteOrphanStates(connections.Keys);
+    }
+
+    /// <summary>Loop thread (or any thread once the loop is gone): stop accepting and close the listening socket.</summary>
+    private void StopListening()
+    {
+        _listener.StopAccepting(_loop);
+        CloseListener();
+        _stopped.TrySetResult();
+    }
+
+    private void CloseListener()
+    {
+        lock (_gate)
+        {
+            _listener.Close();
+        }
     }
 
     public void Dispose() => StopAsync().GetAwaiter().GetResult();
@@ -223,13 +275,11 @@ public sealed partial class VhostUserServer : IDisposable, IAsyncDisposable
             _logger.LogError(exception, "vhost-user server: a ConnectionRefused handler failed");
         }
         LibC.Close(clientFd); // after counting: the front end sees the close only once the refusal is visible
-        long now = Environment.TickCount64;
-        if (_lastRefusalLogMs != long.MinValue && now - _lastRefusalLogMs < (long)_options.RefusalLogInterval.TotalMilliseconds)
+        if (!_refusalLog.Due(Environment.TickCount64))
         {
             return;
         }
         long since = refused - _refusedAtLastLog;
-        _lastRefusalLogMs = now;
         _refusedAtLastLog = refused;
         _logger.LogWarning(
             "vhost-user server: {Max} connections open (serve:maxConnections), refused {Count} front end(s) since the last warning, {Total} in all",

@@ -6,6 +6,7 @@ using Sync.Daemon.Cli;
 using Sync.Daemon.Configuration;
 using Sync.Daemon.Hosting;
 using Sync.Filters.Discipline;
+using Sync.Filters.Leap;
 using Sync.Filters.Samples;
 using Sync.Filters.Time;
 
@@ -108,6 +109,8 @@ public sealed partial class SyncService(
             LogReady(snapshot.SelectedSource ?? "?", offset.TotalMicroseconds);
         };
         LogStarted(string.Join(", ", clocks.Select(c => $"{c.Info.Path} ({c.Info.Name}, {c.Info.Scale})")), options.MaySteerClock);
+        if (TaiMinusUtcHint(table, now, [.. clocks.Select(c => c.Info.Scale)], options.Sources.Combine) is { } hint)
+            LogTaiMinusUtcHint(hint);
 
         long applyFailures = 0;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Sources.ReadIntervalSeconds), time);
@@ -162,6 +165,25 @@ public sealed partial class SyncService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the clock has been left alone for {QuietSeconds} s: steering again, starting over")]
     private partial void LogForeignWriterGone(double quietSeconds);
+
+    /// <summary>
+    /// What to do where TAI - UTC can go wrong: the leap table has expired and the preferred clock serves TAI, so a leap
+    /// after the expiry is known only from a UTC clock read with it (sources:combine). Null when there is nothing to say.
+    /// </summary>
+    public static string? TaiMinusUtcHint(LeapSecondTable table, Instant<Utc> now, IReadOnlyList<ClockScale> scales, bool combine)
+    {
+        if (!table.IsExpiredAt(now) || scales.Count == 0 || scales[0].Scale != TimeScale.Tai)
+            return null;
+        var utcToo = scales.Any(s => s.Scale == TimeScale.Utc);
+        if (combine && utcToo)
+            return null;
+        return utcToo
+            ? "the leap-second table has expired and the preferred clock serves TAI: set sources:combine = true so that TAI - UTC is taken from the device's TAI and UTC clocks read together (else a leap second after the expiry leaves the clock whole seconds off)"
+            : "the leap-second table has expired and the preferred clock serves TAI with no UTC clock beside it: a leap second after the expiry would leave the clock whole seconds off; update sources:leapSecondsFile";
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TAI - UTC: {Hint}")]
+    private partial void LogTaiMinusUtcHint(string hint);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "clock command {Command}")]
     private partial void LogCommand(string command);

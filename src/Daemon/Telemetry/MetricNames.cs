@@ -27,6 +27,8 @@ public static class MetricNames
     public const string ErrorBoundSeconds = "virtsync_error_bound_seconds";
     public const string LeapStatus = "virtsync_leap_status";
     public const string TaiOffsetSeconds = "virtsync_tai_offset_seconds";
+    public const string ObservedTaiMinusUtcSeconds = "virtsync_observed_tai_minus_utc_seconds";
+    public const string ObservedTaiMinusUtcDisagrees = "virtsync_observed_tai_minus_utc_disagrees";
     public const string SyncState = "virtsync_sync_state";
     public const string UpdateIntervalSeconds = "virtsync_update_interval_seconds";
     public const string NoMajority = "virtsync_no_majority";

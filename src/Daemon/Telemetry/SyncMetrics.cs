@@ -32,6 +32,9 @@ public sealed class SyncMetrics : IHostedService, IDisposable
         Gauge(MetricNames.ErrorBoundSeconds, "s", "Bound on the system clock's error (grows in holdover).", s => s.ErrorBound.TotalSeconds);
         Gauge(MetricNames.LeapStatus, null, "0 normal, 1 insert second, 2 delete second, 3 unsynchronized.", s => LeapStatusCode(s.LeapStatus));
         Gauge(MetricNames.TaiOffsetSeconds, "s", "TAI - UTC in seconds as set in the kernel.", s => s.TaiOffsetSeconds);
+        Gauge(MetricNames.ObservedTaiMinusUtcSeconds, "s", "TAI - UTC as a device serving TAI and UTC shows it; absent until seen.", s => s.ObservedTaiMinusUtc);
+        Gauge(MetricNames.ObservedTaiMinusUtcDisagrees, null, "1 when the device's TAI - UTC differs from the leap table; absent until seen.",
+            s => s.ObservedTaiMinusUtc is null ? null : s.ObservedTaiMinusUtcDisagreesWithTable ? 1 : 0);
         Gauge(MetricNames.SyncState, null, "0 acquiring, 1 tracking, 2 holdover, 3 recovery, 4 yielding (another program steers the clock).", s => (double)(int)s.State);
         Gauge(MetricNames.UpdateIntervalSeconds, "s", "Interval between clock updates.", s => s.UpdateInterval.TotalSeconds);
         Gauge(MetricNames.NoMajority, null, "1 when several clocks had samples and no majority of them agreed within their bounds.", s => s.NoMajority ? 1 : 0);

@@ -13,35 +13,29 @@ internal readonly record struct DriftLine(Instant<Utc> Start, int Samples, doubl
     /// <summary>A run's slope this many of its own standard errors from zero is a drift; anything less is noise.</summary>
     public const double SlopeSigmas = 4.0;
 
-    /// <summary>Least-squares line through the run's innovations, evaluated at now; null unless it grows away from
-    /// zero with a significant slope.</summary>
+    /// <summary>Least-squares line through the run's innovations (<see cref="WeightedLineFit"/>, equal weights, the
+    /// residual variance at least 1 ns^2), evaluated at now; null unless it grows away from zero with a significant
+    /// slope.</summary>
     public static DriftLine? Fit(IReadOnlyList<(Instant<Utc> At, double InnovationNs, double SdNs)> run, Instant<Utc> now)
     {
         int n = run.Count;
         if (n < 4) return null;
-        double meanT = run.Average(r => (r.At - now).Nanoseconds / 1e9);
-        double meanY = run.Average(r => r.InnovationNs);
-        double sxx = 0, sxy = 0;
-        foreach (var (at, y, _) in run)
+        var xS = new double[n];
+        var yNs = new double[n];
+        var weights = new double[n];
+        for (int i = 0; i < n; i++)
         {
-            double dx = (at - now).Nanoseconds / 1e9 - meanT;
-            sxx += dx * dx;
-            sxy += dx * (y - meanY);
+            xS[i] = (run[i].At - now).Nanoseconds / 1e9;
+            yNs[i] = run[i].InnovationNs;
+            weights[i] = 1;
         }
-        if (!(sxx > 0)) return null;
-        double slope = sxy / sxx;
-        double intercept = meanY - slope * meanT; // at now
-        double rss = 0;
-        foreach (var (at, y, _) in run)
-        {
-            double e = y - intercept - slope * (at - now).Nanoseconds / 1e9;
-            rss += e * e;
-        }
-        double residualVariance = Math.Max(rss / (n - 2), 1);
-        double slopeVariance = residualVariance / sxx;
-        if (Math.Sign(slope) != Math.Sign(meanY) || Math.Abs(slope) < SlopeSigmas * Math.Sqrt(slopeVariance)) return null;
-        // intercept = meanY - slope * meanT: var = s2/n + meanT^2 var(slope); cov(intercept, slope) = -meanT var(slope).
-        return new DriftLine(run[0].At, n, intercept, slope,
-            residualVariance / n + meanT * meanT * slopeVariance, -meanT * slopeVariance, slopeVariance);
+        var line = WeightedLineFit.Fit(xS, yNs, weights);
+        double residualVariance = Math.Max(line.ResidualScale2, 1);
+        double slopeVariance = line.UnitSlopeVariance * residualVariance;
+        if (Math.Sign(line.SlopeNsPerS) != Math.Sign(run.Average(r => r.InnovationNs))
+            || Math.Abs(line.SlopeNsPerS) < SlopeSigmas * Math.Sqrt(slopeVariance))
+            return null;
+        return new DriftLine(run[0].At, n, line.InterceptNs, line.SlopeNsPerS,
+            line.UnitInterceptVariance * residualVariance, line.UnitCovariance * residualVariance, slopeVariance);
     }
 }

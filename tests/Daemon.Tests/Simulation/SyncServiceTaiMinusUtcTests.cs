@@ -18,7 +18,7 @@ public sealed class SyncServiceTaiMinusUtcTests
 {
     private static readonly TimeSpan ReadInterval = TimeSpan.FromSeconds(1);
 
-    private static async Task<(int KernelTai, int TrueTai, Filters.Status.SyncSnapshot Last)> Sync(bool combine, double seconds)
+    private static async Task<(int KernelTai, int TrueTai, Filters.Status.SyncSnapshot Last, ListLogger Log)> Sync(bool combine, double seconds)
     {
         var scenario = ScenarioCatalog.Get("leap-unannounced") with
         {
@@ -39,9 +39,10 @@ public sealed class SyncServiceTaiMinusUtcTests
         };
         var time = new FakeTimeProvider();
         var publisher = new SyncStatusPublisher();
+        var log = new ListLogger();
         using var published = new SemaphoreSlim(0);
         publisher.Updated += _ => published.Release();
-        var service = new SyncService(options, publisher, time, new DaemonExit(new RecordingLifetime()), new OneLoggerFactory(new ListLogger()),
+        var service = new SyncService(options, publisher, time, new DaemonExit(new RecordingLifetime()), new OneLoggerFactory(log),
             chrony: null, new SyncEdges(() => ClockResult<IReadOnlyList<IReferenceClock>>.Ok(SimulatedClockSources.Choose(world.Phcs)),
                 () => world.GuestClock));
 
@@ -54,27 +55,47 @@ public sealed class SyncServiceTaiMinusUtcTests
             Assert.True(await published.WaitAsync(TimeSpan.FromSeconds(30)), $"step {t} published");
         }
         await service.StopAsync(CancellationToken.None);
-        return (world.GuestClock.ReadState().Value.TaiOffsetSeconds, world.TrueTaiMinusUtcSeconds, publisher.Current!);
+        return (world.GuestClock.ReadState().Value.TaiOffsetSeconds, world.TrueTaiMinusUtcSeconds, publisher.Current!, log);
     }
 
     [Fact]
     public async Task WithCombineTheKernelsTaiOffsetComesFromTheDeviceAfterAnUnknownLeap()
     {
-        var (kernelTai, trueTai, last) = await Sync(combine: true, seconds: 420);
+        var (kernelTai, trueTai, last, log) = await Sync(combine: true, seconds: 420);
 
         Assert.Equal(38, trueTai);
         Assert.Equal(38, last.ObservedTaiMinusUtc);
         Assert.Equal(38, kernelTai);
         Assert.Equal(2, last.Sources.Count);
+        Assert.DoesNotContain(log.Entries, e => e.Message.StartsWith("TAI - UTC:", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task WithoutCombineOnlyTheTaiClockIsReadAndTheExpiredTableIsAllThereIs()
     {
-        var (kernelTai, trueTai, last) = await Sync(combine: false, seconds: 420);
+        var (kernelTai, trueTai, last, log) = await Sync(combine: false, seconds: 420);
 
         Assert.Equal(38, trueTai);
         Assert.Null(last.ObservedTaiMinusUtc);
         Assert.Equal(37, kernelTai);
+        // Said at the start, with the fix.
+        Assert.Contains(log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+            && e.Message.StartsWith("TAI - UTC: the leap-second table has expired", StringComparison.Ordinal)
+            && e.Message.Contains("set sources:combine = true", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2026-12-01T00:00:00Z", "tai,utc", false, "set sources:combine = true")]
+    [InlineData("2026-12-01T00:00:00Z", "tai,utc", true, null)]
+    [InlineData("2026-12-01T00:00:00Z", "tai", true, "update sources:leapSecondsFile")]
+    [InlineData("2026-12-01T00:00:00Z", "utc,tai", false, null)]
+    [InlineData("2026-03-01T00:00:00Z", "tai,utc", false, null)]
+    public void TheHintIsGivenWhereAnExpiredTableMeetsAPreferredTaiClock(string now, string clocks, bool combine, string? expected)
+    {
+        var at = Filters.Time.Instant<Filters.Time.Utc>.FromSeconds(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds());
+        var scales = clocks.Split(',').Select(n => Filters.Time.ClockScale.TryParse(n, out var s) ? s : throw new ArgumentException(n)).ToList();
+        var hint = SyncService.TaiMinusUtcHint(Filters.Leap.LeapSecondTable.Embedded, at, scales, combine);
+        if (expected is null) Assert.Null(hint);
+        else Assert.Contains(expected, hint);
     }
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Linux.Interop;
 
-namespace Sync.Clock.VhostUser.Persistence;
+namespace Sync.Clock.VhostUser;
 
 /// <summary>
 /// Surviving a restart or crash, for one connection: after every state-changing message the fd store is brought up to

@@ -6,28 +6,38 @@ namespace Sync.Clock.VhostUser;
 
 /// <summary>
 /// Role Connect: the back end connects to a listening front end (one at a time), serves that connection on the loop
-/// until it ends, and connects again, until stopped. One thread of its own, since it waits between attempts.
+/// until it ends, and connects again, until stopped. One thread of its own, since it waits between attempts; an eventfd
+/// wakes it for a stop.
 /// </summary>
-public sealed partial class VhostUserServer
+/// <param name="path">The front end's socket.</param>
+/// <param name="serve">Serves a connected socket (the server's accounting and the loop); null when it was refused.</param>
+/// <param name="stopping">True once the server stops.</param>
+internal sealed class FrontEndConnector(string path, VhostUserServerOptions options, ILogger logger,
+    Func<int, VhostUserConnection?> serve, Func<bool> stopping)
 {
+    private readonly object _gate = new();
     private int _wakeFd = -1;
-    private Thread? _connectThread;
+    private Thread? _thread;
 
-    private void StartConnecting(string path)
+    /// <summary>
+    /// Starts the thread: it waits for each restored connection to end first, then connects; <paramref name="finished"/>
+    /// runs on it when it stops.
+    /// </summary>
+    /// <exception cref="IOException">No eventfd.</exception>
+    public void Start(IReadOnlyList<VhostUserConnection> restored, Action finished)
     {
         _wakeFd = EventFds.Create();
         if (_wakeFd < 0)
         {
             throw new IOException($"eventfd failed (errno {LibC.LastErrno})");
         }
-        _started = true;
-        _connectThread = new Thread(() => ConnectLoop(path)) { IsBackground = true, Name = "vhost-user-connect" };
-        _connectThread.Start();
-        _logger.LogInformation("vhost-user back end connecting to the front end at {Path}", path);
+        _thread = new Thread(() => ConnectLoop(restored, finished)) { IsBackground = true, Name = "vhost-user-connect" };
+        _thread.Start();
+        logger.LogInformation("vhost-user back end connecting to the front end at {Path}", path);
     }
 
-    /// <summary>Wakes the connect thread so it sees <see cref="_stopping"/>.</summary>
-    private void WakeConnector()
+    /// <summary>Wakes the thread so it sees the stop.</summary>
+    public void Wake()
     {
         lock (_gate)
         {
@@ -39,20 +49,20 @@ public sealed partial class VhostUserServer
     }
 
     /// <summary>Connects to a listening front end, serves the connection until it ends, and connects again, until stopped.</summary>
-    private unsafe void ConnectLoop(string path)
+    private unsafe void ConnectLoop(IReadOnlyList<VhostUserConnection> restored, Action finished)
     {
         Span<byte> address = stackalloc byte[2 + LibC.SockaddrUnPathLength];
         int addressLength = LibC.FillSockaddrUn(address, path);
-        int retryMs = Math.Max(1, (int)_options.ReconnectInterval.TotalMilliseconds);
+        int retryMs = Math.Max(1, (int)options.ReconnectInterval.TotalMilliseconds);
         int lastErrno = 0;
         try
         {
-            foreach (var restored in _restored)
+            foreach (var connection in restored)
             {
                 // One front end at a time in this role: the restored connection first.
-                WaitForEndOrStop(restored);
+                WaitForEndOrStop(connection);
             }
-            while (!_stopping)
+            while (!stopping())
             {
                 int fd = LibC.Socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0);
                 int result;
@@ -63,7 +73,7 @@ public sealed partial class VhostUserServer
                 if (result == 0)
                 {
                     lastErrno = 0;
-                    var connection = Serve(fd);
+                    var connection = serve(fd);
                     if (connection is not null)
                     {
                         WaitForEndOrStop(connection);
@@ -75,11 +85,11 @@ public sealed partial class VhostUserServer
                     LibC.CloseQuietly(fd);
                     if (errno != lastErrno)
                     {
-                        _logger.LogWarning("vhost-user back end: connecting to {Path} failed (errno {Errno}); retrying every {Ms} ms", path, errno, retryMs);
+                        logger.LogWarning("vhost-user back end: connecting to {Path} failed (errno {Errno}); retrying every {Ms} ms", path, errno, retryMs);
                         lastErrno = errno;
                     }
                 }
-                if (!_stopping)
+                if (!stopping())
                 {
                     WaitForWake(retryMs);
                 }
@@ -87,18 +97,22 @@ public sealed partial class VhostUserServer
         }
         catch (Exception exception)
         {
-            _logger.LogError(exception, "vhost-user back end: connect loop failed");
+            logger.LogError(exception, "vhost-user back end: connect loop failed");
         }
         finally
         {
-            CloseListener();
-            _stopped.TrySetResult();
+            lock (_gate)
+            {
+                LibC.CloseQuietly(_wakeFd);
+                _wakeFd = -1;
+            }
+            finished();
         }
     }
 
     private void WaitForEndOrStop(VhostUserConnection connection)
     {
-        while (!_stopping && !connection.Completion.IsCompleted)
+        while (!stopping() && !connection.Completion.IsCompleted)
         {
             WaitForWake(100);
         }
