@@ -19,23 +19,9 @@ public sealed record WanderOptions
     /// <summary>Models in the bank (1: the floor alone, a fixed wander). Default 19 (half-decade steps).</summary>
     public int Levels { get; init; } = 19;
 
-    /// <summary>Probability that the wander moves to a neighbouring level (the IMM's Markov chain) per second between
-    /// samples, and at most per sample (<see cref="SwitchProbabilityOver"/>): how fast the bank lets go of what it learnt
-    /// when the oscillator changes. Default 0.01.</summary>
+    /// <summary>Probability per sample that the wander moves to a neighbouring level (the IMM's Markov chain): how
+    /// fast the bank lets go of what it learnt when the oscillator changes. Default 0.01.</summary>
     public double SwitchProbability { get; init; } = 0.01;
-
-    /// <summary>Time over which the wander moves to a neighbouring level with <see cref="SwitchProbability"/>.</summary>
-    public const double SwitchIntervalS = 1;
-
-    /// <summary>
-    /// The chance that the wander moved to a neighbouring level in dtS seconds between samples:
-    /// <see cref="SwitchProbability"/> x dtS / <see cref="SwitchIntervalS"/>, at most <see cref="SwitchProbability"/>.
-    /// The wander is the oscillator's, so how fast it can change is a matter of time, not of how often it is read: at
-    /// 1 % per sample a bank read every 0.1 s let its weights spread over 1.5 decades of wander (random world 1-50) and
-    /// its bound, set by the high levels, was 1.2x a filter's told the true wander. Slower reads keep the per-sample
-    /// chance, so a slow reader still lets go of what it learnt within tens of samples.
-    /// </summary>
-    public double SwitchProbabilityOver(double dtS) => SwitchProbability * Math.Clamp(dtS / SwitchIntervalS, 0, 1);
 
     /// <summary>Smallest weight a level keeps, so one that was unlikely for a long time can take over within a few
     /// samples when the oscillator changes. Default 1e-6 (well below the 5e-4 the bound may leave uncovered).</summary>
