@@ -131,4 +131,34 @@ internal sealed class VhostUserMemoryTable : IDisposable
         usedIndex = BinaryPrimitives.ReadUInt16LittleEndian(index);
         return true;
     }
+
+    /// <summary>The regions as the state file keeps them, each with the slot whose stored fd maps it (<see cref="FdSlotOf"/>).</summary>
+    public SnapshotMemoryRegion[] Snapshot() => _slots.Select(m => new SnapshotMemoryRegion(m.Index, m.Region, FdSlotOf(m))).ToArray();
+
+    /// <summary>
+    /// Maps the regions of a state file from connection <paramref name="connectionId"/>'s stored fds; each fd taken is
+    /// added to <paramref name="adopted"/>. Returns "" or the problem.
+    /// </summary>
+    public string Restore(IReadOnlyList<SnapshotMemoryRegion> regions, int connectionId, IReadOnlyDictionary<FdStoreName, int> fds, HashSet<int> adopted)
+    {
+        foreach (var (slot, region, fdSlot) in regions)
+        {
+            if (!fds.TryGetValue(FdStoreName.Memory(connectionId, fdSlot), out int stored))
+            {
+                return $"{FdStoreName.Memory(connectionId, fdSlot)} is missing";
+            }
+            // Each slot owns an fd of its own (closed with its region); a region sharing another's file gets a duplicate.
+            int fd = adopted.Contains(stored) ? LibC.Fcntl(stored, LibC.F_DUPFD_CLOEXEC, 0) : stored;
+            if (fd < 0)
+            {
+                return $"could not duplicate {FdStoreName.Memory(connectionId, fdSlot)} (errno {LibC.LastErrno})";
+            }
+            adopted.Add(fd);
+            if (!TryRestore(slot, region, fd, out string error))
+            {
+                return $"memory region slot {slot}: {error}";
+            }
+        }
+        return "";
+    }
 }

@@ -16,76 +16,32 @@ internal sealed partial class VhostUserSession
         _ => true,
     };
 
-    public ConnectionSnapshot Snapshot() => new(
-        Id,
-        _ackedFeatures,
-        (ulong)_protocolFeatures,
-        _status,
-        _memory.Slots.Select(m => new SnapshotMemoryRegion(m.Index, m.Region, _memory.FdSlotOf(m))).ToArray(),
-        _vrings.All.Select(v => new SnapshotVring(
-            v.Size, v.Queue?.NextAvailIndex ?? v.Base, v.AddressSet, v.Enabled,
-            v.KickFd >= 0, v.CallFd >= 0, v.ErrFd >= 0,
-            v.DescriptorFrontEndAddress, v.AvailFrontEndAddress, v.UsedFrontEndAddress)).ToArray())
+    public ConnectionSnapshot Snapshot() => new(Id, _ackedFeatures, (ulong)_protocolFeatures, _status, _memory.Snapshot(), _vrings.Snapshot())
     {
         DeviceState = _device is IPersistentVirtioDevice persistent ? persistent.SaveState() : [],
     };
 
     /// <summary>
-    /// Takes the state of <paramref name="snapshot"/> with the stored <paramref name="fds"/>: maps the memory, restores
-    /// the vrings with their fds, and sets each running ring's next avail index to the used ring's idx in guest
-    /// memory (chains the previous process took but never completed are taken again). Every fd taken is added to
+    /// Takes the state of <paramref name="snapshot"/> with the stored <paramref name="fds"/>: the memory table maps its
+    /// regions (<see cref="VhostUserMemoryTable.Restore"/>), the vring table restores the vrings with their fds
+    /// (<see cref="VringTable.Restore"/>), then features, status and the device's own state. Every fd taken is added to
     /// <paramref name="adopted"/>. Returns "" or the problem.
     /// </summary>
     public string Restore(ConnectionSnapshot snapshot, IReadOnlyDictionary<FdStoreName, int> fds, HashSet<int> adopted)
     {
+        // The vrings' count first: nothing is taken when the state does not fit this device.
         if (snapshot.Vrings.Count > _vrings.Count)
         {
             return $"state has {snapshot.Vrings.Count} vrings, the device has {_vrings.Count} queues";
         }
-        foreach (var (slot, region, fdSlot) in snapshot.Regions)
+        string problem = _memory.Restore(snapshot.Regions, Id, fds, adopted);
+        if (problem.Length == 0)
         {
-            if (!fds.TryGetValue(FdStoreName.Memory(Id, fdSlot), out int stored))
-            {
-                return $"{FdStoreName.Memory(Id, fdSlot)} is missing";
-            }
-            // Each slot owns an fd of its own (closed with its region); a region sharing another's file gets a duplicate.
-            int fd = adopted.Contains(stored) ? LibC.Fcntl(stored, LibC.F_DUPFD_CLOEXEC, 0) : stored;
-            if (fd < 0)
-            {
-                return $"could not duplicate {FdStoreName.Memory(Id, fdSlot)} (errno {LibC.LastErrno})";
-            }
-            adopted.Add(fd);
-            if (!_memory.TryRestore(slot, region, fd, out string error))
-            {
-                return $"memory region slot {slot}: {error}";
-            }
+            problem = _vrings.Restore(snapshot.Vrings, Id, fds, adopted, _memory);
         }
-        for (int q = 0; q < snapshot.Vrings.Count; q++)
+        if (problem.Length > 0)
         {
-            var saved = snapshot.Vrings[q];
-            var vring = _vrings[q];
-            if (saved.Size > SplitVirtqueueLayout.MaxSize)
-            {
-                return $"vring {q} size {saved.Size} out of range";
-            }
-            vring.Size = saved.Size;
-            vring.Base = saved.Base;
-            vring.AddressSet = saved.AddressSet;
-            vring.Enabled = saved.Enabled;
-            vring.DescriptorFrontEndAddress = saved.DescriptorFrontEndAddress;
-            vring.AvailFrontEndAddress = saved.AvailFrontEndAddress;
-            vring.UsedFrontEndAddress = saved.UsedFrontEndAddress;
-            if (!TryAdoptEventFd(saved.HasKick, FdStoreName.Kick(Id, q), fds, adopted, ref vring.KickFd, out string kickProblem)
-                || !TryAdoptEventFd(saved.HasCall, FdStoreName.Call(Id, q), fds, adopted, ref vring.CallFd, out kickProblem)
-                || !TryAdoptEventFd(saved.HasErr, FdStoreName.Err(Id, q), fds, adopted, ref vring.ErrFd, out kickProblem))
-            {
-                return kickProblem;
-            }
-            vring.Started = vring.KickFd >= 0;
-            if (vring.Started && vring.AddressSet && _memory.TryReadUsedIndex(vring.UsedFrontEndAddress, out ushort usedIndex))
-            {
-                vring.Base = usedIndex;
-            }
+            return problem;
         }
         _ackedFeatures = snapshot.AckedFeatures;
         _protocolFeatures = (VhostUserProtocolFeatures)snapshot.ProtocolFeatures;
@@ -101,30 +57,6 @@ internal sealed partial class VhostUserSession
         }
         OwnerSet = true; // a connection taken over was set up long ago
         return "";
-    }
-
-    private static bool TryAdoptEventFd(bool expected, FdStoreName name, IReadOnlyDictionary<FdStoreName, int> fds, HashSet<int> adopted,
-        ref int slot, out string problem)
-    {
-        problem = "";
-        if (!expected)
-        {
-            return true;
-        }
-        if (!fds.TryGetValue(name, out int fd))
-        {
-            problem = $"{name} is missing";
-            return false;
-        }
-        if (!EventFds.IsEventFd(fd))
-        {
-            problem = $"{name} is not an eventfd";
-            return false;
-        }
-        EventFds.MakeNonBlocking(fd);
-        slot = fd;
-        adopted.Add(fd);
-        return true;
     }
 
     /// <summary>

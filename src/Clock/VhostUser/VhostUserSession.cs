@@ -1,3 +1,4 @@
+using Outcome = Sync.Clock.VhostUser.MessageOutcome;
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Sync.Clock.Virtio;
@@ -30,12 +31,8 @@ internal sealed partial class VhostUserSession : IDisposable
 {
     private const ulong StatusAcknowledgeOk = 0;
     private const ulong StatusFailed = 1;
-    private const int VringStateBytes = 8;
-    private const int VringAddressBytes = 40;
-    private const int MemoryRegionBytes = 32;
     private const int ConfigHeaderBytes = 12;
     private const int MaxConfigBytes = 256;
-    private const int MaxMemTableRegions = 8;
 
     private readonly IVirtioDevice _device;
     private readonly VhostUserServerOptions _options;
@@ -43,6 +40,8 @@ internal sealed partial class VhostUserSession : IDisposable
     private readonly IVhostUserSessionHost _host;
     private readonly VhostUserMemoryTable _memory = new();
     private readonly VringTable _vrings;
+    private readonly MemoryTableMessages _memoryMessages;
+    private readonly VringMessages _vringMessages;
     private List<int> _receivedFds = new();
     private ulong _ackedFeatures;
     private VhostUserProtocolFeatures _protocolFeatures;
@@ -56,6 +55,8 @@ internal sealed partial class VhostUserSession : IDisposable
         _logger = logger;
         _host = host;
         _vrings = new VringTable(device.QueueCount);
+        _memoryMessages = new MemoryTableMessages(_memory, _vrings);
+        _vringMessages = new VringMessages(_vrings, host, q => ProcessQueue(q), () => ProtocolFeaturesNegotiated);
     }
 
     public int Id { get; }
@@ -175,8 +176,6 @@ internal sealed partial class VhostUserSession : IDisposable
         _memory.Dispose();
     }
 
-    private enum Outcome { Done, Replied, Failed, Fatal }
-
     private bool Handle(VhostUserHeader header, Span<byte> payload)
     {
         string? problem = null;
@@ -234,25 +233,25 @@ internal sealed partial class VhostUserSession : IDisposable
             case VhostUserRequest.GetQueueNum:
                 return ReplyU64(header, payload, (ulong)_vrings.Count, ref problem);
             case VhostUserRequest.SetMemTable:
-                return SetMemTable(payload, ref problem);
+                return _memoryMessages.SetMemTable(payload, _receivedFds, ref problem);
             case VhostUserRequest.GetMaxMemSlots:
                 return ReplyU64(header, payload, MappedGuestMemory.MaxRegions, ref problem);
             case VhostUserRequest.AddMemReg:
-                return AddMemoryRegion(payload, ref problem);
+                return _memoryMessages.AddMemoryRegion(payload, _receivedFds, ref problem);
             case VhostUserRequest.RemMemReg:
-                return RemoveMemoryRegion(payload, ref problem);
+                return _memoryMessages.RemoveMemoryRegion(payload, ref problem);
             case VhostUserRequest.SetVringNum:
             case VhostUserRequest.SetVringBase:
             case VhostUserRequest.SetVringEnable:
-                return SetVringState(request, payload, ref problem);
+                return _vringMessages.SetVringState(request, payload, ref problem);
             case VhostUserRequest.GetVringBase:
-                return GetVringBase(header, payload, ref problem);
+                return _vringMessages.GetVringBase(header, payload, ref problem);
             case VhostUserRequest.SetVringAddr:
-                return SetVringAddress(payload, ref problem);
+                return _vringMessages.SetVringAddress(payload, ref problem);
             case VhostUserRequest.SetVringKick:
             case VhostUserRequest.SetVringCall:
             case VhostUserRequest.SetVringErr:
-                return SetVringFd(request, payload, ref problem);
+                return _vringMessages.SetVringFd(request, payload, _receivedFds, ref problem);
             case VhostUserRequest.GetConfig:
                 return GetConfig(header, payload, ref problem);
             case VhostUserRequest.SetConfig:

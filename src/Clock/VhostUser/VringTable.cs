@@ -1,3 +1,7 @@
+using Sync.Clock.Linux.Interop;
+using Sync.Clock.VhostUser.Native;
+using Sync.Clock.Virtio;
+
 namespace Sync.Clock.VhostUser;
 
 /// <summary>
@@ -81,5 +85,78 @@ internal sealed class VringTable : IDisposable
         {
             vring.CloseAll();
         }
+    }
+
+    /// <summary>The vrings as the state file keeps them: a running ring's next avail index as its base.</summary>
+    public SnapshotVring[] Snapshot() => _vrings.Select(v => new SnapshotVring(
+        v.Size, v.Queue?.NextAvailIndex ?? v.Base, v.AddressSet, v.Enabled,
+        v.KickFd >= 0, v.CallFd >= 0, v.ErrFd >= 0,
+        v.DescriptorFrontEndAddress, v.AvailFrontEndAddress, v.UsedFrontEndAddress)).ToArray();
+
+    /// <summary>
+    /// Takes the vrings of a state file with their stored eventfds (connection <paramref name="connectionId"/>'s names in
+    /// <paramref name="fds"/>; each fd taken is added to <paramref name="adopted"/>), and sets each running ring's next
+    /// avail index to the used ring's idx in guest memory (chains the previous process took but never completed are
+    /// taken again). Returns "" or the problem.
+    /// </summary>
+    public string Restore(IReadOnlyList<SnapshotVring> saved, int connectionId, IReadOnlyDictionary<FdStoreName, int> fds,
+        HashSet<int> adopted, VhostUserMemoryTable memory)
+    {
+        if (saved.Count > _vrings.Length)
+        {
+            return $"state has {saved.Count} vrings, the device has {_vrings.Length} queues";
+        }
+        for (int q = 0; q < saved.Count; q++)
+        {
+            var state = saved[q];
+            var vring = _vrings[q];
+            if (state.Size > SplitVirtqueueLayout.MaxSize)
+            {
+                return $"vring {q} size {state.Size} out of range";
+            }
+            vring.Size = state.Size;
+            vring.Base = state.Base;
+            vring.AddressSet = state.AddressSet;
+            vring.Enabled = state.Enabled;
+            vring.DescriptorFrontEndAddress = state.DescriptorFrontEndAddress;
+            vring.AvailFrontEndAddress = state.AvailFrontEndAddress;
+            vring.UsedFrontEndAddress = state.UsedFrontEndAddress;
+            if (!TryAdoptEventFd(state.HasKick, FdStoreName.Kick(connectionId, q), fds, adopted, ref vring.KickFd, out string problem)
+                || !TryAdoptEventFd(state.HasCall, FdStoreName.Call(connectionId, q), fds, adopted, ref vring.CallFd, out problem)
+                || !TryAdoptEventFd(state.HasErr, FdStoreName.Err(connectionId, q), fds, adopted, ref vring.ErrFd, out problem))
+            {
+                return problem;
+            }
+            vring.Started = vring.KickFd >= 0;
+            if (vring.Started && vring.AddressSet && memory.TryReadUsedIndex(vring.UsedFrontEndAddress, out ushort usedIndex))
+            {
+                vring.Base = usedIndex;
+            }
+        }
+        return "";
+    }
+
+    private static bool TryAdoptEventFd(bool expected, FdStoreName name, IReadOnlyDictionary<FdStoreName, int> fds, HashSet<int> adopted,
+        ref int slot, out string problem)
+    {
+        problem = "";
+        if (!expected)
+        {
+            return true;
+        }
+        if (!fds.TryGetValue(name, out int fd))
+        {
+            problem = $"{name} is missing";
+            return false;
+        }
+        if (!EventFds.IsEventFd(fd))
+        {
+            problem = $"{name} is not an eventfd";
+            return false;
+        }
+        EventFds.MakeNonBlocking(fd);
+        slot = fd;
+        adopted.Add(fd);
+        return true;
     }
 }

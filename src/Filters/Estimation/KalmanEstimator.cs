@@ -99,7 +99,9 @@ public sealed class KalmanEstimator : IClockEstimator
         // taken into a frequency kept tight for two samples and rang for 10 reads).
         if (SampleCount >= _options.MinSamples || _anchor is not null)
         {
-            var verdict = _gate.Judge(sample, prior, _noise.Scale * baseVarianceNs2, SampleCount == 1 ? _anchor : null, dtS);
+            var anchor = SampleCount == 1 ? _anchor : null;
+            double anchorWindowNs2 = anchor is { } a ? AnchorVarianceNs2(a) - _noise.VarianceNs2(a) : 0;
+            var verdict = _gate.Judge(sample, prior, _noise.Scale * baseVarianceNs2, anchor, anchorWindowNs2, dtS);
             if (verdict.Decision == GateDecision.FoldDrift) return FoldDrift(sample, prior, baseVarianceNs2, verdict.Line);
             if (verdict.Decision != GateDecision.Use) OutlierCount++;
             switch (verdict.Decision)
@@ -345,16 +347,18 @@ public sealed class KalmanEstimator : IClockEstimator
         _frequencyAfterJump = null;
         if (_anchor is not null) _gate.Anchor(sample.LocalTime);
         _stateTimeNs = sample.LocalTime.Nanoseconds;
-        // The sample a jump restarts from was judged against nothing (it is the one that showed the jump): it may lie
-        // anywhere in its own window, whatever scatter the accepted samples showed (the learnt noise scale). Its full
-        // stated spread anchors the state, so the samples after it, judged from the second on, are not held against a
-        // slow first reading's error (a 3 ms window read at its start after a resume).
-        double anchorVarianceNs2 = (_anchor is not null ? Math.Max(_noise.Scale, 1) : _noise.Scale) * _noise.BaseVarianceNs2(sample);
-        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, anchorVarianceNs2, 0, freqVarianceNs2PerS2));
+        double varianceNs2 = _anchor is not null ? AnchorVarianceNs2(sample) : _noise.VarianceNs2(sample);
+        _bank.Initialize(new ClockGaussian(sample.Offset.Nanoseconds, freqNsPerS, varianceNs2, 0, freqVarianceNs2PerS2));
         _initialized = true;
         _lastSampleNs = sample.LocalTime.Nanoseconds;
         SampleCount = 1;
     }
+
+    /// <summary>The sample a jump restarts from was judged against nothing (it is the one that showed the jump): it may
+    /// lie anywhere in its own window, whatever scatter the accepted samples showed. Its full stated spread (the learnt
+    /// one where wider) anchors the state, so the samples after it, judged from the second on, are not held against a
+    /// slow first reading's error (a 3 ms window read at its start after a resume).</summary>
+    private double AnchorVarianceNs2(OffsetSample anchor) => Math.Max(_noise.Scale, 1) * _noise.BaseVarianceNs2(anchor);
 
     /// <summary>Moves the state into the frame of the clock as it runs from T on: de-steer with C(t_s), F(t_s),
     /// re-steer with C(T) + F(T)(t_s - T) and F(T); a step also moves the state's local time.</summary>

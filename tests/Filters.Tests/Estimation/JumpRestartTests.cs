@@ -1,4 +1,6 @@
 using Sync.Filters.Estimation;
+using Sync.Filters.Samples;
+using Sync.Filters.Time;
 
 namespace Sync.Filters.Tests.Estimation;
 
@@ -46,6 +48,33 @@ public class JumpRestartTests
         Assert.Equal(SampleOutcome.Accepted, est.Add(osc.Sample()));
         e = est.EstimateAt(osc.Now)!;
         Assert.True(Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) < 100, $"next read: offset {e.Offset.Nanoseconds} vs true {osc.TrueOffsetNs:0}");
+    }
+
+    [Fact]
+    public void AWideWindowIsCountedOnceWhenTheFirstSampleAfterTheJumpShowsANewRate()
+    {
+        // Bracketed readings: each sample's Error is its 120 us window's half (the truth lies inside it), its scatter
+        // 1.5 us (learnt). A migration's 12 ppm at 17 s reads puts the first sample after the jump 204 us off the
+        // carried prediction: beyond both windows (120 us) and 5 sigma of what the prediction and the jump sample's
+        // learnt scatter add (~10 us), so no reading error explains it. The jump sample's window counted a second time,
+        // as 5 sd of its stated spread (173 us), hid it until the third sample.
+        const double readS = 17, errorNs = 60_000;
+        var osc = new SyntheticOscillator(new Random(11), offsetNs: 20_000, freqNsPerS: -30_000, wanderNs2PerS3: 1, noiseSdNs: 1_500);
+        OffsetSample Read() => osc.Sample() with { Error = Duration.FromNanoseconds((long)errorNs) };
+        var est = new KalmanEstimator();
+        for (int i = 0; i < 150; i++) { osc.Advance(readS); est.Add(Read()); }
+        osc.Advance(5);
+        osc.Step(-10_000_000);
+        osc.ChangeFrequency(12_000);
+        osc.Advance(readS - 5);
+        ((IClockEstimator)est).RestartAfterJump();
+        Assert.Equal(SampleOutcome.Accepted, est.Add(Read()));
+        osc.Advance(readS);
+        Assert.Equal(SampleOutcome.Discontinuity, est.Add(Read()));
+        Assert.Equal(1, est.RateChangesFollowed);
+        var e = est.EstimateAt(osc.Now)!;
+        Assert.True(Math.Abs(e.FrequencyPpm * 1e3 - osc.TrueFreqNsPerS) < 1_000, $"frequency {e.FrequencyPpm * 1e3:0} vs true {osc.TrueFreqNsPerS:0} ns/s");
+        Assert.True(Math.Abs(e.Offset.Nanoseconds - osc.TrueOffsetNs) < 10_000, $"offset {e.Offset.Nanoseconds} vs true {osc.TrueOffsetNs:0}");
     }
 
     [Fact]

@@ -1,87 +1,24 @@
 using System.Buffers.Binary;
 using Sync.Clock.VhostUser.Native;
 using Sync.Clock.Virtio;
+using Outcome = Sync.Clock.VhostUser.MessageOutcome;
 
 namespace Sync.Clock.VhostUser;
 
-/// <summary>The session's vring messages (SET_VRING_*, GET_VRING_BASE) and memory table messages (SET_MEM_TABLE, ADD/REM_MEM_REG).</summary>
-internal sealed partial class VhostUserSession
+/// <summary>
+/// The vring messages of a session (SET_VRING_NUM/BASE/ENABLE/ADDR/KICK/CALL/ERR, GET_VRING_BASE): payloads decoded and
+/// checked, the <see cref="VringTable"/> set up from them. A ring that becomes runnable is served at once
+/// (<paramref name="processQueue"/>); GET_VRING_BASE replies through <paramref name="host"/>.
+/// </summary>
+/// <param name="protocolFeaturesNegotiated">Without VHOST_USER_F_PROTOCOL_FEATURES a ring is enabled by its kick.</param>
+internal sealed class VringMessages(VringTable vrings, IVhostUserSessionHost host, Func<int, bool> processQueue, Func<bool> protocolFeaturesNegotiated)
 {
-    private Outcome SetMemTable(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length < 8)
-        {
-            return Fatal($"SET_MEM_TABLE payload is {payload.Length} bytes", ref problem);
-        }
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        if (count == 0 || count > MaxMemTableRegions || payload.Length != 8 + count * MemoryRegionBytes)
-        {
-            return Fatal($"SET_MEM_TABLE with {count} regions in {payload.Length} bytes", ref problem);
-        }
-        if (_receivedFds.Count != count)
-        {
-            problem = $"SET_MEM_TABLE with {count} regions came with {_receivedFds.Count} fds";
-            return Outcome.Failed;
-        }
-        _vrings.DropQueues();
-        var regions = new GuestMemoryRegion[count];
-        for (int i = 0; i < count; i++)
-        {
-            regions[i] = ReadRegion(payload.Slice(8 + i * MemoryRegionBytes, MemoryRegionBytes));
-        }
-        if (!_memory.TryReplace(regions, _receivedFds, out string error))
-        {
-            problem = error;
-            return Outcome.Failed;
-        }
-        return Outcome.Done;
-    }
+    private const int VringStateBytes = 8;
+    private const int VringAddressBytes = 40;
 
-    private Outcome AddMemoryRegion(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length != 8 + MemoryRegionBytes)
-        {
-            return Fatal($"ADD_MEM_REG payload is {payload.Length} bytes", ref problem);
-        }
-        if (_receivedFds.Count != 1)
-        {
-            problem = $"ADD_MEM_REG came with {_receivedFds.Count} fds";
-            return Outcome.Failed;
-        }
-        _vrings.DropQueues();
-        if (!_memory.TryAdd(ReadRegion(payload.Slice(8)), _receivedFds[0], out string error))
-        {
-            problem = error;
-            return Outcome.Failed;
-        }
-        _receivedFds.Clear(); // kept with its region
-        return Outcome.Done;
-    }
+    private bool TryVring(uint index, out VringState vring, ref string? problem) => vrings.TryGet(index, out vring, ref problem);
 
-    private Outcome RemoveMemoryRegion(ReadOnlySpan<byte> payload, ref string? problem)
-    {
-        if (payload.Length != 8 + MemoryRegionBytes)
-        {
-            return Fatal($"REM_MEM_REG payload is {payload.Length} bytes", ref problem);
-        }
-        _vrings.DropQueues();
-        if (!_memory.TryRemove(ReadRegion(payload.Slice(8))))
-        {
-            problem = "no such region";
-            return Outcome.Failed;
-        }
-        return Outcome.Done;
-    }
-
-    private static GuestMemoryRegion ReadRegion(ReadOnlySpan<byte> bytes) => new(
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(8)),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(16)),
-        BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(24)));
-
-    private bool TryVring(uint index, out VringState vring, ref string? problem) => _vrings.TryGet(index, out vring, ref problem);
-
-    private Outcome SetVringState(VhostUserRequest request, ReadOnlySpan<byte> payload, ref string? problem)
+    public Outcome SetVringState(VhostUserRequest request, ReadOnlySpan<byte> payload, ref string? problem)
     {
         if (payload.Length != VringStateBytes)
         {
@@ -123,13 +60,13 @@ internal sealed partial class VhostUserSession
                 vring.Enabled = value == 1;
                 if (vring.Enabled)
                 {
-                    ProcessQueue((int)index);
+                    processQueue((int)index);
                 }
                 return Outcome.Done;
         }
     }
 
-    private Outcome GetVringBase(VhostUserHeader header, ReadOnlySpan<byte> payload, ref string? problem)
+    public Outcome GetVringBase(VhostUserHeader header, ReadOnlySpan<byte> payload, ref string? problem)
     {
         if (payload.Length != VringStateBytes)
         {
@@ -147,10 +84,10 @@ internal sealed partial class VhostUserSession
         BinaryPrimitives.WriteUInt32LittleEndian(reply, index);
         BinaryPrimitives.WriteUInt32LittleEndian(reply.Slice(4), nextAvail);
         vring.Base = 0;
-        return _host.SendReply(header.Request, reply) ? Outcome.Replied : Fatal("reply could not be sent", ref problem);
+        return host.SendReply(header.Request, reply) ? Outcome.Replied : Fatal("reply could not be sent", ref problem);
     }
 
-    private Outcome SetVringAddress(ReadOnlySpan<byte> payload, ref string? problem)
+    public Outcome SetVringAddress(ReadOnlySpan<byte> payload, ref string? problem)
     {
         if (payload.Length != VringAddressBytes)
         {
@@ -169,12 +106,13 @@ internal sealed partial class VhostUserSession
         return Outcome.Done;
     }
 
-    private Outcome SetVringFd(VhostUserRequest request, ReadOnlySpan<byte> payload, ref string? problem)
+    public Outcome SetVringFd(VhostUserRequest request, ReadOnlySpan<byte> payload, List<int> fds, ref string? problem)
     {
-        if (!TryReadU64(payload, out ulong value))
+        if (payload.Length != 8)
         {
             return Fatal($"{request} payload is {payload.Length} bytes, not 8", ref problem);
         }
+        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(payload);
         if ((value & ~(VhostUserHeader.VringIndexMask | VhostUserHeader.VringNoFdFlag)) != 0)
         {
             problem = $"{request} with unknown bits 0x{value:x}";
@@ -188,18 +126,18 @@ internal sealed partial class VhostUserSession
         int fd = -1;
         if (!noFd)
         {
-            if (_receivedFds.Count != 1)
+            if (fds.Count != 1)
             {
-                problem = $"{request} came with {_receivedFds.Count} fds, expected 1";
+                problem = $"{request} came with {fds.Count} fds, expected 1";
                 return Outcome.Failed;
             }
-            if (!EventFds.IsEventFd(_receivedFds[0]))
+            if (!EventFds.IsEventFd(fds[0]))
             {
                 problem = $"{request} fd is not an eventfd";
                 return Outcome.Failed;
             }
-            fd = _receivedFds[0];
-            _receivedFds.Clear(); // kept: not closed after the message
+            fd = fds[0];
+            fds.Clear(); // kept: not closed after the message
             // The loop reads kicks and writes calls on one thread for every VM: a blocking eventfd (a full call
             // counter, a kick fd shared with another ring) must never block it.
             EventFds.MakeNonBlocking(fd);
@@ -210,11 +148,11 @@ internal sealed partial class VhostUserSession
                 vring.DropQueue();
                 vring.ReplaceKick(fd);
                 vring.Started = true;
-                if (!ProtocolFeaturesNegotiated)
+                if (!protocolFeaturesNegotiated())
                 {
                     vring.Enabled = true;
                 }
-                ProcessQueue((int)(value & VhostUserHeader.VringIndexMask));
+                processQueue((int)(value & VhostUserHeader.VringIndexMask));
                 break;
             case VhostUserRequest.SetVringCall:
                 VringState.ReplaceFd(ref vring.CallFd, fd);
@@ -224,5 +162,11 @@ internal sealed partial class VhostUserSession
                 break;
         }
         return Outcome.Done;
+    }
+
+    private static Outcome Fatal(string reason, ref string? problem)
+    {
+        problem = reason;
+        return Outcome.Fatal;
     }
 }
