@@ -151,24 +151,35 @@ public sealed class ChangeDetector
         int n = _run.Count;
         if (_run.All(r => r.ResidualNs > 0) || _run.All(r => r.ResidualNs < 0)) return null;
         var t1 = _run[0].At;
-        double meanT = _run.Average(r => (r.At - t1).Nanoseconds / 1e9), meanNs = _run.Average(r => r.ResidualNs);
-        double sxx = 0, sxy = 0;
-        foreach (var (at, residualNs, _) in _run)
-        {
-            double dx = (at - t1).Nanoseconds / 1e9 - meanT;
-            sxx += dx * dx;
-            sxy += dx * (residualNs - meanNs);
-        }
-        if (!(sxx > 0)) return null;
-        double slopeNsPerS = sxy / sxx, interceptNs = meanNs - slopeNsPerS * meanT;
+        if (LineFrom(t1, _run) is not { } line) return null;
+        double slopeNsPerS = line.SlopeNsPerS, interceptNs = line.InterceptNs;
         foreach (var (at, residualNs, sdNs) in _run)
             if (Math.Abs(residualNs - interceptNs - slopeNsPerS * (at - t1).Nanoseconds / 1e9) > FlatPairSigmas * sdNs) return null;
-        if (!(Math.Abs(slopeNsPerS) > SignificantSlopeSigmas * _run.Average(r => r.SdNs) / Math.Sqrt(sxx))) return null;
+        if (!(Math.Abs(slopeNsPerS) > SignificantSlopeSigmas * _run.Average(r => r.SdNs) * Math.Sqrt(line.UnitSlopeVariance))) return null;
         double intervalS = (_lastIntervalNs > 0 ? _lastIntervalNs
             : _lastNormal is { } last && t1 > last ? (t1 - last).Nanoseconds
             : (_run[^1].At - t1).Nanoseconds / Math.Max(1, n - 1)) / 1e9;
         double stepAtLastNormalNs = interceptNs - slopeNsPerS * intervalS;
         return new Discontinuity(t1, DiscontinuityKind.FrequencyJump, Duration.FromNanoseconds((long)Math.Round(stepAtLastNormalNs)), slopeNsPerS / 1e3, n);
+    }
+
+    /// <summary>Least-squares line r = c + s (t - t1) through a run's deviations, times in seconds (equal weights);
+    /// null when the samples are not at different times.</summary>
+    private static WeightedLineFit? LineFrom(Instant<Utc> t1, IReadOnlyList<(Instant<Utc> At, double ResidualNs, double SdNs)> run)
+    {
+        int n = run.Count;
+        Span<double> xS = n <= 64 ? stackalloc double[n] : new double[n];
+        Span<double> yNs = n <= 64 ? stackalloc double[n] : new double[n];
+        Span<double> weights = n <= 64 ? stackalloc double[n] : new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            xS[i] = (run[i].At - t1).Nanoseconds / 1e9;
+            yNs[i] = run[i].ResidualNs;
+            weights[i] = 1;
+        }
+        for (int i = 1; i < n; i++)
+            if (xS[i] != xS[0]) return WeightedLineFit.Fit(xS, yNs, weights);
+        return null;
     }
 
     private int TrailingSameSignCount()
@@ -185,37 +196,25 @@ public sealed class ChangeDetector
         var t1 = run[0].At;
         int n = run.Count;
         double meanNs = run.Average(r => r.ResidualNs);
-        if (n >= 2)
+        if (n >= 2 && LineFrom(t1, run) is { } line)
         {
-            // Least-squares line r = c + s (t - t1), times in seconds.
-            double meanT = run.Average(r => (r.At - t1).Nanoseconds / 1e9);
-            double sxx = 0, sxy = 0;
-            foreach (var (at, residualNs, _) in run)
+            double slopeNsPerS = line.SlopeNsPerS;
+            double interceptNs = line.InterceptNs;
+            // Deviations that grow away from zero and reach zero shortly before the run: a frequency jump.
+            bool grows = Math.Sign(slopeNsPerS) == Math.Sign(meanNs);
+            double onsetBeforeS = grows ? interceptNs / slopeNsPerS : double.PositiveInfinity;
+            double intervalS = (_lastIntervalNs > 0 ? _lastIntervalNs
+                : _lastNormal is { } last && t1 > last ? (t1 - last).Nanoseconds
+                : (run[^1].At - t1).Nanoseconds / Math.Max(1, n - 1)) / 1e9;
+            double limitS = _options.FrequencyJumpOnsetIntervals * intervalS;
+            double slopeSdNsPerS = run.Average(r => r.SdNs) * Math.Sqrt(line.UnitSlopeVariance);
+            bool onsetJustBefore = onsetBeforeS >= -0.5 * intervalS && onsetBeforeS <= limitS;
+            bool slopeSignificant = n >= 3 && Math.Abs(slopeNsPerS) > SignificantSlopeSigmas * slopeSdNsPerS;
+            if (grows && (onsetJustBefore || slopeSignificant))
             {
-                double dx = (at - t1).Nanoseconds / 1e9 - meanT;
-                sxx += dx * dx;
-                sxy += dx * (residualNs - meanNs);
-            }
-            if (sxx > 0)
-            {
-                double slopeNsPerS = sxy / sxx;
-                double interceptNs = meanNs - slopeNsPerS * meanT;
-                // Deviations that grow away from zero and reach zero shortly before the run: a frequency jump.
-                bool grows = Math.Sign(slopeNsPerS) == Math.Sign(meanNs);
-                double onsetBeforeS = grows ? interceptNs / slopeNsPerS : double.PositiveInfinity;
-                double intervalS = (_lastIntervalNs > 0 ? _lastIntervalNs
-                    : _lastNormal is { } last && t1 > last ? (t1 - last).Nanoseconds
-                    : (run[^1].At - t1).Nanoseconds / Math.Max(1, n - 1)) / 1e9;
-                double limitS = _options.FrequencyJumpOnsetIntervals * intervalS;
-                double slopeSdNsPerS = run.Average(r => r.SdNs) / Math.Sqrt(sxx);
-                bool onsetJustBefore = onsetBeforeS >= -0.5 * intervalS && onsetBeforeS <= limitS;
-                bool slopeSignificant = n >= 3 && Math.Abs(slopeNsPerS) > SignificantSlopeSigmas * slopeSdNsPerS;
-                if (grows && (onsetJustBefore || slopeSignificant))
-                {
-                    double stepAtLastNormalNs = interceptNs - slopeNsPerS * intervalS;
-                    var step = onsetJustBefore ? Duration.Zero : Duration.FromNanoseconds((long)Math.Round(stepAtLastNormalNs));
-                    return new Discontinuity(t1, DiscontinuityKind.FrequencyJump, step, slopeNsPerS / 1e3, n);
-                }
+                double stepAtLastNormalNs = interceptNs - slopeNsPerS * intervalS;
+                var step = onsetJustBefore ? Duration.Zero : Duration.FromNanoseconds((long)Math.Round(stepAtLastNormalNs));
+                return new Discontinuity(t1, DiscontinuityKind.FrequencyJump, step, slopeNsPerS / 1e3, n);
             }
         }
         return new Discontinuity(t1, DiscontinuityKind.Step, Duration.FromNanoseconds((long)Math.Round(meanNs)), 0, n);

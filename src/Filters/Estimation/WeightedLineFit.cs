@@ -38,14 +38,14 @@ internal readonly record struct WeightedLineFit(
     /// <summary>Variance of the fitted line's value at x (ns^2).</summary>
     public double ValueVarianceAt(double xS) => InterceptVariance + 2 * Covariance * xS + SlopeVariance * xS * xS;
 
-    /// <summary>Fits at least 3 points: the normal equations on x centred at its weighted mean (well conditioned),
+    /// <summary>Fits at least 2 points: the normal equations on x centred at its weighted mean (well conditioned),
     /// solved inline without allocating (the runs-test search fits many candidate windows). Intercept and covariance
-    /// are then moved to x = 0.</summary>
+    /// are then moved to x = 0. Two points leave no degree of freedom for the residual scale (NaN).</summary>
     public static WeightedLineFit Fit(ReadOnlySpan<double> xS, ReadOnlySpan<double> yNs, ReadOnlySpan<double> weights)
     {
         int n = xS.Length;
-        if (n < 3 || yNs.Length != n || weights.Length != n)
-            throw new ArgumentException("a line fit needs at least 3 points with one weight each");
+        if (n < 2 || yNs.Length != n || weights.Length != n)
+            throw new ArgumentException("a line fit needs at least 2 points with one weight each");
         double sw = 0, swx = 0, swy = 0;
         for (int i = 0; i < n; i++) { sw += weights[i]; swx += weights[i] * xS[i]; swy += weights[i] * yNs[i]; }
         double meanX = swx / sw, meanY = swy / sw;
@@ -65,6 +65,6 @@ internal readonly record struct WeightedLineFit(
             swr2 += weights[i] * r * r;
         }
         double slopeVar = 1 / sxx;
-        return new WeightedLineFit(meanY - slope * meanX, slope, 1 / sw + meanX * meanX * slopeVar, slopeVar, -meanX * slopeVar, swr2 / (n - 2), n);
+        return new WeightedLineFit(meanY - slope * meanX, slope, 1 / sw + meanX * meanX * slopeVar, slopeVar, -meanX * slopeVar, n > 2 ? swr2 / (n - 2) : double.NaN, n);
     }
 }

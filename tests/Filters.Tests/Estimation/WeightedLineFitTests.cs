@@ -42,6 +42,20 @@ public class WeightedLineFitTests
         AssertRelative(-s2 * sx / det, fit.Covariance);
     }
 
+    [Fact]
+    public void TwoPointsGiveTheLineThroughThemWithNoResidualScale()
+    {
+        // The change detector classifies runs of two deviating samples: the line through them, no degree of freedom left.
+        var fit = WeightedLineFit.Fit([0.0, 2.0], [10.0, 50.0], [1.0, 1.0]);
+        Assert.Equal(20, fit.SlopeNsPerS, 12);
+        Assert.Equal(10, fit.InterceptNs, 12);
+        Assert.Equal(0, fit.DegreesOfFreedom);
+        Assert.True(double.IsNaN(fit.ResidualScale2));
+        Assert.Equal(1 / 2.0, fit.UnitSlopeVariance, 12); // 1 / sum (x - mean)^2
+        Assert.Throws<ArgumentException>(() => WeightedLineFit.Fit([1.0], [1.0], [1.0]));
+        Assert.Throws<ArgumentException>(() => WeightedLineFit.Fit([1.0, 1.0], [1.0, 2.0], [1.0, 1.0]));
+    }
+
     private static void AssertRelative(double expected, double actual) =>
         Assert.True(Math.Abs(expected - actual) <= 1e-9 * Math.Abs(expected), $"expected {expected:R}, got {actual:R}");
 }
