@@ -42,6 +42,7 @@ internal sealed partial class VhostUserSession : IDisposable
     private readonly VringTable _vrings;
     private readonly MemoryTableMessages _memoryMessages;
     private readonly VringMessages _vringMessages;
+    private readonly DeviceQueues _queues;
     private List<int> _receivedFds = new();
     private ulong _ackedFeatures;
     private VhostUserProtocolFeatures _protocolFeatures;
@@ -56,6 +57,7 @@ internal sealed partial class VhostUserSession : IDisposable
         _host = host;
         _vrings = new VringTable(device.QueueCount);
         _memoryMessages = new MemoryTableMessages(_memory, _vrings);
+        _queues = new DeviceQueues(id, device, options, logger, host, _vrings, _memory, () => _ackedFeatures);
         _vringMessages = new VringMessages(_vrings, host, q => ProcessQueue(q), () => ProtocolFeaturesNegotiated);
     }
 
@@ -69,10 +71,14 @@ internal sealed partial class VhostUserSession : IDisposable
     public bool OwnerSet { get; set; }
 
     /// <summary>The device changed state of its own (an alarm set): persisted after the current pass.</summary>
-    public bool DeviceStateDirty { get; set; }
+    public bool DeviceStateDirty
+    {
+        get => _queues.DeviceStateDirty;
+        set => _queues.DeviceStateDirty = value;
+    }
 
-    public long RequestsCompleted { get; private set; }
-    public long ChainsRejected { get; private set; }
+    public long RequestsCompleted => _queues.RequestsCompleted;
+    public long ChainsRejected => _queues.ChainsRejected;
 
     /// <summary>
     /// Handles one whole message. <paramref name="fds"/> are the fds that came with it: the ones kept are set to -1
@@ -84,90 +90,11 @@ internal sealed partial class VhostUserSession : IDisposable
         return Handle(header, payload);
     }
 
-    /// <summary>
-    /// Serves what the driver made available on queue <paramref name="q"/> (after a kick or a device notification).
-    /// The driver's call is signalled here, or with <paramref name="deferCall"/> left to the caller: true when one is
-    /// due (then <see cref="SignalCalls"/> must follow soon).
-    /// </summary>
-    public bool ProcessQueue(int q, bool deferCall = false)
-    {
-        if (!_vrings.IsRunnable(q))
-        {
-            return false;
-        }
-        var vring = _vrings[q];
-        vring.Queue ??= BuildQueue(vring);
-        if (vring.Queue is null)
-        {
-            return false;
-        }
-        bool callDue = false;
-        VirtqueuePassResult result;
-        do
-        {
-            result = vring.Queue.Process(_device, q);
-            RequestsCompleted += result.Completed;
-            ChainsRejected += result.Rejected;
-            if (result.NotifyDriver && vring.CallFd >= 0)
-            {
-                if (deferCall)
-                {
-                    callDue = true;
-                }
-                else
-                {
-                    EventFds.Signal(vring.CallFd);
-                }
-            }
-        }
-        while (result.MorePending && !_host.StopRequested);
-        if (DeviceStateDirty)
-        {
-            DeviceStateDirty = false;
-            _host.Persist(); // e.g. an alarm was set: a restarted process must keep it
-        }
-        if (vring.Queue.IsBroken && !vring.ReportedBroken)
-        {
-            vring.ReportedBroken = true;
-            _logger.LogWarning("vhost-user connection {Id}: queue {Queue} needs reset: {Reason}", Id, q, vring.Queue.BrokenReason);
-            if (vring.ErrFd >= 0)
-            {
-                EventFds.Signal(vring.ErrFd);
-            }
-        }
-        return callDue;
-    }
+    /// <summary>Serves queue <paramref name="q"/> (<see cref="DeviceQueues.Process"/>); true when a deferred call is due.</summary>
+    public bool ProcessQueue(int q, bool deferCall = false) => _queues.Process(q, deferCall);
 
-    /// <summary>Signals the call fd of each queue in <paramref name="queueMask"/> that has one now (calls deferred by <see cref="ProcessQueue"/>).</summary>
-    public void SignalCalls(int queueMask)
-    {
-        for (int q = 0; q < _vrings.Count && q < 32; q++)
-        {
-            if ((queueMask & (1 << q)) != 0 && _vrings[q].CallFd >= 0)
-            {
-                EventFds.Signal(_vrings[q].CallFd);
-            }
-        }
-    }
-
-    private SplitVirtqueue? BuildQueue(VringState vring)
-    {
-        var memory = _memory.Memory;
-        if (!memory.TryTranslateFrontEndAddress(vring.DescriptorFrontEndAddress, out ulong table)
-            || !memory.TryTranslateFrontEndAddress(vring.AvailFrontEndAddress, out ulong avail)
-            || !memory.TryTranslateFrontEndAddress(vring.UsedFrontEndAddress, out ulong used))
-        {
-            // Build a queue that reports itself broken, so the reason is logged once and err fd signalled.
-            return new SplitVirtqueue(memory, new SplitVirtqueueLayout(0, 0, 0, 0), RingOptions(), vring.Base);
-        }
-        return new SplitVirtqueue(memory, new SplitVirtqueueLayout(vring.Size, table, avail, used), RingOptions(), vring.Base);
-    }
-
-    private SplitVirtqueueOptions RingOptions() => SplitVirtqueueOptions.FromFeatures(_ackedFeatures) with
-    {
-        MaxRequestBytes = _options.MaxRequestBytes,
-        MaxResponseBytes = _options.MaxResponseBytes,
-    };
+    /// <summary>Signals the call fd of each queue in <paramref name="queueMask"/> (<see cref="DeviceQueues.SignalCalls"/>).</summary>
+    public void SignalCalls(int queueMask) => _queues.SignalCalls(queueMask);
 
     /// <summary>Closes every vring fd, unmaps the memory and closes its fds.</summary>
     public void Dispose()
