@@ -45,8 +45,30 @@ public class LeapPolicySimulationTests
         Events = [new ScenarioEvent { TS = LeapS, Kind = ScenarioEvent.Leap, LeapDirection = "insert" }],
     };
 
+    /// <summary>Runs the scenario with the engine as the configuration file's discipline:leapPolicy sets it (the
+    /// daemon's own path: ConfigurationLoader, ConfigNames, EngineOptionsMapping).</summary>
     private static Run Simulate(Scenario scenario, LeapPolicy policy)
     {
+        var empty = Path.GetTempFileName();
+        Daemon.Configuration.VirtsyncOptions configured;
+        try
+        {
+            File.WriteAllText(empty, "{}");
+            var loaded = Daemon.Configuration.ConfigurationLoader.Load(new Daemon.Configuration.ConfigurationInputs
+            {
+                ConfigPath = empty,
+                Overrides = [new KeyValuePair<string, string?>("discipline:leapPolicy", Daemon.Modes.SimulateMode.Format(policy))],
+            });
+            Assert.True(loaded.IsValid, string.Join("; ", loaded.Errors));
+            configured = loaded.Options!;
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
+        // Only the leap policy is taken from the configuration; the rest is the engine's defaults, as in the other
+        // simulate tests.
+        var options = new SyncEngineOptions { Leap = Daemon.Pipeline.EngineOptionsMapping.ToEngineOptions(configured).Leap };
         ScenarioWorld? world = null;
         var probes = new List<Probe>();
         var startNs = 0L;
@@ -54,8 +76,8 @@ public class LeapPolicySimulationTests
             {
                 world = w;
                 startNs = w.StartTrueNs;
-                return SimulationRunner.Virtsync(new SyncEngineOptions { Leap = policy })(w);
-            }, policy,
+                return SimulationRunner.Virtsync(options)(w);
+            }, options.Leap,
             onSnapshot: _ =>
             {
                 var clock = world!.GuestClock;
