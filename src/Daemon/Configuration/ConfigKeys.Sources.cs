@@ -60,7 +60,7 @@ public static partial class ConfigKeys
 
         /// <summary>The holdover bound's assumed drift (<see cref="Sync.Filters.Estimation.KalmanOptions.HoldoverDriftPpbPerS"/>).</summary>
         public static readonly ConfigKey<double> HoldoverDriftPpbPerS = Number("sources:holdoverDriftPpbPerS", new Sync.Filters.Estimation.KalmanOptions().HoldoverDriftPpbPerS, 0, 1000, "ppb/s",
-            "holdover bound (Kalman estimator): once no sample came for 1.5 read intervals, assume the frequency drifts at least this fast, or as fast as it was seen to drift if faster (0 = only what was seen; docs/architecture.md, estimate)", "5",
+            "holdover bound (Kalman estimator): once no sample came for 1.5 read intervals, assume the frequency drift may steepen by this much past what was seen (in quadrature with the seen drift's offset; 0 = only what was seen; docs/architecture.md, estimate)", "5",
             o => o.Sources.HoldoverDriftPpbPerS, (o, v) => o with { Sources = o.Sources with { HoldoverDriftPpbPerS = v } });
 
         public static readonly ConfigKey<bool> Combine = Boolean("sources:combine", false,

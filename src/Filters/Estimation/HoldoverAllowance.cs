@@ -39,7 +39,11 @@ internal sealed class HoldoverAllowance
     public double BeyondModelNs(double dtS, double modelBoundNs, Func<double, ClockGaussian> stateAlone)
     {
         if (!(dtS > 0)) return 0;
-        double excursionNs = Math.Max(_frequencyDrift.OffsetExcursionNs(dtS), UnseenDriftNs(dtS));
+        // What was seen and, in holdover, a steepening the past cannot show: both, not the larger one (a thermal cycle
+        // seen for less than its period steepens past the drift it showed: random world 1-297, 0.95 ppb/s seen, 1.53
+        // ppb/s in the outage). Independent of each other, so their offsets add in quadrature.
+        double seenNs = _frequencyDrift.OffsetExcursionNs(dtS), unseenNs = UnseenDriftNs(dtS);
+        double excursionNs = Math.Sqrt(seenNs * seenNs + unseenNs * unseenNs);
         if (excursionNs <= 0) return 0;
         var state = stateAlone(dtS);
         double empiricalNs = _options.BoundSigmas * Math.Sqrt(Math.Max(0, state.P00)) + excursionNs;

@@ -21,9 +21,9 @@ namespace Sync.Filters.Estimation;
 ///                wander_j dt^3/3, phase dt), weights w_j from the bank
 ///   ErrorBound = half-width b of the mixture sum_j w_j N(x_j(t), P_j,00(t)) around its mean that leaves
 ///                erfc(BoundSigmas / sqrt 2) outside (= BoundSigmas x sd for one level) + SystematicError
-///                widened to BoundSigmas sd(state alone) + E(dt) where that is wider: E(dt) the larger of
-///                int_0^dt g(s) ds, g(s) the largest change of the frequency seen over s in the last hour or more,
-///                kept across restarts (FrequencyDrift), and HoldoverDriftPpbPerS (dt - h)^2 / 2 beyond
+///                widened to BoundSigmas sd(state alone) + E(dt) where that is wider: E(dt) = sqrt(S^2 + U^2),
+///                S = int_0^dt g(s) ds, g(s) the largest change of the frequency seen over s in the last hour or more,
+///                kept across restarts (FrequencyDrift), and U = HoldoverDriftPpbPerS (dt - h)^2 / 2 beyond
 ///                h = HoldoverAfterIntervals x the median recent sample spacing (holdover; <see cref="HoldoverAllowance"/>)
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator

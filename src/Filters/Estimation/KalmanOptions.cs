@@ -39,11 +39,12 @@ public sealed record KalmanOptions
     public double BoundSigmas { get; init; } = 3.5;
 
     /// <summary>
-    /// The steepest frequency drift (ppb/s, ns/s^2) the holdover bound assumes when none steeper was seen: a drift that
+    /// How much steeper than seen (ppb/s, ns/s^2) the holdover bound assumes the frequency drift may become: a drift that
     /// steepens during an outage (the history near a thermal cycle's extremum, or shorter than the cycle) cannot be
     /// known from the past, so beyond <see cref="HoldoverAfterIntervals"/> read intervals without a sample the bound
-    /// covers at least D (t - that)^2 / 2. Default 1 ppb/s (3.6 ppm an hour: a server's oscillator in a room whose
-    /// temperature moves a degree every few minutes); 0 trusts the seen drift alone.
+    /// covers D (t - that)^2 / 2 in quadrature with what the drift seen gathers (<see cref="FrequencyDrift"/>).
+    /// Default 1 ppb/s (3.6 ppm an hour: a server's oscillator in a room whose temperature moves a degree every few
+    /// minutes); 0 trusts the seen drift alone.
     /// </summary>
     public double HoldoverDriftPpbPerS { get; init; } = 1.0;
 
