@@ -147,15 +147,18 @@ public sealed class DisciplineController
     /// base frequency (a pause does not change the oscillator) and tell the kernel "unsynchronized" until an update
     /// finds the offset back within the recovery threshold. The caller resets the estimator.
     /// </summary>
-    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds, Duration uncertainty = default)
+    /// <param name="allowStep">False for a jump that must be slewed whatever the policy allows after a discontinuity
+    /// (the leap's second under leapPolicy slew).</param>
+    public DisciplineDecision Jump(Instant<Utc> now, Duration offset, ClockStatus leapFlags, int? taiOffsetSeconds, Duration uncertainty = default,
+        bool allowStep = true)
     {
-        EnterRecovery();
+        EnterRecovery(allowStep);
         _jumpUncertainty = uncertainty.Abs();
         JumpUncorrected = true;
         var basePpm = _basePpm ?? _commandedPpm;
         var step = Duration.Zero;
         var residual = offset;
-        if (_options.Steps.AfterDiscontinuity)
+        if (allowStep && _options.Steps.AfterDiscontinuity)
         {
             step = -offset;
             residual = Duration.Zero;

@@ -32,4 +32,14 @@ internal sealed class LeapAnnouncement(LeapPolicy policy, LeapSecondTable leapTa
         var change = leap.TaiMinusUtcSeconds - leapTable.TaiMinusUtcAt(localNow);
         Flags = change > 0 ? ClockStatus.InsertLeap : change < 0 ? ClockStatus.DeleteLeap : ClockStatus.None;
     }
+
+    /// <summary>
+    /// Under <see cref="LeapPolicy.Slew"/>, whether a jump of <paramref name="offset"/> seen at <paramref name="localNow"/>
+    /// is the leap's own second (a leap of the table within the hour before, the offset within 0.5 s of its 1 s): it is
+    /// slewed away, never stepped.
+    /// </summary>
+    public bool IsSlewedLeap(Instant<Utc> localNow, Duration offset) =>
+        policy == LeapPolicy.Slew
+        && leapTable.NextAfter(localNow - Duration.FromSeconds(3600)) is { } leap && leap.Effective <= localNow + Duration.FromSeconds(2)
+        && (offset.Abs() - Duration.FromSeconds(1)).Abs() < Duration.FromMilliseconds(500);
 }

@@ -343,7 +343,8 @@ public sealed class SyncEngine
         var now = _times.CommandTime(sample);
         _leap.Update(now);
         // The step is only as good as this one sample: what it leaves within the sample's own uncertainty is slewed.
-        var decision = _controller.Jump(now, sample.Offset, _leap.Flags, _leap.TaiMinusUtcSeconds, sample.Delay / 2 + sample.Error);
+        var decision = _controller.Jump(now, sample.Offset, _leap.Flags, _leap.TaiMinusUtcSeconds, sample.Delay / 2 + sample.Error,
+            allowStep: !_leap.IsSlewedLeap(now, sample.Offset));
         return Apply(decision, now);
     }
 

@@ -36,6 +36,8 @@ public sealed class KalmanEstimator : IClockEstimator
     private readonly FrequencyDrift _frequencyDrift = new(FrequencyDriftSpacingS);
     private readonly HoldoverAllowance _holdover;
     private readonly double _boundMissProbability;
+    /// <summary>Seconds between the frequency estimates kept for <see cref="FrequencyDrift"/> (each read when slower).</summary>
+    private const double FrequencyDriftSpacingS = 4;
 
     private bool _initialized;
     private long _stateTimeNs;
@@ -238,7 +240,7 @@ public sealed class KalmanEstimator : IClockEstimator
         // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
         // widens it more than its share of the variance would.
         double modelNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability);
-        double boundNs = modelNs + _holdover.BeyondModelNs(dtS, modelNs, StateAlone) + _options.SystematicError.Nanoseconds;
+        double boundNs = modelNs + _holdover.BeyondModelNs(dtS, modelNs, t => _bank.Predict(0).Predict(t, 0, 0)) + _options.SystematicError.Nanoseconds;
         boundNs += DoubtNs();
         return new ClockEstimate(
             localNow,
@@ -267,12 +269,6 @@ public sealed class KalmanEstimator : IClockEstimator
         }
         return doubtNs;
     }
-
-    /// <summary>Seconds between the frequency estimates kept for <see cref="FrequencyDrift"/> (each read when slower).</summary>
-    private const double FrequencyDriftSpacingS = 4;
-
-    /// <summary>The state alone (offset and frequency error, no process noise) dtS past the last update.</summary>
-    private ClockGaussian StateAlone(double dtS) => _bank.Predict(0).Predict(dtS, 0, 0);
 
     /// <summary>The frequency's observed movement (see <see cref="Estimation.FrequencyDrift"/>).</summary>
     public FrequencyDrift FrequencyDrift => _frequencyDrift;
