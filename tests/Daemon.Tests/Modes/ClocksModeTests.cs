@@ -107,6 +107,41 @@ public class ClocksModeTests
         Assert.Contains("monotonic", stderr.ToString());
     }
 
+    /// <summary>
+    /// `clocks` reports the clock `sync` steers from: for each selection, the device `clocks --select` names is the
+    /// first clock <see cref="Sync.Daemon.Pipeline.LinuxClockSources.Open"/> gives `sync` for the same sources:clocks.
+    /// </summary>
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("utc")]
+    [InlineData("utc-smeared,tai")]
+    [InlineData("ptp3,utc")]
+    [InlineData("{dev}/ptp_virtio_tai,utc")]
+    public void TheChoiceClocksReportsIsTheClockSyncSteersFrom(string selection)
+    {
+        using var fs = new FakeSysfs()
+            .Clock(0, "Virtio PTP type 0/variant 0")
+            .Clock(1, "Virtio PTP type 3/variant 1")
+            .Clock(2, "Virtio PTP type 1/variant 0")
+            .Clock(3, "Virtio PTP type 2/variant 0")
+            .Symlink("ptp_virtio_tai", "ptp2");
+        selection = selection.Replace("{dev}", fs.DevRoot, StringComparison.Ordinal);
+        var stdout = new StringWriter();
+
+        var exit = ClocksMode.Run(["--json", "--samples", "1", "--select", selection], stdout, new StringWriter(), fs.SysfsRoot, fs.DevRoot,
+            () => new ExtendedOnlyDevice());
+        var selectors = Sync.Clock.Linux.PtpClockSelector.ParseList(selection);
+        var sources = new Sync.Daemon.Configuration.SourcesOptions { Clocks = selectors.Value };
+        var opened = Sync.Daemon.Pipeline.LinuxClockSources.Open(sources, new PtpClockDiscovery(fs.SysfsRoot, fs.DevRoot), TimeProvider.System);
+
+        using var json = JsonDocument.Parse(stdout.ToString());
+        var reported = json.RootElement.GetProperty("choice").TryGetProperty("device", out var device) ? device.GetString() : null;
+        Assert.Equal(opened.IsOk ? 0 : 1, exit);
+        Assert.Equal(opened.IsOk ? opened.Value[0].Info.Path : null, reported);
+        if (opened.IsOk)
+            foreach (var clock in opened.Value) clock.Dispose();
+    }
+
     /// <summary>A PHC that answers only EXTENDED(2): sample i has delay 300 - 100 i ns, PHC 500 ns ahead of the midpoint.</summary>
     private sealed class ExtendedOnlyDevice : IPtpIoctl
     {
