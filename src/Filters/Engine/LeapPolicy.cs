@@ -9,7 +9,8 @@ public enum LeapPolicy
     /// UTC with a kernel leap: this is "unsmear", which therefore has no name of its own.
     /// </summary>
     Kernel,
-    /// <summary>No kernel flag: the 1 s offset that appears is slewed away (chrony's leapsecmode slew).</summary>
+    /// <summary>No kernel flag: the 1 s offset that appears is slewed away (chrony's leapsecmode slew), never stepped,
+    /// whatever makestep allows after a jump (<see cref="LeapAnnouncement.IsSlewedLeap"/>).</summary>
     Slew,
     /// <summary>A smeared reference is followed as it is: the local clock smears too; no kernel flag.</summary>
     FollowSmear,
