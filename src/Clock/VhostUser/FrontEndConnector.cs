@@ -110,17 +110,24 @@ internal sealed class FrontEndConnector(string path, VhostUserServerOptions opti
         }
     }
 
+    /// <summary>Sleeps until the connection ends (its end wakes the thread) or the server stops: nothing polls meanwhile.</summary>
     private void WaitForEndOrStop(VhostUserConnection connection)
     {
+        connection.Completion.ContinueWith(_ => Wake(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         while (!stopping() && !connection.Completion.IsCompleted)
         {
-            WaitForWake(100);
+            WaitForWake(Timeout.Infinite);
         }
     }
 
+    /// <summary>Waits for a wake (or the timeout) and consumes it, so the next wait sleeps again.</summary>
     private unsafe void WaitForWake(int timeoutMs)
     {
         var poll = new LibC.PollFd { Fd = _wakeFd, Events = LibC.POLLIN };
-        LibC.Poll(&poll, 1, timeoutMs);
+        if (LibC.Poll(&poll, 1, timeoutMs) > 0)
+        {
+            EventFds.Drain(_wakeFd);
+        }
     }
 }
