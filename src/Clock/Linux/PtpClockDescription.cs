@@ -23,4 +23,12 @@ public sealed record PtpClockDescription(
     public string DeviceName => $"ptp{Index}";
 
     public string ScaleName => Scale?.ToString() ?? "unknown";
+
+    /// <summary>A PHC at <paramref name="devicePath"/> described by what its clock_name says (<see cref="PtpClockNameParser"/>).</summary>
+    public static PtpClockDescription Named(int index, string devicePath, string clockName) =>
+        Of(index, devicePath, clockName, PtpClockNameParser.Parse(clockName));
+
+    internal static PtpClockDescription Of(int index, string devicePath, string clockName, PtpClockNameParser.Parsed parsed) =>
+        new(index, devicePath, [], clockName, parsed.Kind, parsed.Scale, parsed.VirtioType, parsed.VirtioVariant,
+            parsed.UsableForRealtime, parsed.Note);
 }

@@ -23,11 +23,10 @@ public sealed class PtpClockDiscovery(string sysfsRoot = PtpClockDiscovery.Defau
         {
             var devicePath = Path.GetFullPath(Path.Combine(DevRoot, $"ptp{index}"));
             var clockName = ReadClockName(directory, out var readError);
-            var parsed = clockName is null
-                ? new PtpClockNameParser.Parsed(PtpClockKind.Other, null, null, null, false, $"clock_name unreadable: {readError}")
-                : PtpClockNameParser.Parse(clockName);
-            found.Add(new PtpClockDescription(index, devicePath, [], clockName ?? "", parsed.Kind, parsed.Scale,
-                parsed.VirtioType, parsed.VirtioVariant, parsed.UsableForRealtime, parsed.Note));
+            found.Add(clockName is null
+                ? PtpClockDescription.Of(index, devicePath, "",
+                    new PtpClockNameParser.Parsed(PtpClockKind.Other, null, null, null, false, $"clock_name unreadable: {readError}"))
+                : PtpClockDescription.Named(index, devicePath, clockName));
         }
         if (found.Count == 0) return found;
 

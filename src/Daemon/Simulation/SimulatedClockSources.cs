@@ -14,15 +14,10 @@ public static class SimulatedClockSources
 {
     public static IReadOnlyList<IReferenceClock> Choose(IReadOnlyList<SimulatedPhc> phcs)
     {
-        var descriptions = phcs.Select((phc, index) =>
-        {
-            var parsed = PtpClockNameParser.Parse(phc.Info.Name);
-            return new PtpClockDescription(index, phc.Info.Path, [], phc.Info.Name, parsed.Kind, parsed.Scale, parsed.VirtioType,
-                parsed.VirtioVariant, parsed.UsableForRealtime, parsed.Note);
-        }).ToList();
+        var descriptions = phcs.Select((phc, index) => PtpClockDescription.Named(index, phc.Info.Path, phc.Info.Name)).ToList();
         var chosen = PtpClockSelector.Choose(descriptions, []);
         if (!chosen.IsOk)
             throw new ScenarioException($"no simulated clock can steer the guest clock: {chosen.Error!.Message}");
-        return [.. chosen.Value.Select(choice => (IReferenceClock)phcs[descriptions.FindIndex(d => d.DevicePath == choice.Clock.DevicePath)])];
+        return [.. chosen.Value.Select(choice => (IReferenceClock)phcs[choice.Clock.Index])];
     }
 }
