@@ -17,6 +17,8 @@ internal sealed class HoldoverAllowance
     private readonly FrequencyDrift _frequencyDrift;
     /// <summary>Seconds between the last used samples (the read interval as the estimator sees it).</summary>
     private readonly Queue<double> _recentSpacingS = new();
+    /// <summary>Their median, kept as they come (the bound is asked for far more often than a sample is used).</summary>
+    private double? _medianSpacingS;
 
     public HoldoverAllowance(KalmanOptions options, FrequencyDrift frequencyDrift)
     {
@@ -29,6 +31,11 @@ internal sealed class HoldoverAllowance
     {
         _recentSpacingS.Enqueue(spacingS);
         while (_recentSpacingS.Count > SpacingMemory) _recentSpacingS.Dequeue();
+        Span<double> sorted = stackalloc double[_recentSpacingS.Count];
+        var i = 0;
+        foreach (var s in _recentSpacingS) sorted[i++] = s;
+        sorted.Sort();
+        _medianSpacingS = sorted[sorted.Length / 2];
     }
 
     /// <summary>
@@ -57,9 +64,8 @@ internal sealed class HoldoverAllowance
     /// </summary>
     private double UnseenDriftNs(double dtS)
     {
-        if (_options.HoldoverDriftPpbPerS <= 0 || _recentSpacingS.Count == 0) return 0;
-        var sorted = _recentSpacingS.Order().ToArray();
-        double blindS = dtS - _options.HoldoverAfterIntervals * sorted[sorted.Length / 2];
+        if (_options.HoldoverDriftPpbPerS <= 0 || _medianSpacingS is not { } spacingS) return 0;
+        double blindS = dtS - _options.HoldoverAfterIntervals * spacingS;
         return blindS > 0 ? _options.HoldoverDriftPpbPerS * blindS * blindS / 2 : 0;
     }
 }
