@@ -34,7 +34,7 @@ public sealed class ChangeDetector
     {
         if (!double.IsFinite(residualNs) || !(predictedSdNs > 0) || !double.IsFinite(predictedSdNs))
             return ChangeVerdict.Normal;
-        if (Math.Abs(residualNs) <= _options.ThresholdSigmas * predictedSdNs)
+        if (Math.Abs(residualNs) <= _options.ThresholdSigmas * predictedSdNs && !AgreesWithTheHeldSample(residualNs, predictedSdNs))
         {
             if (_lastNormal is { } previous && at > previous) _lastIntervalNs = (at - previous).Nanoseconds;
             _lastNormal = at;
@@ -64,6 +64,28 @@ public sealed class ChangeDetector
             return ChangeVerdict.Discontinuity;
         }
         return ChangeVerdict.Outlier;
+    }
+
+    /// <summary>
+    /// A sample inside the gate after one held sample may still be that sample's step seen again: the gate after a held
+    /// sample is wider (the prediction reaches two reads ahead, and where the oscillator wanders a lot that widens it
+    /// 2-3x), so a step's second sample can fall inside it and would be fitted as an ordinary measurement, its offset
+    /// partly taken as a rate (random world 1-56: a 106 us step at 24 s reads, the second sample 4.1 sd off the
+    /// prediction and 0.55 sd from the first: used, it put 3 ppm into the frequency and the clock was -79 us off a read
+    /// later). It counts as deviating (and goes to <see cref="ChangeInRun"/>, which checks the pair as before) only where
+    /// the widening alone let it in: it lies beyond ThresholdSigmas of the held sample's own (one-read) spread, as far as
+    /// the held one had to be to be held, and beyond <see cref="FlatPairSigmas"/> of its own prediction, and it agrees
+    /// with the held sample as a step pair does (within FlatPairSigmas of their combined spread, same side). Where the
+    /// gate did not widen, no sample inside it passes (a Gaussian tail pair, 5.7 then 3.3 sd, stays normal).
+    /// </summary>
+    private bool AgreesWithTheHeldSample(double residualNs, double predictedSdNs)
+    {
+        if (_run.Count != 1) return false;
+        var (_, heldNs, heldSdNs) = _run[0];
+        if (Math.Sign(heldNs) != Math.Sign(residualNs)) return false;
+        double absNs = Math.Abs(residualNs);
+        if (absNs <= FlatPairSigmas * predictedSdNs || absNs <= _options.ThresholdSigmas * heldSdNs) return false;
+        return Math.Abs(residualNs - heldNs) <= FlatPairSigmas * Math.Sqrt(predictedSdNs * predictedSdNs + heldSdNs * heldSdNs);
     }
 
     /// <summary>

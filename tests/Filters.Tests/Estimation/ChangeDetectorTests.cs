@@ -109,6 +109,38 @@ public class ChangeDetectorTests
     }
 
     [Fact]
+    public void AStepSeenAgainInsideTheWiderGateAfterAHeldSampleIsNoNormalSample()
+    {
+        // A 20 us step (20 sd) is held; the next prediction reaches two reads ahead, so its gate is wider (sd 5 us). The
+        // second sample, 18.5 us, is inside that gate (3.7 sd) but 0.3 sd of the pair from the held one: the step seen
+        // again. It continues the run and the pair is decided now (here: a pair step and rate change both fit, followed
+        // as its line), instead of being fitted as an ordinary measurement whose offset is partly taken as a rate.
+        var detector = Settled();
+        Assert.Equal(ChangeVerdict.Outlier, detector.Observe(At(120), 20_000, 1_000));
+        Assert.Equal(ChangeVerdict.Outlier, detector.Observe(At(140), 18_500, 5_000));
+        Assert.Equal(2, detector.RunLength);
+
+        var change = detector.ChangeInRun();
+
+        Assert.NotNull(change);
+        Assert.Equal(18_500, change.Value.DeviationNs, 1e-6);
+        Assert.Equal(-75, change.Value.SlopeNsPerS, 1e-6);
+    }
+
+    [Theory]
+    [InlineData(20_000, 8_000, 5_000)]    // 1.6 sd of the prediction: explained by it
+    [InlineData(20_000, -18_500, 5_000)]  // the other side
+    [InlineData(60_000, 18_500, 5_000)]   // 3.7 sd of the prediction, but 8 sd of the pair from the held sample
+    [InlineData(5_700, 3_300, 1_000)]     // the gate did not widen: a Gaussian tail pair (5.7, then 3.3 sd) stays normal
+    public void ASampleInsideTheGateAfterAHeldOneIsNormalUnlessItAgreesWithIt(double heldNs, double residualNs, double sdNs)
+    {
+        var detector = Settled();
+        Assert.Equal(ChangeVerdict.Outlier, detector.Observe(At(120), heldNs, 1_000));
+        Assert.Equal(ChangeVerdict.Normal, detector.Observe(At(140), residualNs, sdNs));
+        Assert.Equal(0, detector.RunLength);
+    }
+
+    [Fact]
     public void AStepWithARateChangeBackThroughZeroIsFoundAtTheThirdSample()
     {
         // A migration: -1.2 ms and +33.3 ppm (33.3 us/s) at 110 s, reads every 20 s: the deviations cross zero, so three of one sign would take two reads more.
