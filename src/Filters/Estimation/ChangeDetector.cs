@@ -34,7 +34,7 @@ public sealed class ChangeDetector
     {
         if (!double.IsFinite(residualNs) || !(predictedSdNs > 0) || !double.IsFinite(predictedSdNs))
             return ChangeVerdict.Normal;
-        if (Math.Abs(residualNs) <= _options.ThresholdSigmas * predictedSdNs)
+        if (Math.Abs(residualNs) <= _options.ThresholdSigmas * predictedSdNs && !AgreesWithTheHeldSample(residualNs, predictedSdNs))
         {
             if (_lastNormal is { } previous && at > previous) _lastIntervalNs = (at - previous).Nanoseconds;
             _lastNormal = at;
@@ -67,6 +67,28 @@ public sealed class ChangeDetector
     }
 
     /// <summary>
+    /// A sample inside the gate after one held sample may still be that sample's step seen again: the gate after a held
+    /// sample is wider (the prediction reaches two reads ahead, and where the oscillator wanders a lot that widens it
+    /// 2-3x), so a step's second sample can fall inside it and would be fitted as an ordinary measurement, its offset
+    /// partly taken as a rate (random world 1-56: a 106 us step at 24 s reads, the second sample 4.1 sd off the
+    /// prediction and 0.55 sd from the first: used, it put 3 ppm into the frequency and the clock was -79 us off a read
+    /// later). It counts as deviating (and goes to <see cref="ChangeInRun"/>, which checks the pair as before) only where
+    /// the widening alone let it in: it lies beyond ThresholdSigmas of the held sample's own (one-read) spread, as far as
+    /// the held one had to be to be held, and beyond <see cref="FlatPairSigmas"/> of its own prediction, and it agrees
+    /// with the held sample as a step pair does (within FlatPairSigmas of their combined spread, same side). Where the
+    /// gate did not widen, no sample inside it passes (a Gaussian tail pair, 5.7 then 3.3 sd, stays normal).
+    /// </summary>
+    private bool AgreesWithTheHeldSample(double residualNs, double predictedSdNs)
+    {
+        if (_run.Count != 1) return false;
+        var (_, heldNs, heldSdNs) = _run[0];
+        if (Math.Sign(heldNs) != Math.Sign(residualNs)) return false;
+        double absNs = Math.Abs(residualNs);
+        if (absNs <= FlatPairSigmas * predictedSdNs || absNs <= _options.ThresholdSigmas * heldSdNs) return false;
+        return Math.Abs(residualNs - heldNs) <= FlatPairSigmas * Math.Sqrt(predictedSdNs * predictedSdNs + heldSdNs * heldSdNs);
+    }
+
+    /// <summary>
     /// After a second deviating sample in a row (<see cref="Observe"/> said Outlier): whether the two already show
     /// what changed, before ConsecutiveSamples confirm a discontinuity. Two hypotheses each leave one thing to check
     /// with two samples, which a pair of outliers of random sizes rarely passes:
@@ -77,10 +99,12 @@ public sealed class ChangeDetector
     /// side, the second beyond the first by more than ThresholdSigmas of their combined spread, and the line through
     /// them still inside the gate at the last normal sample (FrequencyJump, no step, slope from the pair).</item>
     /// </list>
-    /// Both only where the two hypotheses put the second sample further apart than both tolerances together (else
-    /// a rate change's run-up could pass as a step and be stepped). A step with a rate change at once (a migration)
-    /// fits neither: two points always lie on a line, so it waits for the third. Returns the change and the line's slope (0 for a step) and value at the second sample (ns/s,
-    /// ns); null otherwise (nothing changes then).
+    /// Told apart only where the two hypotheses put the second sample further apart than both tolerances together.
+    /// Where they do not, a pair that passes either check is a change of one kind or the other, and the line through
+    /// both is followed (FrequencyJump, its step the line at the last normal sample, so a run-up is never stepped): its
+    /// two-point uncertainty holds both hypotheses. A step with a rate change at once (a migration) that the pair can
+    /// tell from both fits neither: two points always lie on a line, so it waits for the third. Returns the change and
+    /// the line's slope (0 for a step) and value at the second sample (ns/s, ns); null otherwise (nothing changes then).
     /// </summary>
     public (Discontinuity Change, double SlopeNsPerS, double DeviationNs)? ChangeInRun()
     {
@@ -93,8 +117,26 @@ public sealed class ChangeDetector
         // normal sample at d1 (t2 - last) / (t1 - last). Where the gate is wide (the oscillator may move a lot between
         // reads) both fit, and a rate change's run-up read as a step would be stepped: wait for the third sample.
         double separationNs = Math.Abs(d1) * dtS / ((t1 - last).Nanoseconds / 1e9);
-        if (!(separationNs > (FlatPairSigmas + _options.ThresholdSigmas) * pairSd)) return null;
-        if (Math.Abs(d2 - d1) <= FlatPairSigmas * pairSd)
+        double slopeNsPerS = (d2 - d1) / dtS;
+        double atLastNormalNs = d1 - slopeNsPerS * (t1 - last).Nanoseconds / 1e9;
+        bool flat = Math.Abs(d2 - d1) <= FlatPairSigmas * pairSd;
+        if (!(separationNs > (FlatPairSigmas + _options.ThresholdSigmas) * pairSd))
+        {
+            // Step and rate change both fit the pair. Either is a change, not two outliers, if the pair passes one of the
+            // two checks (agreeing, or growing along a line that was inside the gate at the last normal sample): a pair
+            // of outliers of random sizes rarely does. The line through both holds both hypotheses (a step is the line
+            // with slope 0, within the slope's spread), and FollowRateChange gives the state that line's own
+            // uncertainty, so following it commits to neither; the next samples tell them apart as they refine the
+            // state. Waiting for the third sample instead costs a read: at 12.6 s reads a 0.11 ppm rate change was
+            // 4.2 us off before it was followed (random worlds 1-158, 2-56). Its step is the line at the last normal
+            // sample, so only a step beyond the policy's threshold may be stepped (a run-up never is).
+            bool growsFromZero = (d2 - d1) * sign > 0 && atLastNormalNs * sign <= _options.ThresholdSigmas * sd1;
+            if (!flat && !growsFromZero) return null;
+            Last = new Discontinuity(t1, DiscontinuityKind.FrequencyJump, Duration.FromNanoseconds((long)Math.Round(atLastNormalNs)), slopeNsPerS / 1e3, 2);
+            _run.Clear();
+            return (Last, slopeNsPerS, d2);
+        }
+        if (flat)
         {
             double meanNs = (d1 + d2) / 2;
             Last = new Discontinuity(t1, DiscontinuityKind.Step, Duration.FromNanoseconds((long)Math.Round(meanNs)), 0, 2);
@@ -102,8 +144,6 @@ public sealed class ChangeDetector
             return (Last, 0, meanNs);
         }
         if (!((d2 - d1) * sign > _options.ThresholdSigmas * pairSd)) return null;
-        double slopeNsPerS = (d2 - d1) / dtS;
-        double atLastNormalNs = d1 - slopeNsPerS * (t1 - last).Nanoseconds / 1e9;
         if (atLastNormalNs * sign > _options.ThresholdSigmas * sd1) return null; // the change began after that normal sample
         Last = new Discontinuity(t1, DiscontinuityKind.FrequencyJump, Duration.Zero, slopeNsPerS / 1e3, 2);
         _run.Clear();
