@@ -15,9 +15,7 @@ namespace Sync.Filters.Engine;
 /// keep that mean small while the estimate follows wide, biased ones. From the sample's time on, what the model
 /// says the estimate can gather (its bound's growth since then: frequency error, wander, holdover) is added.
 /// Exact for readings whose window holds the whole reading (Extended, Basic, ClockGettime); a cross-timestamp's
-/// zero window says nothing about its noise, which the model's bound covers instead: such a sample sets no causal
-/// bound (its distance from the estimate is a draw of that noise, which outgrew the model's bound in noisy precise
-/// worlds and was published as the bound).
+/// zero window says nothing about its noise, which the model's bound covers instead.
 /// </summary>
 internal sealed class CausalBound
 {
@@ -30,8 +28,7 @@ internal sealed class CausalBound
     /// <summary>Checks the estimate at the sample's own local time (raw, before any smear target) against the sample.</summary>
     public void Observe(OffsetSample sample, Duration allowance, ClockEstimate? estimateAtSample)
     {
-        // A cross-timestamp (no window) says nothing causal: its distance from the estimate is its noise, not a bound.
-        if (estimateAtSample is null || sample.Delay == Duration.Zero)
+        if (estimateAtSample is null)
         {
             _boundNs = null;
             return;

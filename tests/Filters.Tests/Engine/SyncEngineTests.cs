@@ -334,27 +334,6 @@ public class SyncEngineTests
     }
 
     [Fact]
-    public void ANoisyCrossTimestampSetsNoCausalBound()
-    {
-        // A cross-timestamp has no window: causality says nothing about where the reference was read, and the sample's
-        // distance from the estimate is its noise (30 ns here), not a bound. Taken as one, it outgrew the model's bound
-        // in noisy precise worlds (random world 1-280 at 3000 s: 30 ns against 18 ns) and set the published bound.
-        var engine = new SyncEngine(new SyncEngineOptions(), LeapSecondTable.Embedded);
-        var random = new Random(5);
-        var t = Instant<Utc>.FromSeconds(1_800_000_000).Nanoseconds;
-        for (var i = 0; i < 240; i++)
-        {
-            t += 250_000_000;
-            var noise = (long)Math.Round(30 * (random.NextDouble() * 2 - 1) * Math.Sqrt(3));
-            engine.OnReading("ptp0", new PhcReading(ReadingMethod.Precise, ClockScale.Utc, [new SampleTriple(t, t - 500 + noise, t)]));
-        }
-
-        Assert.Null(engine.CausalBoundAtSample);
-        // The clock is never steered here: 500 ns off plus the model's bound on a mean of 30 ns readings.
-        Assert.InRange(engine.CurrentBound(new Instant<Utc>(t)).Nanoseconds, 500, 560);
-    }
-
-    [Fact]
     public void MaxErrorIsRewrittenOnTheFirstReadingOfEverySecond()
     {
         // The kernel adds 500 us to maxerror at each whole second: the engine rewrites it every second, so what
