@@ -6,7 +6,7 @@ namespace Sync.Filters.Estimation;
 /// A bank of two-state clock models (<see cref="ClockGaussian"/>) that differ only in the frequency wander they
 /// assume, run side by side on the same samples and mixed by how well each predicted them: the interacting
 /// multiple model (IMM) estimator with a Markov chain that lets the wander move to a neighbouring level with
-/// <see cref="WanderOptions.SwitchProbability"/> per sample. A quiet oscillator ends with its weight on the low
+/// <see cref="WanderOptions.SwitchProbability"/> per second, at most that per sample (<see cref="WanderOptions.SwitchProbabilityOver"/>). A quiet oscillator ends with its weight on the low
 /// levels (long averaging, today's precision); one that is thermally cycling moves it up within tens of samples
 /// and is followed closely. No level's weight falls below <see cref="WanderOptions.MinWeight"/>.
 /// Every model shares the time of the last update; the engine's changes of frame (steering) apply to all alike.
@@ -240,7 +240,7 @@ public sealed class WanderModelBank
     private void MixAndPredict(double dtS, ClockGaussian correction)
     {
         int n = _models.Length;
-        double eps = n == 1 ? 0 : _options.SwitchProbability;
+        double eps = n == 1 ? 0 : _options.SwitchProbabilityOver(dtS);
         Span<ClockGaussian> sources = stackalloc ClockGaussian[3];
         Span<double> mix = stackalloc double[3];
         for (int j = 0; j < n; j++)

@@ -36,6 +36,25 @@ public class WanderAdaptationTests
         Assert.InRange(adaptive.LearntWanderS2PerS3, wanderS2PerS3 / 10, wanderS2PerS3 * 10);
     }
 
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.25)]
+    public void ReadingFasterDoesNotMakeTheWanderLessCertain(double intervalS)
+    {
+        // Random world 1-50: cross-timestamps with 17 ns of noise read every 0.1 s, wander 4.8e-18 s^2/s^3. With the
+        // levels switching 1 % per read, at 10 reads a second the bank's weights spread over 1.5 decades of wander
+        // (6-18 % each from 1e-18 to 1e-16) and the mixture's quantile, set by the high levels, was 1.15-1.2x the bound
+        // of a filter told the true wander (4.3x RMS in the world); the wander is a property of the oscillator in time,
+        // not of how often it is read.
+        SyntheticOscillator World() => new(new Random(50), 0, 3_000, 4.8, 17);
+        int steps = (int)(1_800 / intervalS);
+        var learnt = Run(new KalmanEstimator(), World(), intervalS, steps);
+        var oracle = Run(Fixed(4.8e-18), World(), intervalS, steps);
+        Assert.True(learnt.Coverage >= 0.999, $"coverage {learnt.Coverage:F5}");
+        Assert.True(learnt.BoundOverRms <= 1.08 * oracle.BoundOverRms,
+            $"median bound / RMS {learnt.BoundOverRms:F2} vs {oracle.BoundOverRms:F2} with the true wander (RMS {learnt.Rms:F2} vs {oracle.Rms:F2} ns)");
+    }
+
     [Fact]
     public void FastWanderDefeatsTheOldConstantButNotTheBank()
     {
