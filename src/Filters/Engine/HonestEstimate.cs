@@ -46,9 +46,14 @@ internal sealed class HonestEstimate(SyncEngineOptions options, IClockEstimator 
         if (estimator.EstimateAt(t) is not { } estimate)
             return null;
         var model = estimate.ErrorBound + AsymmetryError;
-        var bound = _causal.For(estimate.ErrorBound) is { } causal && causal > model ? causal : model;
+        var causal = _causal.For(estimate.ErrorBound);
+        var causalWins = causal is { } c && c > model;
+        var bound = causalWins ? causal!.Value : model;
+        // The estimator's bound on |true offset| takes the same allowances (each a worst case on top of the model's
+        // error); where causality's bound is wider it says nothing about it, and the triangle inequality stands.
+        var trueOffsetBound = !causalWins && estimate.TrueOffsetBound is { } b ? b + AsymmetryError + _ambiguity : (Duration?)null;
         var span = Duration.Max(options.ReadInterval, controller.UpdateInterval);
-        var (steered, ratePpm) = smearTarget.Steer(estimate with { ErrorBound = bound + _ambiguity }, _smear, span);
+        var (steered, ratePpm) = smearTarget.Steer(estimate with { ErrorBound = bound + _ambiguity, TrueOffsetBound = trueOffsetBound }, _smear, span);
         TargetRatePpm = ratePpm;
         return steered;
     }
@@ -74,8 +79,10 @@ internal sealed class HonestEstimate(SyncEngineOptions options, IClockEstimator 
         At(sample.LocalTime) is { } e ? sample with { Offset = e.Offset, Error = e.ErrorBound } : Target(sample);
 
     /// <summary>
-    /// The bound on |local - reference| now: what is left of the estimated offset (still being slewed away) plus
-    /// the error bound grown to now. Before the first estimate: 16 s, the kernel's "unsynchronized".
+    /// The bound on |local - reference| now (<see cref="ClockEstimate.BoundOnTrueOffset"/>): the estimator's bound on
+    /// the true offset itself with the allowances, or, where it has none (or causality's bound is the wider), what is
+    /// left of the estimated offset (still being slewed away) plus the error bound grown to now. Before the first
+    /// estimate: 16 s, the kernel's "unsynchronized".
     /// </summary>
-    public Duration Bound(Instant<Utc> now) => At(now) is { } e ? e.Offset.Abs() + e.ErrorBound : Duration.FromSeconds(16);
+    public Duration Bound(Instant<Utc> now) => At(now) is { } e ? e.BoundOnTrueOffset : Duration.FromSeconds(16);
 }

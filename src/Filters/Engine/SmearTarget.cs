@@ -46,7 +46,8 @@ internal sealed class SmearTarget(LeapSecondTable leapTable)
         var continuousNs = estimate.At.Nanoseconds - estimate.Offset.Nanoseconds;
         var smearNs = SmearNsAt(continuousNs, variant, k0);
         var slopePpm = (SmearNsAt(continuousNs + span.Nanoseconds, variant, k0) - smearNs) / (double)span.Nanoseconds * 1e6;
-        return (estimate with { Offset = estimate.Offset - Duration.FromNanoseconds(smearNs) }, slopePpm);
+        // Against the smear the offset moved: the estimator's bound on its own true offset no longer applies.
+        return (estimate with { Offset = estimate.Offset - Duration.FromNanoseconds(smearNs), TrueOffsetBound = null }, slopePpm);
     }
 
     /// <summary>smeared(t) - t for t on the continuous axis (TAI - k0 s), ns.</summary>

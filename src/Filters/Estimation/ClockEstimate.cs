@@ -14,4 +14,18 @@ public sealed record ClockEstimate(
     Duration OffsetStdDev,
     double FrequencyStdDevPpm,
     Duration ErrorBound,
-    int SampleCount);
+    int SampleCount)
+{
+    /// <summary>
+    /// A bound on |true offset| itself (how far the clock is from the reference, what maxerror states), with the same
+    /// miss probability as <see cref="ErrorBound"/>, where the estimator knows how its error is distributed: the
+    /// quantile of |true offset| under that distribution, at most |Offset| + ErrorBound (the triangle inequality, which
+    /// counts the offset still to be slewed away in full on top of an error that may as well reduce it). Null: not
+    /// known; <see cref="BoundOnTrueOffset"/> then takes that sum. Whoever moves Offset or widens ErrorBound sets it
+    /// again (or to null).
+    /// </summary>
+    public Duration? TrueOffsetBound { get; init; }
+
+    /// <summary>The bound on |true offset|: <see cref="TrueOffsetBound"/> where known, else |Offset| + ErrorBound.</summary>
+    public Duration BoundOnTrueOffset => TrueOffsetBound is { } b && b <= Offset.Abs() + ErrorBound ? b : Offset.Abs() + ErrorBound;
+}

@@ -25,6 +25,9 @@ namespace Sync.Filters.Estimation;
 ///                S = int_0^dt g(s) ds, g(s) the largest change of the frequency seen over s in the last hour or more,
 ///                kept across restarts (FrequencyDrift), and U = HoldoverDriftPpbPerS (dt - h)^2 / 2 beyond
 ///                h = HoldoverAfterIntervals x the median recent sample spacing (holdover; <see cref="HoldoverAllowance"/>)
+///   TrueOffsetBound = the same with the mixture's half-width taken around the point where the clock's own offset is
+///                zero instead of around its mean (<see cref="ClockEstimate.TrueOffsetBound"/>: a bound on |true offset|,
+///                at most |Offset| + ErrorBound)
 /// </summary>
 public sealed class KalmanEstimator : IClockEstimator
 {
@@ -240,17 +243,23 @@ public sealed class KalmanEstimator : IClockEstimator
         // The mixture's own two-sided quantile (BoundSigmas x sd for one model): a likely level with more wander
         // widens it more than its share of the variance would.
         double modelNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability);
-        double boundNs = modelNs + _holdover.BeyondModelNs(dtS, modelNs, t => _bank.Predict(0).Predict(t, 0, 0)) + _options.SystematicError.Nanoseconds;
-        boundNs += DoubtNs();
+        // What the model does not hold (drift beyond it, a systematic error, held samples' doubt) adds to both bounds.
+        double beyondNs = _holdover.BeyondModelNs(dtS, modelNs, t => _bank.Predict(0).Predict(t, 0, 0)) + _options.SystematicError.Nanoseconds + DoubtNs();
+        double phaseNs = _ledger.PhaseNs(localNow);
+        // The true offset is the state's plus the steering announced since: the same mixture's quantile around the
+        // point where the clock's own offset is zero bounds the clock itself, in one rounding.
+        double clockNs = _bank.OffsetHalfWidthNs(dtS, _boundMissProbability, aroundNs: -phaseNs);
         return new ClockEstimate(
             localNow,
-            Duration.FromNanoseconds((long)Math.Round(offsetNs + _ledger.PhaseNs(localNow))),
+            Duration.FromNanoseconds((long)Math.Round(offsetNs + phaseNs)),
             freqNsPerS / 1e3 + _ledger.FrequencyPpm(localNow),
             Duration.FromNanoseconds((long)Math.Ceiling(sdNs)),
             Math.Sqrt(Math.Max(0, p11)) / 1e3,
-            Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(boundNs, long.MaxValue / 2.0))),
-            SampleCount);
+            WholeNs(modelNs + beyondNs),
+            SampleCount) { TrueOffsetBound = WholeNs(clockNs + beyondNs) };
     }
+
+    private static Duration WholeNs(double ns) => Duration.FromNanoseconds((long)Math.Ceiling(Math.Min(ns, long.MaxValue / 2.0)));
 
     /// <summary>
     /// While samples are held as possible outliers the estimator does not know whether they are wrong or the clock

@@ -90,48 +90,52 @@ public sealed class WanderModelBank
 
     /// <summary>
     /// The smallest b such that the predicted mixture puts at most missProbability of its mass outside
-    /// [mean - b, mean + b] (mean: <see cref="Predict"/>'s offset). Equal to z sigma for a single model; wider
-    /// than the moment-matched z sigma when a likely model with more wander sits in the tail.
+    /// [c - b, c + b], c = aroundNs (in the models' frame), or <see cref="Predict"/>'s offset (the mean) when null.
+    /// Around the mean: z sigma for a single model, wider than the moment-matched z sigma when a likely model with more
+    /// wander sits in the tail. Around another point (0: how far the true offset itself may be from zero) it is at most
+    /// |mean - c| plus the half-width around the mean, and less the nearer c is to the mean: the quantile of
+    /// |true offset - c| under the same mixture, not that sum.
     /// </summary>
-    public double OffsetHalfWidthNs(double dtS, double missProbability)
+    public double OffsetHalfWidthNs(double dtS, double missProbability, double? aroundNs = null)
     {
         var combined = Predict(dtS);
-        var mean = combined.OffsetNs;
-        if (_models.Length == 1) return HalfWidthForSingle(Math.Sqrt(Math.Max(0, _scratch[0].P00)), missProbability);
+        var centre = aroundNs ?? combined.OffsetNs;
+        if (_models.Length == 1 && aroundNs is null) return HalfWidthForSingle(Math.Sqrt(Math.Max(0, _scratch[0].P00)), missProbability);
         // Levels too unlikely to matter (below 1 % of the miss probability, e.g. those at the weight floor) are left
         // out and their whole weight charged to the miss budget: the bound can only get wider for it.
-        double budget = missProbability, skipBelow = missProbability * 0.01;
+        double budget = missProbability, skipBelow = _models.Length == 1 ? 0 : missProbability * 0.01;
         double hi = 0;
         for (int i = 0; i < _models.Length; i++)
         {
             if (_weights[i] < skipBelow) { budget -= _weights[i]; continue; }
             double sd = Math.Sqrt(Math.Max(0, _scratch[i].P00));
-            hi = Math.Max(hi, Math.Abs(_scratch[i].OffsetNs - mean) + 40 * sd);
+            hi = Math.Max(hi, Math.Abs(_scratch[i].OffsetNs - centre) + 40 * sd);
         }
         if (budget <= 0 || hi <= 0) return hi;
-        // Bisection, started from the moment-matched Gaussian's half-width.
+        // Bisection, started from the moment-matched Gaussian's half-width (moved by the centre's distance from the mean).
         double lo = 0;
-        double guess = HalfWidthForSingle(Math.Sqrt(Math.Max(0, combined.P00)), missProbability);
+        double guess = Math.Abs(combined.OffsetNs - centre) + HalfWidthForSingle(Math.Sqrt(Math.Max(0, combined.P00)), missProbability);
         if (guess > 0 && guess < hi)
         {
-            if (MassOutside(guess, mean, skipBelow) > budget) lo = guess; else hi = guess;
+            if (MassOutside(guess, centre, skipBelow) > budget) lo = guess; else hi = guess;
         }
         for (int iteration = 0; iteration < 60 && hi - lo > 1e-3 * Math.Max(1, lo); iteration++)
         {
             double b = lo == 0 ? hi / 2 : Math.Min((lo + hi) / 2, 2 * lo);
-            if (MassOutside(b, mean, skipBelow) > budget) lo = b; else hi = b;
+            if (MassOutside(b, centre, skipBelow) > budget) lo = b; else hi = b;
         }
         return hi;
     }
 
-    private double MassOutside(double b, double mean, double skipBelow)
+    /// <summary>The mixture's mass outside [centre - b, centre + b] (levels below skipBelow left out).</summary>
+    private double MassOutside(double b, double centre, double skipBelow)
     {
         double mass = 0;
         for (int i = 0; i < _models.Length; i++)
         {
             if (_weights[i] < skipBelow) continue;
             double sd = Math.Sqrt(Math.Max(0, _scratch[i].P00));
-            double d = _scratch[i].OffsetNs - mean;
+            double d = _scratch[i].OffsetNs - centre;
             if (sd <= 0) { mass += Math.Abs(d) > b ? _weights[i] : 0; continue; }
             mass += _weights[i] * 0.5 * (Erfc((b - d) / (sd * Math.Sqrt(2))) + Erfc((b + d) / (sd * Math.Sqrt(2))));
         }
