@@ -113,9 +113,9 @@ public sealed class ChangeDetector
         var (t2, d2, sd2) = _run[1];
         if (Math.Sign(d1) != Math.Sign(d2) || d1 == 0 || t1 <= last || t2 <= t1) return null;
         double sign = Math.Sign(d1), dtS = (t2 - t1).Nanoseconds / 1e9, pairSd = Math.Sqrt(sd1 * sd1 + sd2 * sd2);
-        // Only where the pair can tell the two apart: a step puts the second sample at d1, a rate change since the last
+        // Classified only where the pair can tell the two apart: a step puts the second sample at d1, a rate change since the last
         // normal sample at d1 (t2 - last) / (t1 - last). Where the gate is wide (the oscillator may move a lot between
-        // reads) both fit, and a rate change's run-up read as a step would be stepped: wait for the third sample.
+        // reads) both fit, and a rate change's run-up read as a step would be stepped: not classified (see below).
         double separationNs = Math.Abs(d1) * dtS / ((t1 - last).Nanoseconds / 1e9);
         double slopeNsPerS = (d2 - d1) / dtS;
         double atLastNormalNs = d1 - slopeNsPerS * (t1 - last).Nanoseconds / 1e9;
