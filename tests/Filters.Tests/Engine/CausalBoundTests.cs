@@ -25,6 +25,30 @@ public class CausalBoundTests
     }
 
     [Fact]
+    public void ACrossTimestampTheModelExplainsSetsNoCausalBound()
+    {
+        // Random world 2-3: cross-timestamps scattering 8.7 ns (stating 1 ns) around an estimate whose bound is 9 ns.
+        // Their distance from it is a draw of that scatter: taken as a bound it set the published one at 12-18 ns. One
+        // the model and the scatter explain says nothing more; one far beyond them (a migration) still does.
+        var causal = new CausalBound();
+        var random = new Random(3);
+        var estimate = EstimateAt(0, 9);
+        OffsetSample CrossTimestamp(long offsetNs) => new(At, Duration.FromNanoseconds(offsetNs), Duration.Zero, Duration.FromNanoseconds(1));
+        for (var i = 0; i < 100; i++)
+            causal.Observe(CrossTimestamp((long)Math.Round(8.7 * SyntheticNormal(random))), Duration.Zero, estimate);
+        causal.Observe(CrossTimestamp(17), Duration.Zero, estimate);
+        Assert.Null(causal.AtSample);
+        causal.Observe(CrossTimestamp(-14_573), Duration.Zero, estimate);
+        Assert.Equal(14_573 + 1, causal.AtSample!.Value.Nanoseconds);
+        // A window still counts whatever the scatter of cross-timestamps was.
+        causal.Observe(new OffsetSample(At, Duration.FromNanoseconds(5), Duration.FromNanoseconds(40), Duration.FromNanoseconds(20)), Duration.FromNanoseconds(20), estimate);
+        Assert.Equal(25, causal.AtSample!.Value.Nanoseconds);
+    }
+
+    private static double SyntheticNormal(Random random) =>
+        Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    [Fact]
     public void AWindowsAllowanceIsHalfTheWindowWhateverItsError()
     {
         // A bracketed reading: the allowance is the caller's (half the window, or a calibration's), not its Error.
