@@ -215,7 +215,20 @@ public static class WorldsBenchmark
         var extraSteps = results.Select(r => (r, Steps: r.UnallowedSteps)).Where(p => p.Steps.Count > 0).ToList();
         Target("no step policy does not allow", results.Length == 0 ? 1 : 1 - extraSteps.Count / (double)results.Length, 1.0,
             extraSteps.Count == 0 ? "" : $"worlds with a commanded step outside start-up (> 20 us) or after an event (>= 1 ms): {string.Join(", ", extraSteps.Take(12).Select(p => $"#{p.r.Index} ({p.Steps.Count}: {p.Steps[0].StepNs / 1e3:0.#} us at {p.Steps[0].TimeS:0} s)"))}");
+        Console.WriteLine(FalseChangesLine(results));
         return 0;
+    }
+
+    /// <summary>
+    /// Changes (steps or rate changes) followed where the world made none (after the warm-up, outside every event
+    /// window), against the oracle's: a guard against following noise, bursts or outliers faster than changes.
+    /// </summary>
+    private static string FalseChangesLine(IReadOnlyCollection<WorldResult> results)
+    {
+        var worst = results.Where(r => r.Ours.DiscontinuitiesOutsideEvents > 0).OrderByDescending(r => r.Ours.DiscontinuitiesOutsideEvents).Take(8)
+            .Select(r => $"#{r.Index} {r.Ours.DiscontinuitiesOutsideEvents} (oracle {r.Runs.Oracle?.Report.DiscontinuitiesOutsideEvents.ToString() ?? "-"})");
+        return $"  info   changes followed outside events: virtsync {results.Sum(r => r.Ours.DiscontinuitiesOutsideEvents)} in {results.Count(r => r.Ours.DiscontinuitiesOutsideEvents > 0)} worlds, "
+            + $"oracle {results.Sum(r => r.Runs.Oracle?.Report.DiscontinuitiesOutsideEvents ?? 0)} in {results.Count(r => r.Runs.Oracle?.Report.DiscontinuitiesOutsideEvents > 0)}; most: {string.Join(", ", worst)}";
     }
 
     /// <summary>Per reading kind: worlds at median bound &lt;= 4x RMS of all worlds of that kind.</summary>

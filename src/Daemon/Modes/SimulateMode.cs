@@ -100,7 +100,7 @@ public static class SimulateMode
         o.WriteLine($"  {"bound coverage",-22} {(r.BoundCoverage is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}");
         o.WriteLine($"  {"coverage in events",-22} {(r.EventBoundCoverage is { } eb ? eb.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}");
         o.WriteLine($"  {"steps",-22} {r.Steps}");
-        o.WriteLine($"  {"discontinuities",-22} {r.Discontinuities}");
+        o.WriteLine($"  {"discontinuities",-22} {r.Discontinuities} ({r.DiscontinuitiesOutsideEvents} outside events)");
         foreach (var e in r.Events)
             o.WriteLine($"  event {e.Kind,-16} at {e.TimeS,8:0.0} s  recovered (within {e.ThresholdNs:0} ns for 60 s) after {(e.RecoveryS is { } s ? s.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}");
         o.WriteLine($"  {"kernel TAI offset",-22} {r.KernelTaiOffsetS} s (true TAI - UTC {r.TrueTaiMinusUtcS} s" + (r.ObservedTaiMinusUtcS is { } seen

@@ -23,7 +23,7 @@ public static class ReportCalculator
         var windows = ExcludedWindows(events, windowS);
 
         double sum = 0, sumSq = 0, max = 0;
-        long steady = 0, steadyBounded = 0, steadyCovered = 0, eventBounded = 0, eventCovered = 0;
+        long steady = 0, steadyBounded = 0, steadyCovered = 0, eventBounded = 0, eventCovered = 0, steadyDiscontinuities = 0;
         var bounds = new List<double>();
         foreach (var p in trace)
         {
@@ -39,6 +39,7 @@ public static class ReportCalculator
                 continue;
             }
             steady++;
+            steadyDiscontinuities += p.Discontinuities;
             sum += err;
             sumSq += err * err;
             max = Math.Max(max, abs);
@@ -93,6 +94,7 @@ public static class ReportCalculator
             MedianBoundNs = medianBound,
             MedianBoundOverRms = medianBound is { } b && rms is { } q && q > 0 ? b / q : null,
             Discontinuities = discontinuities,
+            DiscontinuitiesOutsideEvents = steadyDiscontinuities,
             Events = eventResults,
             WarmUpS = warmUpS,
             EventWindowS = windowS,

@@ -18,6 +18,9 @@ public sealed record SimulationReport
     [JsonPropertyName("bound_coverage")] public required double? BoundCoverage { get; init; }
     [JsonPropertyName("median_bound_ns")] public required double? MedianBoundNs { get; init; }
     [JsonPropertyName("discontinuities")] public required long Discontinuities { get; init; }
+    /// <summary>Discontinuities (steps or rate changes) the estimator followed after the warm-up and outside every
+    /// event window: changes the world did not make there, taken from noise, bursts or outliers.</summary>
+    [JsonPropertyName("discontinuities_outside_events")] public long DiscontinuitiesOutsideEvents { get; init; }
     [JsonPropertyName("events")] public required IReadOnlyList<ScheduledEventResult> Events { get; init; }
     /// <summary>Mean of the signed error over the steady span (the bias).</summary>
     [JsonPropertyName("mean_offset_ns")] public double? MeanOffsetNs { get; init; }

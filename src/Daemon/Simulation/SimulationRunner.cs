@@ -58,6 +58,7 @@ public static class SimulationRunner
         var totalNs = (double)(world.EndTrueNs - world.StartTrueNs);
         var nextProgress = 0.0;
         var stepsBefore = world.GuestClock.CommandedStepsNs;
+        var discontinuitiesBefore = pipeline.Discontinuities;
         for (var t = world.StartTrueNs; t < world.EndTrueNs; t += intervalNs)
         {
             world.AdvanceTo(Math.Max(t, world.World.TrueNs));
@@ -73,8 +74,10 @@ public static class SimulationRunner
                 loop.Current?.LastOffset?.Nanoseconds,
                 loop.Current?.State.ToString() ?? "",
                 world.ServedClock.FaultOffsetNs(world.World.TrueNs),
-                world.GuestClock.CommandedStepsNs - stepsBefore));
+                world.GuestClock.CommandedStepsNs - stepsBefore,
+                pipeline.Discontinuities - discontinuitiesBefore));
             stepsBefore = world.GuestClock.CommandedStepsNs;
+            discontinuitiesBefore = pipeline.Discontinuities;
             if (realtime is { } token)
             {
                 if (token.WaitHandle.WaitOne(TimeSpan.FromTicks(intervalNs / 100)))

@@ -160,4 +160,18 @@ public class ReportCalculatorTests
         Assert.Equal(100, report.MaxAbsOffsetNs);
         Assert.Equal(0, report.Events[0].RecoveryS);
     }
+    [Fact]
+    public void DiscontinuitiesOutsideEventsCountOnlyChangesTheWorldDidNotMake()
+    {
+        // Followed changes at 5 s (warm-up), 52 s (inside the 10 s window of the event at 50 s), 120 s and 150 s
+        // (twice): only the last three are changes the world did not make.
+        var rules = Rules with { WarmUpMinS = 20 };
+        var trace = Enumerable.Range(0, 200).Select(i => new TracePoint(i, 100, 2_000, null, "",
+            Discontinuities: i switch { 5 => 1, 52 => 1, 120 => 1, 150 => 2, _ => 0 })).ToList();
+
+        var report = ReportCalculator.Compute("t", 1, trace.Count, trace, [(50.0, "served_step")], 0, 5, 1, rules);
+
+        Assert.Equal(5, report.Discontinuities);
+        Assert.Equal(3, report.DiscontinuitiesOutsideEvents);
+    }
 }
