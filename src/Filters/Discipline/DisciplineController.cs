@@ -105,7 +105,7 @@ public sealed class DisciplineController
             StepReason = reason,
             Status = (leapFlags & (ClockStatus.InsertLeap | ClockStatus.DeleteLeap))
                 | (JumpUncorrected ? ClockStatus.Unsynchronized : ClockStatus.None),
-            MaxError = JumpUncorrected ? UnsynchronizedMaxError : step == Duration.Zero ? estimate.BoundOnTrueOffset : residual.Abs() + estimate.ErrorBound,
+            MaxError = JumpUncorrected ? UnsynchronizedMaxError : step == Duration.Zero ? estimate.BoundOnTrueOffset : estimate.ErrorBound,
             EstimatedError = estimate.OffsetStdDev,
             TaiOffsetSeconds = taiOffsetSeconds,
         };
